@@ -1,0 +1,39 @@
+# psc-idp — two commands: `make run` and `make test`.
+VENV   ?= .venv
+PYTHON ?= python3
+BIN     = $(VENV)/bin
+PORT   ?= 8080
+NODE_E2E = tests/e2e/node
+
+.PHONY: run test lint bench install node-deps clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+## Serve http://localhost:8080 with SQLite, generated keys and the demo realm.
+run: install
+	PSC_DEV_MODE=$${PSC_DEV_MODE:-1} $(BIN)/psc-idp serve --port $(PORT)
+
+## The whole suite (SQLite; also PostgreSQL when PSC_TEST_DATABASE_URL is set).
+test: install node-deps lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check psc_idp tests bench
+
+node-deps:
+	@if command -v npm >/dev/null 2>&1 && [ -f $(NODE_E2E)/package.json ]; then \
+		cd $(NODE_E2E) && npm ci --silent --no-audit --no-fund; \
+	fi
+
+## Speed of the hot endpoints (token, userinfo, introspection, JWKS).
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,100 @@
+"""psc-idp: an OpenID Connect identity provider emulating Pro Santé Connect.
+
+``create_app`` is the only way in; read it as the table of contents."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from psc_idp.config import PROJECT_ROOT, Settings
+from psc_idp.extensions import db
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    settings = Settings.from_env(overrides)
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    setup_config(app, settings)
+    setup_keys(app, settings)
+    setup_database(app, settings)
+    setup_protocol(app, settings)
+    setup_authenticators(app, settings)
+    setup_wallet(app, settings)
+    setup_cli(app)
+    return app
+
+
+def setup_config(app: Flask, settings: Settings) -> None:
+    app.extensions["psc_settings"] = settings
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=settings.sqlalchemy_url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        MAX_FORM_MEMORY_SIZE=settings.max_request_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False  # PSC's claim order, as in its payloads
+    app.json.ensure_ascii = False
+    # TLS is terminated in front of psc-idp (nginx) or served by its own listener; Authlib must
+    # not refuse the plain-HTTP hop behind the proxy nor http://localhost in development.
+    os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
+
+
+def setup_keys(app: Flask, settings: Settings) -> None:
+    from psc_idp.keystore import AppSecret, SigningKeys
+
+    app_secret = AppSecret(settings.keys_dir)
+    app.secret_key = app_secret.derive("flask-session")
+    grace = max(settings.access_token_lifetime, settings.id_token_lifetime) + 60
+    signing = SigningKeys(settings.keys_dir, publish_grace=grace)
+    signing.ensure()
+    app.extensions["psc_app_secret"] = app_secret
+    app.extensions["psc_signing_keys"] = signing
+
+
+def setup_database(app: Flask, settings: Settings) -> None:
+    from psc_idp.migrations import upgrade_database
+    from psc_idp.realm.loader import load_startup_realm
+
+    db.init_app(app)
+    with app.app_context():
+        upgrade_database()
+        load_startup_realm(settings)
+
+
+def setup_protocol(app: Flask, settings: Settings) -> None:
+    from psc_idp.protocol import views
+    from psc_idp.protocol.server import create_server
+
+    app.extensions["psc_authorization_server"] = create_server(app)
+    views.register(app, settings)
+
+
+def setup_authenticators(app: Flask, settings: Settings) -> None:
+    from psc_idp.authenticators.dev import TestIdentityPicker
+    from psc_idp.authenticators.registry import register
+
+    if settings.dev_mode:
+        register(app, TestIdentityPicker())
+
+
+def setup_wallet(app: Flask, settings: Settings) -> None:
+    from urllib.parse import urlsplit
+
+    from psc_idp.wallet.errors import register_error_handlers
+    from psc_idp.wallet.views import bp
+
+    app.register_blueprint(bp, url_prefix=urlsplit(settings.wallet_base).path)
+    register_error_handlers(app, settings)
+
+
+def setup_cli(app: Flask) -> None:
+    from psc_idp.cli import register_commands
+
+    register_commands(app)

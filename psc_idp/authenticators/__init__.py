@@ -1,0 +1,1 @@
+"""Means of authentication behind one small interface (``base.Authenticator``)."""

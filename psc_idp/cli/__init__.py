@@ -1,0 +1,34 @@
+"""The ``psc-idp`` command: one group per noun, each a thin layer over the package it drives."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.cli import FlaskGroup
+
+
+def register_commands(app: Flask) -> None:
+    from psc_idp.cli.clients import clients_cli
+    from psc_idp.cli.keys import keys_cli
+    from psc_idp.cli.realm import realm_cli
+    from psc_idp.cli.serve import serve
+    from psc_idp.directory.cli import directory_cli
+
+    for command in (clients_cli, keys_cli, realm_cli, directory_cli, serve):
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from psc_idp import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    cli = FlaskGroup(
+        create_app=_create_app,
+        add_default_commands=True,
+        load_dotenv=False,
+        set_debug_flag=False,
+        help="psc-idp — émulateur de Pro Santé Connect (OpenID Connect).",
+    )
+    cli.main(prog_name="psc-idp")

@@ -1,0 +1,79 @@
+"""``psc-idp serve``: the production server (gunicorn), with a start-up summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from gunicorn.app.base import BaseApplication
+
+from psc_idp.config import current_settings
+from psc_idp.protocol.models import Client
+from psc_idp.realm.loader import demo_secrets
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, app: Flask, options: dict[str, Any]):
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.application
+
+
+def summary() -> list[str]:
+    settings = current_settings()
+    lines = [
+        "psc-idp — émulateur de Pro Santé Connect",
+        f"  issuer      {settings.issuer}",
+        f"  discovery   {settings.issuer}/.well-known/openid-configuration",
+        f"              {settings.issuer}/.well-known/wallet-openid-configuration",
+        f"  wallet      {settings.authorization_endpoint}",
+    ]
+    if settings.dev_mode:
+        secrets = demo_secrets(settings)
+        lines.append("  demo clients (mode développement) :")
+        from psc_idp.extensions import db
+
+        for client in db.session.query(Client).order_by(Client.client_id):
+            secret = secrets.get(client.client_id)
+            shown = f"secret {secret}" if secret else f"{client.token_endpoint_auth_method} (PKCE)"
+            lines.append(f"    {client.client_id:<12} {shown}")
+            lines.append(f"    {'':<12} redirect {', '.join(client.redirect_uris)}")
+        lines.append("  identités de test : docs/test-identities.md (ex. 899700218896)")
+    return lines
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Servir psc-idp avec gunicorn."""
+    for line in summary():
+        click.echo(line)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # Connections opened while starting must not be shared with the forked workers.
+    from psc_idp.extensions import db
+
+    db.engine.dispose()
+    _Gunicorn(
+        app,
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "accesslog": "-",
+            "timeout": 60,
+        },
+    ).run()

@@ -1,0 +1,145 @@
+"""Settings, read from the environment once at start-up.
+
+Each setting carries its default and the reason for it. Defaults mirror the real Pro Santé Connect
+(see docs/configuration.md); where PSC is unknown, the value is marked *ours*.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Keycloak's federated-user prefix, identical in every PSC sandbox sample.
+PSC_SUB_PREFIX = "f:550dc1c8-d97b-4b1e-ac8c-8eb4471cf9dd:"
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _map(value: str) -> dict[str, str]:
+    """Parse ``KEY=value,KEY2=value2``."""
+    pairs = (item.split("=", 1) for item in value.split(",") if "=" in item)
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def _list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+@dataclass
+class Settings:
+    #: Public base URL; the issuer is ``{base_url}/auth/realms/{realm}``.
+    base_url: str = "http://localhost:8080"
+    #: Keycloak realm name used by PSC.
+    realm: str = "esante-wallet"
+    #: Front end serving the authorization endpoint (PSC uses a separate "wallet" host).
+    #: Empty means ``{base_url}/wallet``.
+    wallet_url: str = ""
+    #: SQLAlchemy URL. Empty means a SQLite file under ``data_dir``.
+    database_url: str = ""
+    #: Where the default SQLite database lives.
+    data_dir: str = str(PROJECT_ROOT / "var")
+    #: Generated key material (signing keys, app secret); shared by every instance.
+    keys_dir: str = str(PROJECT_ROOT / "keys")
+    #: Development helpers (test identity picker, demo realm). Off unless asked for.
+    dev_mode: bool = False
+    #: Realm file (JSON or YAML) imported at start; the demo realm is used in dev mode if empty.
+    realm_file: str = ""
+    #: Prefix of ``sub``; ``sub`` = prefix + national id, as PSC (Keycloak federated users).
+    sub_prefix: str = PSC_SUB_PREFIX
+    #: Lifetimes in seconds, as PSC: tokens 120 s, refresh 30 min, SSO 4 h / 30 min idle.
+    access_token_lifetime: int = 120
+    id_token_lifetime: int = 120
+    refresh_token_lifetime: int = 1800
+    sso_max_lifetime: int = 4 * 3600
+    sso_idle_lifetime: int = 30 * 60
+    #: Authorization codes: RFC 6749 recommends at most 10 minutes; Keycloak uses 60 s.
+    code_lifetime: int = 60
+    #: How long a login page (la mire) may stay open before the request must start again.
+    login_lifetime: int = 600
+    #: ``acr`` per means of authentication. PSC: card eidas3, e-CPS eidas1 (inferred); FIDO ours.
+    acr_by_auth_mode: dict[str, str] = field(
+        default_factory=lambda: {"CARD": "eidas3", "MOBILE": "eidas1", "FIDO": "eidas2"}
+    )
+    #: ``Palier_Authentification`` per means (inferred from a card sample; values are ours).
+    palier_by_auth_mode: dict[str, str] = field(
+        default_factory=lambda: {
+            "CARD": "APPPRIP3^1.2.250.1.213.1.5.1.1.1",
+            "MOBILE": "APPPRIP3^1.2.250.1.213.1.5.1.1.1",
+            "FIDO": "APPPRIP3^1.2.250.1.213.1.5.1.1.1",
+        }
+    )
+    #: UserInfo shape: ``current`` (default), ``2023`` or ``2021`` for older PSC payloads.
+    userinfo_profile: str = "current"
+    #: Scopes added to every token whatever the client asked (Keycloak default client scopes).
+    default_scopes: list[str] = field(default_factory=lambda: ["identity"])
+    #: Signing algorithm of tokens unless a client registered another one.
+    default_signing_alg: str = "RS256"
+    #: Largest form or query accepted on protocol endpoints (bytes); larger is refused.
+    max_request_bytes: int = 64 * 1024
+    #: Set the ``Secure`` flag on cookies (on automatically when base_url is https).
+    secure_cookies: bool | None = None
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.base_url.rstrip('/')}/auth/realms/{self.realm}"
+
+    @property
+    def wallet_base(self) -> str:
+        return (self.wallet_url or f"{self.base_url.rstrip('/')}/wallet").rstrip("/")
+
+    @property
+    def authorization_endpoint(self) -> str:
+        return f"{self.wallet_base}/auth"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        Path(self.data_dir).mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{Path(self.data_dir) / 'psc-idp.sqlite3'}"
+
+    @property
+    def cookie_secure(self) -> bool:
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.base_url.startswith("https://")
+
+    @classmethod
+    def from_env(cls, overrides: dict[str, Any] | None = None) -> Settings:
+        """Build settings from ``PSC_*`` environment variables, then ``overrides``."""
+        settings = cls()
+        for f in fields(cls):
+            raw = os.environ.get(f"PSC_{f.name.upper()}")
+            if raw is None:
+                continue
+            setattr(settings, f.name, _convert(getattr(settings, f.name), f.type, raw))
+        for key, value in (overrides or {}).items():
+            if not hasattr(settings, key):
+                raise KeyError(f"unknown setting {key!r}")
+            setattr(settings, key, value)
+        return settings
+
+
+def _convert(current: Any, declared: Any, raw: str) -> Any:
+    if isinstance(current, bool) or "bool" in str(declared):
+        return _bool(raw)
+    if isinstance(current, int):
+        return int(raw)
+    if isinstance(current, dict):
+        return {**current, **_map(raw)}
+    if isinstance(current, list):
+        return _list(raw)
+    return raw
+
+
+def current_settings() -> Settings:
+    """The settings of the running application."""
+    from flask import current_app
+
+    return current_app.extensions["psc_settings"]

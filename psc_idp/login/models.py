@@ -1,0 +1,58 @@
+"""Pending logins and SSO sessions, stored so that any instance can continue them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from psc_idp.extensions import db
+from psc_idp.timeutil import now
+
+
+class LoginTransaction(db.Model):
+    """An authorization request waiting for the professional to log in.
+
+    The validated request is stored here under a random id (never replayed from a cookie or the
+    browser); the login UI reports who logged in and how, then the protocol resumes it."""
+
+    __tablename__ = "login_transaction"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(255))
+    client_name: Mapped[str] = mapped_column(String(255), default="")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: Hash of the browser-binding cookie: only the browser that started the login may finish it.
+    browser_hash: Mapped[str] = mapped_column(String(128))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    #: ``acr`` values that satisfy the request (empty: any).
+    acceptable_acrs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    login_hint: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    failures: Mapped[int] = mapped_column(default=0)
+    national_id: Mapped[str | None] = mapped_column(String(64))
+    auth_mode: Mapped[str | None] = mapped_column(String(20))
+    acr: Mapped[str | None] = mapped_column(String(20))
+    auth_time: Mapped[int | None]
+    sid: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class SsoSession(db.Model):
+    """The professional's single sign-on session (Keycloak user session); its id is ``sid`` and
+    ``session_state`` in tokens."""
+
+    __tablename__ = "sso_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cookie_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    national_id: Mapped[str] = mapped_column(String(64), index=True)
+    auth_mode: Mapped[str] = mapped_column(String(20))
+    acr: Mapped[str] = mapped_column(String(20))
+    auth_time: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)

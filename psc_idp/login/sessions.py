@@ -1,0 +1,89 @@
+"""SSO sessions: a random cookie in the browser, its hash and the login facts in the database.
+
+PSC (Keycloak) sessions last 4 h at most and end after 30 min without use."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+
+from flask import Request, Response, current_app
+from sqlalchemy import select
+
+from psc_idp.config import current_settings
+from psc_idp.extensions import db
+from psc_idp.login.models import SsoSession
+from psc_idp.timeutil import now
+
+COOKIE = "PSC_SESSION"
+
+
+def _hash(value: str) -> str:
+    return current_app.extensions["psc_app_secret"].keyed_hash(value, "sso-cookie")
+
+
+def _alive(session: SsoSession | None) -> bool:
+    if session is None or session.ended_at is not None:
+        return False
+    settings = current_settings()
+    moment = now()
+    return (
+        session.created_at + timedelta(seconds=settings.sso_max_lifetime) > moment
+        and session.last_seen_at + timedelta(seconds=settings.sso_idle_lifetime) > moment
+    )
+
+
+def current_session(request: Request) -> SsoSession | None:
+    """The browser's live SSO session, if any."""
+    cookie = request.cookies.get(COOKIE)
+    if not cookie or len(cookie) > 128:
+        return None
+    session = db.session.execute(
+        select(SsoSession).where(SsoSession.cookie_hash == _hash(cookie))
+    ).scalar_one_or_none()
+    return session if _alive(session) else None
+
+
+def session_is_active(sid: str) -> bool:
+    return _alive(db.session.get(SsoSession, sid))
+
+
+def open_session(
+    national_id: str, auth_mode: str, acr: str, auth_time: int
+) -> tuple[SsoSession, str]:
+    cookie = secrets.token_urlsafe(32)
+    session = SsoSession(
+        id=str(uuid.uuid4()),
+        cookie_hash=_hash(cookie),
+        national_id=national_id,
+        auth_mode=auth_mode,
+        acr=acr,
+        auth_time=auth_time,
+    )
+    db.session.add(session)
+    return session, cookie
+
+
+def touch(session: SsoSession) -> None:
+    session.last_seen_at = now()
+
+
+def end_session(session: SsoSession) -> None:
+    session.ended_at = now()
+
+
+def set_cookie(response: Response, cookie: str) -> None:
+    response.set_cookie(
+        COOKIE,
+        cookie,
+        max_age=current_settings().sso_max_lifetime,
+        httponly=True,
+        secure=current_settings().cookie_secure,
+        samesite="Lax",
+        path="/",
+    )
+
+
+def clear_cookie(response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/")

@@ -1,0 +1,1 @@
+"""OAuth 2.0 / OpenID Connect protocol: endpoints, grants, tokens, client authentication."""

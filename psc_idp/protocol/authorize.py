@@ -1,0 +1,161 @@
+"""The authorization endpoint: validate, then either answer from the SSO session or pause in a
+login transaction; ``resume`` finishes the request once the wallet reports who logged in.
+
+Checks, in order: Authlib's (client, redirect URI, response type, scope), then
+``authorize_checks`` (duplicates, lengths, PKCE, prompt, max_age, acr_values), then the session
+decision (prompt=login, max_age, acr) below."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.errors import AccessDeniedError, OAuth2Error
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oidc.core.errors import LoginRequiredError
+from flask import Response, current_app, redirect, request, url_for
+from sqlalchemy import update
+
+from psc_idp.extensions import db
+from psc_idp.login.models import LoginTransaction, SsoSession
+from psc_idp.login.sessions import current_session, touch
+from psc_idp.login.transactions import (
+    browser_cookie,
+    create_transaction,
+    load_transaction,
+    set_browser_cookie,
+)
+from psc_idp.protocol.authorize_checks import acceptable_acrs, prompt_values
+from psc_idp.protocol.context import TokenContext
+from psc_idp.protocol.grants.authorization_code import AuthorizationCodeGrant
+from psc_idp.timeutil import epoch
+from psc_idp.wallet.pages import error_page
+
+
+class StoredRequest(OAuth2Request):
+    """An authorization request rebuilt from its stored parameters."""
+
+    def __init__(self, params: dict[str, str]):
+        super().__init__("GET", request.url, headers={})
+        self.payload = BasicOAuth2Payload(params)
+
+    @property
+    def args(self) -> dict[str, str]:
+        return self.payload.data
+
+
+def _server():
+    return current_app.extensions["psc_authorization_server"]
+
+
+def authorize() -> Response:
+    oauth_request = _server().create_oauth2_request(None)
+    grant, redirect_uri, failure = _validate(oauth_request)
+    if failure is not None:
+        return failure
+    session = current_session(request)
+    if session is not None and _session_satisfies(grant.request, session):
+        touch(session)
+        return _issue_code(grant, redirect_uri, _context_from_session(session))
+    if "none" in prompt_values(grant.request):
+        return _error(grant.request, LoginRequiredError(redirect_uri=redirect_uri))
+    return _start_login(grant)
+
+
+def resume(tx_id: str) -> Response:
+    tx = load_transaction(tx_id, request, statuses=("authenticated", "cancelled", "failed"))
+    outcome, params = tx.status, dict(tx.params)
+    ctx = TokenContext(
+        national_id=tx.national_id,
+        sid=tx.sid,
+        auth_time=tx.auth_time,
+        acr=tx.acr,
+        auth_mode=tx.auth_mode,
+    )
+    # Each transaction resumes once, even if the browser sends the request twice.
+    finished = db.session.execute(
+        update(LoginTransaction)
+        .where(LoginTransaction.id == tx.id, LoginTransaction.status == outcome)
+        .values(status="done"),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.commit()
+    if finished != 1:
+        return error_page("Connexion déjà traitée", "Retournez sur le service.", "used_transaction")
+    grant, redirect_uri, failure = _validate(StoredRequest(params))
+    if failure is not None:
+        return failure
+    if outcome != "authenticated":
+        return _error(grant.request, AccessDeniedError(redirect_uri=redirect_uri))
+    return _issue_code(grant, redirect_uri, ctx)
+
+
+# --- steps ---------------------------------------------------------------------------------
+def _validate(oauth_request: OAuth2Request):
+    try:
+        grant = _server().get_authorization_grant(oauth_request)
+        redirect_uri = grant.validate_authorization_request()
+    except OAuth2Error as error:
+        return None, None, _error(oauth_request, error)
+    return grant, redirect_uri, None
+
+
+def _session_satisfies(oauth_request: OAuth2Request, session: SsoSession) -> bool:
+    data = oauth_request.payload.data
+    if "login" in prompt_values(oauth_request):
+        return False
+    max_age = data.get("max_age")
+    if max_age is not None and epoch() - session.auth_time > int(max_age):
+        return False
+    acceptable = acceptable_acrs(data)
+    return not acceptable or session.acr in acceptable
+
+
+def _context_from_session(session: SsoSession) -> TokenContext:
+    return TokenContext(
+        national_id=session.national_id,
+        sid=session.id,
+        auth_time=session.auth_time,
+        acr=session.acr,
+        auth_mode=session.auth_mode,
+    )
+
+
+def _issue_code(grant: AuthorizationCodeGrant, redirect_uri: str, ctx: TokenContext) -> Response:
+    try:
+        status, body, headers = grant.create_authorization_response(redirect_uri, ctx)
+    except OAuth2Error as error:
+        return _error(grant.request, error)
+    db.session.commit()
+    return _server().handle_response(status, body, headers)
+
+
+def _start_login(grant: AuthorizationCodeGrant) -> Response:
+    params: dict[str, Any] = dict(grant.request.payload.data.items())
+    browser = browser_cookie(request)
+    tx = create_transaction(
+        grant.client.client_id,
+        grant.client.name or grant.client.client_id,
+        params,
+        acceptable_acrs(params),
+        browser,
+    )
+    db.session.commit()
+    response = redirect(url_for("wallet.login_page", tx_id=tx.id))
+    set_browser_cookie(response, browser)
+    return response
+
+
+def _error(oauth_request: OAuth2Request, error: OAuth2Error) -> Response:
+    """To the client's redirect URI once it is known to be registered; else a French page."""
+    error.state = oauth_request.payload.state
+    if error.redirect_uri:
+        return _server().handle_error_response(oauth_request, error)
+    db.session.rollback()
+    return error_page(
+        "Demande de connexion invalide",
+        "Le service qui vous a redirigé ici a envoyé une demande incorrecte. "
+        "Retournez sur le service et réessayez ; si le problème persiste, contactez-le.",
+        f"{error.error}: {error.description}",
+        status=400,
+    )

@@ -1,0 +1,80 @@
+"""``private_key_jwt`` (OIDC Core §9, RFC 7523 §2.2): the client signs an assertion with its key.
+
+Keys come from the client's registered ``jwks`` or its ``jwks_uri``; only asymmetric algorithms
+are accepted (so neither ``alg: none`` nor an HMAC keyed with a public key can pass), and each
+``jti`` is accepted once until the assertion expires."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+from authlib.oauth2.rfc6749.errors import InvalidClientError
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from flask import request as flask_request
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from sqlalchemy.exc import IntegrityError
+
+from psc_idp.config import current_settings
+from psc_idp.extensions import db
+from psc_idp.protocol.models import Client, UsedAssertion
+from psc_idp.protocol.secrets import hash_secret
+from psc_idp.timeutil import now
+
+ASSERTION_ALGS = ["RS256", "PS256", "ES256"]
+JWKS_MAX_BYTES = 256 * 1024
+
+
+class PrivateKeyJWT(JWTBearerClientAssertion):
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def __init__(self) -> None:
+        super().__init__(validate_jti=True, leeway=30)
+
+    def get_audiences(self) -> list[str]:
+        issuer = current_settings().issuer
+        return [issuer, f"{issuer}/protocol/openid-connect/token", flask_request.base_url]
+
+    def process_assertion_claims(self, assertion: str, resolve_key):
+        try:
+            token = jwt.decode(assertion, resolve_key, algorithms=ASSERTION_ALGS)
+        except (JoseError, ValueError) as error:
+            raise InvalidClientError(description="Invalid client assertion signature") from error
+        self.verify_claims(token.claims)
+        return token.claims
+
+    def validate_jti(self, claims: dict, jti: str) -> bool:
+        exp = datetime.fromtimestamp(int(claims["exp"]), UTC).replace(tzinfo=None)
+        expires = exp + timedelta(seconds=self.leeway)
+        key = hash_secret(f"{claims['sub']}\0{jti}", "jti")
+        db.session.add(UsedAssertion(key=key, expires_at=expires))
+        try:
+            db.session.flush()
+        except IntegrityError:
+            db.session.rollback()
+            return False
+        return True
+
+    def resolve_client_public_key(self, client: Client) -> KeySet:
+        data = client.jwks or _fetch_jwks(client.jwks_uri)
+        try:
+            return KeySet.import_key_set(data)
+        except (JoseError, ValueError, TypeError, KeyError) as error:
+            raise InvalidClientError(description="Client keys are not usable") from error
+
+
+def _fetch_jwks(uri: str | None) -> dict:
+    if not uri:
+        raise InvalidClientError(description="Client has no registered keys")
+    try:
+        with urllib.request.urlopen(uri, timeout=5) as response:  # noqa: S310 (registered URL)
+            return json.loads(response.read(JWKS_MAX_BYTES))
+    except (OSError, ValueError) as error:
+        raise InvalidClientError(description="Client jwks_uri could not be read") from error
+
+
+def purge_used_assertions() -> int:
+    return db.session.query(UsedAssertion).filter(UsedAssertion.expires_at < now()).delete()

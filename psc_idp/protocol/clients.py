@@ -1,0 +1,140 @@
+"""Client registration from a declarative description (realm file, ``psc-idp clients add``)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from psc_idp.extensions import db
+from psc_idp.keystore.signing import SUPPORTED_ALGS
+from psc_idp.protocol.client_auth import TOKEN_AUTH_METHODS
+from psc_idp.protocol.models import Client
+from psc_idp.protocol.secrets import hash_secret
+
+GRANT_TYPES = {"authorization_code", "refresh_token", "client_credentials"}
+SECRET_METHODS = {"client_secret_basic", "client_secret_post"}
+DEFAULT_SCOPES = ["openid", "scope_all", "rpps", "identity"]
+LIST_FIELDS = (
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "grant_types",
+    "response_types",
+    "scopes",
+)
+ALG_FIELDS = (
+    "id_token_signed_response_alg",
+    "access_token_signed_response_alg",
+    "userinfo_signed_response_alg",
+)
+
+
+class InvalidClient(ValueError):
+    pass
+
+
+def _check_uri(client_id: str, uri: Any) -> str:
+    parts = urlsplit(uri) if isinstance(uri, str) else None
+    if parts is None or not parts.scheme or not parts.netloc or parts.fragment:
+        raise InvalidClient(f"{client_id}: {uri!r} is not an absolute URI without fragment")
+    return uri
+
+
+def _list(client_id: str, data: dict[str, Any], name: str, default: list[str]) -> list[str]:
+    value = data.get(name, default)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidClient(f"{client_id}: {name} must be a list of strings")
+    return list(value)
+
+
+def validate(data: dict[str, Any]) -> dict[str, Any]:
+    """Normalise a client description; raise ``InvalidClient`` with a clear message."""
+    client_id = data.get("client_id")
+    if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > 255:
+        raise InvalidClient("client_id is required (a string of at most 255 characters)")
+    method = data.get("token_endpoint_auth_method", "client_secret_basic")
+    if method not in TOKEN_AUTH_METHODS:
+        raise InvalidClient(f"{client_id}: unknown token_endpoint_auth_method {method!r}")
+    grant_types = _list(client_id, data, "grant_types", ["authorization_code", "refresh_token"])
+    if not set(grant_types) <= GRANT_TYPES:
+        raise InvalidClient(
+            f"{client_id}: unsupported grant_types {sorted(set(grant_types) - GRANT_TYPES)}"
+        )
+    if method == "none" and "client_credentials" in grant_types:
+        raise InvalidClient(f"{client_id}: a public client cannot use client_credentials")
+    normal = {name: _list(client_id, data, name, []) for name in LIST_FIELDS}
+    normal["grant_types"] = grant_types
+    normal["response_types"] = normal["response_types"] or (
+        ["code"] if "authorization_code" in grant_types else []
+    )
+    normal["scopes"] = normal["scopes"] or list(DEFAULT_SCOPES)
+    for name in ("redirect_uris", "post_logout_redirect_uris"):
+        normal[name] = [_check_uri(client_id, uri) for uri in normal[name]]
+    if "authorization_code" in grant_types and not normal["redirect_uris"]:
+        raise InvalidClient(f"{client_id}: authorization_code needs at least one redirect_uri")
+    for name in ALG_FIELDS:
+        if data.get(name) is not None and data[name] not in SUPPORTED_ALGS:
+            raise InvalidClient(f"{client_id}: {name} must be one of {', '.join(SUPPORTED_ALGS)}")
+    if method in SECRET_METHODS and not (data.get("secret") or data.get("secret_hash")):
+        raise InvalidClient(f"{client_id}: {method} needs a secret")
+    if method == "private_key_jwt" and not (data.get("jwks") or data.get("jwks_uri")):
+        raise InvalidClient(f"{client_id}: private_key_jwt needs jwks or jwks_uri")
+    return {**data, **normal, "client_id": client_id, "token_endpoint_auth_method": method}
+
+
+def upsert_client(data: dict[str, Any]) -> tuple[Client, bool]:
+    """Create or update a client; returns it and whether anything changed."""
+    data = validate(data)
+    client = db.session.get(Client, data["client_id"]) or Client(client_id=data["client_id"])
+    before = client_to_dict(client, with_hash=True) if client.token_endpoint_auth_method else None
+    client.name = data.get("name", "") or ""
+    client.token_endpoint_auth_method = data["token_endpoint_auth_method"]
+    if data.get("secret"):
+        client.secret_hash = hash_secret(str(data["secret"]))
+    elif data.get("secret_hash"):
+        client.secret_hash = data["secret_hash"]
+    elif client.token_endpoint_auth_method not in SECRET_METHODS:
+        client.secret_hash = None
+    for name in LIST_FIELDS:
+        setattr(client, name, data[name])
+    client.jwks = data.get("jwks")
+    client.jwks_uri = data.get("jwks_uri")
+    for name in ALG_FIELDS:
+        setattr(client, name, data.get(name))
+    client.allow_plain_pkce = bool(data.get("allow_plain_pkce", False))
+    client.require_pkce = bool(data.get("require_pkce", False))
+    client.enabled = bool(data.get("enabled", True))
+    db.session.add(client)
+    return client, before != client_to_dict(client, with_hash=True)
+
+
+def client_to_dict(client: Client, with_hash: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "client_id": client.client_id,
+        "name": client.name or "",
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+    }
+    for name in LIST_FIELDS:
+        data[name] = list(getattr(client, name) or [])
+    for name in ("jwks", "jwks_uri", *ALG_FIELDS):
+        if getattr(client, name):
+            data[name] = getattr(client, name)
+    data["allow_plain_pkce"] = bool(client.allow_plain_pkce)
+    data["require_pkce"] = bool(client.require_pkce)
+    data["enabled"] = client.enabled is not False
+    if with_hash and client.secret_hash:
+        data["secret_hash"] = client.secret_hash
+    return data
+
+
+def all_clients() -> list[Client]:
+    return list(db.session.scalars(select(Client).order_by(Client.client_id)))
+
+
+def remove_client(client_id: str) -> bool:
+    client = db.session.get(Client, client_id)
+    if client is None:
+        return False
+    db.session.delete(client)
+    return True

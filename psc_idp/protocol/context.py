@@ -1,0 +1,23 @@
+"""What a grant knows about the authorization when it asks for tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TokenContext:
+    """Passed as Authlib's ``user`` to the token generator.
+
+    ``national_id`` is None for a client acting on its own behalf (client credentials)."""
+
+    national_id: str | None
+    sid: str | None = None
+    auth_time: int | None = None
+    acr: str | None = None
+    auth_mode: str | None = None
+    nonce: str | None = None
+    #: The token family continued by a refresh; None starts a new one.
+    grant_id: str | None = None
+    #: The code the family comes from, so a replayed code can revoke it.
+    code_hash: str | None = None

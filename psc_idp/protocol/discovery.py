@@ -1,0 +1,72 @@
+"""OpenID Provider metadata (OIDC Discovery 1.0, RFC 8414): only what is implemented."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psc_idp.config import Settings
+from psc_idp.keystore.signing import SUPPORTED_ALGS
+from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
+from psc_idp.protocol.server import SUPPORTED_SCOPES
+
+
+def endpoint(settings: Settings, path: str) -> str:
+    return f"{settings.issuer}/protocol/openid-connect/{path}"
+
+
+def metadata(settings: Settings) -> dict[str, Any]:
+    auth_methods = [*CONFIDENTIAL_AUTH_METHODS, "none"]
+    return {
+        "issuer": settings.issuer,
+        "authorization_endpoint": settings.authorization_endpoint,
+        "token_endpoint": endpoint(settings, "token"),
+        "introspection_endpoint": endpoint(settings, "token/introspect"),
+        "userinfo_endpoint": endpoint(settings, "userinfo"),
+        "end_session_endpoint": endpoint(settings, "logout"),
+        "jwks_uri": endpoint(settings, "certs"),
+        "revocation_endpoint": endpoint(settings, "revoke"),
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
+        "userinfo_signing_alg_values_supported": list(SUPPORTED_ALGS),
+        "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_AUTH_METHODS,
+        "introspection_endpoint_auth_signing_alg_values_supported": list(SUPPORTED_ALGS),
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "token_endpoint_auth_signing_alg_values_supported": list(SUPPORTED_ALGS),
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_signing_alg_values_supported": list(SUPPORTED_ALGS),
+        "claims_supported": [
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "acr",
+            "nonce",
+            "sid",
+            "session_state",
+            "azp",
+            "typ",
+            "authMode",
+            "SubjectNameID",
+            "preferred_username",
+            "given_name",
+            "family_name",
+            "otherIds",
+        ],
+        "claim_types_supported": ["normal"],
+        "claims_parameter_supported": False,
+        "scopes_supported": SUPPORTED_SCOPES,
+        "acr_values_supported": sorted(set(settings.acr_by_auth_mode.values())),
+        "code_challenge_methods_supported": ["plain", "S256"],
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "require_request_uri_registration": False,
+        "ui_locales_supported": ["fr"],
+        "authorization_response_iss_parameter_supported": True,
+        "frontchannel_logout_supported": False,
+        "backchannel_logout_supported": False,
+    }

@@ -1,0 +1,32 @@
+"""Token introspection (RFC 7662), answering like Keycloak: the token's claims plus ``active``,
+``client_id``, ``username`` and ``token_type``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _Introspection
+
+from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
+from psc_idp.protocol.endpoints.issued import IssuedToken, find_issued_token
+from psc_idp.protocol.models import Client
+
+
+class IntrospectionEndpoint(_Introspection):
+    CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> IssuedToken | None:
+        return find_issued_token(token_string, token_type_hint)
+
+    def check_permission(self, token: IssuedToken, client: Client, request) -> bool:
+        # Any confidential client of the realm may introspect (resource servers do), as Keycloak.
+        return not client.is_public
+
+    def introspect_token(self, token: IssuedToken) -> dict[str, Any]:
+        claims = dict(token.claims)
+        claims["client_id"] = token.grant.client_id
+        claims["username"] = claims.get("preferred_username") or token.grant.national_id or ""
+        if token.kind == "access_token":
+            claims["token_type"] = "Bearer"
+        claims["active"] = True
+        return claims

@@ -1,0 +1,69 @@
+"""A token presented back to the server (introspection, revocation), whatever its kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from flask import current_app
+
+from psc_idp.extensions import db
+from psc_idp.protocol.models import AccessToken, Client, Grant, RefreshToken
+from psc_idp.protocol.tokens import decode_access_token, find_refresh_token
+from psc_idp.timeutil import now
+
+
+@dataclass
+class IssuedToken:
+    kind: str  # "access_token" | "refresh_token"
+    row: AccessToken | RefreshToken
+    claims: dict[str, Any]
+
+    @property
+    def grant(self) -> Grant:
+        return self.row.grant
+
+    def check_client(self, client: Client) -> bool:
+        return self.grant.client_id == client.client_id
+
+    def is_expired(self) -> bool:
+        return self.row.expires_at < now()
+
+    def is_revoked(self) -> bool:
+        used = isinstance(self.row, RefreshToken) and self.row.used_at is not None
+        return self.row.revoked_at is not None or self.grant.revoked_at is not None or used
+
+
+def find_issued_token(value: str, hint: str | None) -> IssuedToken | None:
+    if len(value) > 8192:
+        return None
+    order = (
+        ("refresh_token", "access_token")
+        if hint == "refresh_token"
+        else ("access_token", "refresh_token")
+    )
+    for kind in order:
+        token = _find_access(value) if kind == "access_token" else _find_refresh(value)
+        if token is not None:
+            return token
+    return None
+
+
+def _find_access(value: str) -> IssuedToken | None:
+    claims = decode_access_token(value)
+    if claims is None:
+        return None
+    row = db.session.get(AccessToken, claims.get("jti", ""))
+    return IssuedToken("access_token", row, claims) if row is not None else None
+
+
+def _find_refresh(value: str) -> IssuedToken | None:
+    row = find_refresh_token(value)
+    if row is None:
+        return None
+    key = current_app.extensions["psc_app_secret"].derive("refresh-token")
+    claims = jwt.decode(
+        value, key, algorithms=["HS512"], options={"verify_exp": False, "verify_aud": False}
+    )
+    return IssuedToken("refresh_token", row, claims)

@@ -1,0 +1,1 @@
+"""The grants registered on the authorization server."""

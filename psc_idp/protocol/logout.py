@@ -1,0 +1,153 @@
+"""RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), as Keycloak does it:
+
+- with ``id_token_hint`` the session ends at once; without it the professional confirms;
+- ``post_logout_redirect_uri`` is followed only if registered for the client (exact match) and
+  the client is known from ``id_token_hint`` or ``client_id``;
+- ending the SSO session revokes the tokens issued in it."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+import jwt
+from authlib.common.urls import add_params_to_uri
+from flask import Request, Response, current_app, make_response, redirect, render_template, url_for
+
+from psc_idp.config import current_settings
+from psc_idp.extensions import db
+from psc_idp.login.models import SsoSession
+from psc_idp.login.sessions import clear_cookie, current_session, end_session
+from psc_idp.login.transactions import BROWSER_COOKIE, browser_cookie, set_browser_cookie
+from psc_idp.protocol.models import Client
+from psc_idp.protocol.tokens import revoke_grants_of_session, signing_keys
+from psc_idp.wallet.pages import error_page
+
+PARAMS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state")
+
+
+class LogoutError(Exception):
+    pass
+
+
+def logout_response(req: Request) -> Response:
+    params = req.values
+    for name in PARAMS:
+        if len(params.getlist(name)) > 1:
+            return _failure(f"duplicated parameter: {name}")
+    try:
+        hint = _hint_claims(params["id_token_hint"]) if params.get("id_token_hint") else None
+        client = _client(hint, params.get("client_id"))
+        target = _redirect_target(client, params.get("post_logout_redirect_uri"))
+    except LogoutError as error:
+        return _failure(str(error))
+    if hint is None and not _confirmed(req):
+        return _confirmation(req)
+    _end(hint, req)
+    db.session.commit()
+    if target:
+        state = params.get("state")
+        response = redirect(add_params_to_uri(target, [("state", state)] if state else []))
+    else:
+        response = make_response(
+            render_template("wallet/logged_out.html", dev_mode=current_settings().dev_mode)
+        )
+    clear_cookie(response)
+    return response
+
+
+def _hint_claims(value: str) -> dict[str, Any]:
+    """Claims of an ID token we issued; expired hints are accepted, as Keycloak does."""
+    try:
+        header = jwt.get_unverified_header(value)
+        key = signing_keys().by_kid(str(header.get("kid", "")))
+        if key is None or header.get("alg") != key.alg:
+            raise LogoutError("id_token_hint: unknown signing key")
+        claims = jwt.decode(
+            value,
+            key.private_key.public_key(),
+            algorithms=[key.alg],
+            issuer=current_settings().issuer,
+            options={"verify_exp": False, "verify_aud": False},
+        )
+    except (jwt.PyJWTError, ValueError, TypeError) as error:
+        raise LogoutError("invalid id_token_hint") from error
+    if claims.get("typ") != "ID":
+        raise LogoutError("id_token_hint is not an ID token")
+    return claims
+
+
+def _client(hint: dict[str, Any] | None, client_id: str | None) -> Client | None:
+    hinted = hint.get("azp") if hint else None
+    if hinted and client_id and hinted != client_id:
+        raise LogoutError("client_id does not match id_token_hint")
+    wanted = hinted or client_id
+    if not wanted:
+        return None
+    client = db.session.get(Client, str(wanted)[:255])
+    if client is None:
+        raise LogoutError("unknown client_id")
+    return client
+
+
+def _redirect_target(client: Client | None, uri: str | None) -> str | None:
+    if not uri:
+        return None
+    if client is None:
+        raise LogoutError("post_logout_redirect_uri needs id_token_hint or client_id")
+    if uri not in client.post_logout_redirect_uris:
+        raise LogoutError("post_logout_redirect_uri is not registered for this client")
+    return uri
+
+
+def _end(hint: dict[str, Any] | None, req: Request) -> None:
+    sessions: list[SsoSession] = []
+    if hint and hint.get("sid"):
+        hinted = db.session.get(SsoSession, str(hint["sid"]))
+        if hinted is not None and hinted.ended_at is None:
+            sessions.append(hinted)
+    browser = current_session(req)
+    if browser is not None and browser not in sessions:
+        sessions.append(browser)
+    for session in sessions:
+        end_session(session)
+        revoke_grants_of_session(session.id)
+
+
+# --- confirmation without id_token_hint -----------------------------------------------------
+def _csrf_for(browser: str) -> str:
+    # Bound to the browser cookie: another site cannot make the browser post a valid form.
+    return current_app.extensions["psc_app_secret"].keyed_hash(browser, "logout-csrf")
+
+
+def _confirmed(req: Request) -> bool:
+    if req.method != "POST" or req.form.get("confirm") != "yes":
+        return False
+    cookie = req.cookies.get(BROWSER_COOKIE, "")
+    return bool(cookie) and hmac.compare_digest(_csrf_for(cookie), req.form.get("csrf_token", ""))
+
+
+def _confirmation(req: Request) -> Response:
+    browser = browser_cookie(req)
+    hidden = {name: req.values[name] for name in PARAMS[1:] if name in req.values}
+    response = make_response(
+        render_template(
+            "wallet/logout_confirm.html",
+            action_url=url_for("protocol.logout"),
+            csrf_token=_csrf_for(browser),
+            hidden=hidden,
+            cancel_url=None,
+            dev_mode=current_settings().dev_mode,
+        )
+    )
+    set_browser_cookie(response, browser)
+    return response
+
+
+def _failure(details: str) -> Response:
+    return error_page(
+        "Déconnexion impossible",
+        "La demande de déconnexion envoyée par le service est incorrecte.",
+        details,
+        status=400,
+    )

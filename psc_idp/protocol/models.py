@@ -1,0 +1,181 @@
+"""What the OAuth/OIDC protocol persists: clients, codes, grants and the tokens issued under them.
+
+Every secret (client secret, code, refresh token) is stored as a keyed hash, never in clear.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from authlib.oauth2.rfc6749 import ClientMixin
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from psc_idp.config import current_settings
+from psc_idp.extensions import db
+from psc_idp.protocol.secrets import verify_secret
+from psc_idp.timeutil import now
+
+
+class Client(db.Model, ClientMixin):
+    """A relying party, as registered in the realm file or with ``psc-idp clients add``."""
+
+    __tablename__ = "oauth_client"
+
+    client_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    secret_hash: Mapped[str | None] = mapped_column(String(128))
+    token_endpoint_auth_method: Mapped[str] = mapped_column(String(40))
+    redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
+    post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
+    grant_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    response_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Scopes the client may ask for; ``default_scopes`` are always granted (Keycloak's default
+    #: client scopes).
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    jwks_uri: Mapped[str | None] = mapped_column(String(2000))
+    id_token_signed_response_alg: Mapped[str | None] = mapped_column(String(10))
+    access_token_signed_response_alg: Mapped[str | None] = mapped_column(String(10))
+    userinfo_signed_response_alg: Mapped[str | None] = mapped_column(String(10))
+    #: PKCE ``plain`` is refused unless the client allows it explicitly.
+    allow_plain_pkce: Mapped[bool] = mapped_column(default=False)
+    #: Confidential clients may be forced to use PKCE too.
+    require_pkce: Mapped[bool] = mapped_column(default=False)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+    # --- Authlib ClientMixin -------------------------------------------------------------
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        # RFC 6749 §3.1.2.3: without redirect_uri, only a single registered URI is unambiguous.
+        return self.redirect_uris[0] if len(self.redirect_uris) == 1 else None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        """Requested scopes the client may have, plus the realm's default scopes.
+
+        Keycloak's default client scopes: PSC grants ``openid scope_all identity`` to a
+        request for ``openid scope_all``."""
+        allowed = set(self.scopes)
+        requested = [s for s in (scope or "").split() if s in allowed]
+        return " ".join(dict.fromkeys([*requested, *current_settings().default_scopes]))
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri in self.redirect_uris  # exact match only
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return verify_secret(client_secret, self.secret_hash)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method == self.token_endpoint_auth_method
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type in self.response_types
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in self.grant_types
+
+    @property
+    def is_public(self) -> bool:
+        return self.token_endpoint_auth_method == "none"
+
+
+class AuthorizationCode(db.Model):
+    """An issued code, kept after use so that a replay revokes what it issued (RFC 6749 §4.1.2)."""
+
+    __tablename__ = "oauth_code"
+
+    code_hash: Mapped[str] = mapped_column(String(128), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_client.client_id", ondelete="CASCADE"))
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(Text, default="")
+    nonce: Mapped[str | None] = mapped_column(Text)
+    code_challenge: Mapped[str | None] = mapped_column(String(128))
+    code_challenge_method: Mapped[str | None] = mapped_column(String(10))
+    national_id: Mapped[str] = mapped_column(String(64))
+    sid: Mapped[str] = mapped_column(String(64))
+    auth_time: Mapped[int]
+    acr: Mapped[str] = mapped_column(String(20))
+    auth_mode: Mapped[str] = mapped_column(String(20))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    # --- Authlib AuthorizationCodeMixin ---------------------------------------------------
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+class Grant(db.Model):
+    """One authorization: the family of access and refresh tokens issued from one code or one
+    client-credentials call. Revoking it revokes every token in the family."""
+
+    __tablename__ = "oauth_grant"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_client.client_id", ondelete="CASCADE"))
+    national_id: Mapped[str | None] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(Text, default="")
+    sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    auth_time: Mapped[int | None]
+    acr: Mapped[str | None] = mapped_column(String(20))
+    auth_mode: Mapped[str | None] = mapped_column(String(20))
+    nonce: Mapped[str | None] = mapped_column(Text)
+    code_hash: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AccessToken(db.Model):
+    """An issued access token (a JWS); the row lets introspection and revocation see it."""
+
+    __tablename__ = "oauth_access_token"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grant_id: Mapped[str] = mapped_column(
+        ForeignKey("oauth_grant.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    grant: Mapped[Grant] = relationship(lazy="joined")
+
+
+class RefreshToken(db.Model):
+    """A refresh token. Rotation marks it used; presenting a used one revokes its grant."""
+
+    __tablename__ = "oauth_refresh_token"
+
+    token_hash: Mapped[str] = mapped_column(String(128), primary_key=True)
+    grant_id: Mapped[str] = mapped_column(
+        ForeignKey("oauth_grant.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    grant: Mapped[Grant] = relationship(lazy="joined")
+
+    # --- Authlib TokenMixin (what the refresh grant asks) ---------------------------------
+    def check_client(self, client: Client) -> bool:
+        return self.grant.client_id == client.client_id
+
+    def get_scope(self) -> str:
+        return self.grant.scope
+
+
+class UsedAssertion(db.Model):
+    """``jti`` of client assertions already seen (RFC 7523 §3, replay)."""
+
+    __tablename__ = "oauth_used_assertion"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+Index("ix_oauth_code_expires", AuthorizationCode.expires_at)

@@ -1,0 +1,25 @@
+"""How authorization responses and errors travel back to the client (query, fragment, form_post),
+always with ``iss`` (RFC 9207) as PSC advertises."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from authlib.common.urls import add_params_to_uri
+from flask import render_template
+
+from psc_idp.config import current_settings
+
+
+def authorization_redirect(
+    redirect_uri: str, params: list[tuple[str, str]], request_data: Mapping[str, str]
+) -> tuple[int, str, list[tuple[str, str]]]:
+    params = [*params, ("iss", current_settings().issuer)]
+    mode = request_data.get("response_mode") or "query"
+    if mode == "form_post":
+        body = render_template(
+            "wallet/form_post.html", action=redirect_uri, fields=dict(params), csp_nonce=""
+        )
+        return 200, body, [("Content-Type", "text/html; charset=utf-8")]
+    uri = add_params_to_uri(redirect_uri, params, fragment=(mode == "fragment"))
+    return 302, "", [("Location", uri)]

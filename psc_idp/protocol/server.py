@@ -1,0 +1,65 @@
+"""The authorization server: every grant, endpoint and client-authentication method is registered
+here, on one screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.errors import OAuth2Error
+from flask import Flask, Response
+
+from psc_idp.extensions import db
+from psc_idp.protocol.client_auth.private_key_jwt import PrivateKeyJWT
+from psc_idp.protocol.endpoints.introspection import IntrospectionEndpoint
+from psc_idp.protocol.endpoints.revocation import RevocationEndpoint
+from psc_idp.protocol.grants.authorization_code import AuthorizationCodeGrant
+from psc_idp.protocol.grants.client_credentials import ClientCredentialsGrant
+from psc_idp.protocol.grants.refresh_token import RefreshTokenGrant
+from psc_idp.protocol.models import Client
+from psc_idp.protocol.responses import authorization_redirect
+from psc_idp.protocol.tokens import generate_token
+
+SUPPORTED_SCOPES = ["openid", "scope_all", "rpps", "identity"]
+
+
+class AuthorizationServer(FlaskAuthorizationServer):
+    def query_client(self, client_id: str) -> Client | None:
+        if not isinstance(client_id, str) or len(client_id) > 255:
+            return None
+        client = db.session.get(Client, client_id)
+        return client if client is not None and client.enabled else None
+
+    def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+        # The generator staged the rows; commit them with the grant's own changes.
+        db.session.commit()
+
+    def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> Response:
+        """Errors sent to a redirect URI carry ``iss`` and honour ``response_mode``."""
+        db.session.rollback()
+        if error.redirect_uri:
+            status, body, headers = authorization_redirect(
+                error.redirect_uri, error.get_body(), request.payload.data
+            )
+            return self.handle_response(status, body, headers)
+        status, body, headers = error()
+        headers = [*headers, ("Cache-Control", "no-store")]
+        return self.handle_response(status, body, headers)
+
+
+def create_server(app: Flask) -> AuthorizationServer:
+    server = AuthorizationServer()
+    server.init_app(app)
+    server.register_token_generator("default", generate_token)
+    server.scopes_supported = SUPPORTED_SCOPES
+
+    server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT())
+
+    server.register_grant(AuthorizationCodeGrant)
+    server.register_grant(RefreshTokenGrant)
+    server.register_grant(ClientCredentialsGrant)
+
+    server.register_endpoint(IntrospectionEndpoint)
+    server.register_endpoint(RevocationEndpoint)
+    return server

@@ -1,0 +1,216 @@
+"""Issuing and checking the tokens: access token and ID token (JWS signed with the realm keys),
+refresh token (a JWT like Keycloak's, but only its hash in the database counts)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import jwt
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
+from flask import current_app
+from sqlalchemy import select, update
+
+from psc_idp.config import Settings, current_settings
+from psc_idp.directory.lookup import find_practitioner
+from psc_idp.extensions import db
+from psc_idp.protocol import claims as claim_sets
+from psc_idp.protocol.context import TokenContext
+from psc_idp.protocol.models import AccessToken, Client, Grant, RefreshToken
+from psc_idp.protocol.secrets import hash_secret
+from psc_idp.timeutil import epoch, now
+
+_HASHES = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
+
+
+def signing_keys():
+    return current_app.extensions["psc_signing_keys"]
+
+
+def sign(claims: dict[str, Any], alg: str) -> str:
+    key = signing_keys().active(alg)
+    return jwt.encode(claims, key.private_key, algorithm=alg, headers={"kid": key.kid})
+
+
+def half_hash(value: str, alg: str) -> str:
+    """``at_hash``: left half of the hash of the token, with the signing algorithm's hash size."""
+    digest = _HASHES[alg[-3:]](value.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
+
+
+def envelope(settings: Settings, lifetime: int) -> dict[str, Any]:
+    issued = epoch()
+    return {
+        "exp": issued + lifetime,
+        "iat": issued,
+        "jti": str(uuid.uuid4()),
+        "iss": settings.issuer,
+    }
+
+
+def _refresh_token_value(settings: Settings, client_id: str, scope: str, ctx: TokenContext) -> str:
+    """Opaque to clients; shaped like Keycloak's HS512 refresh token, keyed by the app secret."""
+    body = envelope(settings, settings.refresh_token_lifetime)
+    body.update(aud=settings.issuer, typ="Refresh", azp=client_id, scope=scope)
+    body.update(claim_sets.session_claims(ctx))
+    if ctx.national_id:
+        body["sub"] = claim_sets.subject(settings, ctx.national_id)
+    body["nonce"] = ctx.nonce or ""
+    # The random part makes two tokens issued in the same second distinct.
+    body["jti"] = f"{body['jti']}.{secrets.token_urlsafe(16)}"
+    key = current_app.extensions["psc_app_secret"].derive("refresh-token")
+    return jwt.encode(body, key, algorithm="HS512")
+
+
+def _open_grant(client: Client, scope: str, ctx: TokenContext) -> Grant:
+    if ctx.grant_id:
+        grant = db.session.get(Grant, ctx.grant_id)
+        if grant is not None:
+            return grant
+    grant = Grant(
+        id=str(uuid.uuid4()),
+        client_id=client.client_id,
+        national_id=ctx.national_id,
+        scope=scope,
+        sid=ctx.sid,
+        auth_time=ctx.auth_time,
+        acr=ctx.acr,
+        auth_mode=ctx.auth_mode,
+        nonce=ctx.nonce,
+        code_hash=ctx.code_hash,
+    )
+    db.session.add(grant)
+    return grant
+
+
+def generate_token(
+    grant_type: str,
+    client: Client,
+    user: TokenContext | None = None,
+    scope: str | None = None,
+    expires_in: int | None = None,
+    include_refresh_token: bool = True,
+) -> dict[str, Any]:
+    """Authlib's token generator: builds the PSC token response and stages its rows.
+
+    The rows are committed by ``save_token`` with the rest of the grant's work."""
+    settings = current_settings()
+    ctx = user or TokenContext(national_id=None)
+    scope = scope or ""
+    practitioner = None
+    if ctx.national_id:
+        practitioner = find_practitioner(ctx.national_id)
+        if practitioner is None or not practitioner.active:
+            # Keycloak's answer when the user behind a grant was disabled.
+            raise InvalidGrantError("User disabled")
+
+    grant = _open_grant(client, scope, ctx)
+    alg = client.access_token_signed_response_alg or settings.default_signing_alg
+    access_claims = envelope(settings, settings.access_token_lifetime)
+    access_claims.update(
+        claim_sets.access_token_claims(settings, client.client_id, scope, ctx, practitioner)
+    )
+    access_token = sign(claim_sets.in_order(access_claims, claim_sets.ACCESS_TOKEN_ORDER), alg)
+    db.session.add(
+        AccessToken(
+            jti=access_claims["jti"],
+            grant_id=grant.id,
+            expires_at=now() + timedelta(seconds=settings.access_token_lifetime),
+        )
+    )
+    token: dict[str, Any] = {
+        "access_token": access_token,
+        "expires_in": settings.access_token_lifetime,
+        "refresh_expires_in": 0,
+        "token_type": "Bearer",
+    }
+    if practitioner is not None and "openid" in scope.split():
+        token["id_token"] = _id_token(settings, client, ctx, practitioner, access_token)
+    if include_refresh_token and practitioner is not None:
+        refresh = _refresh_token_value(settings, client.client_id, scope, ctx)
+        db.session.add(
+            RefreshToken(
+                token_hash=hash_secret(refresh, "refresh"),
+                grant_id=grant.id,
+                expires_at=now() + timedelta(seconds=settings.refresh_token_lifetime),
+            )
+        )
+        token["refresh_token"] = refresh
+        token["refresh_expires_in"] = settings.refresh_token_lifetime
+    token["not-before-policy"] = 0
+    if ctx.sid:
+        token["session_state"] = ctx.sid
+    token["scope"] = scope
+    return token
+
+
+def _id_token(
+    settings: Settings, client: Client, ctx: TokenContext, practitioner: Any, access_token: str
+) -> str:
+    alg = client.id_token_signed_response_alg or settings.default_signing_alg
+    body = envelope(settings, settings.id_token_lifetime)
+    body.update(claim_sets.id_token_claims(settings, client.client_id, ctx, practitioner))
+    body["at_hash"] = half_hash(access_token, alg)
+    return sign(claim_sets.in_order(body, claim_sets.ID_TOKEN_ORDER), alg)
+
+
+# --- checking ------------------------------------------------------------------------------
+def decode_access_token(value: str) -> dict[str, Any] | None:
+    """Signature, issuer and expiry of an access token; None if any is wrong."""
+    try:
+        header = jwt.get_unverified_header(value)
+        key = signing_keys().by_kid(header.get("kid", ""))
+        if key is None or header.get("alg") != key.alg:
+            return None
+        return jwt.decode(
+            value,
+            key.private_key.public_key(),
+            algorithms=[key.alg],
+            issuer=current_settings().issuer,
+            options={"verify_aud": False, "require": ["exp", "iat", "jti"]},
+        )
+    except (jwt.PyJWTError, ValueError, TypeError):
+        return None
+
+
+def find_active_access_token(value: str) -> tuple[dict[str, Any], AccessToken] | None:
+    """A valid, unrevoked access token with its grant, in one query."""
+    claims = decode_access_token(value)
+    if claims is None or claims.get("typ") != "Bearer":
+        return None
+    row = db.session.execute(
+        select(AccessToken).where(AccessToken.jti == claims["jti"])
+    ).scalar_one_or_none()
+    if row is None or row.revoked_at is not None or row.grant.revoked_at is not None:
+        return None
+    return claims, row
+
+
+def find_refresh_token(value: str) -> RefreshToken | None:
+    return db.session.get(RefreshToken, hash_secret(value, "refresh"))
+
+
+def revoke_grant(grant_id: str) -> None:
+    """Revoke a token family: every access and refresh token issued under it."""
+    moment = now()
+    db.session.execute(
+        update(Grant)
+        .where(Grant.id == grant_id, Grant.revoked_at.is_(None))
+        .values(revoked_at=moment)
+    )
+
+
+def revoke_grants_of_code(code_hash: str) -> None:
+    ids = db.session.scalars(select(Grant.id).where(Grant.code_hash == code_hash)).all()
+    for grant_id in ids:
+        revoke_grant(grant_id)
+
+
+def revoke_grants_of_session(sid: str) -> None:
+    ids = db.session.scalars(select(Grant.id).where(Grant.sid == sid)).all()
+    for grant_id in ids:
+        revoke_grant(grant_id)

@@ -1,0 +1,142 @@
+"""HTTP routes of the protocol, at PSC's paths (Keycloak realm ``esante-wallet``).
+
+``protocol`` lives under the issuer; ``authorization`` under the wallet front end, which PSC
+advertises as its authorization endpoint."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from psc_idp.config import Settings, current_settings
+from psc_idp.protocol import authorize as authorization_flow
+from psc_idp.protocol.discovery import metadata
+from psc_idp.protocol.logout import logout_response
+from psc_idp.protocol.tokens import signing_keys
+from psc_idp.protocol.userinfo import userinfo_response
+
+protocol = Blueprint("protocol", __name__)
+authorization = Blueprint("authorization", __name__)
+
+TOKEN_PARAMS = [
+    "grant_type",
+    "code",
+    "redirect_uri",
+    "refresh_token",
+    "client_id",
+    "client_secret",
+    "code_verifier",
+    "scope",
+    "client_assertion",
+    "client_assertion_type",
+    "token",
+    "token_type_hint",
+]
+FORM = "application/x-www-form-urlencoded"
+
+
+def _server():
+    return current_app.extensions["psc_authorization_server"]
+
+
+def oauth_error(status: int, error: str, description: str) -> Response:
+    response = jsonify(error=error, error_description=description)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _guard_form_post() -> Response | None:
+    """What every form-encoded protocol POST must respect before Authlib sees it."""
+    if request.mimetype != FORM:
+        return oauth_error(400, "invalid_request", "Content-Type must be " + FORM)
+    for name in TOKEN_PARAMS:
+        if len(request.form.getlist(name)) > 1:
+            return oauth_error(400, "invalid_request", f"Duplicated parameter: {name}")
+    basic = request.headers.get("Authorization", "").lower().startswith("basic ")
+    in_body = "client_secret" in request.form or "client_assertion" in request.form
+    if basic and in_body:
+        return oauth_error(400, "invalid_request", "More than one client authentication method")
+    return None
+
+
+# --- issuer routes ---------------------------------------------------------------------------
+@protocol.get("/")
+def realm_info() -> ResponseReturnValue:
+    settings = current_settings()
+    return jsonify(
+        realm=settings.realm,
+        **{
+            "token-service": f"{settings.issuer}/protocol/openid-connect",
+            "account-service": f"{settings.wallet_base}/",
+            "tokens-not-before": 0,
+        },
+    )
+
+
+@protocol.get("/.well-known/openid-configuration")
+@protocol.get("/.well-known/wallet-openid-configuration")
+def discovery() -> ResponseReturnValue:
+    return jsonify(metadata(current_settings()))
+
+
+@protocol.get("/protocol/openid-connect/certs")
+def jwks() -> ResponseReturnValue:
+    response = jsonify(signing_keys().jwks())
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@protocol.route("/protocol/openid-connect/auth", methods=["GET", "POST"])
+def authorize_keycloak_path() -> ResponseReturnValue:
+    return authorization_flow.authorize()
+
+
+@protocol.post("/protocol/openid-connect/token")
+def token() -> ResponseReturnValue:
+    return _guard_form_post() or _server().create_token_response()
+
+
+@protocol.post("/protocol/openid-connect/token/introspect")
+def introspect() -> ResponseReturnValue:
+    return _guard_form_post() or _server().create_endpoint_response("introspection")
+
+
+@protocol.post("/protocol/openid-connect/revoke")
+def revoke() -> ResponseReturnValue:
+    return _guard_form_post() or _server().create_endpoint_response("revocation")
+
+
+@protocol.route("/protocol/openid-connect/userinfo", methods=["GET", "POST"])
+def userinfo() -> ResponseReturnValue:
+    return userinfo_response(request)
+
+
+@protocol.route("/protocol/openid-connect/logout", methods=["GET", "POST"])
+def logout() -> ResponseReturnValue:
+    return logout_response(request)
+
+
+@protocol.errorhandler(HTTPException)
+def protocol_http_error(error: HTTPException) -> Response:
+    """404, 405, 413… on protocol paths answer in JSON, like the rest of the protocol."""
+    return oauth_error(error.code or 400, "invalid_request", error.name)
+
+
+# --- wallet-hosted authorization endpoint ----------------------------------------------------
+@authorization.route("/auth", methods=["GET", "POST"])
+def authorize() -> ResponseReturnValue:
+    return authorization_flow.authorize()
+
+
+@authorization.get("/auth/resume/<tx_id>")
+def resume(tx_id: str) -> ResponseReturnValue:
+    return authorization_flow.resume(tx_id)
+
+
+def register(app: Flask, settings: Settings) -> None:
+    app.register_blueprint(protocol, url_prefix=urlsplit(settings.issuer).path)
+    app.register_blueprint(authorization, url_prefix=urlsplit(settings.wallet_base).path)

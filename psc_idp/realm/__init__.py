@@ -1,0 +1,1 @@
+"""The realm file: one declarative description of clients, practitioners and options."""

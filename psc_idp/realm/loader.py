@@ -1,0 +1,147 @@
+"""Reading, importing and exporting the realm file (JSON or YAML).
+
+::
+
+    options: {userinfo_profile: current}
+    clients: [{client_id, secret, redirect_uris, …}]
+    practitioners: [{national_id, family_name, exercices: […]}]
+
+Import is idempotent: the same file twice changes nothing the second time."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from psc_idp.config import Settings
+from psc_idp.directory.realm_io import export_practitioners, upsert_practitioners
+from psc_idp.extensions import db
+from psc_idp.protocol.clients import all_clients, client_to_dict, upsert_client
+from psc_idp.realm.models import RealmOption
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+DEMO_FILES = (HERE / "demo-clients.yaml", HERE / "demo-practitioners.yaml")
+#: Settings a realm file may set, applied at the next start of every instance.
+REALM_OPTIONS = {"userinfo_profile", "acr_by_auth_mode", "palier_by_auth_mode", "default_scopes"}
+
+
+class RealmError(ValueError):
+    pass
+
+
+@dataclass
+class ImportReport:
+    clients_changed: list[str] = field(default_factory=list)
+    practitioners_changed: int = 0
+    options_changed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "clients_changed": self.clients_changed,
+            "practitioners_changed": self.practitioners_changed,
+            "options_changed": self.options_changed,
+        }
+
+
+def read_realm_file(path: str | Path) -> dict[str, Any]:
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise RealmError(f"{path}: not valid JSON/YAML ({error})") from error
+    if not isinstance(data, dict):
+        raise RealmError(f"{path}: the realm file must be a mapping")
+    unknown = set(data) - {"options", "clients", "practitioners", "realm"}
+    if unknown:
+        raise RealmError(f"{path}: unknown sections {sorted(unknown)}")
+    return data
+
+
+def import_realm(data: dict[str, Any]) -> ImportReport:
+    """Apply a realm description; the caller commits."""
+    report = ImportReport()
+    for name, value in (data.get("options") or {}).items():
+        if name not in REALM_OPTIONS:
+            raise RealmError(f"unknown option {name!r} (known: {', '.join(sorted(REALM_OPTIONS))})")
+        option = db.session.get(RealmOption, name)
+        if option is None or option.value != value:
+            db.session.merge(RealmOption(name=name, value=value))
+            report.options_changed.append(name)
+    for entry in data.get("clients") or []:
+        if not isinstance(entry, dict):
+            raise RealmError("each client must be a mapping")
+        client, changed = upsert_client(entry)
+        if changed:
+            report.clients_changed.append(client.client_id)
+    report.practitioners_changed = upsert_practitioners(data.get("practitioners") or [])
+    return report
+
+
+def export_realm(settings: Settings) -> dict[str, Any]:
+    options = {o.name: o.value for o in db.session.query(RealmOption).order_by(RealmOption.name)}
+    return {
+        "realm": settings.realm,
+        "options": options,
+        "clients": [client_to_dict(c, with_hash=True) for c in all_clients()],
+        "practitioners": export_practitioners(),
+    }
+
+
+def apply_realm_options(settings: Settings) -> None:
+    for option in db.session.query(RealmOption):
+        current = getattr(settings, option.name)
+        value = {**current, **option.value} if isinstance(current, dict) else option.value
+        setattr(settings, option.name, value)
+
+
+# --- start-up ------------------------------------------------------------------------------
+def load_startup_realm(settings: Settings) -> None:
+    """``PSC_REALM_FILE`` if set, else the demo realm in development mode."""
+    if settings.realm_file:
+        import_realm(read_realm_file(settings.realm_file))
+    elif settings.dev_mode:
+        import_realm(demo_realm(settings))
+    db.session.commit()
+    apply_realm_options(settings)
+
+
+def demo_realm(settings: Settings) -> dict[str, Any]:
+    data: dict[str, Any] = {"clients": [], "practitioners": []}
+    for path in DEMO_FILES:
+        part = read_realm_file(path)
+        data["clients"] += part.get("clients") or []
+        data["practitioners"] += part.get("practitioners") or []
+    known = demo_secrets(settings)
+    for client in data["clients"]:
+        if client.get("secret") == "generate":
+            client["secret"] = known[client["client_id"]]
+    return data
+
+
+def demo_secrets(settings: Settings) -> dict[str, str]:
+    """Secrets of the demo clients: generated once, kept under keys/ (never committed)."""
+    path = Path(settings.keys_dir) / "demo-client-secrets.json"
+    known: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    wanted = [
+        c["client_id"]
+        for c in read_realm_file(DEMO_FILES[0]).get("clients") or []
+        if c.get("secret") == "generate"
+    ]
+    missing = [client_id for client_id in wanted if client_id not in known]
+    if missing:
+        known.update({client_id: secrets.token_urlsafe(32) for client_id in missing})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(known, handle, indent=2)
+        tmp.replace(path)
+    return known

@@ -1,0 +1,1 @@
+"""The wallet front end: the login page (la mire), the means' pages, the home page."""

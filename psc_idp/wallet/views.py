@@ -1,0 +1,106 @@
+"""Wallet pages: la mire lists the means that fit the request; each means runs its own steps.
+
+The authorization endpoint itself is served here too (``/wallet/auth``) but belongs to the
+protocol (blueprint "authorization"); this module only knows its resume endpoint by name."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from psc_idp.authenticators.registry import enabled_authenticators, get_authenticator
+from psc_idp.config import current_settings
+from psc_idp.extensions import db
+from psc_idp.login.flow import accept_login
+from psc_idp.login.sessions import current_session, set_cookie
+from psc_idp.login.transactions import (
+    check_csrf,
+    load_transaction,
+    record_failure,
+)
+from psc_idp.wallet.pages import error_page
+
+bp = Blueprint("wallet", __name__)
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    settings = current_settings()
+    return render_template(
+        "wallet/home.html",
+        issuer=settings.issuer,
+        discovery_url=f"{settings.issuer}/.well-known/openid-configuration",
+        jwks_url=f"{settings.issuer}/protocol/openid-connect/certs",
+        dev_mode=settings.dev_mode,
+    )
+
+
+@bp.get("/login/<tx_id>")
+def login_page(tx_id: str) -> ResponseReturnValue:
+    tx = load_transaction(tx_id, request)
+    means = [
+        {
+            "id": a.id,
+            "label": a.label,
+            "description": a.description,
+            "url": url_for("wallet.means", tx_id=tx.id, means_id=a.id),
+            "available": a.applies_to(tx),
+            "reason": "" if a.applies_to(tx) else "Niveau de sécurité insuffisant pour ce service.",
+        }
+        for a in enabled_authenticators()
+    ]
+    note = ""
+    if tx.acceptable_acrs:
+        note = f"Le service demande le niveau {tx.acceptable_acrs[0]} ou supérieur."
+    return render_template(
+        "wallet/login.html",
+        client_name=tx.client_name or tx.client_id,
+        means=means,
+        login_hint=tx.login_hint,
+        cancel_url=url_for("wallet.cancel", tx_id=tx.id),
+        acr_note=note,
+        csrf_token=tx.csrf_token,
+        dev_mode=current_settings().dev_mode,
+    )
+
+
+@bp.route("/login/<tx_id>/<means_id>", methods=["GET", "POST"])
+def means(tx_id: str, means_id: str) -> ResponseReturnValue:
+    tx = load_transaction(tx_id, request)
+    authenticator = get_authenticator(means_id)
+    if authenticator is None or not authenticator.applies_to(tx):
+        return error_page(
+            "Moyen indisponible",
+            "Ce moyen d'authentification n'est pas proposé pour cette connexion.",
+            f"unknown or unsuitable means: {means_id[:40]}",
+            status=404,
+            back_url=url_for("wallet.login_page", tx_id=tx.id),
+        )
+    if request.method == "GET":
+        return authenticator.start(tx)
+    check_csrf(tx, request.form)
+    result = authenticator.finish(tx, request.form)
+    if result.status == "success" and result.outcome is not None:
+        cookie = accept_login(tx, result.outcome, current_session(request))
+        db.session.commit()
+        response = redirect(url_for("authorization.resume", tx_id=tx.id))
+        set_cookie(response, cookie)
+        return response
+    if result.status == "pending":
+        return authenticator.start(tx)
+    abandoned = record_failure(tx) or result.status == "failure"
+    if abandoned:
+        tx.status = "failed"
+        db.session.commit()
+        return redirect(url_for("authorization.resume", tx_id=tx.id))
+    db.session.commit()
+    return authenticator.start(tx, error=result.message)
+
+
+@bp.get("/login/<tx_id>/cancel")
+def cancel(tx_id: str) -> ResponseReturnValue:
+    # A plain link: the transaction id is secret and bound to this browser.
+    tx = load_transaction(tx_id, request)
+    tx.status = "cancelled"
+    db.session.commit()
+    return redirect(url_for("authorization.resume", tx_id=tx.id))

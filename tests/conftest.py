@@ -1,0 +1,113 @@
+"""Test set-up shared by every folder.
+
+The suite runs on SQLite by default and on PostgreSQL when ``PSC_TEST_DATABASE_URL`` is set:
+each run then works in fresh databases created here and dropped at the end, so nothing is shared
+with other runs or with the directory tests' own tables."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.helpers import Browser, TestClients
+
+_created: list[str] = []
+
+
+def _fresh_postgres(base_url: str, label: str) -> str:
+    url = make_url(base_url)
+    name = f"psc_test_{label}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    fresh = url.set(database=name).render_as_string(hide_password=False)
+    _created.append(fresh)
+    return fresh
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    base = os.environ.get("PSC_TEST_DATABASE_URL")
+    if base and not os.environ.get("PSC_TEST_DATABASE_FRESH"):
+        os.environ["PSC_TEST_BASE_DATABASE_URL"] = base
+        os.environ["PSC_TEST_DATABASE_URL"] = _fresh_postgres(base, "dir")
+        os.environ["PSC_TEST_DATABASE_FRESH"] = "1"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for fresh in _created:
+        url = make_url(fresh)
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    base = os.environ.get("PSC_TEST_BASE_DATABASE_URL")
+    if base:
+        return _fresh_postgres(base, "app")
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'psc-idp.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("keys")
+
+
+@pytest.fixture(scope="session")
+def make_app(database_url: str, keys_dir: Path):
+    """Build an app through the factory, on the session's database and keys."""
+
+    def build(**overrides: Any) -> Flask:
+        settings = {
+            "database_url": database_url,
+            "keys_dir": str(keys_dir),
+            "dev_mode": True,
+            "realm_file": "",
+            **overrides,
+        }
+        app = create_app_for_tests(settings)
+        return app
+
+    return build
+
+
+def create_app_for_tests(settings: dict[str, Any]) -> Flask:
+    from psc_idp import create_app
+
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(make_app) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def app_context(app: Flask) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def clients(app: Flask) -> TestClients:
+    """Registered test clients (confidential, public, private_key_jwt…), created once."""
+    return TestClients.ensure(app)
+
+
+@pytest.fixture
+def browser(app: Flask) -> Browser:
+    """A professional's browser (cookies kept between requests)."""
+    return Browser(app)
