@@ -81,6 +81,8 @@ class RegisteredClient:
 
 @dataclass
 class TestClients:
+    __test__ = False  # a fixture's value, not a test class
+
     web: RegisteredClient
     post: RegisteredClient
     public: RegisteredClient

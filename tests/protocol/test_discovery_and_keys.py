@@ -1,0 +1,81 @@
+"""Discovery documents, JWKS and key rotation."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+from click.testing import Result
+
+from tests.helpers import CERTS, ISSUER_PATH, decode, login_and_get_tokens
+
+ISSUER = "http://localhost:8080/auth/realms/esante-wallet"
+
+
+@pytest.mark.parametrize("name", ["openid-configuration", "wallet-openid-configuration"])
+def test_both_discovery_names_answer_the_same(app, name):
+    body = app.test_client().get(f"{ISSUER_PATH}/.well-known/{name}").get_json()
+    assert body["issuer"] == ISSUER
+    assert body["authorization_endpoint"] == "http://localhost:8080/wallet/auth"
+    assert body["token_endpoint"] == f"{ISSUER}/protocol/openid-connect/token"
+    assert body["jwks_uri"] == f"{ISSUER}/protocol/openid-connect/certs"
+    assert body["authorization_response_iss_parameter_supported"] is True
+    assert "private_key_jwt" in body["token_endpoint_auth_methods_supported"]
+    # Advertises only what works today.
+    assert "backchannel_authentication_endpoint" not in body
+    assert "tls_client_auth" not in body["token_endpoint_auth_methods_supported"]
+
+
+def test_keycloak_authorization_path_also_works(app, clients):
+    response = app.test_client().get(
+        f"{ISSUER_PATH}/protocol/openid-connect/auth",
+        query_string={
+            "response_type": "code",
+            "client_id": "test-web",
+            "redirect_uri": "http://localhost:3000/callback",
+            "scope": "openid",
+        },
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/wallet/login/")
+
+
+def test_jwks_publishes_one_key_per_algorithm(app):
+    keys = app.test_client().get(CERTS).get_json()["keys"]
+    assert sorted(k["alg"] for k in keys) == ["ES256", "PS256", "RS256"]
+    assert all(k["use"] == "sig" and k["kid"] for k in keys)
+    assert all("d" not in k for k in keys)  # never a private member
+
+
+def _run(app, *args: str) -> Result:
+    result = app.test_cli_runner().invoke(args=list(args))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_rotation_publishes_new_key_and_keeps_the_old_one(make_app, tmp_path):
+    app = make_app(keys_dir=str(tmp_path / "keys"))
+    before = {k["kid"] for k in app.test_client().get(CERTS).get_json()["keys"]}
+    _run(app, "keys", "rotate", "--alg", "RS256")
+    after = {k["kid"] for k in app.test_client().get(CERTS).get_json()["keys"]}
+    assert before < after and len(after) == 4
+    from tests.helpers import Browser, TestClients
+
+    tokens = login_and_get_tokens(app, Browser(app), TestClients.ensure(app).web)
+    kid = jwt.get_unverified_header(tokens["access_token"])["kid"]
+    assert kid in after - before
+    assert decode(tokens["access_token"])["iss"] == ISSUER
+
+
+def test_retired_key_leaves_the_jwks_once_its_tokens_expired(make_app, tmp_path):
+    app = make_app(keys_dir=str(tmp_path / "keys"))
+    old = {k["kid"] for k in app.test_client().get(CERTS).get_json()["keys"] if k["alg"] == "ES256"}
+    _run(app, "keys", "rotate", "--alg", "ES256")
+    # Pretend the rotation happened long ago: past every token lifetime.
+    for marker in (tmp_path / "keys" / "signing").glob("ES256-*.retired"):
+        marker.write_text(str(time.time() - 3600))
+    _run(app, "keys", "rotate", "--alg", "RS256")  # any write makes instances reload
+    published = {k["kid"] for k in app.test_client().get(CERTS).get_json()["keys"]}
+    assert not old & published
+    assert len(published) == 4  # ES256 new, PS256, RS256 new and the RS256 just retired
