@@ -64,8 +64,28 @@ def setup_database(app: Flask, settings: Settings) -> None:
 
     db.init_app(app)
     with app.app_context():
+        tune_sqlite(db.engine)
         upgrade_database()
         load_startup_realm(settings)
+
+
+def tune_sqlite(engine) -> None:
+    """WAL lets readers work while one instance writes; NORMAL sync is durable across crashes of
+    the process (not of the machine), the usual trade-off for an embedded default."""
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(connection, _record) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    engine.dispose()  # connections opened before the listener get the pragmas too
 
 
 def setup_protocol(app: Flask, settings: Settings) -> None:

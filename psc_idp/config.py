@@ -82,6 +82,8 @@ class Settings:
     default_signing_alg: str = "RS256"
     #: Largest form or query accepted on protocol endpoints (bytes); larger is refused.
     max_request_bytes: int = 64 * 1024
+    #: One access-log line per request on standard output (``psc-idp serve``).
+    access_log: bool = True
     #: Set the ``Secure`` flag on cookies (on automatically when base_url is https).
     secure_cookies: bool | None = None
 

@@ -73,7 +73,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "workers": workers,
             "threads": threads,
             "worker_class": "gthread",
-            "accesslog": "-",
+            "accesslog": "-" if current_settings().access_log else None,
             "timeout": 60,
         },
     ).run()

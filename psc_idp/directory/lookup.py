@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from psc_idp.directory import codes
 from psc_idp.directory.models import Exercice, Practitioner
@@ -24,11 +24,21 @@ def _with_identity() -> tuple[Any, ...]:
 
 
 def find_practitioner(national_id: str) -> Practitioner | None:
-    """The practitioner with this exact (normalised) national id, active or not."""
+    """The practitioner with this exact (normalised) national id, active or not.
+
+    One query with joins: this is on the UserInfo and token hot paths, where each round trip
+    through the ORM costs more than the few duplicated rows of a join."""
     if not national_id:
         return None
-    query = select(Practitioner).where(Practitioner.national_id == national_id)
-    return db.session.scalars(query.options(*_with_identity())).first()
+    query = (
+        select(Practitioner)
+        .where(Practitioner.national_id == national_id)
+        .options(
+            joinedload(Practitioner.exercices).joinedload(Exercice.activities),
+            joinedload(Practitioner.other_ids),
+        )
+    )
+    return db.session.scalars(query).unique().first()
 
 
 def search_practitioners(query: str = "", limit: int = 50) -> list[Practitioner]:
