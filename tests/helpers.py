@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -92,56 +93,15 @@ class TestClients:
 
     @classmethod
     def ensure(cls, app: Flask) -> TestClients:
+        """Register the test clients on ``app``'s database. Secrets and keys are made once per
+        test run, so every app built on the same database agrees on them."""
         cached = app.extensions.get("test_clients")
         if cached is not None:
             return cached
         from psc_idp.extensions import db
         from psc_idp.protocol.clients import upsert_client
 
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
-        jwk.update(kid="test-jwt-key", alg="RS256", use="sig")
-        common = {
-            "redirect_uris": [REDIRECT],
-            "post_logout_redirect_uris": ["http://localhost:3000/"],
-            "grant_types": ["authorization_code", "refresh_token", "client_credentials"],
-        }
-        specs = {
-            "web": {"client_id": "test-web", "secret": secrets.token_urlsafe(32), **common},
-            "post": {
-                "client_id": "test-post",
-                "secret": secrets.token_urlsafe(32),
-                "token_endpoint_auth_method": "client_secret_post",
-                **common,
-            },
-            "public": {
-                "client_id": "test-public",
-                "token_endpoint_auth_method": "none",
-                **common,
-                "grant_types": ["authorization_code", "refresh_token"],
-            },
-            "jwt": {
-                "client_id": "test-jwt",
-                "token_endpoint_auth_method": "private_key_jwt",
-                "jwks": {"keys": [jwk]},
-                **common,
-            },
-            "plain": {
-                "client_id": "test-plain",
-                "token_endpoint_auth_method": "none",
-                "allow_plain_pkce": True,
-                **common,
-                "grant_types": ["authorization_code"],
-            },
-            "signed": {
-                "client_id": "test-signed",
-                "secret": secrets.token_urlsafe(32),
-                "id_token_signed_response_alg": "ES256",
-                "access_token_signed_response_alg": "PS256",
-                "userinfo_signed_response_alg": "RS256",
-                **common,
-            },
-        }
+        specs, key = _client_specs()
         with app.app_context():
             for spec in specs.values():
                 upsert_client(dict(spec))
@@ -159,6 +119,51 @@ class TestClients:
         )
         app.extensions["test_clients"] = made
         return made
+
+
+@functools.cache
+def _client_specs() -> tuple[dict[str, dict[str, Any]], Any]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update(kid="test-jwt-key", alg="RS256", use="sig")
+    common = {
+        "redirect_uris": [REDIRECT],
+        "post_logout_redirect_uris": ["http://localhost:3000/"],
+        "grant_types": ["authorization_code", "refresh_token", "client_credentials"],
+    }
+    public = {**common, "token_endpoint_auth_method": "none"}
+    public["grant_types"] = ["authorization_code", "refresh_token"]
+    specs = {
+        "web": {"client_id": "test-web", "secret": secrets.token_urlsafe(32), **common},
+        "post": {
+            "client_id": "test-post",
+            "secret": secrets.token_urlsafe(32),
+            "token_endpoint_auth_method": "client_secret_post",
+            **common,
+        },
+        "public": {"client_id": "test-public", **public},
+        "jwt": {
+            "client_id": "test-jwt",
+            "token_endpoint_auth_method": "private_key_jwt",
+            "jwks": {"keys": [jwk]},
+            **common,
+        },
+        "plain": {
+            "client_id": "test-plain",
+            **public,
+            "allow_plain_pkce": True,
+            "grant_types": ["authorization_code"],
+        },
+        "signed": {
+            "client_id": "test-signed",
+            "secret": secrets.token_urlsafe(32),
+            "id_token_signed_response_alg": "ES256",
+            "access_token_signed_response_alg": "PS256",
+            "userinfo_signed_response_alg": "RS256",
+            **common,
+        },
+    }
+    return specs, key
 
 
 @dataclass
