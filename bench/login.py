@@ -13,8 +13,8 @@ import requests
 REDIRECT = "http://localhost:3000/callback"
 
 
-def login(base_url: str, issuer: str, client_id: str, secret: str) -> dict:
-    """Log in as the demo doctor through the test identity picker; return the token response."""
+def obtain_code(base_url: str, client_id: str) -> tuple[str, str]:
+    """Log in as the demo doctor through the test identity picker; return (code, verifier)."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     http = requests.Session()
@@ -38,7 +38,12 @@ def login(base_url: str, issuer: str, client_id: str, secret: str) -> dict:
         allow_redirects=False,
     )
     back = http.get(f"{base_url}{done.headers['Location']}", allow_redirects=False)
-    code = parse_qs(urlsplit(back.headers["Location"]).query)["code"][0]
+    return parse_qs(urlsplit(back.headers["Location"]).query)["code"][0], verifier
+
+
+def login(base_url: str, issuer: str, client_id: str, secret: str) -> dict:
+    """A full login; returns the token response."""
+    code, verifier = obtain_code(base_url, client_id)
     response = requests.post(
         f"{issuer}/protocol/openid-connect/token",
         data={
