@@ -54,8 +54,14 @@ def _run(app, *args: str) -> Result:
     return result
 
 
+def _own_keys_app(make_app, tmp_path):
+    # Its own keys folder means its own app secret: give it its own database too, as a separate
+    # deployment would have (instances of one deployment share both).
+    return make_app(keys_dir=str(tmp_path / "keys"), database_url=f"sqlite:///{tmp_path}/db")
+
+
 def test_rotation_publishes_new_key_and_keeps_the_old_one(make_app, tmp_path):
-    app = make_app(keys_dir=str(tmp_path / "keys"))
+    app = _own_keys_app(make_app, tmp_path)
     before = {k["kid"] for k in app.test_client().get(CERTS).get_json()["keys"]}
     _run(app, "keys", "rotate", "--alg", "RS256")
     after = {k["kid"] for k in app.test_client().get(CERTS).get_json()["keys"]}
@@ -69,7 +75,7 @@ def test_rotation_publishes_new_key_and_keeps_the_old_one(make_app, tmp_path):
 
 
 def test_retired_key_leaves_the_jwks_once_its_tokens_expired(make_app, tmp_path):
-    app = make_app(keys_dir=str(tmp_path / "keys"))
+    app = _own_keys_app(make_app, tmp_path)
     old = {k["kid"] for k in app.test_client().get(CERTS).get_json()["keys"] if k["alg"] == "ES256"}
     _run(app, "keys", "rotate", "--alg", "ES256")
     # Pretend the rotation happened long ago: past every token lifetime.
