@@ -54,6 +54,7 @@ class RegisteredClient:
     secret: str | None = None
     private_key: Any = None
     kid: str | None = None
+    method: str = "client_secret_basic"
 
     def auth(self) -> tuple[dict[str, str], dict[str, str]]:
         """(headers, form fields) that authenticate this client at the token endpoint."""
@@ -64,6 +65,8 @@ class RegisteredClient:
             }
         if self.secret is None:
             return {}, {"client_id": self.client_id}
+        if self.method == "client_secret_post":
+            return {}, {"client_id": self.client_id, "client_secret": self.secret}
         return basic(self.client_id, self.secret), {}
 
     def assertion(self, **overrides: Any) -> str:
@@ -113,6 +116,7 @@ class TestClients:
                     spec.get("secret"),
                     key if name == "jwt" else None,
                     "test-jwt-key" if name == "jwt" else None,
+                    spec.get("token_endpoint_auth_method", "client_secret_basic"),
                 )
                 for name, spec in specs.items()
             }
