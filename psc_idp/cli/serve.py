@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from gunicorn.app.base import BaseApplication
 
 from psc_idp.config import current_settings
+from psc_idp.extensions import db
 from psc_idp.protocol.models import Client
 from psc_idp.realm.loader import demo_secrets
 
@@ -40,8 +41,6 @@ def summary() -> list[str]:
     if settings.dev_mode:
         secrets = demo_secrets(settings)
         lines.append("  demo clients (mode développement) :")
-        from psc_idp.extensions import db
-
         for client in db.session.query(Client).order_by(Client.client_id):
             secret = secrets.get(client.client_id)
             shown = f"secret {secret}" if secret else f"{client.token_endpoint_auth_method} (PKCE)"
@@ -62,9 +61,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     for line in summary():
         click.echo(line)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    # Connections opened while starting must not be shared with the forked workers.
-    from psc_idp.extensions import db
-
+    # Connections opened while starting must not be shared with the forked workers: a socket
+    # used by two processes at once hangs PostgreSQL conversations (seen at shutdown).
+    db.session.remove()
     db.engine.dispose()
     _Gunicorn(
         app,
@@ -75,5 +74,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "worker_class": "gthread",
             "accesslog": "-" if current_settings().access_log else None,
             "timeout": 60,
+            # No control socket: several instances (or `make run` next to tests) on one host
+            # would otherwise contend for the same default path.
+            "control_socket_disable": True,
         },
     ).run()

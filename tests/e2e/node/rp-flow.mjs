@@ -1,0 +1,362 @@
+// A relying party built only with openid-client, run against psc-idp.
+//
+//   node rp-flow.mjs <issuer> <client_id> <client_secret>
+//   (or PSC_ISSUER, PSC_CLIENT_ID, PSC_CLIENT_SECRET in the environment)
+//
+// The professional's browser is simulated with fetch (redirects followed by hand, cookies kept
+// here); everything the relying party does goes through openid-client, which checks state,
+// nonce, PKCE, the `iss` authorization response parameter (RFC 9207) and the ID token signature
+// against the JWKS.
+//
+// Prints one JSON object on stdout describing what was observed; exits 1 with a message on
+// stderr (and the JSON so far, with `failure`, on stdout) at the first unexpected answer.
+//
+// Optional environment: PSC_REDIRECT_URI, PSC_POST_LOGOUT_REDIRECT_URI, PSC_NATIONAL_ID,
+// PSC_AUTH_MODE.
+
+import * as client from "openid-client";
+
+const issuer = process.argv[2] ?? process.env.PSC_ISSUER;
+const clientId = process.argv[3] ?? process.env.PSC_CLIENT_ID;
+const clientSecret = process.argv[4] ?? process.env.PSC_CLIENT_SECRET;
+const redirectUri = process.env.PSC_REDIRECT_URI ?? "http://localhost:3000/callback";
+const postLogoutRedirectUri = process.env.PSC_POST_LOGOUT_REDIRECT_URI ?? "http://localhost:3000/";
+const nationalId = process.env.PSC_NATIONAL_ID ?? "899700218896";
+const authMode = process.env.PSC_AUTH_MODE ?? "MOBILE";
+const HTTP_TIMEOUT_MS = 15000;
+
+const report = { issuer, client_id: clientId, steps: [] };
+
+class FlowError extends Error {}
+
+function fail(message, details = {}) {
+  throw Object.assign(new FlowError(message), { details });
+}
+
+function expect(condition, message, details) {
+  if (!condition) fail(message, details);
+}
+
+// --- the professional's browser --------------------------------------------------------------
+class Browser {
+  constructor() {
+    this.cookies = new Map();
+  }
+
+  cookieHeader() {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+  }
+
+  remember(response) {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = line.split(";");
+      const eq = pair.indexOf("=");
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const expired = attributes.some((attribute) => {
+        const [key, raw = ""] = attribute.split("=").map((part) => part.trim());
+        if (key.toLowerCase() === "max-age") return Number(raw) <= 0;
+        if (key.toLowerCase() === "expires") return Date.parse(raw) <= Date.now();
+        return false;
+      });
+      if (expired || value === "") this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  async request(url, { method = "GET", form } = {}) {
+    const headers = { accept: "text/html,application/json" };
+    if (this.cookies.size) headers.cookie = this.cookieHeader();
+    let body;
+    if (form) {
+      headers["content-type"] = "application/x-www-form-urlencoded";
+      body = new URLSearchParams(form).toString();
+    }
+    const response = await fetch(url, {
+      method,
+      headers,
+      body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+    });
+    this.remember(response);
+    const location = response.headers.get("location");
+    return {
+      status: response.status,
+      location: location ? new URL(location, url) : null,
+      text: await response.text(),
+      url: String(url),
+    };
+  }
+
+  // One redirect expected; returns its target.
+  async redirected(url, options, what) {
+    const answer = await this.request(url, options);
+    expect(
+      [302, 303].includes(answer.status) && answer.location,
+      `${what}: expected a redirect, got HTTP ${answer.status}`,
+      { url: answer.url, status: answer.status, body: answer.text.slice(0, 2000) },
+    );
+    return answer.location;
+  }
+}
+
+function isCallback(url) {
+  return `${url.origin}${url.pathname}` === redirectUri;
+}
+
+// Drive the browser from the authorization URL to the relying party's callback.
+async function browserLogin(browser, authorizationUrl) {
+  let next = await browser.redirected(authorizationUrl, {}, "authorization request");
+  if (isCallback(next)) return { callback: next, pickerShown: false };
+  expect(
+    next.pathname.startsWith("/wallet/login/"),
+    `authorization request: redirected to ${next} instead of the login page or the callback`,
+  );
+  const pickerUrl = new URL(`${next.pathname.replace(/\/$/, "")}/dev`, next);
+  const picker = await browser.request(pickerUrl);
+  expect(picker.status === 200, `identity picker: HTTP ${picker.status}`, {
+    body: picker.text.slice(0, 2000),
+  });
+  const csrf = /name="csrf_token" value="([^"]+)"/.exec(picker.text)?.[1];
+  expect(csrf, "identity picker: no csrf_token in the form");
+  const resume = await browser.redirected(
+    pickerUrl,
+    { method: "POST", form: { csrf_token: csrf, national_id: nationalId, auth_mode: authMode } },
+    "identity picker submission",
+  );
+  expect(
+    resume.pathname.startsWith("/wallet/auth/resume/"),
+    `identity picker submission: redirected to ${resume} instead of /wallet/auth/resume/…`,
+  );
+  next = await browser.redirected(resume, {}, "authorization resume");
+  expect(isCallback(next), `authorization resume: redirected to ${next}, not ${redirectUri}`);
+  return { callback: next, pickerShown: true };
+}
+
+function callbackParameters(url) {
+  return [...url.searchParams.keys()].sort();
+}
+
+function describe(error) {
+  const described = { name: error?.name, message: error?.message };
+  for (const key of ["code", "error", "error_description", "status"]) {
+    if (error?.[key] !== undefined) described[key] = error[key];
+  }
+  if (error?.details) described.details = error.details;
+  if (error?.cause !== undefined) {
+    const cause = error.cause;
+    described.cause =
+      cause instanceof Error ? { name: cause.name, message: cause.message } : cause;
+  }
+  return described;
+}
+
+async function step(name, action) {
+  const started = Date.now();
+  try {
+    const observed = await action();
+    report.steps.push({ step: name, ok: true, ms: Date.now() - started });
+    return observed;
+  } catch (error) {
+    report.steps.push({ step: name, ok: false, ms: Date.now() - started });
+    error.step ??= name;
+    throw error;
+  }
+}
+
+// A grant that must be refused with invalid_grant.
+async function refusedRefresh(config, refreshToken, why) {
+  try {
+    await client.refreshTokenGrant(config, refreshToken);
+  } catch (error) {
+    expect(
+      error instanceof client.ResponseBodyError && error.error === "invalid_grant",
+      `${why}: the refresh was refused, but not with invalid_grant`,
+      describe(error),
+    );
+    return { refused: true, error: error.error, status: error.status };
+  }
+  return fail(`${why}: the refresh token still works`);
+}
+
+async function main() {
+  expect(issuer && clientId && clientSecret, "usage: node rp-flow.mjs <issuer> <client_id> <secret>");
+  const browser = new Browser();
+
+  const config = await step("discovery", () =>
+    client.discovery(
+      new URL(issuer),
+      clientId,
+      { client_secret: clientSecret },
+      client.ClientSecretBasic(clientSecret),
+      { execute: [client.allowInsecureRequests], timeout: HTTP_TIMEOUT_MS / 1000 },
+    ),
+  );
+  const server = config.serverMetadata();
+  report.discovery = {
+    issuer: server.issuer,
+    authorization_endpoint: server.authorization_endpoint,
+    authorization_response_iss_parameter_supported:
+      server.authorization_response_iss_parameter_supported,
+  };
+
+  // --- first login: la mire, the test identity picker ---------------------------------------
+  const first = await step("login", async () => {
+    const codeVerifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const nonce = client.randomNonce();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      scope: "openid scope_all",
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: "S256",
+      state,
+      nonce,
+      acr_values: "eidas1",
+    });
+    const { callback, pickerShown } = await browserLogin(browser, url);
+    report.login = { picker_shown: pickerShown, callback_parameters: callbackParameters(callback) };
+    return { callback, codeVerifier, state, nonce };
+  });
+
+  const tokens = await step("authorization_code_grant", () =>
+    client.authorizationCodeGrant(config, first.callback, {
+      pkceCodeVerifier: first.codeVerifier,
+      expectedState: first.state,
+      expectedNonce: first.nonce,
+      idTokenExpected: true,
+    }),
+  );
+  const idClaims = tokens.claims();
+  report.tokens = {
+    token_type: tokens.token_type,
+    expires_in: tokens.expires_in,
+    scope: tokens.scope,
+    has_refresh_token: Boolean(tokens.refresh_token),
+    response_keys: Object.keys(tokens).sort(),
+  };
+  report.id_token = idClaims;
+
+  const userinfo = await step("userinfo", () =>
+    client.fetchUserInfo(config, tokens.access_token, idClaims.sub),
+  );
+  report.userinfo = userinfo;
+  report.userinfo_keys = Object.keys(userinfo).sort();
+
+  // --- refresh, introspection, revocation ---------------------------------------------------
+  const refreshed = await step("refresh", () =>
+    client.refreshTokenGrant(config, tokens.refresh_token),
+  );
+  expect(refreshed.refresh_token, "refresh: no new refresh token in the response");
+  report.refresh = {
+    ok: true,
+    rotated: refreshed.refresh_token !== tokens.refresh_token,
+    new_access_token: refreshed.access_token !== tokens.access_token,
+    id_token_sub: refreshed.id_token ? refreshed.claims()?.sub : null,
+  };
+
+  report.introspection = await step("introspection", () =>
+    client.tokenIntrospection(config, refreshed.access_token),
+  );
+
+  await step("revocation", () => client.tokenRevocation(config, refreshed.refresh_token));
+  report.revocation = {
+    ok: true,
+    next_refresh: await step("refresh_after_revocation", () =>
+      refusedRefresh(config, refreshed.refresh_token, "after revocation"),
+    ),
+  };
+
+  // --- second login: single sign-on, no picker ----------------------------------------------
+  const second = await step("sso_login", async () => {
+    const codeVerifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const nonce = client.randomNonce();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      scope: "openid scope_all",
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: "S256",
+      state,
+      nonce,
+      acr_values: "eidas1",
+    });
+    const { callback, pickerShown } = await browserLogin(browser, url);
+    report.sso_login = { picker_shown: pickerShown };
+    expect(!pickerShown, "second login: the SSO session was ignored, the picker was shown again");
+    return { callback, codeVerifier, state, nonce };
+  });
+  const ssoTokens = await step("sso_authorization_code_grant", () =>
+    client.authorizationCodeGrant(config, second.callback, {
+      pkceCodeVerifier: second.codeVerifier,
+      expectedState: second.state,
+      expectedNonce: second.nonce,
+      idTokenExpected: true,
+    }),
+  );
+  const ssoClaims = ssoTokens.claims();
+  Object.assign(report.sso_login, {
+    sub: ssoClaims.sub,
+    same_sid: ssoClaims.sid === idClaims.sid,
+    same_auth_time: ssoClaims.auth_time === idClaims.auth_time,
+    authMode: ssoClaims.authMode,
+    acr: ssoClaims.acr,
+  });
+
+  // --- RP-initiated logout ------------------------------------------------------------------
+  const logoutState = client.randomState();
+  const endSession = client.buildEndSessionUrl(config, {
+    id_token_hint: ssoTokens.id_token,
+    post_logout_redirect_uri: postLogoutRedirectUri,
+    state: logoutState,
+  });
+  const landed = await step("logout", () =>
+    browser.redirected(endSession, {}, "end-session request"),
+  );
+  report.logout = {
+    redirected_to: `${landed.origin}${landed.pathname}`,
+    state_returned: landed.searchParams.get("state") === logoutState,
+    session_cookie_left: browser.cookies.has("PSC_SESSION"),
+  };
+  expect(
+    report.logout.redirected_to === postLogoutRedirectUri,
+    `logout: redirected to ${landed}, not ${postLogoutRedirectUri}`,
+  );
+  expect(report.logout.state_returned, `logout: state not returned (${landed})`);
+  report.logout.refresh_after_logout = await step("refresh_after_logout", () =>
+    refusedRefresh(config, ssoTokens.refresh_token, "after logout"),
+  );
+  report.logout.introspection_after_logout = await step("introspection_after_logout", () =>
+    client.tokenIntrospection(config, ssoTokens.access_token),
+  );
+
+  // The browser's session is over: the next authorization request shows la mire again.
+  report.logout.picker_after_logout = await step("login_after_logout", async () => {
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      scope: "openid scope_all",
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: "S256",
+      state: client.randomState(),
+      nonce: client.randomNonce(),
+    });
+    const next = await browser.redirected(url, {}, "authorization request after logout");
+    return next.pathname.startsWith("/wallet/login/");
+  });
+}
+
+try {
+  await main();
+  report.ok = true;
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+} catch (error) {
+  report.ok = false;
+  report.failure = { step: error?.step, ...describe(error) };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+  process.stderr.write(
+    `rp-flow failed at step ${error?.step ?? "?"}: ${error?.message}\n` +
+      `${JSON.stringify(report.failure, null, 2)}\n`,
+  );
+  process.exitCode = 1;
+}
