@@ -26,6 +26,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     setup_protocol(app, settings)
     setup_authenticators(app, settings)
     setup_wallet(app, settings)
+    setup_ecps(app, settings)
     setup_cli(app)
     return app
 
@@ -98,8 +99,10 @@ def setup_protocol(app: Flask, settings: Settings) -> None:
 
 def setup_authenticators(app: Flask, settings: Settings) -> None:
     from psc_idp.authenticators.dev import TestIdentityPicker
+    from psc_idp.authenticators.ecps import EcpsAuthenticator
     from psc_idp.authenticators.registry import register
 
+    register(app, EcpsAuthenticator())
     if settings.dev_mode:
         register(app, TestIdentityPicker())
 
@@ -107,11 +110,21 @@ def setup_authenticators(app: Flask, settings: Settings) -> None:
 def setup_wallet(app: Flask, settings: Settings) -> None:
     from urllib.parse import urlsplit
 
+    from psc_idp.wallet import account, dev_pages, views
     from psc_idp.wallet.errors import register_error_handlers
-    from psc_idp.wallet.views import bp
 
-    app.register_blueprint(bp, url_prefix=urlsplit(settings.wallet_base).path)
+    prefix = urlsplit(settings.wallet_base).path
+    app.register_blueprint(views.bp, url_prefix=prefix)
+    app.register_blueprint(account.bp, url_prefix=prefix)
+    if settings.dev_mode:
+        app.register_blueprint(dev_pages.bp)
     register_error_handlers(app, settings)
+
+
+def setup_ecps(app: Flask, settings: Settings) -> None:
+    from psc_idp.ecps import api
+
+    app.register_blueprint(api.bp)
 
 
 def setup_cli(app: Flask) -> None:

@@ -82,6 +82,17 @@ class Settings:
     default_signing_alg: str = "RS256"
     #: Largest form or query accepted on protocol endpoints (bytes); larger is refused.
     max_request_bytes: int = 64 * 1024
+    #: e-CPS: how long a push request waits for the professional (PSC: 120 s).
+    ecps_request_lifetime: int = 120
+    #: e-CPS: how long activation codes sent by e-mail and SMS stay valid.
+    ecps_activation_lifetime: int = 600
+    #: e-CPS: wrong PINs before a device locks (the real app: 3).
+    ecps_max_pin_failures: int = 3
+    #: e-CPS: sender of activation codes: ``outbox`` (database, read at /dev/outbox) or a
+    #: ``module:callable`` called as ``send(channel, recipient, subject, body, national_id)``.
+    ecps_sender: str = "outbox"
+    #: Where ``psc-idp ecps activate`` keeps the private keys of command-line devices.
+    ecps_devices_dir: str = ""
     #: One access-log line per request on standard output (``psc-idp serve``).
     access_log: bool = True
     #: Set the ``Secure`` flag on cookies (on automatically when base_url is https).

@@ -1,6 +1,14 @@
 """Every persistent model, imported in one place for Alembic and ``create_all``."""
 
 from psc_idp.directory.models import *  # noqa: F403
+from psc_idp.ecps.models import (
+    AuditEvent,
+    EcpsActivation,
+    EcpsDevice,
+    EcpsPush,
+    EcpsScenario,
+    OutboxMessage,
+)
 from psc_idp.login.models import LoginTransaction, SsoSession
 from psc_idp.protocol.models import (
     AccessToken,
@@ -11,9 +19,17 @@ from psc_idp.protocol.models import (
     UsedAssertion,
 )
 from psc_idp.realm.models import RealmOption
+from psc_idp.replay import SeenOnce
 
 __all__ = [
     "AccessToken",
+    "AuditEvent",
+    "EcpsActivation",
+    "EcpsDevice",
+    "EcpsPush",
+    "EcpsScenario",
+    "OutboxMessage",
+    "SeenOnce",
     "AuthorizationCode",
     "Client",
     "Grant",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from flask.typing import ResponseReturnValue
 
@@ -71,3 +71,8 @@ class Authenticator(ABC):
     @abstractmethod
     def finish(self, tx: LoginTransaction, form: Mapping[str, str]) -> AuthResult:
         """Read the form posted back and say what it established."""
+
+    def poll(self, tx: LoginTransaction) -> dict[str, Any]:
+        """For means that wait for something outside the browser (a phone): where it stands,
+        as JSON for the waiting page. ``status`` is ``pending`` while nothing happened."""
+        return {"status": "none"}

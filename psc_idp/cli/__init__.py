@@ -8,13 +8,23 @@ from flask.cli import FlaskGroup
 
 def register_commands(app: Flask) -> None:
     from psc_idp.cli.clients import clients_cli
+    from psc_idp.cli.ecps import ecps_cli, outbox_command
     from psc_idp.cli.keys import keys_cli
     from psc_idp.cli.purge import purge
     from psc_idp.cli.realm import realm_cli
     from psc_idp.cli.serve import serve
     from psc_idp.directory.cli import directory_cli
 
-    for command in (clients_cli, keys_cli, realm_cli, directory_cli, serve, purge):
+    for command in (
+        clients_cli,
+        ecps_cli,
+        outbox_command,
+        keys_cli,
+        realm_cli,
+        directory_cli,
+        serve,
+        purge,
+    ):
         app.cli.add_command(command)
 
 

@@ -37,6 +37,9 @@ class LoginTransaction(db.Model):
     acr: Mapped[str | None] = mapped_column(String(20))
     auth_time: Mapped[int | None]
     sid: Mapped[str | None] = mapped_column(String(64))
+    #: Set for logins to the wallet itself (account page): where to go once logged in, instead
+    #: of resuming an authorization request.
+    return_to: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 

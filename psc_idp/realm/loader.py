@@ -5,6 +5,7 @@
     options: {userinfo_profile: current}
     clients: [{client_id, secret, redirect_uris, …}]
     practitioners: [{national_id, family_name, exercices: […]}]
+    ecps_scenarios: [{national_id, action: approve|deny|ignore, delay: 2}]
 
 Import is idempotent: the same file twice changes nothing the second time."""
 
@@ -22,13 +23,19 @@ import yaml
 
 from psc_idp.config import Settings
 from psc_idp.directory.realm_io import export_practitioners, upsert_practitioners
+from psc_idp.ecps.scenarios import export_scenarios, upsert_scenarios
 from psc_idp.extensions import db
 from psc_idp.protocol.clients import all_clients, client_to_dict, upsert_client
 from psc_idp.realm.models import RealmOption
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
-DEMO_FILES = (HERE / "demo-clients.yaml", HERE / "demo-practitioners.yaml")
+DEMO_FILES = (
+    HERE / "demo-clients.yaml",
+    HERE / "demo-practitioners.yaml",
+    HERE / "demo-ecps.yaml",
+)
+SECTIONS = ("clients", "practitioners", "ecps_scenarios")
 #: Settings a realm file may set, applied at the next start of every instance.
 REALM_OPTIONS = {"userinfo_profile", "acr_by_auth_mode", "palier_by_auth_mode", "default_scopes"}
 
@@ -41,12 +48,14 @@ class RealmError(ValueError):
 class ImportReport:
     clients_changed: list[str] = field(default_factory=list)
     practitioners_changed: int = 0
+    scenarios_changed: int = 0
     options_changed: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "clients_changed": self.clients_changed,
             "practitioners_changed": self.practitioners_changed,
+            "scenarios_changed": self.scenarios_changed,
             "options_changed": self.options_changed,
         }
 
@@ -59,7 +68,7 @@ def read_realm_file(path: str | Path) -> dict[str, Any]:
         raise RealmError(f"{path}: not valid JSON/YAML ({error})") from error
     if not isinstance(data, dict):
         raise RealmError(f"{path}: the realm file must be a mapping")
-    unknown = set(data) - {"options", "clients", "practitioners", "realm"}
+    unknown = set(data) - {"options", "realm", *SECTIONS}
     if unknown:
         raise RealmError(f"{path}: unknown sections {sorted(unknown)}")
     return data
@@ -82,6 +91,7 @@ def import_realm(data: dict[str, Any]) -> ImportReport:
         if changed:
             report.clients_changed.append(client.client_id)
     report.practitioners_changed = upsert_practitioners(data.get("practitioners") or [])
+    report.scenarios_changed = upsert_scenarios(data.get("ecps_scenarios") or [])
     return report
 
 
@@ -92,6 +102,7 @@ def export_realm(settings: Settings) -> dict[str, Any]:
         "options": options,
         "clients": [client_to_dict(c, with_hash=True) for c in all_clients()],
         "practitioners": export_practitioners(),
+        "ecps_scenarios": export_scenarios(),
     }
 
 
@@ -114,11 +125,11 @@ def load_startup_realm(settings: Settings) -> None:
 
 
 def demo_realm(settings: Settings) -> dict[str, Any]:
-    data: dict[str, Any] = {"clients": [], "practitioners": []}
+    data: dict[str, Any] = {section: [] for section in SECTIONS}
     for path in DEMO_FILES:
         part = read_realm_file(path)
-        data["clients"] += part.get("clients") or []
-        data["practitioners"] += part.get("practitioners") or []
+        for section in SECTIONS:
+            data[section] += part.get(section) or []
     known = demo_secrets(settings)
     for client in data["clients"]:
         if client.get("secret") == "generate":

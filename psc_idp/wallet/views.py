@@ -5,7 +5,7 @@ protocol (blueprint "authorization"); this module only knows its resume endpoint
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from psc_idp.authenticators.registry import enabled_authenticators, get_authenticator
@@ -83,18 +83,45 @@ def means(tx_id: str, means_id: str) -> ResponseReturnValue:
     if result.status == "success" and result.outcome is not None:
         cookie = accept_login(tx, result.outcome, current_session(request))
         db.session.commit()
-        response = redirect(url_for("authorization.resume", tx_id=tx.id))
+        response = redirect(_after_login(tx))
         set_cookie(response, cookie)
         return response
     if result.status == "pending":
-        return authenticator.start(tx)
+        # Post/redirect/get: reloading the waiting page must not post again.
+        return redirect(url_for("wallet.means", tx_id=tx.id, means_id=means_id))
     abandoned = record_failure(tx) or result.status == "failure"
     if abandoned:
         tx.status = "failed"
         db.session.commit()
-        return redirect(url_for("authorization.resume", tx_id=tx.id))
+        return redirect(_after_abandon(tx))
     db.session.commit()
     return authenticator.start(tx, error=result.message)
+
+
+@bp.get("/login/<tx_id>/<means_id>/status")
+def means_status(tx_id: str, means_id: str) -> ResponseReturnValue:
+    """Where a waiting means stands (JSON, polled by its waiting page)."""
+    tx = load_transaction(tx_id, request)
+    authenticator = get_authenticator(means_id)
+    if authenticator is None:
+        return jsonify(status="none"), 404
+    response = jsonify(authenticator.poll(tx))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _after_login(tx) -> str:
+    """Back to the authorization request, or to the wallet page the login was for."""
+    if tx.return_to:
+        tx.status = "done"
+        db.session.commit()
+        return tx.return_to
+    return url_for("authorization.resume", tx_id=tx.id)
+
+
+def _after_abandon(tx) -> str:
+    """Back to the service with ``access_denied``, or to the wallet home for a wallet login."""
+    return url_for("wallet.home") if tx.return_to else url_for("authorization.resume", tx_id=tx.id)
 
 
 @bp.get("/login/<tx_id>/cancel")
@@ -103,4 +130,4 @@ def cancel(tx_id: str) -> ResponseReturnValue:
     tx = load_transaction(tx_id, request)
     tx.status = "cancelled"
     db.session.commit()
-    return redirect(url_for("authorization.resume", tx_id=tx.id))
+    return redirect(_after_abandon(tx))

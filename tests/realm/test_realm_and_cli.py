@@ -52,7 +52,12 @@ def test_realm_import_is_idempotent_and_export_round_trips(app, tmp_path):
     assert report["clients_changed"] == ["realm-app"]
     assert report["practitioners_changed"] == 1
     second = json.loads(invoke(app, "realm", "import", str(path), "--json").output)
-    assert second == {"clients_changed": [], "practitioners_changed": 0, "options_changed": []}
+    assert second == {
+        "clients_changed": [],
+        "practitioners_changed": 0,
+        "scenarios_changed": 0,
+        "options_changed": [],
+    }
     exported = tmp_path / "export.json"
     assert invoke(app, "realm", "export", "--format", "json", "-o", str(exported)).exit_code == 0
     data = json.loads(exported.read_text())

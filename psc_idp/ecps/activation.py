@@ -1,0 +1,148 @@
+"""Activating an e-CPS device.
+
+With contact data: the professional gives their national id; one-time codes go to the e-mail and
+the phone registered in the directory; the device sends both codes, its chosen PIN and its new
+public key, with a proof that it holds the private key. Whatever the national id, the first step
+answers the same, so it tells nobody whether a professional exists."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+
+from psc_idp.config import current_settings
+from psc_idp.directory.lookup import find_practitioner
+from psc_idp.ecps import audit, jose, outbox
+from psc_idp.ecps.errors import EcpsError
+from psc_idp.ecps.models import EcpsActivation, EcpsDevice
+from psc_idp.ecps.pin import InvalidPin, check_format, hash_pin
+from psc_idp.extensions import db
+from psc_idp.timeutil import now
+
+MAX_CODE_ATTEMPTS = 5
+PROOF_TYP = "ecps-activation+jwt"
+
+
+def _code_hash(activation_id: str, channel: str, code: str) -> str:
+    secret = current_app.extensions["psc_app_secret"]
+    return secret.keyed_hash(f"{activation_id}\0{channel}\0{code}", "ecps-activation")
+
+
+def start_contact_activation(national_id: str) -> EcpsActivation:
+    settings = current_settings()
+    activation = EcpsActivation(
+        id=secrets.token_urlsafe(24),
+        mode="contact",
+        expires_at=now() + timedelta(seconds=settings.ecps_activation_lifetime),
+    )
+    practitioner = find_practitioner(national_id)
+    if (
+        practitioner is not None
+        and practitioner.active
+        and practitioner.email
+        and practitioner.phone
+    ):
+        activation.national_id = practitioner.national_id
+        email_code, sms_code = _six_digits(), _six_digits()
+        activation.email_code_hash = _code_hash(activation.id, "email", email_code)
+        activation.sms_code_hash = _code_hash(activation.id, "sms", sms_code)
+        _send_codes(practitioner, email_code, sms_code)
+        audit.record("activation_started", practitioner.national_id, mode="contact")
+    db.session.add(activation)
+    return activation
+
+
+def _six_digits() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def _send_codes(practitioner: Any, email_code: str, sms_code: str) -> None:
+    outbox.send(
+        "email",
+        practitioner.email,
+        "Activation de votre e-CPS",
+        f"Votre code d'activation e-CPS (courriel) : {email_code}\n"
+        "Il est valable 10 minutes. Si vous n'avez rien demandé, ignorez ce message.",
+        practitioner.national_id,
+    )
+    outbox.send(
+        "sms",
+        practitioner.phone,
+        "",
+        f"e-CPS : votre code d'activation est {sms_code}",
+        practitioner.national_id,
+    )
+
+
+def complete_contact_activation(
+    activation_id: str,
+    email_code: str,
+    sms_code: str,
+    pin: str,
+    jwk: dict[str, Any],
+    proof: str,
+    name: str = "",
+    platform: str = "",
+) -> EcpsDevice:
+    activation = db.session.get(EcpsActivation, str(activation_id)[:64])
+    if activation is None or activation.used_at is not None or activation.expires_at < now():
+        raise EcpsError("invalid_activation", "Cette activation a expiré ou a déjà servi.", 400)
+    if activation.attempts >= MAX_CODE_ATTEMPTS:
+        raise EcpsError("too_many_attempts", "Trop de codes erronés : recommencez l'activation.")
+    activation.attempts += 1
+    good = activation.national_id is not None and all(
+        _code_hash(activation.id, channel, str(code)) == stored
+        for channel, code, stored in (
+            ("email", email_code, activation.email_code_hash),
+            ("sms", sms_code, activation.sms_code_hash),
+        )
+    )
+    if not good:
+        left = MAX_CODE_ATTEMPTS - activation.attempts
+        db.session.commit()
+        raise EcpsError(
+            "invalid_code", "Code de courriel ou de SMS erroné.", 400, attempts_left=left
+        )
+    _check_proof(proof, jwk, activation.id)
+    activation.used_at = now()
+    return register_device(activation.national_id, pin, jwk, "contact", name, platform)
+
+
+def _check_proof(proof: str, jwk: dict[str, Any], activation_id: str) -> None:
+    try:
+        claims = jose.verify(proof, jwk, PROOF_TYP)
+    except jose.BadSignature as error:
+        raise EcpsError(
+            "invalid_proof", "La preuve de possession de la clé est invalide."
+        ) from error
+    if claims.get("activation_id") != activation_id:
+        raise EcpsError("invalid_proof", "La preuve ne porte pas sur cette activation.")
+
+
+def register_device(
+    national_id: str, pin: str, jwk: dict[str, Any], mode: str, name: str = "", platform: str = ""
+) -> EcpsDevice:
+    """A new active device for ``national_id`` (its earlier devices stay as they are)."""
+    try:
+        pin_hash = hash_pin(check_format(pin))
+        public = jose.public_jwk(jwk)
+    except InvalidPin as error:
+        raise EcpsError("invalid_pin_format", str(error)) from error
+    except jose.BadSignature as error:
+        raise EcpsError("invalid_key", str(error)) from error
+    device = EcpsDevice(
+        id=str(uuid.uuid4()),
+        national_id=national_id,
+        name=(name or "e-CPS")[:100],
+        platform=(platform or "")[:40],
+        activation_mode=mode,
+        public_jwk=public,
+        pin_hash=pin_hash,
+    )
+    db.session.add(device)
+    audit.record("device_activated", national_id, device.id, mode=mode, name=device.name)
+    return device

@@ -1,0 +1,130 @@
+"""The device API, at ``/ecps/api/v1``: what a phone (or the simulator, or the CLI) calls.
+
+Documented for device writers in docs/ecps.md."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
+from psc_idp.ecps import activation, pushes
+from psc_idp.ecps.device_auth import authenticate_device
+from psc_idp.ecps.devices import revoke
+from psc_idp.ecps.errors import EcpsError
+from psc_idp.ecps.models import EcpsDevice
+from psc_idp.extensions import db
+from psc_idp.timeutil import now
+
+bp = Blueprint("ecps_api", __name__, url_prefix="/ecps/api/v1")
+MAX_WAIT = 25
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise EcpsError("invalid_request", "Corps JSON attendu.")
+    return body
+
+
+def _field(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value or len(value) > 4096:
+        raise EcpsError("invalid_request", f"Champ « {name} » manquant ou invalide.")
+    return value
+
+
+@bp.post("/activations")
+def start_activation() -> ResponseReturnValue:
+    body = _json_body()
+    try:
+        national_id = validate_national_id(_field(body, "national_id"))
+    except InvalidNationalId as error:
+        raise EcpsError("invalid_national_id", str(error)) from error
+    started = activation.start_contact_activation(national_id)
+    db.session.commit()
+    return jsonify(
+        activation_id=started.id,
+        expires_in=int((started.expires_at - now()).total_seconds()),
+        message="Si cet identifiant est connu, des codes ont été envoyés au courriel et au "
+        "téléphone enregistrés dans l'annuaire.",
+    ), 201
+
+
+@bp.post("/activations/<activation_id>/complete")
+def complete_activation(activation_id: str) -> ResponseReturnValue:
+    body = _json_body()
+    device_info = body.get("device") if isinstance(body.get("device"), dict) else {}
+    device = activation.complete_contact_activation(
+        activation_id,
+        email_code=_field(body, "email_code"),
+        sms_code=_field(body, "sms_code"),
+        pin=_field(body, "pin"),
+        jwk=body.get("public_key"),
+        proof=_field(body, "proof"),
+        name=str(device_info.get("name", ""))[:100],
+        platform=str(device_info.get("platform", ""))[:40],
+    )
+    db.session.commit()
+    return jsonify(device_id=device.id, national_id=device.national_id), 201
+
+
+@bp.get("/device")
+def device_info() -> ResponseReturnValue:
+    device = authenticate_device(request, allow_locked=True)
+    db.session.commit()
+    return jsonify(_describe(device))
+
+
+@bp.delete("/device")
+def revoke_self() -> ResponseReturnValue:
+    device = authenticate_device(request, allow_locked=True)
+    revoke(device, by="device")
+    db.session.commit()
+    return Response(status=204)
+
+
+@bp.get("/requests")
+def list_requests() -> ResponseReturnValue:
+    """Pending requests; with ``wait=N`` (at most 25 s), wait until there is one (long poll)."""
+    national_id = authenticate_device(request).national_id
+    db.session.commit()
+    wait = min(max(request.args.get("wait", 0, type=int), 0), MAX_WAIT)
+    deadline = time.monotonic() + wait
+    while True:
+        pending = pushes.pending_for(national_id)
+        if pending or time.monotonic() >= deadline:
+            return jsonify(requests=[pushes.describe(p) for p in pending])
+        db.session.remove()  # release the connection while waiting
+        time.sleep(0.5)
+
+
+@bp.post("/requests/<push_id>/decision")
+def decide(push_id: str) -> ResponseReturnValue:
+    device = authenticate_device(request)
+    status = pushes.decide(device, push_id, _field(_json_body(), "decision"))
+    return jsonify(id=push_id, status=status)
+
+
+def _describe(device: EcpsDevice) -> dict[str, Any]:
+    return {
+        "device_id": device.id,
+        "national_id": device.national_id,
+        "name": device.name,
+        "platform": device.platform,
+        "status": device.status,
+        "pin_failures": device.pin_failures,
+        "created_at": device.created_at.isoformat() + "Z",
+    }
+
+
+@bp.errorhandler(EcpsError)
+def ecps_error(error: EcpsError) -> Response:
+    db.session.rollback()
+    response = jsonify(error.as_dict())
+    response.status_code = error.status
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,197 @@
+"""Push requests: sent to every active device of a professional, decided once.
+
+A decision is an ES256 JWS by the device over the request id, the decision, the binding message
+and a timestamp (``iat``), with a ``jti`` accepted once; approving also needs the PIN, and three
+wrong PINs lock the device. Expiry and realm scenarios are applied when a request is read, so
+no background worker is needed and any instance sees the same state."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from psc_idp.config import current_settings
+from psc_idp.ecps import audit, jose
+from psc_idp.ecps.errors import EcpsError
+from psc_idp.ecps.models import EcpsDevice, EcpsPush, EcpsScenario
+from psc_idp.ecps.pin import verify_pin
+from psc_idp.extensions import db
+from psc_idp.replay import accept_once
+from psc_idp.timeutil import now
+
+DECISION_TYP = "ecps-decision+jwt"
+DECISIONS = {"approve": "approved", "deny": "denied"}
+
+
+@dataclass(frozen=True)
+class DeviceSummary:
+    active: int
+    locked: int
+
+
+def devices_of(national_id: str) -> DeviceSummary:
+    statuses = db.session.scalars(
+        select(EcpsDevice.status).where(EcpsDevice.national_id == national_id)
+    ).all()
+    return DeviceSummary(statuses.count("active"), statuses.count("locked"))
+
+
+def scenario_of(national_id: str) -> EcpsScenario | None:
+    return db.session.get(EcpsScenario, national_id)
+
+
+def binding_code() -> str:
+    """Two digits, shown on the client and on the phone, as PSC does."""
+    return f"{secrets.randbelow(100):02d}"
+
+
+def create_push(
+    national_id: str,
+    kind: str,
+    client_id: str = "",
+    client_name: str = "",
+    binding_message: str = "",
+    subject_ref: str | None = None,
+    lifetime: int | None = None,
+) -> EcpsPush:
+    lifetime = lifetime or current_settings().ecps_request_lifetime
+    push = EcpsPush(
+        id=str(uuid.uuid4()),
+        national_id=national_id,
+        kind=kind,
+        client_id=client_id,
+        client_name=client_name,
+        binding_message=binding_message,
+        subject_ref=subject_ref,
+        expires_at=now() + timedelta(seconds=lifetime),
+    )
+    scenario = scenario_of(national_id)
+    if scenario is not None and scenario.action in DECISIONS:
+        push.auto_decision = DECISIONS[scenario.action]
+        push.auto_decide_at = now() + timedelta(seconds=scenario.delay_seconds)
+    db.session.add(push)
+    audit.record("push_sent", national_id, kind=kind, client=client_name, request=push.id)
+    return push
+
+
+def state(push: EcpsPush) -> str:
+    """``pending``, ``approved``, ``denied``, ``cancelled`` or ``expired``, scenarios applied."""
+    moment = now()
+    scenario_due = push.auto_decide_at is not None and push.auto_decide_at <= moment
+    # A scenario whose delay outlives the request never decides it: the request expires.
+    if push.status == "pending" and scenario_due and push.auto_decide_at <= push.expires_at:
+        _set_status(push, push.auto_decision or "denied", device_id=None)
+    if push.status == "pending" and push.expires_at <= moment:
+        return "expired"
+    return push.status
+
+
+def _set_status(push: EcpsPush, status: str, device_id: str | None) -> bool:
+    """Pending → ``status`` atomically: of two deciders, only one wins."""
+    won = db.session.execute(
+        update(EcpsPush)
+        .where(EcpsPush.id == push.id, EcpsPush.status == "pending")
+        .values(status=status, decided_at=now(), device_id=device_id),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(push)
+    return won == 1
+
+
+def pending_for(national_id: str) -> list[EcpsPush]:
+    query = (
+        select(EcpsPush)
+        .where(EcpsPush.national_id == national_id, EcpsPush.status == "pending")
+        .order_by(EcpsPush.created_at)
+    )
+    return [push for push in db.session.scalars(query) if state(push) == "pending"]
+
+
+def cancel(push: EcpsPush) -> None:
+    _set_status(push, "cancelled", device_id=None)
+
+
+def describe(push: EcpsPush) -> dict[str, Any]:
+    remaining = max(0, int((push.expires_at - now()).total_seconds()))
+    return {
+        "id": push.id,
+        "kind": push.kind,
+        "client_name": push.client_name,
+        "binding_message": push.binding_message,
+        "created_at": push.created_at.isoformat() + "Z",
+        "expires_at": push.expires_at.isoformat() + "Z",
+        "expires_in": remaining,
+        "status": state(push),
+    }
+
+
+# --- a device decides ------------------------------------------------------------------------
+def decide(device: EcpsDevice, push_id: str, token: str) -> str:
+    """Apply a device's signed decision; returns the new status or raises ``EcpsError``."""
+    push = db.session.get(EcpsPush, str(push_id)[:64])
+    if push is None or push.national_id != device.national_id:
+        raise EcpsError("unknown_request", "Demande inconnue.", 404)
+    claims = _verified_decision(device, push, token)
+    current = state(push)
+    if current != "pending":
+        raise EcpsError("request_closed", f"Cette demande n'est plus en attente ({current}).", 409)
+    decision = claims["decision"]
+    if decision == "approve":
+        _check_pin(device, str(claims.get("pin", "")))
+    status = DECISIONS[decision]
+    if not _set_status(push, status, device.id):
+        raise EcpsError("request_closed", "Cette demande a déjà été traitée.", 409)
+    device.last_used_at = now()
+    audit.record(f"push_{status}", device.national_id, device.id, request=push.id)
+    db.session.commit()
+    return status
+
+
+def _verified_decision(device: EcpsDevice, push: EcpsPush, token: str) -> dict[str, Any]:
+    try:
+        claims = jose.verify(token, device.public_jwk, DECISION_TYP)
+    except jose.BadSignature as error:
+        raise EcpsError(
+            "invalid_signature", "Décision non signée par cet appareil.", 401
+        ) from error
+    if claims.get("request_id") != push.id or claims.get("decision") not in DECISIONS:
+        raise EcpsError("invalid_decision", "La décision ne porte pas sur cette demande.")
+    if claims.get("binding_message", "") != push.binding_message:
+        raise EcpsError("invalid_decision", "Le code de liaison ne correspond pas.")
+    if abs(int(claims["iat"]) - int(now().timestamp())) > 120:
+        raise EcpsError("invalid_decision", "Décision trop ancienne ou datée dans le futur.")
+    if not accept_once(f"decision\0{device.id}\0{claims['jti']}", claims["iat"] + 300):
+        raise EcpsError("replayed_decision", "Cette décision a déjà été reçue.", 409)
+    return claims
+
+
+def _check_pin(device: EcpsDevice, pin: str) -> None:
+    if verify_pin(pin, device.pin_hash):
+        device.pin_failures = 0
+        return
+    device.pin_failures += 1
+    limit = current_settings().ecps_max_pin_failures
+    audit.record("wrong_pin", device.national_id, device.id, failures=device.pin_failures)
+    if device.pin_failures >= limit:
+        device.status = "locked"
+        device.locked_at = now()
+        audit.record("device_locked", device.national_id, device.id)
+        db.session.commit()
+        raise EcpsError(
+            "device_locked",
+            "Code PIN erroné trop de fois : cette e-CPS est verrouillée. Réactivez-la.",
+            423,
+        )
+    db.session.commit()
+    raise EcpsError(
+        "invalid_pin",
+        "Code PIN erroné.",
+        403,
+        attempts_left=limit - device.pin_failures,
+    )

@@ -1,0 +1,36 @@
+"""Values accepted once (``jti`` of client assertions, of device calls and decisions).
+
+Each value is stored (keyed hash) until it could no longer be accepted anyway; a second
+insertion fails on the primary key, atomically on every database and across instances."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy import DateTime, String
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from psc_idp.extensions import db
+
+
+class SeenOnce(db.Model):
+    __tablename__ = "seen_once"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+def accept_once(value: str, until_epoch: float) -> bool:
+    """True the first time ``value`` is presented, False afterwards."""
+    key = current_app.extensions["psc_app_secret"].keyed_hash(value, "seen-once")
+    until = datetime.fromtimestamp(float(until_epoch), UTC).replace(tzinfo=None)
+    savepoint = db.session.begin_nested()
+    db.session.add(SeenOnce(key=key, expires_at=until))
+    try:
+        savepoint.commit()
+    except IntegrityError:
+        savepoint.rollback()
+        return False
+    return True
