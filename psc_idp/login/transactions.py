@@ -88,7 +88,8 @@ def load_transaction(
     tx_id: str, request: Request, statuses: tuple[str, ...] = ("pending",)
 ) -> LoginTransaction:
     """The transaction, if this browser owns it, it is still alive and in one of ``statuses``."""
-    tx = db.session.get(LoginTransaction, tx_id[:64])
+    # PostgreSQL refuses a NUL in a query; no transaction id has one.
+    tx = db.session.get(LoginTransaction, tx_id[:64]) if "\x00" not in tx_id else None
     cookie = request.cookies.get(BROWSER_COOKIE, "")
     if tx is None or not hmac.compare_digest(_hash(cookie), tx.browser_hash):
         raise TransactionError(
@@ -110,7 +111,10 @@ def load_transaction(
 
 def check_csrf(tx: LoginTransaction, form: dict[str, str] | Any) -> None:
     token = form.get("csrf_token", "")
-    if not isinstance(token, str) or not hmac.compare_digest(token, tx.csrf_token):
+    # Compared as bytes: compare_digest raises TypeError on a non-ASCII str (a 500).
+    if not isinstance(token, str) or not hmac.compare_digest(
+        token.encode(), tx.csrf_token.encode()
+    ):
         raise TransactionError(
             "Le formulaire a expiré ou n'a pas été envoyé depuis cette page. Veuillez réessayer.",
             "csrf",

@@ -10,7 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.oauth2.rfc6749 import OAuth2Request
-from authlib.oauth2.rfc6749.errors import AccessDeniedError, OAuth2Error
+from authlib.oauth2.rfc6749.errors import (
+    AccessDeniedError,
+    InvalidRequestError,
+    OAuth2Error,
+    UnsupportedResponseTypeError,
+)
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oidc.core.errors import LoginRequiredError
 from flask import Response, current_app, redirect, request, url_for
@@ -93,11 +98,34 @@ def resume(tx_id: str) -> Response:
 # --- steps ---------------------------------------------------------------------------------
 def _validate(oauth_request: OAuth2Request):
     try:
-        grant = _server().get_authorization_grant(oauth_request)
+        grant = _grant(oauth_request)
         redirect_uri = grant.validate_authorization_request()
     except OAuth2Error as error:
         return None, None, _error(oauth_request, error)
     return grant, redirect_uri, None
+
+
+def _grant(oauth_request: OAuth2Request) -> AuthorizationCodeGrant:
+    """The grant for ``response_type``. Unlike Authlib, a missing one is ``invalid_request``
+    (RFC 6749 §4.1.2.1, as Keycloak), and an unsupported one is not quoted back: Authlib puts it
+    in ``error_description``, where a non-ASCII value raised a ValueError (a 500)."""
+    if AuthorizationCodeGrant.check_authorization_endpoint(oauth_request):
+        return _server().get_authorization_grant(oauth_request)
+    redirect_uri = _trusted_redirect_uri(oauth_request)
+    if not oauth_request.payload.response_type:
+        raise InvalidRequestError("Missing parameter: response_type", redirect_uri=redirect_uri)
+    raise UnsupportedResponseTypeError("", "Unsupported response_type", redirect_uri=redirect_uri)
+
+
+def _trusted_redirect_uri(oauth_request: OAuth2Request) -> str | None:
+    """Where an error found before the grant may go: only a URI registered for a known client."""
+    client = _server().query_client(oauth_request.payload.client_id)
+    if client is None:
+        return None
+    try:
+        return AuthorizationCodeGrant.validate_authorization_redirect_uri(oauth_request, client)
+    except OAuth2Error:
+        return None
 
 
 def _session_satisfies(oauth_request: OAuth2Request, session: SsoSession) -> bool:
@@ -105,7 +133,8 @@ def _session_satisfies(oauth_request: OAuth2Request, session: SsoSession) -> boo
     if "login" in prompt_values(oauth_request):
         return False
     max_age = data.get("max_age")
-    if max_age is not None and epoch() - session.auth_time > int(max_age):
+    # OIDC Core §3.1.2.1: ``max_age=0`` is ``prompt=login``, even within the login's second.
+    if max_age is not None and (int(max_age) == 0 or epoch() - session.auth_time > int(max_age)):
         return False
     acceptable = acceptable_acrs(data)
     return not acceptable or session.acr in acceptable

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc7636.challenge import CODE_CHALLENGE_PATTERN
@@ -51,10 +52,24 @@ def check_single_values(request: OAuth2Request, client: Client) -> None:
             raise InvalidRequestError(f"Duplicated parameter: {name}")
 
 
+def check_characters(request: OAuth2Request, client: Client) -> None:
+    # No parameter has a use for NUL, and PostgreSQL refuses it in stored text (login_hint, nonce).
+    for name, value in request.payload.data.items():
+        if "\x00" in value:
+            raise InvalidRequestError(f"Invalid character in parameter: {_shown(name)}")
+
+
 def check_lengths(request: OAuth2Request, client: Client) -> None:
     for name, value in request.payload.data.items():
         if len(value) > MAX_LENGTH.get(name, DEFAULT_MAX_LENGTH):
-            raise InvalidRequestError(f"Parameter too long: {name[:40]}")
+            raise InvalidRequestError(f"Parameter too long: {_shown(name)}")
+
+
+def _shown(name: str) -> str:
+    """A parameter name fit for ``error_description``, which allows printable ASCII only (Authlib
+    raises a ValueError, a 500, on anything else)."""
+    name = name[:40]
+    return "(unprintable name)" if invalid_error_characters(name) else name
 
 
 def check_request_objects(request: OAuth2Request, client: Client) -> None:
@@ -107,6 +122,7 @@ def check_acr_values(request: OAuth2Request, client: Client) -> None:
 
 CHECKS: tuple[Callable[[OAuth2Request, Client], None], ...] = (
     check_single_values,
+    check_characters,
     check_lengths,
     check_request_objects,
     check_response_mode,

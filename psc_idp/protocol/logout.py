@@ -84,7 +84,9 @@ def _client(hint: dict[str, Any] | None, client_id: str | None) -> Client | None
     wanted = hinted or client_id
     if not wanted:
         return None
-    client = db.session.get(Client, str(wanted)[:255])
+    wanted = str(wanted)
+    # PostgreSQL refuses a NUL in a query; no client id has one.
+    client = db.session.get(Client, wanted[:255]) if "\x00" not in wanted else None
     if client is None:
         raise LogoutError("unknown client_id")
     return client
@@ -124,7 +126,8 @@ def _confirmed(req: Request) -> bool:
     if req.method != "POST" or req.form.get("confirm") != "yes":
         return False
     cookie = req.cookies.get(BROWSER_COOKIE, "")
-    return bool(cookie) and hmac.compare_digest(_csrf_for(cookie), req.form.get("csrf_token", ""))
+    presented = req.form.get("csrf_token", "").encode()  # bytes: a non-ASCII str raises
+    return bool(cookie) and hmac.compare_digest(_csrf_for(cookie).encode(), presented)
 
 
 def _confirmation(req: Request) -> Response:

@@ -7,11 +7,16 @@ from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Request
-from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.oauth2.rfc6749.errors import (
+    InvalidClientError,
+    OAuth2Error,
+    UnsupportedTokenTypeError,
+)
 from flask import Flask, Response
 
 from psc_idp.extensions import db
 from psc_idp.protocol.client_auth.private_key_jwt import PrivateKeyJWT
+from psc_idp.protocol.client_auth.secret_basic import authenticate_client_secret_basic
 from psc_idp.protocol.endpoints.introspection import IntrospectionEndpoint
 from psc_idp.protocol.endpoints.revocation import RevocationEndpoint
 from psc_idp.protocol.grants.authorization_code import AuthorizationCodeGrant
@@ -22,11 +27,19 @@ from psc_idp.protocol.responses import authorization_redirect
 from psc_idp.protocol.tokens import generate_token
 
 SUPPORTED_SCOPES = ["openid", "scope_all", "rpps", "identity"]
+#: Statuses where Authlib's differ from Keycloak's and the RFCs': a failed client authentication
+#: is 401 whatever the method (Authlib: 400 for some methods; RFC 6749 §5.2 allows 401), and
+#: ``unsupported_token_type`` is an ordinary 400 error (RFC 7009 §2.2.1; Authlib: 401).
+FIXED_STATUS: dict[type[OAuth2Error], int] = {
+    InvalidClientError: 401,
+    UnsupportedTokenTypeError: 400,
+}
 
 
 class AuthorizationServer(FlaskAuthorizationServer):
     def query_client(self, client_id: str) -> Client | None:
-        if not isinstance(client_id, str) or len(client_id) > 255:
+        # A NUL cannot be in any client id, and PostgreSQL refuses it in a query (a 500).
+        if not isinstance(client_id, str) or len(client_id) > 255 or "\x00" in client_id:
             return None
         client = db.session.get(Client, client_id)
         return client if client is not None and client.enabled else None
@@ -43,6 +56,9 @@ class AuthorizationServer(FlaskAuthorizationServer):
                 error.redirect_uri, error.get_body(), request.payload.data
             )
             return self.handle_response(status, body, headers)
+        for kind, status in FIXED_STATUS.items():
+            if isinstance(error, kind):
+                error.status_code = status
         status, body, headers = error()
         headers = [*headers, ("Cache-Control", "no-store")]
         return self.handle_response(status, body, headers)
@@ -54,6 +70,7 @@ def create_server(app: Flask) -> AuthorizationServer:
     server.register_token_generator("default", generate_token)
     server.scopes_supported = SUPPORTED_SCOPES
 
+    server.register_client_auth_method("client_secret_basic", authenticate_client_secret_basic)
     server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT())
 
     server.register_grant(AuthorizationCodeGrant)

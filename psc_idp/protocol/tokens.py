@@ -196,9 +196,18 @@ def find_active_access_token(value: str) -> tuple[dict[str, Any], AccessToken] |
     row = db.session.execute(
         select(AccessToken).where(AccessToken.jti == claims["jti"])
     ).scalar_one_or_none()
-    if row is None or row.revoked_at is not None or row.grant.revoked_at is not None:
+    if row is None or row.revoked_at is not None or not grant_is_live(row.grant):
         return None
     return claims, row
+
+
+def grant_is_live(grant: Grant) -> bool:
+    """Not revoked, and its client still enabled: as Keycloak, disabling a client ends the use of
+    its tokens at userinfo and introspection, not only new logins."""
+    if grant.revoked_at is not None:
+        return False
+    client = db.session.get(Client, grant.client_id)
+    return client is not None and client.enabled
 
 
 def find_refresh_token(value: str) -> RefreshToken | None:

@@ -63,6 +63,14 @@ def _guard_form_post() -> Response | None:
     return None
 
 
+def _require(name: str) -> Response | None:
+    # RFC 6749 §5.2: a missing parameter is invalid_request (Authlib would answer
+    # unsupported_grant_type to a request without grant_type); Keycloak says the same.
+    if not request.form.get(name):
+        return oauth_error(400, "invalid_request", f"Missing parameter: {name}")
+    return None
+
+
 # --- issuer routes ---------------------------------------------------------------------------
 @protocol.get("/")
 def realm_info() -> ResponseReturnValue:
@@ -97,7 +105,7 @@ def authorize_keycloak_path() -> ResponseReturnValue:
 
 @protocol.post("/protocol/openid-connect/token")
 def token() -> ResponseReturnValue:
-    return _guard_form_post() or _server().create_token_response()
+    return _guard_form_post() or _require("grant_type") or _server().create_token_response()
 
 
 @protocol.post("/protocol/openid-connect/token/introspect")

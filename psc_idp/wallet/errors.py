@@ -22,6 +22,14 @@ FRENCH = {
 }
 
 
+def _keep_allow(error: HTTPException, response: Response) -> Response:
+    # RFC 9110 §15.5.6: a 405 must name the methods the resource accepts.
+    for name, value in error.get_headers():
+        if name == "Allow":
+            response.headers[name] = value
+    return response
+
+
 def register_error_handlers(app: Flask, settings: Settings) -> None:
     protocol_prefix = urlsplit(settings.issuer).path
 
@@ -40,9 +48,10 @@ def register_error_handlers(app: Flask, settings: Settings) -> None:
         if wants_json():
             response = jsonify(error="invalid_request", error_description=error.name)
             response.status_code = status
-            return response
-        title, message = FRENCH.get(status, ("Erreur", "La demande n'a pas pu être traitée."))
-        return error_page(title, message, f"{status} {error.name}", status=status)
+        else:
+            title, message = FRENCH.get(status, ("Erreur", "La demande n'a pas pu être traitée."))
+            response = error_page(title, message, f"{status} {error.name}", status=status)
+        return _keep_allow(error, response)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:

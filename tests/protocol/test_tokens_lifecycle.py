@@ -102,7 +102,8 @@ def test_revoking_a_refresh_token_ends_its_family(app, browser, clients):
     tokens = login_and_get_tokens(app, browser, clients.web)
     http = app.test_client()
     auth = basic(clients.web.client_id, clients.web.secret)
-    assert http.post(REVOKE, data={"token": tokens["refresh_token"]}, headers=auth).status_code == 200
+    revoked = http.post(REVOKE, data={"token": tokens["refresh_token"]}, headers=auth)
+    assert revoked.status_code == 200
     refresh = token_call(
         app, clients.web, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
     )

@@ -31,7 +31,8 @@ class TestIdentityPicker(Authenticator):
     auth_modes = ("CARD", "MOBILE", "FIDO")
 
     def start(self, tx: LoginTransaction, error: str = "") -> ResponseReturnValue:
-        query = request.args.get("q", "")[:100]
+        # Printable text only: PostgreSQL refuses a NUL in a query parameter.
+        query = "".join(c for c in request.args.get("q", "")[:100] if c.isprintable())
         chosen = request.form.get("auth_mode") or self._default_mode(tx)
         return render_template(
             "wallet/dev_picker.html",

@@ -16,16 +16,20 @@ from flask import request as flask_request
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.protocol.models import Client, UsedAssertion
 from psc_idp.protocol.secrets import hash_secret
-from psc_idp.timeutil import now
+from psc_idp.timeutil import epoch, now
 
 ASSERTION_ALGS = ["RS256", "PS256", "ES256"]
 JWKS_MAX_BYTES = 256 * 1024
+#: RFC 7523 §3 lets us refuse an ``exp`` unreasonably far ahead: its jti must be kept as long
+#: (and a year-33658 ``exp`` overflowed into a 500). A day is far more than client libraries sign.
+MAX_ASSERTION_LIFETIME = 24 * 3600
 
 
 class PrivateKeyJWT(JWTBearerClientAssertion):
@@ -46,15 +50,22 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         self.verify_claims(token.claims)
         return token.claims
 
+    def verify_claims(self, claims: dict) -> None:
+        exp = claims.get("exp")
+        if isinstance(exp, int | float) and exp > epoch() + MAX_ASSERTION_LIFETIME + self.leeway:
+            raise InvalidClientError(description="Client assertion expires too far in the future")
+        super().verify_claims(claims)
+
     def validate_jti(self, claims: dict, jti: str) -> bool:
         exp = datetime.fromtimestamp(int(claims["exp"]), UTC).replace(tzinfo=None)
         expires = exp + timedelta(seconds=self.leeway)
         key = hash_secret(f"{claims['sub']}\0{jti}", "jti")
-        db.session.add(UsedAssertion(key=key, expires_at=expires))
+        # Recorded in a transaction of its own: the jti is spent once seen, even when the request
+        # then fails and rolls back, or never commits (introspection, revoking an unknown token).
         try:
-            db.session.flush()
+            with db.engine.begin() as connection:
+                connection.execute(insert(UsedAssertion).values(key=key, expires_at=expires))
         except IntegrityError:
-            db.session.rollback()
             return False
         return True
 

@@ -10,7 +10,7 @@ from flask import current_app
 
 from psc_idp.extensions import db
 from psc_idp.protocol.models import AccessToken, Client, Grant, RefreshToken
-from psc_idp.protocol.tokens import decode_access_token, find_refresh_token
+from psc_idp.protocol.tokens import decode_access_token, find_refresh_token, grant_is_live
 from psc_idp.timeutil import now
 
 
@@ -32,7 +32,7 @@ class IssuedToken:
 
     def is_revoked(self) -> bool:
         used = isinstance(self.row, RefreshToken) and self.row.used_at is not None
-        return self.row.revoked_at is not None or self.grant.revoked_at is not None or used
+        return self.row.revoked_at is not None or not grant_is_live(self.grant) or used
 
 
 def find_issued_token(value: str, hint: str | None) -> IssuedToken | None:
