@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime, String, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -23,14 +23,15 @@ class SeenOnce(db.Model):
 
 
 def accept_once(value: str, until_epoch: float) -> bool:
-    """True the first time ``value`` is presented, False afterwards."""
+    """True the first time ``value`` is presented, False afterwards.
+
+    Recorded in a transaction of its own: a value is spent once seen, even when the request
+    then fails and rolls back, or never commits."""
     key = current_app.extensions["psc_app_secret"].keyed_hash(value, "seen-once")
     until = datetime.fromtimestamp(float(until_epoch), UTC).replace(tzinfo=None)
-    savepoint = db.session.begin_nested()
-    db.session.add(SeenOnce(key=key, expires_at=until))
     try:
-        savepoint.commit()
+        with db.engine.begin() as connection:
+            connection.execute(insert(SeenOnce).values(key=key, expires_at=until))
     except IntegrityError:
-        savepoint.rollback()
         return False
     return True

@@ -13,8 +13,8 @@ from psc_idp.protocol.models import (
     AuthorizationCode,
     Grant,
     RefreshToken,
-    UsedAssertion,
 )
+from psc_idp.replay import SeenOnce
 from psc_idp.timeutil import now
 
 
@@ -26,7 +26,7 @@ def purge_protocol(settings: Settings) -> dict[str, int]:
         "access_tokens": _delete(AccessToken, AccessToken.expires_at < moment),
         "refresh_tokens": _delete(RefreshToken, RefreshToken.expires_at < moment),
         "codes": _delete(AuthorizationCode, AuthorizationCode.expires_at < code_horizon),
-        "used_assertions": _delete(UsedAssertion, UsedAssertion.expires_at < moment),
+        "seen_once": _delete(SeenOnce, SeenOnce.expires_at < moment),
     }
     orphan = ~exists(select(AccessToken.jti).where(AccessToken.grant_id == Grant.id)) & ~exists(
         select(RefreshToken.token_hash).where(RefreshToken.grant_id == Grant.id)

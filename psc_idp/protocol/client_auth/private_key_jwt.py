@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from datetime import UTC, datetime, timedelta
 
 from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
@@ -16,14 +15,11 @@ from flask import request as flask_request
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
 
 from psc_idp.config import current_settings
-from psc_idp.extensions import db
-from psc_idp.protocol.models import Client, UsedAssertion
-from psc_idp.protocol.secrets import hash_secret
-from psc_idp.timeutil import epoch, now
+from psc_idp.protocol.models import Client
+from psc_idp.replay import accept_once
+from psc_idp.timeutil import epoch
 
 ASSERTION_ALGS = ["RS256", "PS256", "ES256"]
 JWKS_MAX_BYTES = 256 * 1024
@@ -57,17 +53,10 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         super().verify_claims(claims)
 
     def validate_jti(self, claims: dict, jti: str) -> bool:
-        exp = datetime.fromtimestamp(int(claims["exp"]), UTC).replace(tzinfo=None)
-        expires = exp + timedelta(seconds=self.leeway)
-        key = hash_secret(f"{claims['sub']}\0{jti}", "jti")
-        # Recorded in a transaction of its own: the jti is spent once seen, even when the request
-        # then fails and rolls back, or never commits (introspection, revoking an unknown token).
-        try:
-            with db.engine.begin() as connection:
-                connection.execute(insert(UsedAssertion).values(key=key, expires_at=expires))
-        except IntegrityError:
-            return False
-        return True
+        # Spent once seen, even when the request then fails (psc_idp.replay).
+        return accept_once(
+            f"client-assertion\0{claims['sub']}\0{jti}", int(claims["exp"]) + self.leeway
+        )
 
     def resolve_client_public_key(self, client: Client) -> KeySet:
         data = client.jwks or _fetch_jwks(client.jwks_uri)
@@ -85,7 +74,3 @@ def _fetch_jwks(uri: str | None) -> dict:
             return json.loads(response.read(JWKS_MAX_BYTES))
     except (OSError, ValueError) as error:
         raise InvalidClientError(description="Client jwks_uri could not be read") from error
-
-
-def purge_used_assertions() -> int:
-    return db.session.query(UsedAssertion).filter(UsedAssertion.expires_at < now()).delete()
