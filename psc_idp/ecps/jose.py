@@ -8,7 +8,7 @@ from typing import Any
 import jwt
 from jwt.algorithms import ECAlgorithm
 
-from psc_idp.protocol.tokens import unverified_header
+from psc_idp.jose_header import unverified_header
 
 MAX_JWS_BYTES = 4096
 

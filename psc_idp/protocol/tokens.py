@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
 import uuid
 from datetime import timedelta
@@ -19,6 +18,7 @@ from sqlalchemy import select, update
 from psc_idp.config import Settings, current_settings
 from psc_idp.directory.lookup import find_practitioner
 from psc_idp.extensions import db
+from psc_idp.jose_header import unverified_header
 from psc_idp.protocol import claims as claim_sets
 from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.models import AccessToken, Client, Grant, RefreshToken
@@ -160,16 +160,6 @@ def _id_token(
 
 
 # --- checking ------------------------------------------------------------------------------
-def unverified_header(value: str) -> dict[str, Any]:
-    """The JOSE header alone. PyJWT's own helper decodes every segment of the token; on the
-    UserInfo and introspection hot paths that doubles the cost of the check that follows."""
-    segment = value.split(".", 1)[0]
-    header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    if not isinstance(header, dict):
-        raise ValueError("JOSE header is not an object")
-    return header
-
-
 def decode_access_token(value: str) -> dict[str, Any] | None:
     """Signature, issuer and expiry of an access token; None if any is wrong."""
     try:
