@@ -70,13 +70,7 @@ def authorize() -> Response:
 def resume(tx_id: str) -> Response:
     tx = load_transaction(tx_id, request, statuses=("authenticated", "cancelled", "failed"))
     outcome, params = tx.status, dict(tx.params)
-    ctx = TokenContext(
-        national_id=tx.national_id,
-        sid=tx.sid,
-        auth_time=tx.auth_time,
-        acr=tx.acr,
-        auth_mode=tx.auth_mode,
-    )
+    ctx = TokenContext.of_login(tx)
     # Each transaction resumes once, even if the browser sends the request twice.
     finished = db.session.execute(
         update(LoginTransaction)
@@ -141,13 +135,7 @@ def _session_satisfies(oauth_request: OAuth2Request, session: SsoSession) -> boo
 
 
 def _context_from_session(session: SsoSession) -> TokenContext:
-    return TokenContext(
-        national_id=session.national_id,
-        sid=session.id,
-        auth_time=session.auth_time,
-        acr=session.acr,
-        auth_mode=session.auth_mode,
-    )
+    return TokenContext.of_login(session, sid=session.id)
 
 
 def _issue_code(grant: AuthorizationCodeGrant, redirect_uri: str, ctx: TokenContext) -> Response:

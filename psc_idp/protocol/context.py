@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -21,3 +22,16 @@ class TokenContext:
     grant_id: str | None = None
     #: The code the family comes from, so a replayed code can revoke it.
     code_hash: str | None = None
+
+    @classmethod
+    def of_login(cls, source: Any, sid: str | None = None, **extra: Any) -> TokenContext:
+        """From anything that records a login (a code, a token family, a login transaction,
+        an SSO session): who, when, how. ``sid`` defaults to the source's own ``sid``."""
+        return cls(
+            national_id=source.national_id,
+            sid=sid if sid is not None else source.sid,
+            auth_time=source.auth_time,
+            acr=source.acr,
+            auth_mode=source.auth_mode,
+            **extra,
+        )

@@ -141,12 +141,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         if won != 1:
             db.session.rollback()
             raise InvalidGrantError("Code not valid")
-        return TokenContext(
-            national_id=authorization_code.national_id,
-            sid=authorization_code.sid,
-            auth_time=authorization_code.auth_time,
-            acr=authorization_code.acr,
-            auth_mode=authorization_code.auth_mode,
+        return TokenContext.of_login(
+            authorization_code,
             nonce=authorization_code.nonce,
             code_hash=authorization_code.code_hash,
         )

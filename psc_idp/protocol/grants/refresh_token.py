@@ -47,15 +47,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             db.session.rollback()
             raise InvalidGrantError("Maximum allowed refresh token reuse exceeded")
         grant = refresh_token.grant
-        return TokenContext(
-            national_id=grant.national_id,
-            sid=grant.sid,
-            auth_time=grant.auth_time,
-            acr=grant.acr,
-            auth_mode=grant.auth_mode,
-            nonce=grant.nonce,
-            grant_id=grant.id,
-            code_hash=grant.code_hash,
+        return TokenContext.of_login(
+            grant, nonce=grant.nonce, grant_id=grant.id, code_hash=grant.code_hash
         )
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
