@@ -23,6 +23,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     setup_config(app, settings)
     setup_keys(app, settings)
     setup_database(app, settings)
+    setup_pki(app)
     setup_protocol(app, settings)
     setup_authenticators(app, settings)
     setup_wallet(app, settings)
@@ -89,6 +90,12 @@ def tune_sqlite(engine) -> None:
     engine.dispose()  # connections opened before the listener get the pragmas too
 
 
+def setup_pki(app: Flask) -> None:
+    from psc_idp.pki import init_app
+
+    init_app(app)  # test hierarchy on first start, /pki routes (CRLs, CA certificates)
+
+
 def setup_protocol(app: Flask, settings: Settings) -> None:
     from psc_idp.protocol import views
     from psc_idp.protocol.server import create_server
@@ -98,10 +105,13 @@ def setup_protocol(app: Flask, settings: Settings) -> None:
 
 
 def setup_authenticators(app: Flask, settings: Settings) -> None:
+    from psc_idp.authenticators.card import CardAuthenticator
     from psc_idp.authenticators.dev import TestIdentityPicker
     from psc_idp.authenticators.ecps import EcpsAuthenticator
     from psc_idp.authenticators.registry import register
 
+    # In PSC's order: card, e-CPS (then FIDO); the test picker last.
+    register(app, CardAuthenticator())
     register(app, EcpsAuthenticator())
     if settings.dev_mode:
         register(app, TestIdentityPicker())

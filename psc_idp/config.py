@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,10 +94,44 @@ class Settings:
     ecps_sender: str = "outbox"
     #: Where ``psc-idp ecps activate`` keeps the private keys of command-line devices.
     ecps_devices_dir: str = ""
+    #: Test PKI (psc_idp/pki/settings.py explains each): validity of issued certificates…
+    pki_card_validity_days: int = 1095
+    pki_org_validity_days: int = 1095
+    pki_server_validity_days: int = 397
+    #: …extra names of the TLS server certificate (localhost and base_url's host always)…
+    pki_server_hostnames: list[str] = field(default_factory=list)
+    #: …CRLs: lifetime, fetching other authorities' CRLs, and whether to fail open…
+    pki_crl_lifetime: int = 3600
+    pki_crl_fetch_timeout: int = 5
+    pki_crl_fail_open: bool = False
+    #: …trust anchors: the generated test PKI, plus PEM roots (e.g. real IGC-Santé test roots)…
+    pki_trust_test_pki: bool = True
+    pki_extra_trust_anchors: list[str] = field(default_factory=list)
+    #: …and exported PKCS#12 files (``compat`` imports everywhere; ``modern`` is AES-256).
+    pki_p12_default_password: str = "1234"
+    pki_p12_encryption: str = "compat"
+    #: Reverse proxies (addresses or networks) whose client-certificate headers are believed
+    #: (nginx ``X-SSL-Client-Cert``, RFC 9440 ``Client-Cert``). None by default: secure first.
+    trusted_proxies: list[str] = field(default_factory=list)
+    #: Port of psc-idp's own HTTPS listener (``psc-idp serve``); 0 turns it off.
+    tls_port: int = 8443
+    #: Public origin where browsers present client certificates (card login, mTLS aliases).
+    #: Empty: ``base_url`` itself when it is https (nginx in front), else https on tls_port.
+    tls_base_url: str = ""
+
     #: One access-log line per request on standard output (``psc-idp serve``).
     access_log: bool = True
     #: Set the ``Secure`` flag on cookies (on automatically when base_url is https).
     secure_cookies: bool | None = None
+
+    @property
+    def mtls_base(self) -> str:
+        if self.tls_base_url:
+            return self.tls_base_url.rstrip("/")
+        if self.base_url.startswith("https://"):
+            return self.base_url.rstrip("/")
+        host = urlsplit(self.base_url).hostname or "localhost"
+        return f"https://{host}:{self.tls_port}"
 
     @property
     def issuer(self) -> str:

@@ -10,6 +10,7 @@ from psc_idp.ecps.models import (
     OutboxMessage,
 )
 from psc_idp.login.models import LoginTransaction, SsoSession
+from psc_idp.pki.models import PkiCertificate, PkiCrl, PkiCrlCache
 from psc_idp.protocol.models import (
     AccessToken,
     AuthorizationCode,
@@ -29,6 +30,9 @@ __all__ = [
     "EcpsPush",
     "EcpsScenario",
     "OutboxMessage",
+    "PkiCertificate",
+    "PkiCrl",
+    "PkiCrlCache",
     "SeenOnce",
     "AuthorizationCode",
     "Client",

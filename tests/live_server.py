@@ -158,6 +158,8 @@ class LiveServer:
                 "PSC_KEYS_DIR": str(self.keys_dir),
                 "PSC_DATA_DIR": str(self.data_dir),
                 "PSC_DEV_MODE": "1" if self.dev_mode else "0",
+                # No HTTPS listener unless a test asks for one: its port is fixed (8443).
+                "PSC_TLS_PORT": "0",
                 # gunicorn puts its control socket here: one per server, none in $HOME.
                 "XDG_RUNTIME_DIR": str(runtime_dir),
                 "PYTHONUNBUFFERED": "1",

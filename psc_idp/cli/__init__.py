@@ -10,6 +10,7 @@ def register_commands(app: Flask) -> None:
     from psc_idp.cli.clients import clients_cli
     from psc_idp.cli.ecps import ecps_cli, outbox_command
     from psc_idp.cli.keys import keys_cli
+    from psc_idp.cli.pki import cps_cli, pki_cli
     from psc_idp.cli.purge import purge
     from psc_idp.cli.realm import realm_cli
     from psc_idp.cli.serve import serve
@@ -20,6 +21,8 @@ def register_commands(app: Flask) -> None:
         ecps_cli,
         outbox_command,
         keys_cli,
+        cps_cli,
+        pki_cli,
         realm_cli,
         directory_cli,
         serve,

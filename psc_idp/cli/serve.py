@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app
@@ -13,6 +14,7 @@ from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.protocol.models import Client
 from psc_idp.realm.loader import demo_secrets
+from psc_idp.tls.listener import start_tls_listener
 
 
 class _Gunicorn(BaseApplication):
@@ -38,6 +40,9 @@ def summary() -> list[str]:
         f"              {settings.issuer}/.well-known/wallet-openid-configuration",
         f"  wallet      {settings.authorization_endpoint}",
     ]
+    if settings.tls_port:
+        host = urlsplit(settings.base_url).hostname
+        lines.append(f"  carte CPS   https://{host}:{settings.tls_port} (certificat client)")
     if settings.dev_mode:
         secrets = demo_secrets(settings)
         lines.append("  demo clients (mode développement) :")
@@ -65,6 +70,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     # used by two processes at once hangs PostgreSQL conversations (seen at shutdown).
     db.session.remove()
     db.engine.dispose()
+    settings = current_settings()
+    if settings.tls_port:
+        start_tls_listener(app, settings, host)
     _Gunicorn(
         app,
         {
