@@ -82,6 +82,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "worker_class": "gthread",
             "accesslog": "-" if current_settings().access_log else None,
             "timeout": 60,
+            # Device long polls last up to 25 s: do not let them hold a shutdown that long.
+            "graceful_timeout": 5,
             # No control socket: several instances (or `make run` next to tests) on one host
             # would otherwise contend for the same default path.
             "control_socket_disable": True,

@@ -89,14 +89,17 @@ def revoke_self() -> ResponseReturnValue:
 
 @bp.get("/requests")
 def list_requests() -> ResponseReturnValue:
-    """Pending requests; with ``wait=N`` (at most 25 s), wait until there is one (long poll)."""
+    """Pending requests. With ``wait=N`` (at most 25 s) this is a long poll: it answers as soon
+    as the pending set differs from ``known`` (comma-separated ids the device already shows;
+    empty by default), so a device also learns at once that a request closed elsewhere."""
     national_id = authenticate_device(request).national_id
     db.session.commit()
     wait = min(max(request.args.get("wait", 0, type=int), 0), MAX_WAIT)
+    known = {i for i in request.args.get("known", "")[:4000].split(",") if i}
     deadline = time.monotonic() + wait
     while True:
         pending = pushes.pending_for(national_id)
-        if pending or time.monotonic() >= deadline:
+        if {p.id for p in pending} != known or time.monotonic() >= deadline:
             return jsonify(requests=[pushes.describe(p) for p in pending])
         db.session.remove()  # release the connection while waiting
         time.sleep(0.5)

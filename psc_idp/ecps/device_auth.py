@@ -33,8 +33,11 @@ def authenticate_device(request: Request, allow_locked: bool = False) -> EcpsDev
     except jose.BadSignature as error:
         raise _unauthorized(str(error)) from error
     device = db.session.get(EcpsDevice, device_id[:64]) if device_id else None
-    if device is None or device.status == "revoked":
-        raise _unauthorized("Appareil inconnu ou révoqué.")
+    if device is None:
+        raise EcpsError("unknown_device", "Appareil inconnu de ce serveur.", 401)
+    if device.status == "revoked":
+        # Permanent, unlike a refused call token: the device should forget its key.
+        raise EcpsError("device_revoked", "Cette e-CPS a été révoquée.", 401)
     claims = _claims(token, device, request)
     if not accept_once(f"device-call\0{device.id}\0{claims['jti']}", claims["exp"] + 60):
         raise _unauthorized("Jeton d'appel déjà utilisé.")

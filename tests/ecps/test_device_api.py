@@ -121,7 +121,8 @@ def test_device_calls_must_be_signed_fresh_and_for_this_call(app, change):
         assert phone.call("DELETE", "/device").status_code == 204
         response = phone.call("GET", "/requests")
     assert response.status_code == 401
-    assert response.get_json()["error"] == "invalid_device_token"
+    expected = "device_revoked" if change == "revoked" else "invalid_device_token"
+    assert response.get_json()["error"] == expected
 
 
 def test_decisions_are_checked_and_accepted_once(app):
@@ -204,3 +205,27 @@ def test_bad_json_gets_an_error_not_a_crash(app):
         assert response.get_json()["error"] in ("invalid_request", "invalid_national_id")
     garbage = http.post(f"{API}/activations/nope/complete", data="not json")
     assert garbage.status_code == 400
+
+
+def test_long_poll_answers_when_the_pending_set_changes(app):
+    phone = activate_by_contact(app, NURSE)
+    for request in phone.pending():
+        phone.decide(request, "deny")
+    push_id = _push(app, NURSE)
+    shown = phone.call("GET", f"/requests?wait=1&known={push_id}")
+    assert [r["id"] for r in shown.get_json()["requests"]] == [push_id]  # waited: no change
+    with app.app_context():
+        pushes.cancel(db.session.get(pushes.EcpsPush, push_id))
+    changed = phone.call("GET", f"/requests?wait=25&known={push_id}")
+    assert changed.get_json()["requests"] == []  # at once, not after 25 s
+
+
+def test_unknown_and_revoked_devices_are_told_apart(app):
+    phone = activate_by_contact(app, NURSE)
+    stranger = VirtualDevice.generate()
+    stranger.device_id = "00000000-0000-0000-0000-000000000000"
+    unknown = Phone(app, stranger).call("GET", "/device")
+    assert unknown.status_code == 401 and unknown.get_json()["error"] == "unknown_device"
+    phone.call("DELETE", "/device")
+    revoked = phone.call("GET", "/device")
+    assert revoked.status_code == 401 and revoked.get_json()["error"] == "device_revoked"
