@@ -17,7 +17,6 @@ from psc_idp.protocol.models import (
     Client,
     Grant,
     RefreshToken,
-    UsedAssertion,
 )
 from psc_idp.realm.models import RealmOption
 from psc_idp.replay import SeenOnce
@@ -41,5 +40,4 @@ __all__ = [
     "RealmOption",
     "RefreshToken",
     "SsoSession",
-    "UsedAssertion",
 ]

@@ -31,11 +31,15 @@ clients_cli = AppGroup(
 @click.option("--post-logout-redirect-uri", "post_logout_uris", multiple=True)
 @click.option(
     "--auth-method",
-    type=click.Choice(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]),
+    type=click.Choice(
+        ["client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth", "none"]
+    ),
     default="client_secret_basic",
 )
 @click.option("--secret", help="Secret imposé (sinon généré et affiché une seule fois).")
 @click.option("--jwks-uri")
+@click.option("--tls-subject-dn", help="tls_client_auth : DN attendu du certificat (RFC 4514).")
+@click.option("--bound-tokens", is_flag=True, help="Jetons liés au certificat (cnf.x5t#S256).")
 @click.option("--grant-type", "grant_types", multiple=True)
 @click.option("--json", "as_json", is_flag=True)
 def add(
@@ -46,6 +50,8 @@ def add(
     auth_method,
     secret,
     jwks_uri,
+    tls_subject_dn,
+    bound_tokens,
     grant_types,
     as_json,
 ):
@@ -64,6 +70,9 @@ def add(
         data["secret"] = secret
     if jwks_uri:
         data["jwks_uri"] = jwks_uri
+    if tls_subject_dn:
+        data["tls_client_auth_subject_dn"] = tls_subject_dn
+    data["tls_client_certificate_bound_access_tokens"] = bound_tokens
     try:
         client, _ = upsert_client(data)
     except InvalidClient as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from cryptography import x509
 from sqlalchemy import select
 
 from psc_idp.extensions import db
@@ -22,6 +23,11 @@ LIST_FIELDS = (
     "grant_types",
     "response_types",
     "scopes",
+)
+TLS_FIELDS = (
+    "tls_client_auth_subject_dn",
+    "tls_client_auth_san_dns",
+    "tls_client_certificate_bound_access_tokens",
 )
 ALG_FIELDS = (
     "id_token_signed_response_alg",
@@ -80,7 +86,23 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
         raise InvalidClient(f"{client_id}: {method} needs a secret")
     if method == "private_key_jwt" and not (data.get("jwks") or data.get("jwks_uri")):
         raise InvalidClient(f"{client_id}: private_key_jwt needs jwks or jwks_uri")
+    if method == "tls_client_auth":
+        _check_tls_identity(client_id, data)
     return {**data, **normal, "client_id": client_id, "token_endpoint_auth_method": method}
+
+
+def _check_tls_identity(client_id: str, data: dict[str, Any]) -> None:
+    dn = data.get("tls_client_auth_subject_dn")
+    if not (dn or data.get("tls_client_auth_san_dns")):
+        raise InvalidClient(
+            f"{client_id}: tls_client_auth needs tls_client_auth_subject_dn or _san_dns"
+        )
+    if dn:
+        try:
+            x509.Name.from_rfc4514_string(dn)
+        except ValueError as error:
+            message = f"{client_id}: tls_client_auth_subject_dn is not an RFC 4514 name"
+            raise InvalidClient(message) from error
 
 
 def upsert_client(data: dict[str, Any]) -> tuple[Client, bool]:
@@ -102,6 +124,11 @@ def upsert_client(data: dict[str, Any]) -> tuple[Client, bool]:
     client.jwks_uri = data.get("jwks_uri")
     for name in ALG_FIELDS:
         setattr(client, name, data.get(name))
+    client.tls_client_auth_subject_dn = data.get("tls_client_auth_subject_dn")
+    client.tls_client_auth_san_dns = data.get("tls_client_auth_san_dns")
+    client.tls_client_certificate_bound_access_tokens = bool(
+        data.get("tls_client_certificate_bound_access_tokens", False)
+    )
     client.allow_plain_pkce = bool(data.get("allow_plain_pkce", False))
     client.require_pkce = bool(data.get("require_pkce", False))
     client.enabled = bool(data.get("enabled", True))
@@ -117,7 +144,7 @@ def client_to_dict(client: Client, with_hash: bool = False) -> dict[str, Any]:
     }
     for name in LIST_FIELDS:
         data[name] = list(getattr(client, name) or [])
-    for name in ("jwks", "jwks_uri", *ALG_FIELDS):
+    for name in ("jwks", "jwks_uri", *ALG_FIELDS, *TLS_FIELDS):
         if getattr(client, name):
             data[name] = getattr(client, name)
     data["allow_plain_pkce"] = bool(client.allow_plain_pkce)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from psc_idp.config import Settings
 from psc_idp.keystore.signing import SUPPORTED_ALGS
@@ -12,6 +13,17 @@ from psc_idp.protocol.server import SUPPORTED_SCOPES
 
 def endpoint(settings: Settings, path: str) -> str:
     return f"{settings.issuer}/protocol/openid-connect/{path}"
+
+
+def mtls_aliases(settings: Settings) -> dict[str, str]:
+    """The same endpoints on the origin that asks for a client certificate (RFC 8705 §5)."""
+    base = f"{settings.mtls_base}{urlsplit(settings.issuer).path}/protocol/openid-connect"
+    return {
+        "token_endpoint": f"{base}/token",
+        "introspection_endpoint": f"{base}/token/introspect",
+        "revocation_endpoint": f"{base}/revoke",
+        "userinfo_endpoint": f"{base}/userinfo",
+    }
 
 
 def metadata(settings: Settings) -> dict[str, Any]:
@@ -67,6 +79,8 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "require_request_uri_registration": False,
         "ui_locales_supported": ["fr"],
         "authorization_response_iss_parameter_supported": True,
+        "tls_client_certificate_bound_access_tokens": True,
+        "mtls_endpoint_aliases": mtls_aliases(settings),
         "frontchannel_logout_supported": False,
         "backchannel_logout_supported": False,
     }

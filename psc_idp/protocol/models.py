@@ -43,6 +43,12 @@ class Client(db.Model, ClientMixin):
     allow_plain_pkce: Mapped[bool] = mapped_column(default=False)
     #: Confidential clients may be forced to use PKCE too.
     require_pkce: Mapped[bool] = mapped_column(default=False)
+    #: ``tls_client_auth`` (RFC 8705 §2.1.2): the certificate's expected subject DN (RFC 4514)
+    #: or DNS name in its SubjectAltName.
+    tls_client_auth_subject_dn: Mapped[str | None] = mapped_column(String(1000))
+    tls_client_auth_san_dns: Mapped[str | None] = mapped_column(String(255))
+    #: Access tokens bound to the client certificate (``cnf.x5t#S256``, RFC 8705 §3).
+    tls_client_certificate_bound_access_tokens: Mapped[bool] = mapped_column(default=False)
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
@@ -142,6 +148,8 @@ class AccessToken(db.Model):
     )
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: SHA-256 thumbprint of the certificate the token is bound to (``cnf.x5t#S256``).
+    cnf_x5t: Mapped[str | None] = mapped_column(String(64))
 
     grant: Mapped[Grant] = relationship(lazy="joined")
 
@@ -167,15 +175,6 @@ class RefreshToken(db.Model):
 
     def get_scope(self) -> str:
         return self.grant.scope
-
-
-class UsedAssertion(db.Model):
-    """``jti`` of client assertions already seen (RFC 7523 §3, replay)."""
-
-    __tablename__ = "oauth_used_assertion"
-
-    key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
 Index("ix_oauth_code_expires", AuthorizationCode.expires_at)

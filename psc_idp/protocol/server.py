@@ -15,6 +15,7 @@ from authlib.oauth2.rfc6749.errors import (
 from flask import Flask, Response
 
 from psc_idp.extensions import db
+from psc_idp.protocol.client_auth import tls_client_auth
 from psc_idp.protocol.client_auth.private_key_jwt import PrivateKeyJWT
 from psc_idp.protocol.client_auth.secret_basic import authenticate_client_secret_basic
 from psc_idp.protocol.endpoints.introspection import IntrospectionEndpoint
@@ -72,6 +73,9 @@ def create_server(app: Flask) -> AuthorizationServer:
 
     server.register_client_auth_method("client_secret_basic", authenticate_client_secret_basic)
     server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT())
+    server.register_client_auth_method(
+        tls_client_auth.METHOD, tls_client_auth.authenticate_tls_client
+    )
 
     server.register_grant(AuthorizationCodeGrant)
     server.register_grant(RefreshTokenGrant)

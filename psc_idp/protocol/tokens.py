@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import jwt
-from authlib.oauth2.rfc6749.errors import InvalidGrantError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from flask import current_app
 from sqlalchemy import select, update
 
@@ -20,6 +20,7 @@ from psc_idp.directory.lookup import find_practitioner
 from psc_idp.extensions import db
 from psc_idp.jose_header import unverified_header
 from psc_idp.protocol import claims as claim_sets
+from psc_idp.protocol.client_auth.tls_client_auth import current_certificate, thumbprint
 from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.models import AccessToken, Client, Grant, RefreshToken
 from psc_idp.protocol.secrets import hash_secret
@@ -115,12 +116,16 @@ def generate_token(
     access_claims.update(
         claim_sets.access_token_claims(settings, client.client_id, scope, ctx, practitioner)
     )
+    bound_to = certificate_binding(client)
+    if bound_to:
+        access_claims["cnf"] = {"x5t#S256": bound_to}
     access_token = sign(claim_sets.in_order(access_claims, claim_sets.ACCESS_TOKEN_ORDER), alg)
     db.session.add(
         AccessToken(
             jti=access_claims["jti"],
             grant_id=grant.id,
             expires_at=now() + timedelta(seconds=settings.access_token_lifetime),
+            cnf_x5t=bound_to,
         )
     )
     token: dict[str, Any] = {
@@ -147,6 +152,16 @@ def generate_token(
         token["session_state"] = ctx.sid
     token["scope"] = scope
     return token
+
+
+def certificate_binding(client: Client) -> str | None:
+    """The thumbprint to bind the access token to (RFC 8705 §3), for clients that asked."""
+    if not client.tls_client_certificate_bound_access_tokens:
+        return None
+    certificate = current_certificate()
+    if certificate is None:
+        raise InvalidRequestError("A client certificate is required for bound access tokens")
+    return thumbprint(certificate)
 
 
 def _id_token(
@@ -189,6 +204,14 @@ def find_active_access_token(value: str) -> tuple[dict[str, Any], AccessToken] |
     if row is None or row.revoked_at is not None or not grant_is_live(row.grant):
         return None
     return claims, row
+
+
+def binding_satisfied(row: AccessToken) -> bool:
+    """A certificate-bound token is usable only with the same certificate (RFC 8705 §3)."""
+    if row.cnf_x5t is None:
+        return True
+    certificate = current_certificate()
+    return certificate is not None and thumbprint(certificate) == row.cnf_x5t
 
 
 def grant_is_live(grant: Grant) -> bool:

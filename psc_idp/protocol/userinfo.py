@@ -15,7 +15,7 @@ from psc_idp.directory.userinfo import build_userinfo
 from psc_idp.extensions import db
 from psc_idp.protocol.claims import service_account_subject, subject
 from psc_idp.protocol.models import Client
-from psc_idp.protocol.tokens import envelope, find_active_access_token, sign
+from psc_idp.protocol.tokens import binding_satisfied, envelope, find_active_access_token, sign
 
 
 def bearer_error(status: int, error: str, description: str) -> Response:
@@ -52,6 +52,8 @@ def userinfo_response(request: Request) -> Response:
     if found is None:
         return bearer_error(401, "invalid_token", "Token verification failed")
     _, row = found
+    if not binding_satisfied(row):
+        return bearer_error(401, "invalid_token", "Certificate binding does not match")
     grant = row.grant
     scopes = set(grant.scope.split())
     if "openid" not in scopes:

@@ -24,7 +24,11 @@ def test_both_discovery_names_answer_the_same(app, name):
     assert "private_key_jwt" in body["token_endpoint_auth_methods_supported"]
     # Advertises only what works today.
     assert "backchannel_authentication_endpoint" not in body
-    assert "tls_client_auth" not in body["token_endpoint_auth_methods_supported"]
+    assert "tls_client_auth" in body["token_endpoint_auth_methods_supported"]
+    assert body["tls_client_certificate_bound_access_tokens"] is True
+    assert body["mtls_endpoint_aliases"]["token_endpoint"] == (
+        "https://localhost:8443/auth/realms/esante-wallet/protocol/openid-connect/token"
+    )
 
 
 def test_keycloak_authorization_path_also_works(app, clients):

@@ -10,6 +10,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _Introspection
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
 from psc_idp.protocol.endpoints.issued import IssuedToken, find_issued_token
 from psc_idp.protocol.models import Client
+from psc_idp.protocol.tokens import binding_satisfied
 
 
 class IntrospectionEndpoint(_Introspection):
@@ -21,6 +22,12 @@ class IntrospectionEndpoint(_Introspection):
     def check_permission(self, token: IssuedToken, client: Client, request) -> bool:
         # Any confidential client of the realm may introspect (resource servers do), as Keycloak.
         return not client.is_public
+
+    def create_introspection_payload(self, token: IssuedToken | None) -> dict[str, Any]:
+        # A certificate-bound token is active only for a caller holding that certificate.
+        if token is not None and token.kind == "access_token" and not binding_satisfied(token.row):
+            return {"active": False}
+        return super().create_introspection_payload(token)
 
     def introspect_token(self, token: IssuedToken) -> dict[str, Any]:
         claims = dict(token.claims)
