@@ -15,7 +15,7 @@ from psc_idp.config import current_settings
 from psc_idp.directory.lookup import find_practitioner
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
 from psc_idp.ecps import outbox, pushes
-from psc_idp.ecps.activation import register_device
+from psc_idp.ecps.activation import complete_card_activation, register_device
 from psc_idp.ecps.errors import EcpsError
 from psc_idp.ecps.models import EcpsDevice
 from psc_idp.ecps.virtual_device import VirtualDevice
@@ -57,6 +57,31 @@ def activate(national_id: str, pin: str, name: str, as_json: bool) -> None:
     path = device.save(devices_folder())
     db.session.commit()
     emit({"device_id": row.id, "national_id": national_id, "key_file": str(path)}, as_json)
+
+
+@ecps_cli.command("activate-with-code")
+@click.argument("activation_code")
+@click.option("--pin", required=True, help="Code PIN à 4 chiffres.")
+@click.option("--name", default="e-CPS (ligne de commande)")
+@click.option("--json", "as_json", is_flag=True)
+def activate_with_code(activation_code: str, pin: str, name: str, as_json: bool) -> None:
+    """Activer une e-CPS avec le code affiché par la page « carte CPS » de l'espace personnel."""
+    device = VirtualDevice.generate()
+    try:
+        row = complete_card_activation(
+            activation_code,
+            pin,
+            device.public_jwk,
+            device.card_activation_proof(activation_code),
+            name,
+            "cli",
+        )
+    except EcpsError as error:
+        fail(error.message)
+    device.device_id, device.national_id = row.id, row.national_id
+    path = device.save(devices_folder())
+    db.session.commit()
+    emit({"device_id": row.id, "national_id": row.national_id, "key_file": str(path)}, as_json)
 
 
 @ecps_cli.command("pending")

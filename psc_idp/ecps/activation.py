@@ -123,6 +123,59 @@ def _check_proof(proof: str, jwk: dict[str, Any], activation_id: str) -> None:
         raise EcpsError("invalid_proof", "La preuve ne porte pas sur cette activation.")
 
 
+# --- with the CPS card -------------------------------------------------------------------------
+CARD_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: typed from a screen
+CARD_CODE_LENGTH = 20  # 100 bits: no attempt counter needed
+CARD_PROOF_TYP = "ecps-card-activation+jwt"
+
+
+def _card_activation_id(code: str) -> str:
+    normalised = code.replace("-", "").replace(" ", "").upper()
+    secret = current_app.extensions["psc_app_secret"]
+    return secret.keyed_hash(normalised, "ecps-card-activation")[:64]
+
+
+def start_card_activation(national_id: str) -> tuple[EcpsActivation, str]:
+    """An activation code for a professional who proved themselves with their card; the
+    phone scans it (QR code) or types it. Only its keyed hash is stored."""
+    raw = "".join(secrets.choice(CARD_CODE_ALPHABET) for _ in range(CARD_CODE_LENGTH))
+    code = "-".join(raw[i : i + 4] for i in range(0, CARD_CODE_LENGTH, 4))
+    activation = EcpsActivation(
+        id=_card_activation_id(code),
+        national_id=national_id,
+        mode="card",
+        expires_at=now() + timedelta(seconds=current_settings().ecps_activation_lifetime),
+    )
+    db.session.add(activation)
+    audit.record("activation_started", national_id, mode="card")
+    return activation, code
+
+
+def complete_card_activation(
+    code: str, pin: str, jwk: dict[str, Any], proof: str, name: str = "", platform: str = ""
+) -> EcpsDevice:
+    activation = db.session.get(EcpsActivation, _card_activation_id(str(code)[:64]))
+    if (
+        activation is None
+        or activation.mode != "card"
+        or activation.used_at is not None
+        or activation.expires_at < now()
+    ):
+        raise EcpsError(
+            "invalid_activation", "Ce code d'activation est inconnu, expiré ou déjà utilisé."
+        )
+    try:
+        claims = jose.verify(proof, jwk, CARD_PROOF_TYP)
+    except jose.BadSignature as error:
+        raise EcpsError(
+            "invalid_proof", "La preuve de possession de la clé est invalide."
+        ) from error
+    if _card_activation_id(str(claims.get("activation_code", ""))) != activation.id:
+        raise EcpsError("invalid_proof", "La preuve ne porte pas sur ce code d'activation.")
+    activation.used_at = now()
+    return register_device(activation.national_id, pin, jwk, "card", name, platform)
+
+
 def register_device(
     national_id: str, pin: str, jwk: dict[str, Any], mode: str, name: str = "", platform: str = ""
 ) -> EcpsDevice:

@@ -72,6 +72,23 @@ def complete_activation(activation_id: str) -> ResponseReturnValue:
     return jsonify(device_id=device.id, national_id=device.national_id), 201
 
 
+@bp.post("/activations/card")
+def complete_card_activation() -> ResponseReturnValue:
+    """Activation with a code shown on the card-authenticated page (QR code)."""
+    body = _json_body()
+    device_info = body.get("device") if isinstance(body.get("device"), dict) else {}
+    device = activation.complete_card_activation(
+        _field(body, "activation_code"),
+        pin=_field(body, "pin"),
+        jwk=body.get("public_key"),
+        proof=_field(body, "proof"),
+        name=str(device_info.get("name", ""))[:100],
+        platform=str(device_info.get("platform", ""))[:40],
+    )
+    db.session.commit()
+    return jsonify(device_id=device.id, national_id=device.national_id), 201
+
+
 @bp.get("/device")
 def device_info() -> ResponseReturnValue:
     device = authenticate_device(request, allow_locked=True)

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
-from psc_idp.ecps.activation import PROOF_TYP
+from psc_idp.ecps.activation import CARD_PROOF_TYP, PROOF_TYP
 from psc_idp.ecps.device_auth import CALL_TYP
 from psc_idp.ecps.pushes import DECISION_TYP
 
@@ -42,6 +42,9 @@ class VirtualDevice:
 
     def activation_proof(self, activation_id: str) -> str:
         return self._sign({"activation_id": activation_id}, PROOF_TYP)
+
+    def card_activation_proof(self, activation_code: str) -> str:
+        return self._sign({"activation_code": activation_code}, CARD_PROOF_TYP)
 
     def call_token(self, method: str, url: str, lifetime: int = 60) -> str:
         now = int(time.time())

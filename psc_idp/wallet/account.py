@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import hmac
 
+import qrcode
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
+from qrcode.image.svg import SvgPathImage
 
 from psc_idp.config import current_settings
 from psc_idp.directory.lookup import display_name, find_practitioner
 from psc_idp.ecps import audit, devices
+from psc_idp.ecps.activation import start_card_activation
 from psc_idp.ecps.models import EcpsDevice
 from psc_idp.extensions import db
 from psc_idp.login.models import SsoSession
@@ -38,14 +42,19 @@ def _csrf(session: SsoSession) -> str:
     return current_app.extensions["psc_app_secret"].keyed_hash(session.id, "account-csrf")
 
 
-def _session_or_login() -> tuple[SsoSession | None, ResponseReturnValue | None]:
+def _session_or_login(
+    return_to: str, card_only: bool = False
+) -> tuple[SsoSession | None, ResponseReturnValue | None]:
+    """The SSO session, or a redirect to a wallet login that comes back to ``return_to``.
+    ``card_only``: the session must have been opened with the CPS card."""
     session = current_session(request)
-    if session is not None:
+    if session is not None and (not card_only or session.auth_mode == "CARD"):
         touch(session)
         return session, None
+    acrs = [current_settings().acr_by_auth_mode["CARD"]] if card_only else []
     browser = browser_cookie(request)
-    tx = create_transaction(WALLET_CLIENT, WALLET_CLIENT_NAME, {}, [], browser)
-    tx.return_to = url_for("account.home")
+    tx = create_transaction(WALLET_CLIENT, WALLET_CLIENT_NAME, {}, acrs, browser)
+    tx.return_to = return_to
     db.session.commit()
     response = redirect(url_for("wallet.login_page", tx_id=tx.id))
     set_browser_cookie(response, browser)
@@ -54,7 +63,7 @@ def _session_or_login() -> tuple[SsoSession | None, ResponseReturnValue | None]:
 
 @bp.get("/account")
 def home() -> ResponseReturnValue:
-    session, login = _session_or_login()
+    session, login = _session_or_login(url_for("account.home"))
     if login is not None:
         return login
     practitioner = find_practitioner(session.national_id)
@@ -99,3 +108,32 @@ def rename(device_id: str) -> ResponseReturnValue:
     devices.rename(device, request.form.get("name", ""))
     db.session.commit()
     return redirect(url_for("account.home"))
+
+
+@bp.get("/account/ecps/card-activation")
+def card_activation() -> ResponseReturnValue:
+    """Activate an e-CPS with the CPS card: a card-authenticated page shows a single-use code
+    and its QR code, which the phone scans or types."""
+    session, login = _session_or_login(url_for("account.card_activation"), card_only=True)
+    if login is not None:
+        return login
+    settings = current_settings()
+    _, code = start_card_activation(session.national_id)
+    link = f"{settings.base_url.rstrip('/')}/ecps#activation={code}"
+    page = render_template(
+        "wallet/ecps_card_activation.html",
+        code=code,
+        qr_svg=Markup(qr_svg(link)),
+        link=link,
+        minutes=settings.ecps_activation_lifetime // 60,
+        back_url=url_for("account.home"),
+        dev_mode=settings.dev_mode,
+    )
+    db.session.commit()
+    return page
+
+
+def qr_svg(data: str) -> str:
+    """An inline SVG QR code (no image file, no script)."""
+    image = qrcode.make(data, image_factory=SvgPathImage, box_size=8, border=2)
+    return image.to_string(encoding="unicode")
