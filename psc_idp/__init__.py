@@ -132,9 +132,10 @@ def setup_wallet(app: Flask, settings: Settings) -> None:
 
 
 def setup_ecps(app: Flask, settings: Settings) -> None:
-    from psc_idp.ecps import api
+    from psc_idp.ecps import api, simulator
 
-    app.register_blueprint(api.bp)
+    app.register_blueprint(api.bp)  # the phones' side
+    app.register_blueprint(simulator.bp)  # /ecps: a phone in a browser tab
 
 
 def setup_cli(app: Flask) -> None:

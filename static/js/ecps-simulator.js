@@ -358,7 +358,10 @@
   function route(moveFocus) {
     leaveDevice();
     const hash = currentRoute();
-    if (hash === "activer" || hash.startsWith("activer/")) {
+    if (hash.startsWith("activation=")) {
+      showActivate("", moveFocus);
+      useCardCode(hash.slice("activation=".length));
+    } else if (hash === "activer" || hash.startsWith("activer/")) {
       showActivate(hash.slice("activer/".length), moveFocus);
     } else if (hash.startsWith("e-cps/")) {
       showDevice(hash.slice("e-cps/".length), moveFocus);
@@ -456,13 +459,16 @@
   // ---------------------------------------------------------------------------------------
   // 2. Activation: national id → codes from e-mail and SMS → PIN and name → done
   // ---------------------------------------------------------------------------------------
-  const activation = { id: "", nationalId: "", emailCode: "", smsCode: "" };
+  // cardCode: activation with the code of the card-authenticated page (no e-mail/SMS codes).
+  const activation = { id: "", nationalId: "", emailCode: "", smsCode: "", cardCode: "" };
   const ACTIVATION_STEPS = ["form-identify", "form-codes", "form-pin", "activate-done"];
 
   function showActivate(nationalId, moveFocus) {
     showScreen("activate", "Activer une e-CPS", moveFocus);
     clearNotices("activate");
-    Object.assign(activation, { id: "", nationalId: "", emailCode: "", smsCode: "" });
+    Object.assign(activation, {
+      id: "", nationalId: "", emailCode: "", smsCode: "", cardCode: "",
+    });
     for (const form of ["form-identify", "form-codes", "form-pin"]) {
       $(form).reset();
       for (const input of $(form).querySelectorAll("input")) {
@@ -523,6 +529,23 @@
     }
   });
 
+  // The card path: the code replaces the national id and the e-mail/SMS codes.
+  function useCardCode(raw) {
+    const code = raw.trim().toUpperCase();
+    const input = $("activate-card-code");
+    input.value = code;
+    if (markInvalid(input, !/^[A-Z0-9]{4}(-[A-Z0-9]{4}){4}$/.test(code))) {
+      notify("activate", "error", "Le code d'activation a la forme XXXX-XXXX-XXXX-XXXX-XXXX.");
+      input.focus();
+      return;
+    }
+    activation.cardCode = code;
+    clearNotices("activate");
+    activationStep(2, true);
+  }
+
+  $("use-card-code").addEventListener("click", () => useCardCode($("activate-card-code").value));
+
   $("form-codes").addEventListener("submit", (event) => {
     event.preventDefault();
     const email = $("activate-email-code");
@@ -578,20 +601,37 @@
   // A new key for each attempt: it is only kept once the server has registered it.
   async function completeActivation(pin, name) {
     const keys = await newKeyPair();
-    const proof = await signJws(keys.privateKey, { typ: "ecps-activation+jwt" }, {
-      activation_id: activation.id,
-    });
-    const path = "/activations/" + encodeURIComponent(activation.id) + "/complete";
-    const done = await api("POST", path, {
-      body: {
-        email_code: activation.emailCode,
-        sms_code: activation.smsCode,
-        pin: pin,
-        public_key: keys.publicJwk,
-        proof: proof,
-        device: { name: name, platform: DEFAULT_PLATFORM },
-      },
-    });
+    const deviceInfo = { name: name, platform: DEFAULT_PLATFORM };
+    let done;
+    if (activation.cardCode) {
+      const proof = await signJws(keys.privateKey, { typ: "ecps-card-activation+jwt" }, {
+        activation_code: activation.cardCode,
+      });
+      done = await api("POST", "/activations/card", {
+        body: {
+          activation_code: activation.cardCode,
+          pin: pin,
+          public_key: keys.publicJwk,
+          proof: proof,
+          device: deviceInfo,
+        },
+      });
+    } else {
+      const proof = await signJws(keys.privateKey, { typ: "ecps-activation+jwt" }, {
+        activation_id: activation.id,
+      });
+      const path = "/activations/" + encodeURIComponent(activation.id) + "/complete";
+      done = await api("POST", path, {
+        body: {
+          email_code: activation.emailCode,
+          sms_code: activation.smsCode,
+          pin: pin,
+          public_key: keys.publicJwk,
+          proof: proof,
+          device: deviceInfo,
+        },
+      });
+    }
     const device = {
       deviceId: done.device_id,
       nationalId: done.national_id,

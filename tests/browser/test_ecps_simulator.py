@@ -201,3 +201,38 @@ def test_wrong_pins_lock_the_simulated_ecps_then_it_is_deleted(live_server, page
     expect(phone.get_by_role("heading", level=1)).to_have_text("Mes e-CPS")
     expect(phone.locator("#home-status")).to_contain_text("« e-CPS de Julien » a été supprimée")
     expect(phone.locator("#device-list a")).to_have_count(0)
+
+
+@pytest.mark.e2e
+def test_activation_with_the_card_page_qr_code(live_server, chromium, screenshot):
+    """Log in to the account space with the card (simulated in dev mode), open the QR code's
+    link in the simulator, choose a PIN: the e-CPS is active, activated by card."""
+    context = chromium.new_context(locale="fr-FR", viewport=PHONE)
+    try:
+        tab = context.new_page()
+        tab.goto(live_server.url("/wallet/account/ecps/card-activation"))
+        tab.locator("a.means", has_text="Identité de test").click()
+        tab.locator('input[name="national_id_typed"]').fill("899700100235")
+        tab.locator('label[for="auth-mode-card"]').click()
+        tab.get_by_role("button", name="Se connecter avec cette identité").click()
+        expect(
+            tab.get_by_role("heading", name="Activer une e-CPS avec votre carte CPS")
+        ).to_be_visible()
+        assert tab.locator(".qr svg").count() == 1
+        code = tab.locator("#activation-code").inner_text().strip()
+        tab.get_by_role("link", name="simulateur e-CPS").click()
+        expect(tab.get_by_label("Choisissez un code PIN")).to_be_visible()
+        tab.get_by_label("Choisissez un code PIN").fill("8642")
+        tab.get_by_label("Confirmez le code PIN").fill("8642")
+        tab.get_by_label("Nom de cette e-CPS").fill("Téléphone activé par carte")
+        tab.get_by_role("button", name="Activer l'e-CPS").click()
+        expect(tab.get_by_text("e-CPS activée")).to_be_visible()
+        assert code  # the same single-use code cannot serve twice:
+        again = requests.post(
+            live_server.url("/ecps/api/v1/activations/card"),
+            json={"activation_code": code, "pin": "1111", "public_key": {}, "proof": "x.y.z"},
+            timeout=10,
+        )
+        assert again.status_code == 400
+    finally:
+        context.close()
