@@ -61,6 +61,8 @@ class Settings:
     sso_idle_lifetime: int = 30 * 60
     #: Authorization codes: RFC 6749 recommends at most 10 minutes; Keycloak uses 60 s.
     code_lifetime: int = 60
+    #: Pushed authorization requests (RFC 9126): lifetime of a ``request_uri`` (Keycloak: 60 s).
+    par_lifetime: int = 60
     #: How long a login page (la mire) may stay open before the request must start again.
     login_lifetime: int = 600
     #: ``acr`` per means of authentication. PSC: card eidas3, e-CPS eidas1 (inferred); FIDO ours.

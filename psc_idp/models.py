@@ -16,6 +16,7 @@ from psc_idp.protocol.models import (
     AuthorizationCode,
     Client,
     Grant,
+    PushedAuthorizationRequest,
     RefreshToken,
 )
 from psc_idp.realm.models import RealmOption
@@ -37,6 +38,7 @@ __all__ = [
     "Client",
     "Grant",
     "LoginTransaction",
+    "PushedAuthorizationRequest",
     "RealmOption",
     "RefreshToken",
     "SsoSession",

@@ -1,6 +1,9 @@
 """The authorization endpoint: validate, then either answer from the SSO session or pause in a
 login transaction; ``resume`` finishes the request once the wallet reports who logged in.
 
+A request naming a pushed request (RFC 9126 ``request_uri`` + ``client_id``) takes the pushed
+parameters instead of its own, then goes on as any other.
+
 Checks, in order: Authlib's (client, redirect URI, response type, scope), then
 ``authorize_checks`` (duplicates, lengths, PKCE, prompt, max_age, acr_values), then the session
 decision (prompt=login, max_age, acr) below."""
@@ -33,6 +36,7 @@ from psc_idp.login.transactions import (
 from psc_idp.protocol.authorize_checks import acceptable_acrs, prompt_values
 from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.grants.authorization_code import AuthorizationCodeGrant
+from psc_idp.protocol.pushed_requests import is_pushed_reference, take_pushed_request
 from psc_idp.timeutil import epoch
 from psc_idp.wallet.pages import error_page
 
@@ -55,6 +59,13 @@ def _server():
 
 def authorize() -> Response:
     oauth_request = _server().create_oauth2_request(None)
+    if is_pushed_reference(oauth_request.payload.data.get("request_uri")):
+        params = _take_pushed(oauth_request)
+        if params is None:
+            # Nothing vouches for a redirect URI: the French page.
+            error = InvalidRequestError("Invalid parameter: request_uri")
+            return _error(oauth_request, error)
+        oauth_request = StoredRequest(params)
     grant, redirect_uri, failure = _validate(oauth_request)
     if failure is not None:
         return failure
@@ -89,11 +100,26 @@ def resume(tx_id: str) -> Response:
     return _issue_code(grant, redirect_uri, ctx)
 
 
+def validate_request(oauth_request: OAuth2Request) -> tuple[AuthorizationCodeGrant, str]:
+    """The grant and redirect URI of a valid authorization request; raises ``OAuth2Error``.
+    Also what the PAR endpoint checks a pushed request with."""
+    grant = _grant(oauth_request)
+    return grant, grant.validate_authorization_request()
+
+
 # --- steps ---------------------------------------------------------------------------------
+def _take_pushed(oauth_request: OAuth2Request) -> dict[str, str] | None:
+    """RFC 9126 §4: the pushed parameters; of the request itself only ``client_id`` counts."""
+    datalist = oauth_request.payload.datalist
+    if len(datalist.get("request_uri", [])) > 1 or len(datalist.get("client_id", [])) > 1:
+        return None
+    data = oauth_request.payload.data
+    return take_pushed_request(data.get("client_id"), data.get("request_uri"))
+
+
 def _validate(oauth_request: OAuth2Request):
     try:
-        grant = _grant(oauth_request)
-        redirect_uri = grant.validate_authorization_request()
+        grant, redirect_uri = validate_request(oauth_request)
     except OAuth2Error as error:
         return None, None, _error(oauth_request, error)
     return grant, redirect_uri, None

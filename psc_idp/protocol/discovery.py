@@ -23,6 +23,7 @@ def mtls_aliases(settings: Settings) -> dict[str, str]:
         "introspection_endpoint": f"{base}/token/introspect",
         "revocation_endpoint": f"{base}/revoke",
         "userinfo_endpoint": f"{base}/userinfo",
+        "pushed_authorization_request_endpoint": f"{base}/ext/par/request",
     }
 
 
@@ -37,6 +38,8 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "end_session_endpoint": endpoint(settings, "logout"),
         "jwks_uri": endpoint(settings, "certs"),
         "revocation_endpoint": endpoint(settings, "revoke"),
+        "pushed_authorization_request_endpoint": endpoint(settings, "ext/par/request"),
+        "require_pushed_authorization_requests": False,
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment", "form_post"],

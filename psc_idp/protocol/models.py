@@ -177,4 +177,17 @@ class RefreshToken(db.Model):
         return self.grant.scope
 
 
+class PushedAuthorizationRequest(db.Model):
+    """An authorization request pushed to the PAR endpoint (RFC 9126), waiting for the browser.
+
+    Keyed by a hash of the random part of its ``request_uri``; deleted when used (single use)."""
+
+    __tablename__ = "oauth_par_request"
+
+    uri_hash: Mapped[str] = mapped_column(String(128), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_client.client_id", ondelete="CASCADE"))
+    params: Mapped[dict[str, str]] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
 Index("ix_oauth_code_expires", AuthorizationCode.expires_at)

@@ -12,6 +12,7 @@ from psc_idp.protocol.models import (
     AccessToken,
     AuthorizationCode,
     Grant,
+    PushedAuthorizationRequest,
     RefreshToken,
 )
 from psc_idp.replay import SeenOnce
@@ -27,6 +28,9 @@ def purge_protocol(settings: Settings) -> dict[str, int]:
         "refresh_tokens": _delete(RefreshToken, RefreshToken.expires_at < moment),
         "codes": _delete(AuthorizationCode, AuthorizationCode.expires_at < code_horizon),
         "seen_once": _delete(SeenOnce, SeenOnce.expires_at < moment),
+        "pushed_requests": _delete(
+            PushedAuthorizationRequest, PushedAuthorizationRequest.expires_at < moment
+        ),
     }
     orphan = ~exists(select(AccessToken.jti).where(AccessToken.grant_id == Grant.id)) & ~exists(
         select(RefreshToken.token_hash).where(RefreshToken.grant_id == Grant.id)

@@ -19,6 +19,7 @@ from psc_idp.protocol.client_auth import tls_client_auth
 from psc_idp.protocol.client_auth.private_key_jwt import PrivateKeyJWT
 from psc_idp.protocol.client_auth.secret_basic import authenticate_client_secret_basic
 from psc_idp.protocol.endpoints.introspection import IntrospectionEndpoint
+from psc_idp.protocol.endpoints.par import PushedAuthorizationEndpoint
 from psc_idp.protocol.endpoints.revocation import RevocationEndpoint
 from psc_idp.protocol.grants.authorization_code import AuthorizationCodeGrant
 from psc_idp.protocol.grants.client_credentials import ClientCredentialsGrant
@@ -83,4 +84,5 @@ def create_server(app: Flask) -> AuthorizationServer:
 
     server.register_endpoint(IntrospectionEndpoint)
     server.register_endpoint(RevocationEndpoint)
+    server.register_endpoint(PushedAuthorizationEndpoint)
     return server

@@ -118,6 +118,11 @@ def revoke() -> ResponseReturnValue:
     return _guard_form_post() or _server().create_endpoint_response("revocation")
 
 
+@protocol.post("/protocol/openid-connect/ext/par/request")
+def pushed_authorization_request() -> ResponseReturnValue:
+    return _guard_form_post() or _server().create_endpoint_response("pushed_authorization")
+
+
 @protocol.route("/protocol/openid-connect/userinfo", methods=["GET", "POST"])
 def userinfo() -> ResponseReturnValue:
     return userinfo_response(request)

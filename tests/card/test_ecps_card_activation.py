@@ -12,7 +12,7 @@ from psc_idp.extensions import db
 from tests.helpers import Browser
 
 PAGE = "/wallet/account/ecps/card-activation"
-PHARMACIST = "899700101308"
+PHARMACIST = "899700101068"  # nobody else activates an e-CPS for her in the suite
 
 
 def _card_session(app, national_id: str, auth_mode: str = "CARD") -> Browser:

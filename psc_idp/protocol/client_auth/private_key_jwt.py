@@ -36,7 +36,13 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
 
     def get_audiences(self) -> list[str]:
         issuer = current_settings().issuer
-        return [issuer, f"{issuer}/protocol/openid-connect/token", flask_request.base_url]
+        return [
+            issuer,
+            f"{issuer}/protocol/openid-connect/token",
+            # RFC 9126 §2: the PAR endpoint's URL is a valid audience too.
+            f"{issuer}/protocol/openid-connect/ext/par/request",
+            flask_request.base_url,
+        ]
 
     def process_assertion_claims(self, assertion: str, resolve_key):
         try:
