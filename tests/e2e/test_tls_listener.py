@@ -1,0 +1,169 @@
+"""psc-idp's own HTTPS listener (``psc-idp serve``, port 8443 in ``make run``) in real TLS:
+a professional logs in with a card certificate, and a DPI authenticates with its ORG AUTH_CLI
+certificate and gets a certificate-bound token. Clients are ``requests`` with ``cert=``."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+import requests
+
+from tests.live_server import LiveServer, free_port
+
+pytestmark = pytest.mark.e2e
+
+CALLBACK = "http://localhost:3000/callback"
+DOCTOR = "899700218896"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LiveServer]:
+    with LiveServer(env={"PSC_TLS_PORT": str(free_port())}) as live:
+        yield live
+
+
+def cli(server: LiveServer, *args: str) -> dict:
+    command = [str(Path(sys.executable).with_name("psc-idp")), *args, "--json"]
+    done = subprocess.run(
+        command, env=server.environment(), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    return json.loads(done.stdout)
+
+
+def tls_origin(server: LiveServer) -> str:
+    return f"https://localhost:{server.environment()['PSC_TLS_PORT']}"
+
+
+def root_ca(server: LiveServer) -> str:
+    return str(server.keys_dir / "pki" / "ca-bundle.pem")
+
+
+def issued_files(server: LiveServer, tmp_path: Path, *args: str) -> tuple[str, str]:
+    files = cli(server, *args, "--out", str(tmp_path))["files"]
+    cert = next(v for k, v in files.items() if "crt" in k or k == "certificate")
+    key = next(v for k, v in files.items() if "key" in k)
+    return cert, key
+
+
+def test_card_login_over_real_tls(server, tmp_path):
+    card = issued_files(server, tmp_path, "cps", "issue", DOCTOR)
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    http = requests.Session()
+    start = http.get(
+        server.url("/wallet/auth"),
+        params={
+            "response_type": "code",
+            "client_id": "demo-web",
+            "redirect_uri": CALLBACK,
+            "scope": "openid scope_all",
+            "acr_values": "eidas3",
+            "code_challenge": challenge.rstrip(b"=").decode(),
+            "code_challenge_method": "S256",
+        },
+        allow_redirects=False,
+    )
+    mire = http.get(server.url(start.headers["Location"]))
+    card_page = re.search(r'href="([^"]+/card)"', mire.text).group(1)
+    go = http.get(server.url(card_page))
+    secure_url = re.search(r'href="(https://[^"]+/card)"', go.text).group(1)
+    assert secure_url.startswith(tls_origin(server))
+    confirm = http.get(secure_url, cert=card, verify=root_ca(server))
+    assert confirm.status_code == 200 and DOCTOR in confirm.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', confirm.text).group(1)
+    done = http.post(
+        secure_url,
+        data={"csrf_token": csrf},
+        cert=card,
+        verify=root_ca(server),
+        allow_redirects=False,
+    )
+    back = http.get(
+        tls_origin(server) + done.headers["Location"],
+        cert=card,
+        verify=root_ca(server),
+        allow_redirects=False,
+    )
+    query = {k: v[0] for k, v in parse_qs(urlsplit(back.headers["Location"]).query).items()}
+    tokens = requests.post(
+        f"{server.issuer}/protocol/openid-connect/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": query["code"],
+            "redirect_uri": CALLBACK,
+            "code_verifier": verifier,
+        },
+        auth=("demo-web", server.demo_secret("demo-web")),
+        timeout=10,
+    ).json()
+    claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    assert (claims["SubjectNameID"], claims["authMode"], claims["acr"]) == (
+        DOCTOR,
+        "CARD",
+        "eidas3",
+    )
+
+
+def test_tls_listener_without_a_card_explains(server):
+    page = requests.get(f"{tls_origin(server)}/wallet/", verify=root_ca(server), timeout=10)
+    assert page.status_code == 200  # a certificate is asked for, not required
+
+
+def test_dpi_with_org_certificate_gets_a_bound_token(server, tmp_path):
+    org = cli(
+        server,
+        "pki",
+        "issue-org",
+        "--structure-id",
+        "1B0064166",
+        "--name",
+        "HOPITAL TEST",
+        "--out",
+        str(tmp_path),
+    )
+    files = org["files"]
+    cert = next(v for k, v in files.items() if "crt" in k or k == "certificate")
+    key = next(v for k, v in files.items() if "key" in k)
+    cli(
+        server,
+        "clients",
+        "add",
+        "dpi-tls",
+        "--auth-method",
+        "tls_client_auth",
+        "--tls-subject-dn",
+        org["subject"],
+        "--bound-tokens",
+        "--grant-type",
+        "client_credentials",
+    )
+    token_url = f"{tls_origin(server)}/auth/realms/esante-wallet/protocol/openid-connect/token"
+    response = requests.post(
+        token_url,
+        data={"grant_type": "client_credentials", "client_id": "dpi-tls"},
+        cert=(cert, key),
+        verify=root_ca(server),
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    claims = jwt.decode(response.json()["access_token"], options={"verify_signature": False})
+    assert claims["cnf"]["x5t#S256"] == org["sha256_thumbprint"]
+    without = requests.post(
+        token_url,
+        data={"grant_type": "client_credentials", "client_id": "dpi-tls"},
+        verify=root_ca(server),
+        timeout=10,
+    )
+    assert without.status_code == 401
