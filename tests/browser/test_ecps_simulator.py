@@ -219,6 +219,7 @@ def test_activation_with_the_card_page_qr_code(live_server, chromium, screenshot
             tab.get_by_role("heading", name="Activer une e-CPS avec votre carte CPS")
         ).to_be_visible()
         assert tab.locator(".qr svg").count() == 1
+        _screenshot_of(tab, "07-ecps-activation-with-card")
         code = tab.locator("#activation-code").inner_text().strip()
         tab.get_by_role("link", name="simulateur e-CPS").click()
         expect(tab.get_by_label("Choisissez un code PIN")).to_be_visible()
