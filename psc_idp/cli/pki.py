@@ -60,16 +60,33 @@ def _written(issued: IssuedCertificate, out: str, password: str, stem: str | Non
 @click.option("--out", default=".", show_default=True, help="Dossier des fichiers produits.")
 @click.option("--p12-password", help="Mot de passe du PKCS#12 (défaut : réglage).")
 @click.option("--days", type=click.IntRange(1, 3650), help="Durée de validité en jours.")
+@click.option(
+    "--not-before",
+    type=click.DateTime(),
+    help="Début de validité (tests : carte pas encore valide).",
+)
+@click.option("--not-after", type=click.DateTime(), help="Fin de validité (tests : carte expirée).")
 @click.option("--json", "as_json", is_flag=True)
 def cps_issue(
-    national_id: str, out: str, p12_password: str | None, days: int | None, as_json: bool
+    national_id: str,
+    out: str,
+    p12_password: str | None,
+    days: int | None,
+    not_before,
+    not_after,
+    as_json: bool,
 ) -> None:
     """Émettre une carte CPS de test pour NATIONAL_ID (professionnel de l'annuaire).
 
     Écrit <id>.crt.pem, <id>.key.pem, <id>.chain.pem et <id>.p12 (à importer dans le
     navigateur)."""
     try:
-        issued = issue_card(national_id, validity_days=days)
+        issued = issue_card(
+            national_id,
+            validity_days=days,
+            not_before=_utc(not_before),
+            not_after=_utc(not_after),
+        )
     except PkiError as error:
         fail(str(error))
     db.session.commit()
@@ -77,6 +94,13 @@ def cps_issue(
         {"national_id": issued.national_id, **_written(issued, out, _password(p12_password), None)},
         as_json,
     )
+
+
+def _utc(moment):
+    """Dates typed on the command line are UTC."""
+    from datetime import UTC
+
+    return moment.replace(tzinfo=UTC) if moment is not None else None
 
 
 @cps_cli.command("revoke")

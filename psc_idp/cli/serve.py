@@ -55,6 +55,14 @@ def summary() -> list[str]:
     return lines
 
 
+def _forwarded(settings) -> dict[str, str]:
+    """X-Forwarded-Proto (https behind nginx) is believed from the same proxies as the
+    client-certificate headers; gunicorn's own default (127.0.0.1) otherwise."""
+    if not settings.trusted_proxies:
+        return {}
+    return {"forwarded_allow_ips": ",".join(settings.trusted_proxies)}
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
@@ -87,5 +95,6 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             # No control socket: several instances (or `make run` next to tests) on one host
             # would otherwise contend for the same default path.
             "control_socket_disable": True,
+            **_forwarded(settings),
         },
     ).run()

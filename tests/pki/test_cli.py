@@ -125,3 +125,31 @@ def test_pki_show(runner: FlaskCliRunner, pki_keys_dir: Path) -> None:
     assert server["names"] == ["localhost", "127.0.0.1", "::1"]
     text = runner.invoke(args=["pki", "show"]).stdout
     assert "TEST AC RACINE IGC-SANTE ELEMENTAIRE" in text
+
+
+def test_cps_issue_with_dates_in_the_past_makes_an_expired_card(app, tmp_path):
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    today = datetime.now(UTC).date()
+    from cryptography import x509
+
+    result = app.test_cli_runner().invoke(
+        args=[
+            "cps",
+            "issue",
+            "899700218896",
+            "--out",
+            str(tmp_path),
+            "--not-before",
+            (today - timedelta(days=60)).isoformat(),
+            "--not-after",
+            (today - timedelta(days=30)).isoformat(),
+            "--json",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    files = json.loads(result.output)["files"]
+    pem = next(p for k, p in files.items() if "crt" in k or k == "certificate")
+    certificate = x509.load_pem_x509_certificate(open(pem, "rb").read())
+    assert certificate.not_valid_after_utc.date() == today - timedelta(days=30)
