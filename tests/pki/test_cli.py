@@ -151,5 +151,5 @@ def test_cps_issue_with_dates_in_the_past_makes_an_expired_card(app, tmp_path):
     assert result.exit_code == 0, result.output
     files = json.loads(result.output)["files"]
     pem = next(p for k, p in files.items() if "crt" in k or k == "certificate")
-    certificate = x509.load_pem_x509_certificate(open(pem, "rb").read())
+    certificate = x509.load_pem_x509_certificate(Path(pem).read_bytes())
     assert certificate.not_valid_after_utc.date() == today - timedelta(days=30)
