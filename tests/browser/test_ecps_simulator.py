@@ -8,14 +8,13 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
-import jwt
 import pytest
 import requests
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_login_in_chromium import CALLBACK, _authorize_url, _capture_callback
+from tests.relying_party import callback_query, exchange_code, id_token_claims
 
 MIDWIFE = "899700100318"
 NURSE = "899700100490"
@@ -143,19 +142,9 @@ def test_login_approved_in_the_simulator(live_server, page, screenshot):
     # The waiting page notices the approval by itself and goes on to the service. (Not
     # wait_for_url: while it waits, Playwright lets the routed callback fail to connect.)
     expect(sp).to_have_url(re.compile("^" + re.escape(CALLBACK)), timeout=15_000)
-    query = {k: v[0] for k, v in parse_qs(urlsplit(seen[-1]).query).items()}
-    tokens = requests.post(
-        f"{live_server.issuer}/protocol/openid-connect/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": query["code"],
-            "redirect_uri": CALLBACK,
-            "code_verifier": verifier,
-        },
-        auth=("demo-web", live_server.demo_secret("demo-web")),
-        timeout=10,
-    ).json()
-    claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    query = callback_query(seen[-1])
+    tokens = exchange_code(live_server, query["code"], verifier)
+    claims = id_token_claims(tokens)
     assert (claims["authMode"], claims["acr"], claims["SubjectNameID"]) == (
         "MOBILE",
         "eidas1",

@@ -5,13 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
-import jwt
 import pytest
-import requests
 
-CALLBACK = "http://localhost:3000/callback"
+from tests.relying_party import CALLBACK, callback_query, exchange_code, id_token_claims
 
 
 def _authorize_url(server, **extra: str) -> tuple[str, str]:
@@ -71,20 +69,10 @@ def test_login_with_the_test_identity_picker(live_server, page, screenshot):
     page.get_by_role("button", name="Se connecter avec cette identité").click()
     page.wait_for_url(f"{CALLBACK}*")
 
-    query = {k: v[0] for k, v in parse_qs(urlsplit(seen[-1]).query).items()}
+    query = callback_query(seen[-1])
     assert query["state"] == "etat-navigateur" and query["iss"] == live_server.issuer
-    tokens = requests.post(
-        f"{live_server.issuer}/protocol/openid-connect/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": query["code"],
-            "redirect_uri": CALLBACK,
-            "code_verifier": verifier,
-        },
-        auth=("demo-web", live_server.demo_secret("demo-web")),
-        timeout=10,
-    ).json()
-    claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    tokens = exchange_code(live_server, query["code"], verifier)
+    claims = id_token_claims(tokens)
     assert (claims["authMode"], claims["acr"]) == ("CARD", "eidas3")
 
 

@@ -5,30 +5,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 import secrets
-import subprocess
-import sys
 import time
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
-import jwt
 import pytest
 import requests
 
-CALLBACK = "http://localhost:3000/callback"
-
-
-def psc_idp(server, *args: str) -> dict:
-    """Run the psc-idp command on the server's database and keys, as a CI job would."""
-    command = [str(Path(sys.executable).with_name("psc-idp")), *args, "--json"]
-    result = subprocess.run(
-        command, env=server.environment(), capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stderr + result.stdout
-    return json.loads(result.stdout)
+from tests.relying_party import CALLBACK, callback_query, exchange_code, id_token_claims, run_cli
 
 
 def start_ecps_login(server, national_id: str) -> tuple[requests.Session, str, str, str]:
@@ -65,27 +49,17 @@ def wait_and_complete(server, http, means: str, csrf: str, verifier: str) -> dic
         time.sleep(0.3)
     done = http.post(means, data={"csrf_token": csrf, "step": "complete"}, allow_redirects=False)
     back = http.get(server.url(done.headers["Location"]), allow_redirects=False)
-    query = {k: v[0] for k, v in parse_qs(urlsplit(back.headers["Location"]).query).items()}
-    tokens = requests.post(
-        f"{server.issuer}/protocol/openid-connect/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": query["code"],
-            "redirect_uri": CALLBACK,
-            "code_verifier": verifier,
-        },
-        auth=("demo-web", server.demo_secret("demo-web")),
-        timeout=10,
-    ).json()
-    return jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    query = callback_query(back.headers["Location"])
+    tokens = exchange_code(server, query["code"], verifier)
+    return id_token_claims(tokens)
 
 
 @pytest.mark.e2e
 def test_login_approved_with_the_command_line_device(live_server):
     national_id = "899700100235"
-    psc_idp(live_server, "ecps", "activate", national_id, "--pin", "1357")
+    run_cli(live_server, "ecps", "activate", national_id, "--pin", "1357")
     http, means, csrf, verifier = start_ecps_login(live_server, national_id)
-    approved = psc_idp(live_server, "ecps", "approve", national_id, "--pin", "1357", "--wait", "20")
+    approved = run_cli(live_server, "ecps", "approve", national_id, "--pin", "1357", "--wait", "20")
     assert approved["status"] == "approved" and approved["client_name"]
     claims = wait_and_complete(live_server, http, means, csrf, verifier)
     assert (claims["SubjectNameID"], claims["authMode"], claims["acr"]) == (

@@ -6,24 +6,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
 import requests
 
 from tests.live_server import LiveServer, free_port
+from tests.relying_party import CALLBACK, callback_query, exchange_code, id_token_claims, run_cli
 
 pytestmark = pytest.mark.e2e
 
-CALLBACK = "http://localhost:3000/callback"
 DOCTOR = "899700218896"
 
 
@@ -31,15 +27,6 @@ DOCTOR = "899700218896"
 def server() -> Iterator[LiveServer]:
     with LiveServer(env={"PSC_TLS_PORT": str(free_port())}) as live:
         yield live
-
-
-def cli(server: LiveServer, *args: str) -> dict:
-    command = [str(Path(sys.executable).with_name("psc-idp")), *args, "--json"]
-    done = subprocess.run(
-        command, env=server.environment(), capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr + done.stdout
-    return json.loads(done.stdout)
 
 
 def tls_origin(server: LiveServer) -> str:
@@ -51,7 +38,7 @@ def root_ca(server: LiveServer) -> str:
 
 
 def issued_files(server: LiveServer, tmp_path: Path, *args: str) -> tuple[str, str]:
-    files = cli(server, *args, "--out", str(tmp_path))["files"]
+    files = run_cli(server, *args, "--out", str(tmp_path))["files"]
     cert = next(v for k, v in files.items() if "crt" in k or k == "certificate")
     key = next(v for k, v in files.items() if "key" in k)
     return cert, key
@@ -96,19 +83,9 @@ def test_card_login_over_real_tls(server, tmp_path):
         verify=root_ca(server),
         allow_redirects=False,
     )
-    query = {k: v[0] for k, v in parse_qs(urlsplit(back.headers["Location"]).query).items()}
-    tokens = requests.post(
-        f"{server.issuer}/protocol/openid-connect/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": query["code"],
-            "redirect_uri": CALLBACK,
-            "code_verifier": verifier,
-        },
-        auth=("demo-web", server.demo_secret("demo-web")),
-        timeout=10,
-    ).json()
-    claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    query = callback_query(back.headers["Location"])
+    tokens = exchange_code(server, query["code"], verifier)
+    claims = id_token_claims(tokens)
     assert (claims["SubjectNameID"], claims["authMode"], claims["acr"]) == (
         DOCTOR,
         "CARD",
@@ -122,7 +99,7 @@ def test_tls_listener_without_a_card_explains(server):
 
 
 def test_dpi_with_org_certificate_gets_a_bound_token(server, tmp_path):
-    org = cli(
+    org = run_cli(
         server,
         "pki",
         "issue-org",
@@ -136,7 +113,7 @@ def test_dpi_with_org_certificate_gets_a_bound_token(server, tmp_path):
     files = org["files"]
     cert = next(v for k, v in files.items() if "crt" in k or k == "certificate")
     key = next(v for k, v in files.items() if "key" in k)
-    cli(
+    run_cli(
         server,
         "clients",
         "add",

@@ -92,9 +92,11 @@ def test_introspection_returns_claims_for_access_and_refresh_tokens(app, browser
 def test_resource_server_may_introspect_another_clients_token(app, browser, clients):
     tokens = login_and_get_tokens(app, browser, clients.web)
     headers = basic(clients.signed.client_id, clients.signed.secret)
-    body = app.test_client().post(
-        INTROSPECT, data={"token": tokens["access_token"]}, headers=headers
-    ).get_json()
+    body = (
+        app.test_client()
+        .post(INTROSPECT, data={"token": tokens["access_token"]}, headers=headers)
+        .get_json()
+    )
     assert body["active"] is True and body["client_id"] == "test-web"
 
 
