@@ -37,6 +37,23 @@ def _field(body: dict[str, Any], name: str) -> str:
     return value
 
 
+def _new_device(body: dict[str, Any]) -> dict[str, Any]:
+    """What every activation sends about the new device: PIN, public key, proof, labels."""
+    info = body.get("device") if isinstance(body.get("device"), dict) else {}
+    return {
+        "pin": _field(body, "pin"),
+        "jwk": body.get("public_key"),
+        "proof": _field(body, "proof"),
+        "name": str(info.get("name", ""))[:100],
+        "platform": str(info.get("platform", ""))[:40],
+    }
+
+
+def _activated(device: EcpsDevice) -> ResponseReturnValue:
+    db.session.commit()
+    return jsonify(device_id=device.id, national_id=device.national_id), 201
+
+
 @bp.post("/activations")
 def start_activation() -> ResponseReturnValue:
     body = _json_body()
@@ -57,36 +74,23 @@ def start_activation() -> ResponseReturnValue:
 @bp.post("/activations/<activation_id>/complete")
 def complete_activation(activation_id: str) -> ResponseReturnValue:
     body = _json_body()
-    device_info = body.get("device") if isinstance(body.get("device"), dict) else {}
     device = activation.complete_contact_activation(
         activation_id,
         email_code=_field(body, "email_code"),
         sms_code=_field(body, "sms_code"),
-        pin=_field(body, "pin"),
-        jwk=body.get("public_key"),
-        proof=_field(body, "proof"),
-        name=str(device_info.get("name", ""))[:100],
-        platform=str(device_info.get("platform", ""))[:40],
+        **_new_device(body),
     )
-    db.session.commit()
-    return jsonify(device_id=device.id, national_id=device.national_id), 201
+    return _activated(device)
 
 
 @bp.post("/activations/card")
 def complete_card_activation() -> ResponseReturnValue:
     """Activation with a code shown on the card-authenticated page (QR code)."""
     body = _json_body()
-    device_info = body.get("device") if isinstance(body.get("device"), dict) else {}
     device = activation.complete_card_activation(
-        _field(body, "activation_code"),
-        pin=_field(body, "pin"),
-        jwk=body.get("public_key"),
-        proof=_field(body, "proof"),
-        name=str(device_info.get("name", ""))[:100],
-        platform=str(device_info.get("platform", ""))[:40],
+        _field(body, "activation_code"), **_new_device(body)
     )
-    db.session.commit()
-    return jsonify(device_id=device.id, national_id=device.national_id), 201
+    return _activated(device)
 
 
 @bp.get("/device")
