@@ -120,12 +120,13 @@ def setup_authenticators(app: Flask, settings: Settings) -> None:
 def setup_wallet(app: Flask, settings: Settings) -> None:
     from urllib.parse import urlsplit
 
-    from psc_idp.wallet import account, dev_pages, views
+    from psc_idp.wallet import account, ciba_card, dev_pages, views
     from psc_idp.wallet.errors import register_error_handlers
 
     prefix = urlsplit(settings.wallet_base).path
     app.register_blueprint(views.bp, url_prefix=prefix)
     app.register_blueprint(account.bp, url_prefix=prefix)
+    app.register_blueprint(ciba_card.bp, url_prefix=prefix)
     if settings.dev_mode:
         app.register_blueprint(dev_pages.bp)
     register_error_handlers(app, settings)

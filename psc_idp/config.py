@@ -63,6 +63,9 @@ class Settings:
     code_lifetime: int = 60
     #: Pushed authorization requests (RFC 9126): lifetime of a ``request_uri`` (Keycloak: 60 s).
     par_lifetime: int = 60
+    #: CIBA: lifetime of a backchannel request and the polling interval (PSC: 120 s and 5 s).
+    ciba_request_lifetime: int = 120
+    ciba_interval: int = 5
     #: How long a login page (la mire) may stay open before the request must start again.
     login_lifetime: int = 600
     #: ``acr`` per means of authentication. PSC: card eidas3, e-CPS eidas1 (inferred); FIDO ours.

@@ -11,6 +11,7 @@ from psc_idp.ecps.models import (
 )
 from psc_idp.login.models import LoginTransaction, SsoSession
 from psc_idp.pki.models import PkiCertificate, PkiCrl, PkiCrlCache
+from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.protocol.models import (
     AccessToken,
     AuthorizationCode,
@@ -25,6 +26,7 @@ from psc_idp.replay import SeenOnce
 __all__ = [
     "AccessToken",
     "AuditEvent",
+    "CibaRequest",
     "EcpsActivation",
     "EcpsDevice",
     "EcpsPush",

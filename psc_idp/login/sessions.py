@@ -69,6 +69,12 @@ def touch(session: SsoSession) -> None:
     session.last_seen_at = now()
 
 
+def touch_session(sid: str) -> None:
+    session = db.session.get(SsoSession, sid)
+    if session is not None:
+        touch(session)
+
+
 def end_session(session: SsoSession) -> None:
     session.ended_at = now()
 

@@ -14,7 +14,9 @@ from psc_idp.protocol.client_auth import TOKEN_AUTH_METHODS
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.secrets import hash_secret
 
-GRANT_TYPES = {"authorization_code", "refresh_token", "client_credentials"}
+CIBA_GRANT = "urn:openid:params:grant-type:ciba"
+GRANT_TYPES = {"authorization_code", "refresh_token", "client_credentials", CIBA_GRANT}
+DELIVERY_MODES = {"poll", "ping"}
 SECRET_METHODS = {"client_secret_basic", "client_secret_post"}
 DEFAULT_SCOPES = ["openid", "scope_all", "rpps", "identity"]
 LIST_FIELDS = (
@@ -24,6 +26,7 @@ LIST_FIELDS = (
     "response_types",
     "scopes",
 )
+CIBA_FIELDS = ("backchannel_token_delivery_mode", "backchannel_client_notification_endpoint")
 TLS_FIELDS = (
     "tls_client_auth_subject_dn",
     "tls_client_auth_san_dns",
@@ -88,7 +91,19 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
         raise InvalidClient(f"{client_id}: private_key_jwt needs jwks or jwks_uri")
     if method == "tls_client_auth":
         _check_tls_identity(client_id, data)
+    if CIBA_GRANT in grant_types:
+        _check_ciba(client_id, method, data)
     return {**data, **normal, "client_id": client_id, "token_endpoint_auth_method": method}
+
+
+def _check_ciba(client_id: str, method: str, data: dict[str, Any]) -> None:
+    if method == "none":
+        raise InvalidClient(f"{client_id}: a public client cannot use CIBA")
+    mode = data.get("backchannel_token_delivery_mode", "poll")
+    if mode not in DELIVERY_MODES:
+        raise InvalidClient(f"{client_id}: backchannel_token_delivery_mode is poll or ping")
+    if mode == "ping":
+        _check_uri(client_id, data.get("backchannel_client_notification_endpoint"))
 
 
 def _check_tls_identity(client_id: str, data: dict[str, Any]) -> None:
@@ -129,6 +144,10 @@ def upsert_client(data: dict[str, Any]) -> tuple[Client, bool]:
     client.tls_client_certificate_bound_access_tokens = bool(
         data.get("tls_client_certificate_bound_access_tokens", False)
     )
+    client.backchannel_token_delivery_mode = data.get("backchannel_token_delivery_mode", "poll")
+    client.backchannel_client_notification_endpoint = data.get(
+        "backchannel_client_notification_endpoint"
+    )
     client.allow_plain_pkce = bool(data.get("allow_plain_pkce", False))
     client.require_pkce = bool(data.get("require_pkce", False))
     client.enabled = bool(data.get("enabled", True))
@@ -144,7 +163,7 @@ def client_to_dict(client: Client, with_hash: bool = False) -> dict[str, Any]:
     }
     for name in LIST_FIELDS:
         data[name] = list(getattr(client, name) or [])
-    for name in ("jwks", "jwks_uri", *ALG_FIELDS, *TLS_FIELDS):
+    for name in ("jwks", "jwks_uri", *ALG_FIELDS, *TLS_FIELDS, *CIBA_FIELDS):
         if getattr(client, name):
             data[name] = getattr(client, name)
     data["allow_plain_pkce"] = bool(client.allow_plain_pkce)

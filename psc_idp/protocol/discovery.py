@@ -23,6 +23,7 @@ def mtls_aliases(settings: Settings) -> dict[str, str]:
         "introspection_endpoint": f"{base}/token/introspect",
         "revocation_endpoint": f"{base}/revoke",
         "userinfo_endpoint": f"{base}/userinfo",
+        "backchannel_authentication_endpoint": f"{base}/ext/ciba/auth",
         "pushed_authorization_request_endpoint": f"{base}/ext/par/request",
     }
 
@@ -40,7 +41,15 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "revocation_endpoint": endpoint(settings, "revoke"),
         "pushed_authorization_request_endpoint": endpoint(settings, "ext/par/request"),
         "require_pushed_authorization_requests": False,
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": [
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "urn:openid:params:grant-type:ciba",
+        ],
+        "backchannel_authentication_endpoint": endpoint(settings, "ext/ciba/auth"),
+        "backchannel_token_delivery_modes_supported": ["poll", "ping"],
+        "backchannel_user_code_parameter_supported": False,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment", "form_post"],
         "subject_types_supported": ["public"],

@@ -49,6 +49,9 @@ class Client(db.Model, ClientMixin):
     tls_client_auth_san_dns: Mapped[str | None] = mapped_column(String(255))
     #: Access tokens bound to the client certificate (``cnf.x5t#S256``, RFC 8705 §3).
     tls_client_certificate_bound_access_tokens: Mapped[bool] = mapped_column(default=False)
+    #: CIBA (heavy clients): ``poll`` (PSC) or ``ping``, and where pings go.
+    backchannel_token_delivery_mode: Mapped[str] = mapped_column(String(10), default="poll")
+    backchannel_client_notification_endpoint: Mapped[str | None] = mapped_column(String(2000))
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 

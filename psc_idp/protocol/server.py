@@ -15,6 +15,8 @@ from authlib.oauth2.rfc6749.errors import (
 from flask import Flask, Response
 
 from psc_idp.extensions import db
+from psc_idp.protocol.ciba.endpoint import BackchannelAuthenticationEndpoint
+from psc_idp.protocol.ciba.grant import CibaGrant
 from psc_idp.protocol.client_auth import tls_client_auth
 from psc_idp.protocol.client_auth.private_key_jwt import PrivateKeyJWT
 from psc_idp.protocol.client_auth.secret_basic import authenticate_client_secret_basic
@@ -81,8 +83,10 @@ def create_server(app: Flask) -> AuthorizationServer:
     server.register_grant(AuthorizationCodeGrant)
     server.register_grant(RefreshTokenGrant)
     server.register_grant(ClientCredentialsGrant)
+    server.register_grant(CibaGrant)
 
     server.register_endpoint(IntrospectionEndpoint)
     server.register_endpoint(RevocationEndpoint)
+    server.register_endpoint(BackchannelAuthenticationEndpoint)
     server.register_endpoint(PushedAuthorizationEndpoint)
     return server

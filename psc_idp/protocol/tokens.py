@@ -193,6 +193,28 @@ def decode_access_token(value: str) -> dict[str, Any] | None:
         return None
 
 
+def decode_id_token_hint(value: str) -> dict[str, Any]:
+    """Claims of an ID token this server issued, expired or not (``id_token_hint`` at logout and
+    at the CIBA endpoint, as Keycloak accepts). Raises ``ValueError``."""
+    try:
+        header = unverified_header(value)
+        key = signing_keys().by_kid(str(header.get("kid", "")))
+        if key is None or header.get("alg") != key.alg:
+            raise ValueError("id_token_hint: unknown signing key")
+        claims = jwt.decode(
+            value,
+            key.private_key.public_key(),
+            algorithms=[key.alg],
+            issuer=current_settings().issuer,
+            options={"verify_exp": False, "verify_aud": False},
+        )
+    except (jwt.PyJWTError, TypeError) as error:
+        raise ValueError("invalid id_token_hint") from error
+    if claims.get("typ") != "ID":
+        raise ValueError("id_token_hint is not an ID token")
+    return claims
+
+
 def find_active_access_token(value: str) -> tuple[dict[str, Any], AccessToken] | None:
     """A valid, unrevoked access token with its grant, in one query."""
     claims = decode_access_token(value)

@@ -123,6 +123,11 @@ def pushed_authorization_request() -> ResponseReturnValue:
     return _guard_form_post() or _server().create_endpoint_response("pushed_authorization")
 
 
+@protocol.post("/protocol/openid-connect/ext/ciba/auth")
+def backchannel_authentication() -> ResponseReturnValue:
+    return _guard_form_post() or _server().create_endpoint_response("backchannel_authentication")
+
+
 @protocol.route("/protocol/openid-connect/userinfo", methods=["GET", "POST"])
 def userinfo() -> ResponseReturnValue:
     return userinfo_response(request)

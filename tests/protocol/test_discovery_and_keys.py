@@ -23,7 +23,7 @@ def test_both_discovery_names_answer_the_same(app, name):
     assert body["authorization_response_iss_parameter_supported"] is True
     assert "private_key_jwt" in body["token_endpoint_auth_methods_supported"]
     # Advertises only what works today.
-    assert "backchannel_authentication_endpoint" not in body
+    assert body["backchannel_authentication_endpoint"].endswith("/ext/ciba/auth")
     assert "tls_client_auth" in body["token_endpoint_auth_methods_supported"]
     assert body["tls_client_certificate_bound_access_tokens"] is True
     assert body["mtls_endpoint_aliases"]["token_endpoint"] == (

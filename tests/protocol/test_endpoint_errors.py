@@ -490,7 +490,7 @@ def test_published_documents_are_reachable(app, path):
         f"{ISSUER_PATH}/nope",
         f"{ISSUER_PATH}/protocol/openid-connect/nope",
         f"{ISSUER_PATH}/protocol/openid-connect/token/nope",
-        f"{ISSUER_PATH}/protocol/openid-connect/ext/ciba/auth",
+        f"{ISSUER_PATH}/protocol/openid-connect/ext/nope",
     ],
 )
 def test_unknown_issuer_path_is_json_404(app, path):

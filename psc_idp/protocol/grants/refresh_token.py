@@ -8,7 +8,7 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from sqlalchemy import update
 
 from psc_idp.extensions import db
-from psc_idp.login.sessions import session_is_active
+from psc_idp.login.sessions import session_is_active, touch_session
 from psc_idp.protocol.client_auth import TOKEN_AUTH_METHODS
 from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.models import RefreshToken
@@ -32,6 +32,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise InvalidGrantError("Token is not active")
         if row.grant.sid and not session_is_active(row.grant.sid):
             raise InvalidGrantError("Session not active")
+        if row.grant.sid:
+            # As Keycloak: using a refresh token keeps the user session alive (idle timeout).
+            touch_session(row.grant.sid)
         return row
 
     def authenticate_user(self, refresh_token: RefreshToken) -> TokenContext:

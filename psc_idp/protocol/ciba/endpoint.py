@@ -1,0 +1,206 @@
+"""The backchannel authentication endpoint (CIBA Core §7), at PSC's path
+``{issuer}/protocol/openid-connect/ext/ciba/auth``. Checks, in order: client authentication and
+grant type, duplicates, scope, the one hint, the user, binding message, channel and acr,
+requested expiry, ping token, then the means on that channel."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from authlib.consts import default_json_headers
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.endpoint import Endpoint, EndpointRequest
+from authlib.oauth2.rfc6749.errors import (
+    AccessDeniedError,
+    InvalidRequestError,
+    OAuth2Error,
+    UnauthorizedClientError,
+)
+
+from psc_idp.config import current_settings
+from psc_idp.directory.lookup import find_practitioner
+from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
+from psc_idp.ecps import pushes
+from psc_idp.extensions import db
+from psc_idp.protocol.authorize_checks import acceptable_acrs
+from psc_idp.protocol.ciba.hints import national_id_from_id_token
+from psc_idp.protocol.ciba.models import CibaRequest
+from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
+from psc_idp.protocol.secrets import hash_secret
+from psc_idp.timeutil import now
+
+GRANT_TYPE = "urn:openid:params:grant-type:ciba"
+CHANNELS = {"MOBILE", "CARD"}
+BINDING_MESSAGE = re.compile(r"^[\w .,:;!?'-]{1,20}$")
+SINGLE_VALUED = [
+    "scope",
+    "login_hint",
+    "id_token_hint",
+    "login_hint_token",
+    "binding_message",
+    "acr_values",
+    "requested_expiry",
+    "channel",
+    "client_notification_token",
+    "user_code",
+]
+MAX_REQUESTED_EXPIRY = 600
+
+
+class UnknownUserIdError(OAuth2Error):
+    error = "unknown_user_id"
+
+
+class InvalidBindingMessageError(OAuth2Error):
+    error = "invalid_binding_message"
+
+
+@dataclass
+class BackchannelRequest(EndpointRequest):
+    national_id: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+class BackchannelAuthenticationEndpoint(Endpoint):
+    ENDPOINT_NAME = "backchannel_authentication"
+    CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
+
+    def validate_request(self, request: OAuth2Request) -> BackchannelRequest:
+        client = self.server.authenticate_client(
+            request, self.CLIENT_AUTH_METHODS, self.ENDPOINT_NAME
+        )
+        request.client = client
+        if not client.check_grant_type(GRANT_TYPE):
+            raise UnauthorizedClientError("Client not allowed to use CIBA")
+        form = request.form
+        for name in SINGLE_VALUED:
+            if len(form.getlist(name)) > 1:
+                raise InvalidRequestError(f"Duplicated parameter: {name}")
+        scope = _scope(client, form.get("scope", ""))
+        national_id = _national_id(form)
+        channel = form.get("channel") or "MOBILE"
+        if channel not in CHANNELS:
+            raise InvalidRequestError("Invalid parameter: channel (MOBILE or CARD)")
+        _check_acr(form, channel)
+        values = {
+            "scope": scope,
+            "channel": channel,
+            "binding_message": _binding_message(form.get("binding_message")),
+            "expires_in": _expiry(form.get("requested_expiry")),
+            "notification_token": _notification_token(client, form),
+        }
+        _check_means(national_id, channel)
+        return BackchannelRequest(request, client, national_id, values)
+
+    def create_response(self, validated: BackchannelRequest) -> tuple[int, dict, list]:
+        values, client = validated.values, validated.client
+        auth_req_id = secrets.token_urlsafe(32)
+        settings = current_settings()
+        ciba = CibaRequest(
+            id=str(uuid.uuid4()),
+            auth_req_hash=hash_secret(auth_req_id, "ciba"),
+            client_id=client.client_id,
+            national_id=validated.national_id,
+            scope=values["scope"],
+            binding_message=values["binding_message"],
+            channel=values["channel"],
+            interval=settings.ciba_interval,
+            expires_at=now() + timedelta(seconds=values["expires_in"]),
+            notification_token=values["notification_token"],
+        )
+        if ciba.channel == "MOBILE":
+            push = pushes.create_push(
+                validated.national_id,
+                "ciba",
+                client_id=client.client_id,
+                client_name=client.name or client.client_id,
+                binding_message=ciba.binding_message,
+                subject_ref=ciba.id,
+                lifetime=values["expires_in"],
+            )
+            ciba.push_id = push.id
+        db.session.add(ciba)
+        db.session.commit()
+        body = {
+            "auth_req_id": auth_req_id,
+            "expires_in": values["expires_in"],
+            "interval": settings.ciba_interval,
+        }
+        return 200, body, default_json_headers
+
+
+# --- checks ------------------------------------------------------------------------------------
+def _scope(client, requested: str) -> str:
+    if "openid" not in requested.split():
+        raise InvalidRequestError("scope must contain openid")
+    return client.get_allowed_scope(requested)
+
+
+def _national_id(form) -> str:
+    hints = [name for name in ("login_hint", "id_token_hint", "login_hint_token") if form.get(name)]
+    if len(hints) != 1:
+        raise InvalidRequestError("Exactly one of login_hint or id_token_hint is required")
+    if hints[0] == "login_hint_token":
+        raise InvalidRequestError("login_hint_token is not supported: use login_hint")
+    try:
+        if hints[0] == "id_token_hint":
+            national_id = national_id_from_id_token(form["id_token_hint"])
+        else:
+            national_id = validate_national_id(form["login_hint"])
+    except (InvalidNationalId, ValueError) as error:
+        raise UnknownUserIdError("Unknown user") from error
+    practitioner = find_practitioner(national_id)
+    if practitioner is None or not practitioner.active:
+        raise UnknownUserIdError("Unknown user")
+    return national_id
+
+
+def _binding_message(value: str | None) -> str:
+    if value is None or value == "":
+        return pushes.binding_code()
+    if not BINDING_MESSAGE.match(value):
+        raise InvalidBindingMessageError("binding_message: at most 20 plain characters")
+    return value
+
+
+def _check_acr(form, channel: str) -> None:
+    acceptable = acceptable_acrs(form)
+    if form.get("acr_values") and not acceptable:
+        raise InvalidRequestError("Invalid parameter: acr_values")
+    acr = current_settings().acr_by_auth_mode["CARD" if channel == "CARD" else "MOBILE"]
+    if acceptable and acr not in acceptable:
+        raise InvalidRequestError(f"channel {channel} cannot reach the requested acr_values")
+
+
+def _expiry(value: str | None) -> int:
+    default = current_settings().ciba_request_lifetime
+    if value is None:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= MAX_REQUESTED_EXPIRY:
+        raise InvalidRequestError(f"requested_expiry: 1 to {MAX_REQUESTED_EXPIRY} seconds")
+    return int(value)
+
+
+def _notification_token(client, form) -> str | None:
+    token = form.get("client_notification_token")
+    if client.backchannel_token_delivery_mode == "ping":
+        if not token or len(token) > 1024:
+            raise InvalidRequestError("client_notification_token is required in ping mode")
+        return token
+    return None
+
+
+def _check_means(national_id: str, channel: str) -> None:
+    if channel != "MOBILE" or pushes.scenario_of(national_id) is not None:
+        return
+    devices = pushes.devices_of(national_id)
+    if devices.active:
+        return
+    if devices.locked:
+        raise AccessDeniedError("The user's e-CPS is locked")
+    raise AccessDeniedError("The user has no active e-CPS: use channel=CARD")

@@ -1,0 +1,94 @@
+"""The CIBA grant at the token endpoint (CIBA Core §10–11), for poll and ping clients:
+``grant_type=urn:openid:params:grant-type:ciba&auth_req_id=…``. Tokens are issued once; the
+answers while waiting are PSC's (Keycloak's) exact errors."""
+
+from __future__ import annotations
+
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import (
+    AccessDeniedError,
+    InvalidGrantError,
+    InvalidRequestError,
+    UnauthorizedClientError,
+)
+from authlib.oauth2.rfc8628.errors import (
+    AuthorizationPendingError,
+    ExpiredTokenError,
+    SlowDownError,
+)
+
+from psc_idp.config import current_settings
+from psc_idp.extensions import db
+from psc_idp.login.sessions import open_session
+from psc_idp.protocol.ciba import approval
+from psc_idp.protocol.ciba.endpoint import GRANT_TYPE
+from psc_idp.protocol.ciba.models import CibaRequest
+from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
+from psc_idp.protocol.context import TokenContext
+from psc_idp.protocol.secrets import hash_secret
+from psc_idp.timeutil import epoch
+
+#: PSC's description, word for word (psc-reference §6).
+PENDING = (
+    "The authorization request is still pending as the end-user hasn't yet been authenticated."
+)
+
+
+class CibaGrant(grants.BaseGrant, grants.TokenEndpointMixin):
+    GRANT_TYPE = GRANT_TYPE
+    TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
+
+    def validate_token_request(self) -> None:
+        client = self.authenticate_token_endpoint_client()
+        if not client.check_grant_type(GRANT_TYPE):
+            raise UnauthorizedClientError("Client not allowed to use CIBA")
+        auth_req_id = self.request.form.get("auth_req_id")
+        if not auth_req_id:
+            raise InvalidRequestError("Missing parameter: auth_req_id")
+        request = db.session.scalars(
+            db.select(CibaRequest).where(
+                CibaRequest.auth_req_hash == hash_secret(auth_req_id[:512], "ciba")
+            )
+        ).first()
+        if request is None or request.client_id != client.client_id:
+            raise InvalidGrantError("Invalid auth_req_id")
+        self.request.client = client
+        self.request.credential = request
+
+    def create_token_response(self):
+        request: CibaRequest = self.request.credential
+        client = self.request.client
+        if client.backchannel_token_delivery_mode != "ping" and not approval.record_poll(request):
+            raise SlowDownError("Too early to poll: wait interval seconds")
+        status = approval.state(request)
+        if status == "pending":
+            raise AuthorizationPendingError(PENDING)
+        if status == "denied":
+            raise AccessDeniedError("The end-user denied the authorization request")
+        if status == "expired":
+            raise ExpiredTokenError("The authorization request has expired")
+        if status != "approved" or not approval.mark_issued(request):
+            raise InvalidGrantError("Invalid auth_req_id")
+        token = self.generate_token(
+            user=self._context(request),
+            scope=request.scope,
+            include_refresh_token=client.check_grant_type("refresh_token"),
+        )
+        self.save_token(token)
+        return 200, token, self.TOKEN_RESPONSE_HEADER
+
+    @staticmethod
+    def _context(request: CibaRequest) -> TokenContext:
+        """A user session without a browser (Keycloak opens one for CIBA): its id is the
+        ``session_state`` of the tokens, and the refresh tokens live as long as it does."""
+        auth_mode = "CARD" if request.channel == "CARD" else "MOBILE"
+        acr = current_settings().acr_by_auth_mode[auth_mode]
+        auth_time = request.auth_time or epoch()
+        session, _ = open_session(request.national_id, auth_mode, acr, auth_time)
+        return TokenContext(
+            national_id=request.national_id,
+            sid=session.id,
+            auth_time=auth_time,
+            acr=acr,
+            auth_mode=auth_mode,
+        )

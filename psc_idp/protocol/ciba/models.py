@@ -1,0 +1,40 @@
+"""A backchannel authentication request, from the client's call to the tokens it yields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from psc_idp.extensions import db
+from psc_idp.timeutil import now
+
+
+class CibaRequest(db.Model):
+    __tablename__ = "ciba_request"
+
+    #: Public id, shown to the professional's devices and pages (never the auth_req_id).
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: Keyed hash of the ``auth_req_id`` given to the client.
+    auth_req_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    client_id: Mapped[str] = mapped_column(String(255), index=True)
+    national_id: Mapped[str] = mapped_column(String(64), index=True)
+    scope: Mapped[str] = mapped_column(Text, default="")
+    binding_message: Mapped[str] = mapped_column(String(100), default="")
+    #: PSC's ``channel``: ``MOBILE`` (e-CPS push) or ``CARD`` (CPS card, CPS-Gestion).
+    channel: Mapped[str] = mapped_column(String(10))
+    #: ``pending``, ``approved``, ``denied``, ``issued`` (expiry is computed from expires_at)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    push_id: Mapped[str | None] = mapped_column(String(64))
+    interval: Mapped[int] = mapped_column(default=5)
+    last_poll_at: Mapped[datetime | None] = mapped_column(DateTime)
+    auth_time: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Ping mode: the client's bearer for the notification, and when it was delivered.
+    notification_token: Mapped[str | None] = mapped_column(String(1024))
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    notify_attempts: Mapped[int] = mapped_column(default=0)
+    next_notify_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
