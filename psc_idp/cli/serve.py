@@ -12,6 +12,7 @@ from gunicorn.app.base import BaseApplication
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
+from psc_idp.protocol.ciba.ping import start_notifier
 from psc_idp.protocol.models import Client
 from psc_idp.realm.loader import demo_secrets
 from psc_idp.tls.listener import start_tls_listener
@@ -96,5 +97,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             # would otherwise contend for the same default path.
             "control_socket_disable": True,
             **_forwarded(settings),
+            # Each worker sends the CIBA pings that are due (psc_idp.protocol.ciba.ping).
+            "post_worker_init": lambda worker: start_notifier(app),
         },
     ).run()

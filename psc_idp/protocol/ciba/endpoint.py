@@ -112,6 +112,7 @@ class BackchannelAuthenticationEndpoint(Endpoint):
             interval=settings.ciba_interval,
             expires_at=now() + timedelta(seconds=values["expires_in"]),
             notification_token=values["notification_token"],
+            ping_auth_req_id=auth_req_id if values["notification_token"] else None,
         )
         if ciba.channel == "MOBILE":
             push = pushes.create_push(

@@ -35,6 +35,9 @@ class CibaRequest(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     #: Ping mode: the client's bearer for the notification, and when it was delivered.
     notification_token: Mapped[str | None] = mapped_column(String(1024))
+    #: Ping clients only: the ping must name the request. Useless without the client's own
+    #: credentials at the token endpoint, so kept as given.
+    ping_auth_req_id: Mapped[str | None] = mapped_column(String(128))
     notified_at: Mapped[datetime | None] = mapped_column(DateTime)
     notify_attempts: Mapped[int] = mapped_column(default=0)
     next_notify_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)

@@ -1,0 +1,122 @@
+"""Ping mode (CIBA Core §10.2): when a request ends (approved, denied or expired), the client's
+notification endpoint receives ``POST {"auth_req_id": …}`` with its ``client_notification_token``
+as bearer; it then fetches the result at the token endpoint.
+
+``deliver_due`` does the work; each ``psc-idp serve`` worker runs it every second in a
+background thread. Several instances may run it: a delivery is claimed atomically first, and
+retried with bounded backoff (1, 2, 4, 8, 16 s) if the client does not answer 2xx."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import urllib.request
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy import or_, select, update
+
+from psc_idp.extensions import db
+from psc_idp.protocol.ciba import approval
+from psc_idp.protocol.ciba.models import CibaRequest
+from psc_idp.protocol.models import Client
+from psc_idp.timeutil import now
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+LEASE = timedelta(seconds=30)
+
+
+def deliver_due(limit: int = 20) -> int:
+    """Settle ping requests (push outcomes, expiry) and send the notifications that are due;
+    returns how many were delivered."""
+    _settle_pending()
+    delivered = 0
+    for request in _due(limit):
+        if _claim(request) and _send(request):
+            delivered += 1
+    return delivered
+
+
+def _settle_pending() -> None:
+    query = select(CibaRequest).where(
+        CibaRequest.ping_auth_req_id.is_not(None), CibaRequest.status == "pending"
+    )
+    for request in db.session.scalars(query):
+        if approval.state(request) == "expired":
+            # Expiry is an end too: tell the client, whose poll will read expired_token.
+            request.next_notify_at = request.next_notify_at or now()
+    db.session.commit()
+
+
+def _due(limit: int) -> list[CibaRequest]:
+    query = (
+        select(CibaRequest)
+        .where(
+            CibaRequest.ping_auth_req_id.is_not(None),
+            CibaRequest.notified_at.is_(None),
+            CibaRequest.notify_attempts < MAX_ATTEMPTS,
+            CibaRequest.next_notify_at <= now(),
+            or_(CibaRequest.status != "pending", CibaRequest.expires_at <= now()),
+        )
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def _claim(request: CibaRequest) -> bool:
+    """Take the delivery for a while, so that another worker does not send it too."""
+    won = db.session.execute(
+        update(CibaRequest)
+        .where(CibaRequest.id == request.id, CibaRequest.next_notify_at == request.next_notify_at)
+        .values(next_notify_at=now() + LEASE, notify_attempts=CibaRequest.notify_attempts + 1),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(request)
+    return won == 1
+
+
+def _send(request: CibaRequest) -> bool:
+    client = db.session.get(Client, request.client_id)
+    endpoint = client.backchannel_client_notification_endpoint if client else None
+    ok = False
+    if endpoint:
+        body = json.dumps({"auth_req_id": request.ping_auth_req_id}).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {request.notification_token}",
+        }
+        try:
+            call = urllib.request.Request(endpoint, data=body, headers=headers, method="POST")
+            with urllib.request.urlopen(call, timeout=5) as response:  # noqa: S310 (registered)
+                ok = 200 <= response.status < 300
+        except OSError as error:
+            log.info("CIBA ping to %s failed: %s", endpoint, error)
+    if ok:
+        request.notified_at = now()
+    else:
+        request.next_notify_at = now() + timedelta(seconds=2 ** (request.notify_attempts - 1))
+    db.session.commit()
+    return ok
+
+
+def start_notifier(app: Flask, period: float = 1.0) -> threading.Thread:
+    """The background loop of one worker."""
+
+    def loop() -> None:
+        stop = threading.Event()
+        while not stop.wait(period):
+            with app.app_context():
+                try:
+                    deliver_due()
+                except Exception:  # keep the loop alive; the next round retries
+                    log.exception("CIBA ping round failed")
+                    db.session.rollback()
+                finally:
+                    db.session.remove()
+
+    thread = threading.Thread(target=loop, name="ciba-ping", daemon=True)
+    thread.start()
+    return thread
