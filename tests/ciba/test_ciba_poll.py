@@ -192,3 +192,31 @@ def test_two_approvals_one_wins(app, dpi):
     assert late.status_code == 409
     with app.app_context():
         assert pushes.state(db.session.get(pushes.EcpsPush, request["id"])) == "approved"
+
+
+def test_three_instances_one_request(make_app, dpi):
+    """Asked on one instance, approved through a second, polled on a third."""
+    first, second, third = make_app(), make_app(), make_app()
+    from tests.ciba.conftest import Dpi
+
+    phone = activate_by_contact(second, NURSE, pin="2468")
+    asked = Dpi(first, dpi.client_id, dpi.secret).ask(login_hint=NURSE, binding_message="33")
+    auth_req_id = asked.get_json()["auth_req_id"]
+    request = next(r for r in phone.pending() if r["binding_message"] == "33")
+    assert phone.decide(request, "approve", pin="2468").status_code == 200
+    tokens = Dpi(third, dpi.client_id, dpi.secret).poll(auth_req_id)
+    assert tokens.status_code == 200
+
+
+def test_approval_after_expiry_is_refused(app, dpi):
+    phone = activate_by_contact(app, NURSE)
+    auth_req_id = dpi.ask(login_hint=NURSE, binding_message="44").get_json()["auth_req_id"]
+    request = next(r for r in phone.pending() if r["binding_message"] == "44")
+    with app.app_context():
+        row = db.session.query(CibaRequest).filter_by(binding_message="44").one()
+        row.expires_at = row.created_at
+        push = db.session.get(pushes.EcpsPush, row.push_id)
+        push.expires_at = push.created_at
+        db.session.commit()
+    assert phone.decide(request, "approve", pin="1234").status_code == 409
+    assert _error(dpi.poll(auth_req_id)) == "expired_token"

@@ -3,6 +3,7 @@ token, exactly one succeeds (real server, several gunicorn workers and threads).
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -10,6 +11,7 @@ import requests
 
 from bench.login import login, obtain_code
 from tests.live_server import LiveServer
+from tests.relying_party import run_cli
 
 ATTEMPTS = 8
 
@@ -61,3 +63,31 @@ def test_a_refresh_token_is_used_once(server):
         ).status_code
 
     assert _all_at_once(refresh) == [200] + [400] * (ATTEMPTS - 1)
+
+
+@pytest.mark.e2e
+def test_ciba_tokens_are_issued_once_to_concurrent_polls(server):
+    created = run_cli(
+        server, "clients", "add", "dpi-race", "--grant-type", "urn:openid:params:grant-type:ciba"
+    )
+    secret = created["client_secret"]
+    asked = requests.post(
+        f"{server.issuer}/protocol/openid-connect/ext/ciba/auth",
+        data={"scope": "openid", "login_hint": "899700100565", "binding_message": "12"},
+        auth=("dpi-race", secret),
+        timeout=10,
+    ).json()
+    time.sleep(2.5)  # the demo realm's e-CPS for 899700100565 approves after 2 s
+
+    def poll() -> int:
+        return requests.post(
+            f"{server.issuer}/protocol/openid-connect/token",
+            data={
+                "grant_type": "urn:openid:params:grant-type:ciba",
+                "auth_req_id": asked["auth_req_id"],
+            },
+            auth=("dpi-race", secret),
+            timeout=30,
+        ).status_code
+
+    assert _all_at_once(poll) == [200] + [400] * (ATTEMPTS - 1)
