@@ -108,11 +108,13 @@ def setup_authenticators(app: Flask, settings: Settings) -> None:
     from psc_idp.authenticators.card import CardAuthenticator
     from psc_idp.authenticators.dev import TestIdentityPicker
     from psc_idp.authenticators.ecps import EcpsAuthenticator
+    from psc_idp.authenticators.fido import FidoAuthenticator
     from psc_idp.authenticators.registry import register
 
-    # In PSC's order: card, e-CPS (then FIDO); the test picker last.
+    # In PSC's order: card, e-CPS, FIDO key; the test picker last.
     register(app, CardAuthenticator())
     register(app, EcpsAuthenticator())
+    register(app, FidoAuthenticator())
     if settings.dev_mode:
         register(app, TestIdentityPicker())
 
@@ -120,12 +122,13 @@ def setup_authenticators(app: Flask, settings: Settings) -> None:
 def setup_wallet(app: Flask, settings: Settings) -> None:
     from urllib.parse import urlsplit
 
-    from psc_idp.wallet import account, ciba_card, dev_pages, views
+    from psc_idp.wallet import account, account_keys, ciba_card, dev_pages, views
     from psc_idp.wallet.errors import register_error_handlers
 
     prefix = urlsplit(settings.wallet_base).path
     app.register_blueprint(views.bp, url_prefix=prefix)
     app.register_blueprint(account.bp, url_prefix=prefix)
+    app.register_blueprint(account_keys.bp, url_prefix=prefix)
     app.register_blueprint(ciba_card.bp, url_prefix=prefix)
     if settings.dev_mode:
         app.register_blueprint(dev_pages.bp)

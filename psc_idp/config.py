@@ -115,6 +115,20 @@ class Settings:
     #: …and exported PKCS#12 files (``compat`` imports everywhere; ``modern`` is AES-256).
     pki_p12_default_password: str = "1234"
     pki_p12_encryption: str = "compat"
+    #: FIDO2 keys: WebAuthn RP ID and origin (default: the wallet's host and origin)…
+    fido_rp_id: str = ""
+    fido_origin: str = ""
+    #: …attestation formats accepted, trust anchors (PEM files; empty: any valid statement,
+    #: self-attestation included) and AAGUID allow-list (the « liste des clés compatibles »)…
+    fido_attestation_formats: list[str] = field(
+        default_factory=lambda: ["packed", "fido-u2f", "none"]
+    )
+    fido_trust_anchors: list[str] = field(default_factory=list)
+    fido_aaguid_allowlist: list[str] = field(default_factory=list)
+    #: …lifetime of a WebAuthn challenge, and how recent the e-CPS approval of an enrolment
+    #: must be.
+    fido_challenge_lifetime: int = 300
+    fido_enrolment_approval_window: int = 300
     #: Reverse proxies (addresses or networks) whose client-certificate headers are believed
     #: (nginx ``X-SSL-Client-Cert``, RFC 9440 ``Client-Cert``). None by default: secure first.
     trusted_proxies: list[str] = field(default_factory=list)

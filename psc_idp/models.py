@@ -9,6 +9,7 @@ from psc_idp.ecps.models import (
     EcpsScenario,
     OutboxMessage,
 )
+from psc_idp.fido.models import FidoCeremony, FidoCredential
 from psc_idp.login.models import LoginTransaction, SsoSession
 from psc_idp.pki.models import PkiCertificate, PkiCrl, PkiCrlCache
 from psc_idp.protocol.ciba.models import CibaRequest
@@ -31,6 +32,8 @@ __all__ = [
     "EcpsDevice",
     "EcpsPush",
     "EcpsScenario",
+    "FidoCeremony",
+    "FidoCredential",
     "OutboxMessage",
     "PkiCertificate",
     "PkiCrl",

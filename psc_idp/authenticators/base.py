@@ -24,6 +24,8 @@ class AuthResult:
     status: str  # "success" | "retry" | "failure" | "pending"
     outcome: LoginOutcome | None = None
     message: str = ""
+    #: For ``pending``: query parameters of the page shown next (e.g. the chosen national id).
+    params: dict[str, str] | None = None
 
     @classmethod
     def success(cls, outcome: LoginOutcome) -> AuthResult:
@@ -38,8 +40,8 @@ class AuthResult:
         return cls("failure", message=message)
 
     @classmethod
-    def pending(cls) -> AuthResult:
-        return cls("pending")
+    def pending(cls, **params: str) -> AuthResult:
+        return cls("pending", params=params or None)
 
 
 class Authenticator(ABC):

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from qrcode.image.svg import SvgPathImage
+from sqlalchemy import select
 
 from psc_idp.config import current_settings
 from psc_idp.directory.lookup import display_name, find_practitioner
@@ -18,6 +19,7 @@ from psc_idp.ecps import audit, devices
 from psc_idp.ecps.activation import start_card_activation
 from psc_idp.ecps.models import EcpsDevice
 from psc_idp.extensions import db
+from psc_idp.fido.models import FidoCredential
 from psc_idp.login.models import SsoSession
 from psc_idp.login.sessions import current_session, touch
 from psc_idp.login.transactions import browser_cookie, create_transaction, set_browser_cookie
@@ -35,14 +37,25 @@ EVENT_LABELS = {
     "push_sent": "Demande envoyée",
     "push_approved": "Demande approuvée",
     "push_denied": "Demande refusée",
+    "key_enrolled": "Clé de sécurité enregistrée",
+    "key_revoked": "Clé de sécurité révoquée",
 }
 
 
-def _csrf(session: SsoSession) -> str:
+def keys_for(national_id: str) -> list[FidoCredential]:
+    query = (
+        select(FidoCredential)
+        .where(FidoCredential.national_id == national_id)
+        .order_by(FidoCredential.created_at.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def account_csrf(session: SsoSession) -> str:
     return current_app.extensions["psc_app_secret"].keyed_hash(session.id, "account-csrf")
 
 
-def _session_or_login(
+def session_or_login(
     return_to: str, card_only: bool = False
 ) -> tuple[SsoSession | None, ResponseReturnValue | None]:
     """The SSO session, or a redirect to a wallet login that comes back to ``return_to``.
@@ -63,7 +76,7 @@ def _session_or_login(
 
 @bp.get("/account")
 def home() -> ResponseReturnValue:
-    session, login = _session_or_login(url_for("account.home"))
+    session, login = session_or_login(url_for("account.home"))
     if login is not None:
         return login
     practitioner = find_practitioner(session.national_id)
@@ -73,8 +86,9 @@ def home() -> ResponseReturnValue:
         national_id=session.national_id,
         auth_mode=session.auth_mode,
         devices=devices.devices_for(session.national_id),
+        keys=keys_for(session.national_id),
         events=[(e, EVENT_LABELS.get(e.event, e.event)) for e in audit.recent(session.national_id)],
-        csrf_token=_csrf(session),
+        csrf_token=account_csrf(session),
         logout_url=f"{current_settings().issuer}/protocol/openid-connect/logout",
         dev_mode=current_settings().dev_mode,
     )
@@ -86,7 +100,7 @@ def _owned_device(device_id: str) -> tuple[SsoSession, EcpsDevice]:
     session = current_session(request)
     if session is None:
         abort(403)
-    if not hmac.compare_digest(request.form.get("csrf_token", ""), _csrf(session)):
+    if not hmac.compare_digest(request.form.get("csrf_token", ""), account_csrf(session)):
         abort(400)
     device = db.session.get(EcpsDevice, device_id[:64])
     if device is None or device.national_id != session.national_id:
@@ -114,7 +128,7 @@ def rename(device_id: str) -> ResponseReturnValue:
 def card_activation() -> ResponseReturnValue:
     """Activate an e-CPS with the CPS card: a card-authenticated page shows a single-use code
     and its QR code, which the phone scans or types."""
-    session, login = _session_or_login(url_for("account.card_activation"), card_only=True)
+    session, login = session_or_login(url_for("account.card_activation"), card_only=True)
     if login is not None:
         return login
     settings = current_settings()

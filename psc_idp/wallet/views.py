@@ -88,7 +88,9 @@ def means(tx_id: str, means_id: str) -> ResponseReturnValue:
         return response
     if result.status == "pending":
         # Post/redirect/get: reloading the waiting page must not post again.
-        return redirect(url_for("wallet.means", tx_id=tx.id, means_id=means_id))
+        return redirect(
+            url_for("wallet.means", tx_id=tx.id, means_id=means_id, **(result.params or {}))
+        )
     abandoned = record_failure(tx) or result.status == "failure"
     if abandoned:
         tx.status = "failed"

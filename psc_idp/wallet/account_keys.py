@@ -1,0 +1,169 @@
+"""Security keys in the account space: enrolment after a fresh e-CPS approval (a push that
+says « Activation d'une clé de sécurité », approved with the PIN within the last minutes),
+rename and revoke."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from datetime import timedelta
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from psc_idp.config import current_settings
+from psc_idp.directory.lookup import display_name, find_practitioner
+from psc_idp.ecps import audit, pushes
+from psc_idp.ecps.models import EcpsPush
+from psc_idp.extensions import db
+from psc_idp.fido.ceremonies import CeremonyFailed, begin_registration, complete_registration
+from psc_idp.fido.models import FidoCredential
+from psc_idp.login.models import SsoSession
+from psc_idp.login.sessions import current_session
+from psc_idp.timeutil import now
+from psc_idp.wallet.account import account_csrf, session_or_login
+
+bp = Blueprint("keys", __name__)
+ENROLMENT = "Activation d'une clé de sécurité"
+
+
+def _approval(session: SsoSession) -> EcpsPush | None:
+    query = (
+        select(EcpsPush)
+        .where(EcpsPush.kind == "enrolment", EcpsPush.subject_ref == session.id)
+        .order_by(EcpsPush.created_at.desc())
+        .limit(1)
+    )
+    return db.session.scalars(query).first()
+
+
+def _fresh(push: EcpsPush | None) -> bool:
+    if push is None or pushes.state(push) != "approved" or push.decided_at is None:
+        return False
+    window = timedelta(seconds=current_settings().fido_enrolment_approval_window)
+    return push.decided_at + window >= now()
+
+
+def _checked_session() -> SsoSession:
+    session = current_session(request)
+    if session is None:
+        abort(403)
+    if not hmac.compare_digest(request.form.get("csrf_token", ""), account_csrf(session)):
+        abort(400)
+    return session
+
+
+@bp.get("/account/keys/add")
+def add() -> ResponseReturnValue:
+    session, login = session_or_login(url_for("keys.add"))
+    if login is not None:
+        return login
+    push = _approval(session)
+    context = {"csrf_token": account_csrf(session), "dev_mode": current_settings().dev_mode}
+    if _fresh(push):
+        practitioner = find_practitioner(session.national_id)
+        name = display_name(practitioner) if practitioner else session.national_id
+        ceremony_id, options = begin_registration(session.id, session.national_id, name)
+        return render_template(
+            "wallet/fido_enrol.html",
+            step="register",
+            ceremony_id=ceremony_id,
+            options_json=json.dumps(options),
+            **context,
+        )
+    state = pushes.state(push) if push is not None else "none"
+    return render_template(
+        "wallet/fido_enrol.html",
+        step="approve",
+        approval_state=state,
+        binding_message=push.binding_message if push is not None else "",
+        **context,
+    )
+
+
+@bp.post("/account/keys/approval")
+def ask_approval() -> ResponseReturnValue:
+    session = _checked_session()
+    devices = pushes.devices_of(session.national_id)
+    if not devices.active and pushes.scenario_of(session.national_id) is None:
+        return render_template(
+            "wallet/fido_enrol.html",
+            step="approve",
+            approval_state="no_device",
+            csrf_token=account_csrf(session),
+            dev_mode=current_settings().dev_mode,
+        ), 400
+    pushes.create_push(
+        session.national_id,
+        "enrolment",
+        client_name=ENROLMENT,
+        binding_message=pushes.binding_code(),
+        subject_ref=session.id,
+    )
+    db.session.commit()
+    return redirect(url_for("keys.add"))
+
+
+@bp.get("/account/keys/approval/status")
+def approval_status() -> ResponseReturnValue:
+    session = current_session(request)
+    push = _approval(session) if session is not None else None
+    return jsonify(status=pushes.state(push) if push is not None else "none")
+
+
+@bp.post("/account/keys/register")
+def register() -> ResponseReturnValue:
+    session = _checked_session()
+    if not _fresh(_approval(session)):
+        return _enrol_error(session, "L'accord de votre e-CPS a expiré : demandez-le à nouveau.")
+    try:
+        response = json.loads(request.form.get("response") or "null")
+        if not isinstance(response, dict):
+            raise ValueError("no response")
+        key = complete_registration(
+            request.form.get("ceremony", ""), session.id, response, request.form.get("name", "")
+        )
+    except ValueError as error:
+        message = str(error) if isinstance(error, CeremonyFailed) else "La clé n'a pas répondu."
+        return _enrol_error(session, message)
+    audit.record("key_enrolled", session.national_id, key.id, name=key.name, aaguid=key.aaguid)
+    db.session.commit()
+    return redirect(url_for("account.home"))
+
+
+def _enrol_error(session: SsoSession, message: str) -> ResponseReturnValue:
+    db.session.rollback()
+    return render_template(
+        "wallet/fido_enrol.html",
+        step="error",
+        message=message,
+        csrf_token=account_csrf(session),
+        dev_mode=current_settings().dev_mode,
+    ), 400
+
+
+def _owned_key(key_id: str) -> tuple[SsoSession, FidoCredential]:
+    session = _checked_session()
+    key = db.session.get(FidoCredential, key_id[:64])
+    if key is None or key.national_id != session.national_id:
+        abort(404)
+    return session, key
+
+
+@bp.post("/account/keys/<key_id>/revoke")
+def revoke(key_id: str) -> ResponseReturnValue:
+    session, key = _owned_key(key_id)
+    if key.revoked_at is None:
+        key.revoked_at = now()
+        audit.record("key_revoked", session.national_id, key.id)
+    db.session.commit()
+    return redirect(url_for("account.home"))
+
+
+@bp.post("/account/keys/<key_id>/rename")
+def rename(key_id: str) -> ResponseReturnValue:
+    _, key = _owned_key(key_id)
+    key.name = request.form.get("name", "").strip()[:100] or key.name
+    db.session.commit()
+    return redirect(url_for("account.home"))
