@@ -41,6 +41,13 @@ clients_cli = AppGroup(
 @click.option("--tls-subject-dn", help="tls_client_auth : DN attendu du certificat (RFC 4514).")
 @click.option("--bound-tokens", is_flag=True, help="Jetons liés au certificat (cnf.x5t#S256).")
 @click.option("--grant-type", "grant_types", multiple=True)
+@click.option(
+    "--delivery-mode",
+    type=click.Choice(["poll", "ping"]),
+    default="poll",
+    help="CIBA : livraison des jetons (poll comme PSC, ou ping).",
+)
+@click.option("--notification-endpoint", help="CIBA ping : URL notifiée à la fin de la demande.")
 @click.option("--json", "as_json", is_flag=True)
 def add(
     client_id,
@@ -53,6 +60,8 @@ def add(
     tls_subject_dn,
     bound_tokens,
     grant_types,
+    delivery_mode,
+    notification_endpoint,
     as_json,
 ):
     """Ajouter ou mettre à jour CLIENT_ID."""
@@ -73,6 +82,9 @@ def add(
     if tls_subject_dn:
         data["tls_client_auth_subject_dn"] = tls_subject_dn
     data["tls_client_certificate_bound_access_tokens"] = bound_tokens
+    data["backchannel_token_delivery_mode"] = delivery_mode
+    if notification_endpoint:
+        data["backchannel_client_notification_endpoint"] = notification_endpoint
     try:
         client, _ = upsert_client(data)
     except InvalidClient as error:

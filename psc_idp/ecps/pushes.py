@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -85,18 +85,21 @@ def state(push: EcpsPush) -> str:
     scenario_due = push.auto_decide_at is not None and push.auto_decide_at <= moment
     # A scenario whose delay outlives the request never decides it: the request expires.
     if push.status == "pending" and scenario_due and push.auto_decide_at <= push.expires_at:
-        _set_status(push, push.auto_decision or "denied", device_id=None)
+        # Decided when the scenario says, not when someone happens to look.
+        _set_status(push, push.auto_decision or "denied", None, decided_at=push.auto_decide_at)
     if push.status == "pending" and push.expires_at <= moment:
         return "expired"
     return push.status
 
 
-def _set_status(push: EcpsPush, status: str, device_id: str | None) -> bool:
+def _set_status(
+    push: EcpsPush, status: str, device_id: str | None, decided_at: datetime | None = None
+) -> bool:
     """Pending → ``status`` atomically: of two deciders, only one wins."""
     won = db.session.execute(
         update(EcpsPush)
         .where(EcpsPush.id == push.id, EcpsPush.status == "pending")
-        .values(status=status, decided_at=now(), device_id=device_id),
+        .values(status=status, decided_at=decided_at or now(), device_id=device_id),
         execution_options={"synchronize_session": False},
     ).rowcount
     db.session.commit()

@@ -1,7 +1,11 @@
 """WebAuthn registration and authentication, each a begin/complete pair around python-fido2's
 ``Fido2Server``. The server's state lives in the database between the two (single use,
 expiring), user verification is required, and the signature counter is checked here (python-fido2
-does not): a counter that goes backwards refuses the login and flags the key."""
+does not): a counter that goes backwards refuses the login and flags the key.
+
+The checks of WebAuthn §7.1/§7.2 that a professional can trip over (type, origin, challenge,
+RP ID, presence, verification) are made here first, each with its own French message;
+python-fido2 then makes them again and verifies the signature and the attestation."""
 
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ from fido2.utils import websafe_decode, websafe_encode
 from fido2.webauthn import (
     AttestedCredentialData,
     AuthenticationResponse,
+    AuthenticatorData,
+    CollectedClientData,
     RegistrationResponse,
     ResidentKeyRequirement,
     UserVerificationRequirement,
@@ -29,6 +35,9 @@ from psc_idp.fido.policy import AttestationRefused, verify_attestation
 from psc_idp.timeutil import now
 
 RP_NAME = "Pro Santé Connect"
+#: Transports a browser may list (WebAuthn L3 AuthenticatorTransport); anything else is dropped.
+TRANSPORTS = ("usb", "nfc", "ble", "smart-card", "hybrid", "internal")
+UNREADABLE = "La réponse de la clé est illisible : recommencez."
 
 
 class CeremonyFailed(ValueError):
@@ -84,7 +93,9 @@ def _store(kind: str, owner: str, national_id: str | None, state: dict[str, Any]
 
 def _take(ceremony_id: str, kind: str, owner: str) -> FidoCeremony:
     """The ceremony, spent now: a challenge answers once."""
-    ceremony = db.session.get(FidoCeremony, str(ceremony_id)[:64])
+    ceremony_id = str(ceremony_id)[:64]
+    # PostgreSQL refuses a NUL in a query; no ceremony id has one.
+    ceremony = db.session.get(FidoCeremony, ceremony_id) if "\x00" not in ceremony_id else None
     if ceremony is None or ceremony.kind != kind or ceremony.owner != owner:
         raise CeremonyFailed("unknown_challenge", "Cette demande de clé est inconnue.")
     won = db.session.execute(
@@ -116,14 +127,23 @@ def complete_registration(
     ceremony_id: str, owner: str, response: dict[str, Any], name: str
 ) -> FidoCredential:
     ceremony = _take(ceremony_id, "register", owner)
+    registration = _parse(RegistrationResponse, response)
+    attestation = registration.response.attestation_object
+    _check_client_data(registration.response.client_data, ceremony.state, "create")
+    _check_authenticator_data(attestation.auth_data, ceremony.state)
+    data = attestation.auth_data.credential_data
+    if data is None:
+        raise CeremonyFailed(
+            "no_credential", "La clé n'a pas fourni sa clé publique : elle ne peut pas servir."
+        )
+    if data.credential_id != registration.raw_id:
+        raise CeremonyFailed("invalid_response", UNREADABLE)
     try:
-        auth_data = _server().register_complete(ceremony.state, response)
-        registration = RegistrationResponse.from_dict(response)
+        auth_data = _server().register_complete(ceremony.state, registration)
     except AttestationRefused as refusal:
         raise CeremonyFailed(refusal.reason, str(refusal)) from refusal
     except (ValueError, KeyError, TypeError) as error:
-        raise CeremonyFailed("invalid_response", f"La clé a été refusée : {error}") from error
-    data = auth_data.credential_data
+        raise CeremonyFailed("invalid_response", UNREADABLE) from error
     credential_id = websafe_encode(data.credential_id)
     if db.session.scalar(
         select(FidoCredential.id).where(FidoCredential.credential_id == credential_id)
@@ -136,12 +156,22 @@ def complete_registration(
         credential_data=bytes(data),
         aaguid=str(data.aaguid),
         sign_count=auth_data.counter,
-        transports=list(response.get("response", {}).get("transports", []) or []),
-        attestation_format=registration.response.attestation_object.fmt,
-        name=(name or "Clé de sécurité")[:100],
+        transports=_transports(response),
+        attestation_format=attestation.fmt[:20],
+        name=clean_name(name) or "Clé de sécurité",
     )
     db.session.add(key)
     return key
+
+
+def _transports(response: dict[str, Any]) -> list[str]:
+    listed = response.get("response", {}).get("transports")
+    return [t for t in listed if t in TRANSPORTS] if isinstance(listed, list) else []
+
+
+def clean_name(name: str) -> str:
+    """A key's name as shown in the account space: printable, at most 100 characters."""
+    return "".join(c for c in str(name or "") if c.isprintable()).strip()[:100]
 
 
 # --- authentication ----------------------------------------------------------------------------
@@ -159,30 +189,85 @@ def complete_authentication(
     ceremony_id: str, owner: str, response: dict[str, Any]
 ) -> FidoCredential:
     ceremony = _take(ceremony_id, "authenticate", owner)
-    try:
-        raw_id = websafe_encode(AuthenticationResponse.from_dict(response).raw_id)
-    except (ValueError, KeyError, TypeError) as error:
-        raise CeremonyFailed("invalid_response", "Réponse de la clé illisible.") from error
+    authentication = _parse(AuthenticationResponse, response)
+    raw_id = websafe_encode(authentication.raw_id)
     key = db.session.scalar(select(FidoCredential).where(FidoCredential.credential_id == raw_id))
     if key is None or key.revoked_at is not None:
         raise CeremonyFailed("unknown_key", "Cette clé n'est pas (ou plus) enregistrée.")
     if ceremony.national_id and key.national_id != ceremony.national_id:
         raise CeremonyFailed("unknown_key", "Cette clé n'appartient pas à cet identifiant.")
+    # WebAuthn §7.2 step 6: the user handle, when given, names the key's owner.
+    user_handle = authentication.response.user_handle
+    if user_handle and user_handle != key.national_id.encode():
+        raise CeremonyFailed("unknown_key", "Cette clé n'appartient pas à ce professionnel.")
     if key.suspected_clone_at is not None:
         raise CeremonyFailed(
-            "suspected_clone", "Cette clé est bloquée (copie suspectée) : révoquez-la."
+            "suspected_clone",
+            "Cette clé est bloquée (copie suspectée) : révoquez-la dans votre espace et "
+            "enregistrez-en une autre.",
         )
+    _check_client_data(authentication.response.client_data, ceremony.state, "get")
+    _check_authenticator_data(authentication.response.authenticator_data, ceremony.state)
     try:
         _server().authenticate_complete(
-            ceremony.state, [AttestedCredentialData(key.credential_data)], response
+            ceremony.state, [AttestedCredentialData(key.credential_data)], authentication
         )
     except (ValueError, KeyError, TypeError) as error:
-        raise CeremonyFailed("invalid_response", f"La clé a été refusée : {error}") from error
-    _check_counter(
-        key, AuthenticationResponse.from_dict(response).response.authenticator_data.counter
-    )
+        raise CeremonyFailed(
+            "bad_signature", "La signature de la clé est invalide : la connexion est refusée."
+        ) from error
+    _check_counter(key, authentication.response.authenticator_data.counter)
     key.last_used_at = now()
     return key
+
+
+# --- checks ------------------------------------------------------------------------------------
+def _parse(kind: type, response: dict[str, Any]) -> Any:
+    """The browser's JSON read by python-fido2. Its parsers raise whatever the bytes trip
+    (IndexError on a truncated CBOR, ValueError, TypeError…): all of them are an unreadable
+    answer here, never a server error."""
+    try:
+        return kind.from_dict(response)
+    except Exception as error:  # hostile input, see above
+        raise CeremonyFailed("invalid_response", UNREADABLE) from error
+
+
+def _check_client_data(client_data: CollectedClientData, state: dict, kind: str) -> None:
+    if client_data.type != f"webauthn.{kind}":
+        raise CeremonyFailed(
+            "wrong_type", "La réponse de la clé ne correspond pas à cette opération."
+        )
+    if client_data.origin != expected_origin():
+        raise CeremonyFailed(
+            "bad_origin",
+            "La clé a répondu à une page d'un autre site que Pro Santé Connect : refusé.",
+        )
+    if client_data.cross_origin:
+        raise CeremonyFailed(
+            "cross_origin", "La clé a été sollicitée depuis une page intégrée à un autre site."
+        )
+    if not secrets.compare_digest(websafe_decode(state["challenge"]), client_data.challenge):
+        raise CeremonyFailed(
+            "bad_challenge", "La réponse de la clé ne correspond pas à cette demande : recommencez."
+        )
+
+
+def _check_authenticator_data(auth_data: AuthenticatorData, state: dict) -> None:
+    if not secrets.compare_digest(auth_data.rp_id_hash, _server().rp.id_hash or b""):
+        raise CeremonyFailed(
+            "bad_rp_id", f"La clé a répondu pour un autre domaine que « {rp_id()} » : refusé."
+        )
+    if not auth_data.is_user_present():
+        raise CeremonyFailed(
+            "no_user_presence",
+            "La clé n'a pas constaté votre présence : touchez-la et recommencez.",
+        )
+    if state.get("user_verification") == "required" and not auth_data.is_user_verified():
+        raise CeremonyFailed(
+            "no_user_verification",
+            "La clé n'a pas vérifié votre code PIN ou votre empreinte : cette vérification "
+            "est obligatoire.",
+        )
 
 
 def _check_counter(key: FidoCredential, counter: int) -> None:
@@ -193,8 +278,8 @@ def _check_counter(key: FidoCredential, counter: int) -> None:
         db.session.commit()
         raise CeremonyFailed(
             "counter_regression",
-            "Le compteur de cette clé a reculé : elle a peut-être été copiée. Elle est bloquée "
-            "pour cette connexion ; contactez votre support.",
+            "Le compteur de cette clé a reculé : elle a peut-être été copiée. Elle est désormais "
+            "bloquée : révoquez-la dans votre espace et enregistrez-en une autre.",
         )
     key.sign_count = counter
 

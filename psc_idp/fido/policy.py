@@ -52,7 +52,7 @@ def verify_attestation(attestation_object, client_data_hash: bytes) -> None:
     anchors = _anchors()
     if not anchors:
         return  # no anchors configured: any valid statement, self and none included
-    if result.type in (AttestationType.NONE, AttestationType.SELF):
+    if result.attestation_type in (AttestationType.NONE, AttestationType.SELF):
         raise AttestationRefused("untrusted", "Cette clé ne présente pas d'attestation vérifiable.")
     for anchor in anchors:
         try:

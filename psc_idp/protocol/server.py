@@ -63,8 +63,7 @@ class AuthorizationServer(FlaskAuthorizationServer):
         for kind, status in FIXED_STATUS.items():
             if isinstance(error, kind):
                 error.status_code = status
-        status, body, headers = error()
-        headers = [*headers, ("Cache-Control", "no-store")]
+        status, body, headers = error()  # Authlib's JSON headers include no-store
         return self.handle_response(status, body, headers)
 
 

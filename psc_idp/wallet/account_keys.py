@@ -17,7 +17,12 @@ from psc_idp.directory.lookup import display_name, find_practitioner
 from psc_idp.ecps import audit, pushes
 from psc_idp.ecps.models import EcpsPush
 from psc_idp.extensions import db
-from psc_idp.fido.ceremonies import CeremonyFailed, begin_registration, complete_registration
+from psc_idp.fido.ceremonies import (
+    CeremonyFailed,
+    begin_registration,
+    clean_name,
+    complete_registration,
+)
 from psc_idp.fido.models import FidoCredential
 from psc_idp.login.models import SsoSession
 from psc_idp.login.sessions import current_session
@@ -26,6 +31,15 @@ from psc_idp.wallet.account import account_csrf, session_or_login
 
 bp = Blueprint("keys", __name__)
 ENROLMENT = "Activation d'une clé de sécurité"
+#: Why an enrolment is refused, by the state of the latest approval asked.
+NOT_APPROVED = {
+    "none": "Demandez d'abord l'accord de votre e-CPS.",
+    "pending": "Approuvez d'abord la demande sur votre e-CPS.",
+    "denied": "La demande a été refusée sur votre e-CPS : demandez-la à nouveau.",
+    "cancelled": "La demande a été annulée : demandez-la à nouveau.",
+    "expired": "La demande a expiré sans réponse : demandez-la à nouveau.",
+    "approved": "L'accord de votre e-CPS a expiré : demandez-le à nouveau.",
+}
 
 
 def _approval(session: SsoSession) -> EcpsPush | None:
@@ -49,7 +63,9 @@ def _checked_session() -> SsoSession:
     session = current_session(request)
     if session is None:
         abort(403)
-    if not hmac.compare_digest(request.form.get("csrf_token", ""), account_csrf(session)):
+    # Compared as bytes: compare_digest raises TypeError on a non-ASCII str (a 500).
+    token = request.form.get("csrf_token", "").encode()
+    if not hmac.compare_digest(token, account_csrf(session).encode()):
         abort(400)
     return session
 
@@ -115,8 +131,10 @@ def approval_status() -> ResponseReturnValue:
 @bp.post("/account/keys/register")
 def register() -> ResponseReturnValue:
     session = _checked_session()
-    if not _fresh(_approval(session)):
-        return _enrol_error(session, "L'accord de votre e-CPS a expiré : demandez-le à nouveau.")
+    push = _approval(session)
+    if not _fresh(push):
+        state = pushes.state(push) if push is not None else "none"
+        return _enrol_error(session, NOT_APPROVED.get(state, NOT_APPROVED["none"]))
     try:
         response = json.loads(request.form.get("response") or "null")
         if not isinstance(response, dict):
@@ -124,7 +142,7 @@ def register() -> ResponseReturnValue:
         key = complete_registration(
             request.form.get("ceremony", ""), session.id, response, request.form.get("name", "")
         )
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: JSON nested thousands deep
         message = str(error) if isinstance(error, CeremonyFailed) else "La clé n'a pas répondu."
         return _enrol_error(session, message)
     audit.record("key_enrolled", session.national_id, key.id, name=key.name, aaguid=key.aaguid)
@@ -145,7 +163,8 @@ def _enrol_error(session: SsoSession, message: str) -> ResponseReturnValue:
 
 def _owned_key(key_id: str) -> tuple[SsoSession, FidoCredential]:
     session = _checked_session()
-    key = db.session.get(FidoCredential, key_id[:64])
+    # PostgreSQL refuses a NUL in a query; no key id has one.
+    key = db.session.get(FidoCredential, key_id[:64]) if "\x00" not in key_id else None
     if key is None or key.national_id != session.national_id:
         abort(404)
     return session, key
@@ -164,6 +183,6 @@ def revoke(key_id: str) -> ResponseReturnValue:
 @bp.post("/account/keys/<key_id>/rename")
 def rename(key_id: str) -> ResponseReturnValue:
     _, key = _owned_key(key_id)
-    key.name = request.form.get("name", "").strip()[:100] or key.name
+    key.name = clean_name(request.form.get("name", "")) or key.name
     db.session.commit()
     return redirect(url_for("account.home"))

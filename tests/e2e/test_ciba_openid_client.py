@@ -3,8 +3,8 @@ for the professional's login and polls; the test plays the professional, in para
 DPI has been told ``authorization_pending`` — on the e-CPS (``psc-idp ecps approve``) or with
 the CPS card (``psc-idp cps approve``). Needs ``node`` and ``npm ci`` in tests/e2e/node.
 
-PSC's interval is 5 s and openid-client waits it before every poll: each scenario takes about
-10 s (a pending poll, the approval, a poll that gets the tokens)."""
+PSC's interval is 5 s and openid-client waits it before every poll: a scenario takes about 10 s
+(a pending poll, the approval, a poll that gets the tokens); the two run side by side."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ class Dpi:
         self.events: list[dict[str, Any]] = []
         self.stderr: list[str] = []
         self.pending = threading.Event()
+        self.saw_pending = False
         self.process = subprocess.Popen(
             [node, "ciba.mjs", *args],
             cwd=NODE_DIR,
@@ -78,6 +80,7 @@ class Dpi:
                 continue
             self.events.append(event)
             if event.get("error") == "authorization_pending":
+                self.saw_pending = True
                 self.pending.set()
         self.pending.set()  # the DPI ended: nobody waits for ever
 
@@ -116,12 +119,111 @@ def run_with_approval(
     dpi = Dpi(_node(), "--issuer", server.issuer, *args)
     try:
         assert dpi.pending.wait(timeout=20), "the DPI never polled"
-        if dpi.process.poll() is not None:
+        if not dpi.saw_pending:  # it ended first: its report says why
             return dpi.report(server), {}
         approved = approve()
         return dpi.report(server), approved
     finally:
         dpi.stop()
+
+
+@pytest.fixture(scope="module")
+def scenarios(server: LiveServer, tmp_path_factory) -> Iterator[dict[str, Future]]:
+    """Both DPIs at once (they concern different professionals and channels): registration
+    and credentials first, then the two runs; each test reads its own outcome."""
+    _node()
+    folder = tmp_path_factory.mktemp("ciba")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        prepared = {
+            "basic": pool.submit(
+                run_cli,
+                server,
+                "clients",
+                "add",
+                "dpi-hopital",
+                "--name",
+                "DPI Hôpital de test",
+                "--grant-type",
+                CIBA_GRANT,
+                "--grant-type",
+                "refresh_token",
+            ),
+            "ecps": pool.submit(run_cli, server, "ecps", "activate", NURSE, "--pin", PIN),
+            "org": pool.submit(
+                run_cli,
+                server,
+                "pki",
+                "issue-org",
+                "--structure-id",
+                "1B0064166",
+                "--name",
+                "HOPITAL TEST",
+                "--out",
+                str(folder / "org"),
+            ),
+            "card": pool.submit(run_cli, server, "cps", "issue", DOCTOR, "--out", str(folder)),
+        }
+        basic, org = prepared["basic"].result(), prepared["org"].result()
+        card = prepared["card"].result()["files"]
+        prepared["ecps"].result()
+        run_cli(
+            server,
+            "clients",
+            "add",
+            "dpi-mtls",
+            "--name",
+            "DPI mTLS",
+            "--auth-method",
+            "tls_client_auth",
+            "--tls-subject-dn",
+            org["subject"],
+            "--bound-tokens",
+            "--grant-type",
+            CIBA_GRANT,
+        )
+        mobile = pool.submit(
+            run_with_approval,
+            server,
+            lambda: run_cli(server, "ecps", "approve", NURSE, "--pin", PIN, "--wait", "30"),
+            "--client-id",
+            "dpi-hopital",
+            "--secret",
+            basic["client_secret"],
+            "--login-hint",
+            NURSE,
+            "--channel",
+            "MOBILE",
+            "--binding-message",
+            "42",
+        )
+        card_flow = pool.submit(
+            run_with_approval,
+            server,
+            lambda: run_cli(
+                server,
+                "cps",
+                "approve",
+                "--cert",
+                card["certificate"],
+                "--key",
+                card["private_key"],
+                "--wait",
+                "30",
+            ),
+            "--client-id",
+            "dpi-mtls",
+            "--cert",
+            org["files"]["certificate"],
+            "--key",
+            org["files"]["private_key"],
+            "--ca",
+            str(server.keys_dir / "pki" / "ca-bundle.pem"),
+            "--login-hint",
+            DOCTOR,
+            "--channel",
+            "CARD",
+        )
+        yield {"basic": basic, "org": org, "mobile": mobile, "card": card_flow}
 
 
 def assert_pending_then_tokens(report: dict[str, Any]) -> None:
@@ -134,37 +236,9 @@ def assert_pending_then_tokens(report: dict[str, Any]) -> None:
     assert all(gap >= 4500 for gap in gaps), gaps
 
 
-def test_secret_basic_mobile_approved_on_the_command_line_ecps(server: LiveServer):
-    client = run_cli(
-        server,
-        "clients",
-        "add",
-        "dpi-hopital",
-        "--name",
-        "DPI Hôpital de test",
-        "--grant-type",
-        CIBA_GRANT,
-        "--grant-type",
-        "refresh_token",
-    )
-    assert client["backchannel_token_delivery_mode"] == "poll"
-    run_cli(server, "ecps", "activate", NURSE, "--pin", PIN)
-
-    report, approved = run_with_approval(
-        server,
-        lambda: run_cli(server, "ecps", "approve", NURSE, "--pin", PIN, "--wait", "30"),
-        "--client-id",
-        "dpi-hopital",
-        "--secret",
-        client["client_secret"],
-        "--login-hint",
-        NURSE,
-        "--channel",
-        "MOBILE",
-        "--binding-message",
-        "42",
-    )
-
+def test_secret_basic_mobile_approved_on_the_command_line_ecps(server: LiveServer, scenarios):
+    assert scenarios["basic"]["backchannel_token_delivery_mode"] == "poll"
+    report, approved = scenarios["mobile"].result()
     assert approved == {
         "request": approved["request"],
         "status": "approved",
@@ -184,62 +258,8 @@ def test_secret_basic_mobile_approved_on_the_command_line_ecps(server: LiveServe
     assert tokens["scope"] == "openid scope_all identity"
 
 
-def test_tls_client_auth_card_approved_with_the_cps_card(server: LiveServer, tmp_path: Path):
-    org = run_cli(
-        server,
-        "pki",
-        "issue-org",
-        "--structure-id",
-        "1B0064166",
-        "--name",
-        "HOPITAL TEST",
-        "--out",
-        str(tmp_path / "org"),
-    )
-    card = run_cli(server, "cps", "issue", DOCTOR, "--out", str(tmp_path / "card"))["files"]
-    run_cli(
-        server,
-        "clients",
-        "add",
-        "dpi-mtls",
-        "--name",
-        "DPI mTLS",
-        "--auth-method",
-        "tls_client_auth",
-        "--tls-subject-dn",
-        org["subject"],
-        "--bound-tokens",
-        "--grant-type",
-        CIBA_GRANT,
-    )
-
-    report, approved = run_with_approval(
-        server,
-        lambda: run_cli(
-            server,
-            "cps",
-            "approve",
-            "--cert",
-            card["certificate"],
-            "--key",
-            card["private_key"],
-            "--wait",
-            "30",
-        ),
-        "--client-id",
-        "dpi-mtls",
-        "--cert",
-        org["files"]["certificate"],
-        "--key",
-        org["files"]["private_key"],
-        "--ca",
-        str(server.keys_dir / "pki" / "ca-bundle.pem"),
-        "--login-hint",
-        DOCTOR,
-        "--channel",
-        "CARD",
-    )
-
+def test_tls_client_auth_card_approved_with_the_cps_card(server: LiveServer, scenarios):
+    report, approved = scenarios["card"].result()
     assert (approved["client_id"], approved["status"]) == ("dpi-mtls", "approved")
     tls_origin = f"https://localhost:{server.environment()['PSC_TLS_PORT']}"
     assert report["endpoints"]["backchannel_authentication"].startswith(tls_origin)
@@ -251,5 +271,5 @@ def test_tls_client_auth_card_approved_with_the_cps_card(server: LiveServer, tmp
         "CARD",
         "eidas3",
     )
-    assert report["access_token_cnf"] == {"x5t#S256": org["sha256_thumbprint"]}
+    assert report["access_token_cnf"] == {"x5t#S256": scenarios["org"]["sha256_thumbprint"]}
     assert report["tokens"]["has_refresh_token"] is False  # not registered for refresh_token

@@ -56,7 +56,7 @@ class FidoAuthenticator(Authenticator):
             response = json.loads(form.get("response") or "null")
             if not isinstance(response, dict):
                 raise ValueError("no response")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
             return AuthResult.retry("La clé n'a pas répondu. Réessayez.")
         try:
             key = complete_authentication(form.get("ceremony", ""), tx.id, response)

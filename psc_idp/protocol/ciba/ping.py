@@ -4,7 +4,8 @@ as bearer; it then fetches the result at the token endpoint.
 
 ``deliver_due`` does the work; each ``psc-idp serve`` worker runs it every second in a
 background thread. Several instances may run it: a delivery is claimed atomically first, and
-retried with bounded backoff (1, 2, 4, 8, 16 s) if the client does not answer 2xx."""
+retried with bounded backoff (after 1, 2, 4 and 8 s: five attempts) if the client does not
+answer 2xx."""
 
 from __future__ import annotations
 
