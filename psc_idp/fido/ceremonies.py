@@ -136,7 +136,8 @@ def complete_registration(
         raise CeremonyFailed(
             "no_credential", "La clé n'a pas fourni sa clé publique : elle ne peut pas servir."
         )
-    if data.credential_id != registration.raw_id:
+    # WebAuthn §7.1 step 24: at most 1023 bytes (its base64url fits the column).
+    if data.credential_id != registration.raw_id or len(data.credential_id) > 1023:
         raise CeremonyFailed("invalid_response", UNREADABLE)
     try:
         auth_data = _server().register_complete(ceremony.state, registration)

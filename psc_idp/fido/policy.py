@@ -24,8 +24,14 @@ class AttestationRefused(ValueError):
 def _anchors() -> list[bytes]:
     ders: list[bytes] = []
     for path in current_settings().fido_trust_anchors:
-        for cert in x509.load_pem_x509_certificates(Path(path).read_bytes()):
-            ders.append(cert.public_bytes(Encoding.DER))
+        try:
+            certificates = x509.load_pem_x509_certificates(Path(path).read_bytes())
+        except (OSError, ValueError) as error:
+            # Refuse rather than enrol against a policy that cannot be read.
+            raise AttestationRefused(
+                "misconfigured", "La liste des fabricants de clés reconnus est illisible."
+            ) from error
+        ders.extend(cert.public_bytes(Encoding.DER) for cert in certificates)
     return ders
 
 

@@ -100,7 +100,8 @@ def _owned_device(device_id: str) -> tuple[SsoSession, EcpsDevice]:
     session = current_session(request)
     if session is None:
         abort(403)
-    if not hmac.compare_digest(request.form.get("csrf_token", ""), account_csrf(session)):
+    presented = request.form.get("csrf_token", "").encode()  # bytes: any text compares safely
+    if not hmac.compare_digest(presented, account_csrf(session).encode()):
         abort(400)
     device = db.session.get(EcpsDevice, device_id[:64])
     if device is None or device.national_id != session.national_id:

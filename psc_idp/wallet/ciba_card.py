@@ -64,7 +64,7 @@ def decide(request_id: str) -> ResponseReturnValue:
     card, _ = _card()
     if card is None:
         abort(403)
-    if not hmac.compare_digest(request.form.get("csrf_token", ""), _csrf(card)):
+    if not hmac.compare_digest(request.form.get("csrf_token", "").encode(), _csrf(card).encode()):
         abort(400)
     ciba = db.session.get(CibaRequest, request_id[:64])
     if ciba is None or ciba.national_id != card.national_id or ciba.channel != "CARD":

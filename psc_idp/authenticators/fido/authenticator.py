@@ -34,7 +34,9 @@ class FidoAuthenticator(Authenticator):
         except InvalidNationalId:
             national_id = None
         ceremony_id, options = begin_authentication(tx.id, national_id)
-        action = url_for("wallet.means", tx_id=tx.id, means_id=self.id)
+        # The national id stays in the action: a refused answer shows this same page again.
+        keep = {"nid": national_id} if national_id else {}
+        action = url_for("wallet.means", tx_id=tx.id, means_id=self.id, **keep)
         return render_template(
             "wallet/fido_login.html",
             client_name=tx.client_name or tx.client_id,
