@@ -26,6 +26,7 @@ from fido2.webauthn import (
     ResidentKeyRequirement,
     UserVerificationRequirement,
 )
+from flask import current_app
 from sqlalchemy import select, update
 
 from psc_idp.config import current_settings
@@ -46,6 +47,13 @@ class CeremonyFailed(ValueError):
     def __init__(self, reason: str, message: str):
         super().__init__(message)
         self.reason = reason
+
+
+def user_handle(national_id: str) -> bytes:
+    """The WebAuthn user handle: opaque (WebAuthn §14.6.1 advises against personal data in it),
+    stable for a professional, derived with the app secret so that no table is needed."""
+    secret = current_app.extensions["psc_app_secret"]
+    return bytes.fromhex(secret.keyed_hash(national_id, "webauthn-user-handle"))[:32]
 
 
 def rp_id() -> str:
@@ -115,7 +123,7 @@ def _take(ceremony_id: str, kind: str, owner: str) -> FidoCeremony:
 # --- registration ------------------------------------------------------------------------------
 def begin_registration(owner: str, national_id: str, display_name: str) -> tuple[str, dict]:
     options, state = _server().register_begin(
-        {"id": national_id.encode(), "name": national_id, "displayName": display_name},
+        {"id": user_handle(national_id), "name": national_id, "displayName": display_name},
         credentials=[AttestedCredentialData(k.credential_data) for k in _keys(national_id)],
         resident_key_requirement=ResidentKeyRequirement.PREFERRED,
         user_verification=UserVerificationRequirement.REQUIRED,
@@ -198,8 +206,8 @@ def complete_authentication(
     if ceremony.national_id and key.national_id != ceremony.national_id:
         raise CeremonyFailed("unknown_key", "Cette clé n'appartient pas à cet identifiant.")
     # WebAuthn §7.2 step 6: the user handle, when given, names the key's owner.
-    user_handle = authentication.response.user_handle
-    if user_handle and user_handle != key.national_id.encode():
+    handle = authentication.response.user_handle
+    if handle and handle != user_handle(key.national_id):
         raise CeremonyFailed("unknown_key", "Cette clé n'appartient pas à ce professionnel.")
     if key.suspected_clone_at is not None:
         raise CeremonyFailed(
