@@ -15,6 +15,7 @@ from flask import Request, Response, current_app
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
+from psc_idp.login.csrf import same_token
 from psc_idp.login.models import LoginTransaction
 from psc_idp.timeutil import now
 
@@ -110,11 +111,7 @@ def load_transaction(
 
 
 def check_csrf(tx: LoginTransaction, form: dict[str, str] | Any) -> None:
-    token = form.get("csrf_token", "")
-    # Compared as bytes: compare_digest raises TypeError on a non-ASCII str (a 500).
-    if not isinstance(token, str) or not hmac.compare_digest(
-        token.encode(), tx.csrf_token.encode()
-    ):
+    if not same_token(form.get("csrf_token", ""), tx.csrf_token):
         raise TransactionError(
             "Le formulaire a expiré ou n'a pas été envoyé depuis cette page. Veuillez réessayer.",
             "csrf",

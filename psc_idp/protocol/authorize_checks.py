@@ -156,8 +156,4 @@ def acceptable_acrs(data: dict) -> list[str]:
     requested = (data.get("acr_values") or "").split()
     ranking = acr_ranking()
     known = [ranking.index(value) for value in requested if value in ranking]
-    if not requested:
-        return []
-    if not known:
-        return []
-    return ranking[min(known) :]
+    return ranking[min(known) :] if known else []

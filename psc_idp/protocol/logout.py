@@ -7,14 +7,14 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from authlib.common.urls import add_params_to_uri
-from flask import Request, Response, current_app, make_response, redirect, render_template, url_for
+from flask import Request, Response, make_response, redirect, render_template, url_for
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
+from psc_idp.login.csrf import bound_token, same_token
 from psc_idp.login.models import SsoSession
 from psc_idp.login.sessions import clear_cookie, current_session, end_session
 from psc_idp.login.transactions import BROWSER_COOKIE, browser_cookie, set_browser_cookie
@@ -104,15 +104,14 @@ def _end(hint: dict[str, Any] | None, req: Request) -> None:
 # --- confirmation without id_token_hint -----------------------------------------------------
 def _csrf_for(browser: str) -> str:
     # Bound to the browser cookie: another site cannot make the browser post a valid form.
-    return current_app.extensions["psc_app_secret"].keyed_hash(browser, "logout-csrf")
+    return bound_token(browser, "logout")
 
 
 def _confirmed(req: Request) -> bool:
     if req.method != "POST" or req.form.get("confirm") != "yes":
         return False
     cookie = req.cookies.get(BROWSER_COOKIE, "")
-    presented = req.form.get("csrf_token", "").encode()  # bytes: a non-ASCII str raises
-    return bool(cookie) and hmac.compare_digest(_csrf_for(cookie).encode(), presented)
+    return bool(cookie) and same_token(req.form.get("csrf_token"), _csrf_for(cookie))
 
 
 def _confirmation(req: Request) -> Response:

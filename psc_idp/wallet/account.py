@@ -4,10 +4,8 @@ to the wallet itself starts first."""
 
 from __future__ import annotations
 
-import hmac
-
 import qrcode
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from qrcode.image.svg import SvgPathImage
@@ -20,6 +18,7 @@ from psc_idp.ecps.activation import start_card_activation
 from psc_idp.ecps.models import EcpsDevice
 from psc_idp.extensions import db
 from psc_idp.fido.models import FidoCredential
+from psc_idp.login.csrf import bound_token, same_token
 from psc_idp.login.models import SsoSession
 from psc_idp.login.sessions import current_session, touch
 from psc_idp.login.transactions import browser_cookie, create_transaction, set_browser_cookie
@@ -52,7 +51,7 @@ def keys_for(national_id: str) -> list[FidoCredential]:
 
 
 def account_csrf(session: SsoSession) -> str:
-    return current_app.extensions["psc_app_secret"].keyed_hash(session.id, "account-csrf")
+    return bound_token(session.id, "account")
 
 
 def session_or_login(
@@ -100,8 +99,7 @@ def _owned_device(device_id: str) -> tuple[SsoSession, EcpsDevice]:
     session = current_session(request)
     if session is None:
         abort(403)
-    presented = request.form.get("csrf_token", "").encode()  # bytes: any text compares safely
-    if not hmac.compare_digest(presented, account_csrf(session).encode()):
+    if not same_token(request.form.get("csrf_token"), account_csrf(session)):
         abort(400)
     device = db.session.get(EcpsDevice, device_id[:64])
     if device is None or device.national_id != session.national_id:

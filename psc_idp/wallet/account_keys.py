@@ -4,7 +4,6 @@ rename and revoke."""
 
 from __future__ import annotations
 
-import hmac
 import json
 from datetime import timedelta
 
@@ -24,6 +23,7 @@ from psc_idp.fido.ceremonies import (
     complete_registration,
 )
 from psc_idp.fido.models import FidoCredential
+from psc_idp.login.csrf import same_token
 from psc_idp.login.models import SsoSession
 from psc_idp.login.sessions import current_session
 from psc_idp.timeutil import now
@@ -63,9 +63,7 @@ def _checked_session() -> SsoSession:
     session = current_session(request)
     if session is None:
         abort(403)
-    # Compared as bytes: compare_digest raises TypeError on a non-ASCII str (a 500).
-    token = request.form.get("csrf_token", "").encode()
-    if not hmac.compare_digest(token, account_csrf(session).encode()):
+    if not same_token(request.form.get("csrf_token"), account_csrf(session)):
         abort(400)
     return session
 

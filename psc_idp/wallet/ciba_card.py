@@ -4,13 +4,12 @@ TLS client authentication with the card is the proof of possession."""
 
 from __future__ import annotations
 
-import hmac
-
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
+from psc_idp.login.csrf import bound_token, same_token
 from psc_idp.pki import CertificateRejected, VerifiedCertificate, verify_client_certificate
 from psc_idp.protocol.ciba import approval
 from psc_idp.protocol.ciba.models import CibaRequest
@@ -34,7 +33,7 @@ def _card() -> tuple[VerifiedCertificate | None, str]:
 
 
 def _csrf(card: VerifiedCertificate) -> str:
-    return current_app.extensions["psc_app_secret"].keyed_hash(card.sha256_thumbprint, "ciba-card")
+    return bound_token(card.sha256_thumbprint, "ciba-card")
 
 
 @bp.get("/ciba")
@@ -64,7 +63,7 @@ def decide(request_id: str) -> ResponseReturnValue:
     card, _ = _card()
     if card is None:
         abort(403)
-    if not hmac.compare_digest(request.form.get("csrf_token", "").encode(), _csrf(card).encode()):
+    if not same_token(request.form.get("csrf_token"), _csrf(card)):
         abort(400)
     ciba = db.session.get(CibaRequest, request_id[:64])
     if ciba is None or ciba.national_id != card.national_id or ciba.channel != "CARD":
