@@ -3,7 +3,10 @@ deployment tests: read the callback, exchange the code, run the psc-idp command 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +17,28 @@ import jwt
 import requests
 
 CALLBACK = "http://localhost:3000/callback"
+
+
+def start_authorization(server: Any, **extra: str) -> tuple[requests.Session, Any, str]:
+    """A browser (``requests.Session`` keeping cookies) sent by demo-web to the authorization
+    endpoint with PKCE; returns (browser, the 302 response, the PKCE verifier)."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    http = requests.Session()
+    start = http.get(
+        server.url("/wallet/auth"),
+        params={
+            "response_type": "code",
+            "client_id": "demo-web",
+            "redirect_uri": CALLBACK,
+            "scope": "openid scope_all",
+            "code_challenge": challenge.rstrip(b"=").decode(),
+            "code_challenge_method": "S256",
+            **extra,
+        },
+        allow_redirects=False,
+    )
+    return http, start, verifier
 
 
 def callback_query(url: str) -> dict[str, str]:

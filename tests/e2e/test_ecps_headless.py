@@ -3,34 +3,23 @@ process next to the server, and by a realm scenario — both against a real serv
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
-import secrets
 import time
 
 import pytest
 import requests
 
-from tests.relying_party import CALLBACK, callback_query, exchange_code, id_token_claims, run_cli
+from tests.relying_party import (
+    callback_query,
+    exchange_code,
+    id_token_claims,
+    run_cli,
+    start_authorization,
+)
 
 
 def start_ecps_login(server, national_id: str) -> tuple[requests.Session, str, str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    http = requests.Session()
-    start = http.get(
-        server.url("/wallet/auth"),
-        params={
-            "response_type": "code",
-            "client_id": "demo-web",
-            "redirect_uri": CALLBACK,
-            "scope": "openid scope_all",
-            "code_challenge": challenge.rstrip(b"=").decode(),
-            "code_challenge_method": "S256",
-        },
-        allow_redirects=False,
-    )
+    http, start, verifier = start_authorization(server)
     means = server.url(start.headers["Location"] + "/ecps")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', http.get(means).text).group(1)
     sent = http.post(

@@ -4,10 +4,7 @@ certificate and gets a certificate-bound token. Clients are ``requests`` with ``
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +13,13 @@ import pytest
 import requests
 
 from tests.live_server import LiveServer, free_port
-from tests.relying_party import CALLBACK, callback_query, exchange_code, id_token_claims, run_cli
+from tests.relying_party import (
+    callback_query,
+    exchange_code,
+    id_token_claims,
+    run_cli,
+    start_authorization,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -46,22 +49,7 @@ def issued_files(server: LiveServer, tmp_path: Path, *args: str) -> tuple[str, s
 
 def test_card_login_over_real_tls(server, tmp_path):
     card = issued_files(server, tmp_path, "cps", "issue", DOCTOR)
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    http = requests.Session()
-    start = http.get(
-        server.url("/wallet/auth"),
-        params={
-            "response_type": "code",
-            "client_id": "demo-web",
-            "redirect_uri": CALLBACK,
-            "scope": "openid scope_all",
-            "acr_values": "eidas3",
-            "code_challenge": challenge.rstrip(b"=").decode(),
-            "code_challenge_method": "S256",
-        },
-        allow_redirects=False,
-    )
+    http, start, verifier = start_authorization(server, acr_values="eidas3")
     mire = http.get(server.url(start.headers["Location"]))
     card_page = re.search(r'href="([^"]+/card)"', mire.text).group(1)
     go = http.get(server.url(card_page))
