@@ -139,6 +139,9 @@ class Grant(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
+    # Joined: checking a token (userinfo, introspection) reads its client in the same query.
+    client: Mapped[Client] = relationship(lazy="joined")
+
 
 class AccessToken(db.Model):
     """An issued access token (a JWS); the row lets introspection and revocation see it."""

@@ -239,10 +239,7 @@ def binding_satisfied(row: AccessToken) -> bool:
 def grant_is_live(grant: Grant) -> bool:
     """Not revoked, and its client still enabled: as Keycloak, disabling a client ends the use of
     its tokens at userinfo and introspection, not only new logins."""
-    if grant.revoked_at is not None:
-        return False
-    client = db.session.get(Client, grant.client_id)
-    return client is not None and client.enabled
+    return grant.revoked_at is None and grant.client is not None and grant.client.enabled
 
 
 def find_refresh_token(value: str) -> RefreshToken | None:

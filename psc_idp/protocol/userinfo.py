@@ -12,7 +12,6 @@ from flask import Request, Response, jsonify
 from psc_idp.config import current_settings
 from psc_idp.directory.lookup import find_practitioner
 from psc_idp.directory.userinfo import build_userinfo
-from psc_idp.extensions import db
 from psc_idp.protocol.claims import service_account_subject, subject
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.tokens import binding_satisfied, envelope, find_active_access_token, sign
@@ -61,7 +60,7 @@ def userinfo_response(request: Request) -> Response:
     claims = _claims(grant)
     if claims is None:
         return bearer_error(401, "invalid_token", "User disabled")
-    client = db.session.get(Client, grant.client_id)
+    client = grant.client
     if client is not None and client.userinfo_signed_response_alg:
         return _signed(claims, client)
     response = jsonify(claims)
