@@ -7,7 +7,7 @@ the professional has decided. Only ``requests`` is needed.
 
     # client_secret_basic, e-CPS
     python ciba_client.py --issuer http://localhost:8080/auth/realms/esante-wallet \\
-        --client-id dpi-hopital --client-secret SECRET --national-id 899700100318
+        --client-id dpi-hopital --client-secret=SECRET --national-id 899700100318
 
     # tls_client_auth with an ORG AUTH_CLI certificate, CPS card
     python ciba_client.py --issuer http://localhost:8080/auth/realms/esante-wallet \\

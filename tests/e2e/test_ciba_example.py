@@ -45,8 +45,7 @@ def test_example_dpi_gets_the_professionals_id_token(live_server: LiveServer):
             live_server.issuer,
             "--client-id",
             "dpi-exemple",
-            "--client-secret",
-            secret,
+            f"--client-secret={secret}",  # a secret may start with "-": keep it one argument
             "--national-id",
             MIDWIFE,
             "--binding-message",

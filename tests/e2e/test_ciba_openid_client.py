@@ -187,8 +187,8 @@ def scenarios(server: LiveServer, tmp_path_factory) -> Iterator[dict[str, Future
             lambda: run_cli(server, "ecps", "approve", NURSE, "--pin", PIN, "--wait", "30"),
             "--client-id",
             "dpi-hopital",
-            "--secret",
-            basic["client_secret"],
+            # One argument: a generated secret may start with "-", which parsers take for an option.
+            f"--secret={basic['client_secret']}",
             "--login-hint",
             NURSE,
             "--channel",

@@ -3,7 +3,7 @@
 // the token endpoint until the professional has decided, ID token checks.
 //
 //   node ciba.mjs --issuer URL --client-id ID --login-hint NATIONAL_ID
-//                 (--secret SECRET | --cert FILE --key FILE --ca FILE)
+//                 (--secret=SECRET | --cert FILE --key FILE --ca FILE)
 //                 [--channel MOBILE|CARD] [--acr eidas1] [--binding-message 42]
 //                 [--scope "openid scope_all"]
 //
