@@ -122,8 +122,11 @@ def setup_authenticators(app: Flask, settings: Settings) -> None:
 def setup_wallet(app: Flask, settings: Settings) -> None:
     from urllib.parse import urlsplit
 
+    from psc_idp.timeutil import local_display
     from psc_idp.wallet import account, account_keys, ciba_card, dev_pages, views
     from psc_idp.wallet.errors import register_error_handlers
+
+    app.jinja_env.filters["local_time"] = local_display  # pages speak Paris time
 
     prefix = urlsplit(settings.wallet_base).path
     app.register_blueprint(views.bp, url_prefix=prefix)

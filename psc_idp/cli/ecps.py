@@ -20,6 +20,7 @@ from psc_idp.ecps.errors import EcpsError
 from psc_idp.ecps.models import EcpsDevice
 from psc_idp.ecps.virtual_device import VirtualDevice
 from psc_idp.extensions import db
+from psc_idp.timeutil import iso_utc
 
 ecps_cli = AppGroup("ecps", help="Application e-CPS simulée en ligne de commande.")
 
@@ -168,7 +169,7 @@ def outbox_command(national_id: str | None, as_json: bool) -> None:
     """Messages envoyés (courriels et SMS) en mode développement."""
     rows = [
         {
-            "at": m.created_at.isoformat() + "Z",
+            "at": iso_utc(m.created_at),
             "channel": m.channel,
             "to": m.recipient,
             "national_id": m.national_id,

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.ext.orderinglist import ordering_list
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column, relationship, validates
 
 from psc_idp.extensions import db
-from psc_idp.timeutil import now
+from psc_idp.timeutil import UTCDateTime, now
 
 #: Address columns of an activity ("coordonnées structure"), in PSC userinfo order.
 ADDRESS_FIELDS = (
@@ -92,9 +92,9 @@ class Practitioner(db.Model):
     # Contact data, used to activate the e-CPS app (codes by e-mail and SMS).
     email: Mapped[str] = _text(254)
     phone: Mapped[str] = _text(32)
-    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime, nullable=False, default=now, onupdate=now
+        UTCDateTime, nullable=False, default=now, onupdate=now
     )
 
     # selectin: a practitioner always comes with all of its sectoral identity in a fixed

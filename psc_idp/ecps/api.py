@@ -17,7 +17,7 @@ from psc_idp.ecps.devices import revoke
 from psc_idp.ecps.errors import EcpsError
 from psc_idp.ecps.models import EcpsDevice
 from psc_idp.extensions import db
-from psc_idp.timeutil import now
+from psc_idp.timeutil import iso_utc, now
 
 bp = Blueprint("ecps_api", __name__, url_prefix="/ecps/api/v1")
 MAX_WAIT = 25
@@ -141,7 +141,7 @@ def _describe(device: EcpsDevice) -> dict[str, Any]:
         "platform": device.platform,
         "status": device.status,
         "pin_failures": device.pin_failures,
-        "created_at": device.created_at.isoformat() + "Z",
+        "created_at": iso_utc(device.created_at),
     }
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, String, Text
+from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from psc_idp.extensions import db
-from psc_idp.timeutil import now
+from psc_idp.timeutil import UTCDateTime, now
 
 
 class EcpsDevice(db.Model):
@@ -29,10 +29,10 @@ class EcpsDevice(db.Model):
     pin_failures: Mapped[int] = mapped_column(default=0)
     #: ``active``, ``locked`` (3 wrong PINs: activate again) or ``revoked``
     status: Mapped[str] = mapped_column(String(20), default="active")
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
-    locked_at: Mapped[datetime | None] = mapped_column(DateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class EcpsActivation(db.Model):
@@ -48,9 +48,9 @@ class EcpsActivation(db.Model):
     email_code_hash: Mapped[str | None] = mapped_column(String(128))
     sms_code_hash: Mapped[str | None] = mapped_column(String(128))
     attempts: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
-    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
-    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class EcpsPush(db.Model):
@@ -71,12 +71,12 @@ class EcpsPush(db.Model):
     #: ``pending``, ``approved``, ``denied``, ``cancelled`` (expiry is computed from expires_at)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     device_id: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
-    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Realm scenario: the decision to apply, and when, if no device decides first.
     auto_decision: Mapped[str | None] = mapped_column(String(20))
-    auto_decide_at: Mapped[datetime | None] = mapped_column(DateTime)
+    auto_decide_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class EcpsScenario(db.Model):
@@ -100,7 +100,7 @@ class OutboxMessage(db.Model):
     national_id: Mapped[str | None] = mapped_column(String(64), index=True)
     subject: Mapped[str] = mapped_column(String(255), default="")
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=now, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
 
 
 class AuditEvent(db.Model):
@@ -113,4 +113,4 @@ class AuditEvent(db.Model):
     device_id: Mapped[str | None] = mapped_column(String(64))
     event: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=now, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)

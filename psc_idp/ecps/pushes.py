@@ -22,7 +22,7 @@ from psc_idp.ecps.models import EcpsDevice, EcpsPush, EcpsScenario
 from psc_idp.ecps.pin import verify_pin
 from psc_idp.extensions import db
 from psc_idp.replay import accept_once
-from psc_idp.timeutil import now
+from psc_idp.timeutil import epoch, iso_utc, now
 
 DECISION_TYP = "ecps-decision+jwt"
 DECISIONS = {"approve": "approved", "deny": "denied"}
@@ -127,8 +127,8 @@ def describe(push: EcpsPush) -> dict[str, Any]:
         "kind": push.kind,
         "client_name": push.client_name,
         "binding_message": push.binding_message,
-        "created_at": push.created_at.isoformat() + "Z",
-        "expires_at": push.expires_at.isoformat() + "Z",
+        "created_at": iso_utc(push.created_at),
+        "expires_at": iso_utc(push.expires_at),
         "expires_in": remaining,
         "status": state(push),
     }
@@ -167,7 +167,7 @@ def _verified_decision(device: EcpsDevice, push: EcpsPush, token: str) -> dict[s
         raise EcpsError("invalid_decision", "La décision ne porte pas sur cette demande.")
     if claims.get("binding_message", "") != push.binding_message:
         raise EcpsError("invalid_decision", "Le code de liaison ne correspond pas.")
-    if abs(int(claims["iat"]) - int(now().timestamp())) > 120:
+    if abs(int(claims["iat"]) - epoch()) > 120:
         raise EcpsError("invalid_decision", "Décision trop ancienne ou datée dans le futur.")
     if not accept_once(f"decision\0{device.id}\0{claims['jti']}", claims["iat"] + 300):
         raise EcpsError("replayed_decision", "Cette décision a déjà été reçue.", 409)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, LargeBinary, String
+from sqlalchemy import JSON, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from psc_idp.extensions import db
-from psc_idp.timeutil import now
+from psc_idp.timeutil import UTCDateTime, now
 
 
 class FidoCredential(db.Model):
@@ -26,11 +26,11 @@ class FidoCredential(db.Model):
     transports: Mapped[list[str]] = mapped_column(JSON, default=list)
     attestation_format: Mapped[str] = mapped_column(String(20), default="")
     name: Mapped[str] = mapped_column(String(100), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Set when the signature counter went backwards: the key may have been cloned.
-    suspected_clone_at: Mapped[datetime | None] = mapped_column(DateTime)
+    suspected_clone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class FidoCeremony(db.Model):
@@ -44,5 +44,5 @@ class FidoCeremony(db.Model):
     #: The login transaction or SSO session the ceremony belongs to.
     owner: Mapped[str] = mapped_column(String(64), index=True)
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
-    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
-    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

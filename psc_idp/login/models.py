@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from psc_idp.extensions import db
-from psc_idp.timeutil import now
+from psc_idp.timeutil import UTCDateTime, now
 
 
 class LoginTransaction(db.Model):
@@ -40,8 +40,8 @@ class LoginTransaction(db.Model):
     #: Set for logins to the wallet itself (account page): where to go once logged in, instead
     #: of resuming an authorization request.
     return_to: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
-    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class SsoSession(db.Model):
@@ -56,6 +56,6 @@ class SsoSession(db.Model):
     auth_mode: Mapped[str] = mapped_column(String(20))
     acr: Mapped[str] = mapped_column(String(20))
     auth_time: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
-    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=now)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -110,8 +110,8 @@ def _store(url: str, crl: x509.CertificateRevocationList) -> None:
         "url": url,
         "issuer_dn": dn_string(crl.issuer)[:1000],
         "der": crl.public_bytes(serialization.Encoding.DER),
-        "this_update": crl.last_update_utc.replace(tzinfo=None),
-        "next_update": next_update.replace(tzinfo=None),
+        "this_update": crl.last_update_utc,
+        "next_update": next_update,
         "fetched_at": now(),
     }
     try:

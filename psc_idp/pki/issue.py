@@ -182,8 +182,8 @@ def record(
         structure_id=structure_id,
         sha256_thumbprint=sha256_thumbprint(cert),
         certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
-        not_before=cert.not_valid_before_utc.replace(tzinfo=None),
-        not_after=cert.not_valid_after_utc.replace(tzinfo=None),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
     )
     db.session.add(row)
     db.session.flush()

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, LargeBinary, String, Text
+from sqlalchemy import Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from psc_idp.extensions import db
-from psc_idp.timeutil import now
+from psc_idp.timeutil import UTCDateTime, now
 
 
 class PkiCertificate(db.Model):
@@ -34,10 +34,10 @@ class PkiCertificate(db.Model):
     #: base64url SHA-256 of the DER certificate (``x5t#S256``).
     sha256_thumbprint: Mapped[str] = mapped_column(String(64))
     certificate_pem: Mapped[str] = mapped_column(Text)
-    not_before: Mapped[datetime] = mapped_column(DateTime)
-    not_after: Mapped[datetime] = mapped_column(DateTime)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    not_after: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: RFC 5280 CRLReason name (``keyCompromise``…); ``unspecified`` when not given.
     reason: Mapped[str | None] = mapped_column(String(32))
 
@@ -56,8 +56,8 @@ class PkiCrl(db.Model):
     ca_slug: Mapped[str] = mapped_column(String(32), primary_key=True)
     number: Mapped[int] = mapped_column(Integer, default=0)
     der: Mapped[bytes | None] = mapped_column(LargeBinary)
-    this_update: Mapped[datetime | None] = mapped_column(DateTime)
-    next_update: Mapped[datetime | None] = mapped_column(DateTime)
+    this_update: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_update: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class PkiCrlCache(db.Model):
@@ -68,6 +68,6 @@ class PkiCrlCache(db.Model):
     url: Mapped[str] = mapped_column(String(1000), primary_key=True)
     issuer_dn: Mapped[str] = mapped_column(String(1000))
     der: Mapped[bytes] = mapped_column(LargeBinary)
-    this_update: Mapped[datetime] = mapped_column(DateTime)
-    next_update: Mapped[datetime] = mapped_column(DateTime)
-    fetched_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    this_update: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_update: Mapped[datetime] = mapped_column(UTCDateTime)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -158,8 +158,8 @@ def refresh_crl(slug: str) -> PkiCrl:
         builder = builder.add_revoked_certificate(_revoked_entry(entry))
     crl = builder.sign(authority.key, hashes.SHA256())
     row.der = crl.public_bytes(serialization.Encoding.DER)
-    row.this_update = this_update.replace(tzinfo=None)
-    row.next_update = next_update.replace(tzinfo=None)
+    row.this_update = this_update
+    row.next_update = next_update
     db.session.flush()
     return row
 
@@ -169,7 +169,7 @@ def _revoked_entry(entry: PkiCertificate) -> x509.RevokedCertificate:
     builder = (
         x509.RevokedCertificateBuilder()
         .serial_number(int(entry.serial, 16))
-        .revocation_date(entry.revoked_at.replace(tzinfo=UTC))
+        .revocation_date(entry.revoked_at)
     )
     reason = REVOCATION_REASONS.get(entry.reason or "unspecified")
     # RFC 5280 §5.3.1: the reason code "unspecified" SHOULD be absent.

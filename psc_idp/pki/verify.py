@@ -32,6 +32,7 @@ from psc_idp.pki.names import (
 )
 from psc_idp.pki.revocation import is_revoked
 from psc_idp.pki.settings import pki_setting
+from psc_idp.timeutil import local_display
 
 Purpose = Literal["card", "org"]
 CertificateInput = x509.Certificate | bytes | str
@@ -137,12 +138,12 @@ def _check_dates(path: list[x509.Certificate], moment: datetime) -> None:
     for position, cert in enumerate(path):
         whose = "Le certificat" if position == 0 else "Le certificat de l'autorité émettrice"
         if moment < cert.not_valid_before_utc:
-            day = cert.not_valid_before_utc.strftime("%d/%m/%Y %H:%M UTC")
+            day = local_display(cert.not_valid_before_utc)
             raise CertificateRejected(
                 "not_yet_valid", f"{whose} n'est valable qu'à partir du {day}."
             )
         if moment > cert.not_valid_after_utc:
-            day = cert.not_valid_after_utc.strftime("%d/%m/%Y %H:%M UTC")
+            day = local_display(cert.not_valid_after_utc)
             raise CertificateRejected("expired", f"{whose} a expiré le {day}.")
 
 

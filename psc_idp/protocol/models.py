@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from authlib.oauth2.rfc6749 import ClientMixin
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.protocol.secrets import verify_secret
-from psc_idp.timeutil import now
+from psc_idp.timeutil import UTCDateTime, now
 
 
 class Client(db.Model, ClientMixin):
@@ -53,7 +53,7 @@ class Client(db.Model, ClientMixin):
     backchannel_token_delivery_mode: Mapped[str] = mapped_column(String(10), default="poll")
     backchannel_client_notification_endpoint: Mapped[str | None] = mapped_column(String(2000))
     enabled: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     # --- Authlib ClientMixin -------------------------------------------------------------
     def get_client_id(self) -> str:
@@ -109,8 +109,8 @@ class AuthorizationCode(db.Model):
     auth_time: Mapped[int]
     acr: Mapped[str] = mapped_column(String(20))
     auth_mode: Mapped[str] = mapped_column(String(20))
-    expires_at: Mapped[datetime] = mapped_column(DateTime)
-    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # --- Authlib AuthorizationCodeMixin ---------------------------------------------------
     def get_redirect_uri(self) -> str:
@@ -136,8 +136,8 @@ class Grant(db.Model):
     auth_mode: Mapped[str | None] = mapped_column(String(20))
     nonce: Mapped[str | None] = mapped_column(Text)
     code_hash: Mapped[str | None] = mapped_column(String(128), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Joined: checking a token (userinfo, introspection) reads its client in the same query.
     client: Mapped[Client] = relationship(lazy="joined")
@@ -152,8 +152,8 @@ class AccessToken(db.Model):
     grant_id: Mapped[str] = mapped_column(
         ForeignKey("oauth_grant.id", ondelete="CASCADE"), index=True
     )
-    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: SHA-256 thumbprint of the certificate the token is bound to (``cnf.x5t#S256``).
     cnf_x5t: Mapped[str | None] = mapped_column(String(64))
 
@@ -169,9 +169,9 @@ class RefreshToken(db.Model):
     grant_id: Mapped[str] = mapped_column(
         ForeignKey("oauth_grant.id", ondelete="CASCADE"), index=True
     )
-    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
-    used_at: Mapped[datetime | None] = mapped_column(DateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     grant: Mapped[Grant] = relationship(lazy="joined")
 
@@ -193,7 +193,7 @@ class PushedAuthorizationRequest(db.Model):
     uri_hash: Mapped[str] = mapped_column(String(128), primary_key=True)
     client_id: Mapped[str] = mapped_column(ForeignKey("oauth_client.client_id", ondelete="CASCADE"))
     params: Mapped[dict[str, str]] = mapped_column(JSON)
-    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 Index("ix_oauth_code_expires", AuthorizationCode.expires_at)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, String, Text
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from psc_idp.extensions import db
-from psc_idp.timeutil import now
+from psc_idp.timeutil import UTCDateTime, now
 
 
 class CibaRequest(db.Model):
@@ -28,16 +28,16 @@ class CibaRequest(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="pending")
     push_id: Mapped[str | None] = mapped_column(String(64))
     interval: Mapped[int] = mapped_column(default=5)
-    last_poll_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     auth_time: Mapped[int | None]
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
-    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Ping mode: the client's bearer for the notification, and when it was delivered.
     notification_token: Mapped[str | None] = mapped_column(String(1024))
     #: Ping clients only: the ping must name the request. Useless without the client's own
     #: credentials at the token endpoint, so kept as given.
     ping_auth_req_id: Mapped[str | None] = mapped_column(String(128))
-    notified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notify_attempts: Mapped[int] = mapped_column(default=0)
-    next_notify_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    next_notify_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
