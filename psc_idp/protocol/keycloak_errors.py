@@ -36,9 +36,7 @@ class UnsupportedGrantType(UnsupportedGrantTypeError):
 
     def __init__(self) -> None:
         super().__init__("")
-
-    def get_error_description(self) -> str:
-        return UNSUPPORTED_GRANT
+        self.description = UNSUPPORTED_GRANT
 
 
 def reword(error: OAuth2Error) -> None:
