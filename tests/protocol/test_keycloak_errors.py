@@ -214,7 +214,7 @@ def dpi_post(app) -> tuple[str, str]:
 def test_ciba_accepts_basic_or_body_and_unknown_acr_values(app, dpi_post, where):
     client_id, secret = dpi_post
     form = {"scope": "openid scope_all", "login_hint": NURSE, "acr_values": "loa-x eidas1"}
-    form["channel"] = "CARD"  # needs no e-CPS device
+    form.update(channel="CARD", binding_message="kc-words")  # CARD: no e-CPS device needed
     headers = basic(client_id, secret) if where == "basic" else {}
     if where == "body":
         form.update(client_id=client_id, client_secret=secret)
