@@ -107,51 +107,46 @@ def _microprofile(subject: Subject) -> dict[str, Any]:
 
 
 TOKENS = frozenset({ID_TOKEN, ACCESS_TOKEN})
+AT_ONLY = frozenset({ACCESS_TOKEN})
+NO_CLAIM = "no claim of its own"
 
 #: PSC's 20 scopes, in the order its discovery lists them.
 CATALOGUE: dict[str, ClientScope] = {
     scope.name: scope
     for scope in (
         ClientScope("openid", "OpenID Connect: an ID token, UserInfo"),
-        ClientScope(
-            "microprofile-jwt", "upn and groups (MicroProfile JWT)", True, TOKENS, _microprofile
-        ),
+        ClientScope("microprofile-jwt", "upn, groups", targets=TOKENS, claims=_microprofile),
         ClientScope("rpps", "PSC: the sectoral claims in UserInfo, as scope_all"),
-        ClientScope("referentiel", "PSC: access to the directory (no claim of its own)"),
+        ClientScope("referentiel", f"PSC: {NO_CLAIM}"),
         ClientScope(
             "web-origins",
-            "allowed-origins: the client's web origins (CORS)",
-            False,
-            frozenset({ACCESS_TOKEN}),
-            _web_origins,
+            "allowed-origins: the client's web origins",
+            in_token_scope=False,
+            targets=AT_ONLY,
+            claims=_web_origins,
         ),
-        ClientScope("basic", "sub and auth_time (in every PSC token)", False),
-        ClientScope("identity", "PSC: granted by default (no claim of its own)"),
-        ClientScope("acr", "acr (in every PSC token)", False),
+        ClientScope("basic", "sub, auth_time (in every PSC token)", in_token_scope=False),
+        ClientScope("identity", f"PSC: a default scope, {NO_CLAIM}"),
+        ClientScope("acr", "acr (in every PSC token)", in_token_scope=False),
         ClientScope("offline_access", "an offline refresh token (typ Offline)"),
-        ClientScope("eidas1", "PSC: eIDAS level scope (no claim of its own)"),
+        ClientScope("eidas1", f"PSC: {NO_CLAIM}"),
         ClientScope(
             "profile",
             "name, given_name, family_name, preferred_username",
-            True,
-            ALL_TARGETS,
-            _profile,
+            targets=ALL_TARGETS,
+            claims=_profile,
         ),
-        ClientScope(
-            "roles",
-            "realm_access: the user's realm roles",
-            False,
-            frozenset({ACCESS_TOKEN}),
-            _roles,
-        ),
-        ClientScope("email", "email, email_verified", True, ALL_TARGETS, _email),
+        ClientScope("roles", "realm_access", in_token_scope=False, targets=AT_ONLY, claims=_roles),
+        ClientScope("email", "email, email_verified", targets=ALL_TARGETS, claims=_email),
         ClientScope("scope_all", "PSC: the sectoral claims in UserInfo"),
-        ClientScope("phone", "phone_number, phone_number_verified", True, ALL_TARGETS, _phone),
-        ClientScope("interop", "PSC: interoperability scope (no claim of its own)"),
-        ClientScope("scope_1", "PSC: reserved scope (no claim of its own)"),
-        ClientScope("address", "address", True, ALL_TARGETS, _address),
-        ClientScope("scope_2", "PSC: reserved scope (no claim of its own)"),
-        ClientScope("eidas2", "PSC: eIDAS level scope (no claim of its own)"),
+        ClientScope(
+            "phone", "phone_number, phone_number_verified", targets=ALL_TARGETS, claims=_phone
+        ),
+        ClientScope("interop", f"PSC: {NO_CLAIM}"),
+        ClientScope("scope_1", f"PSC: {NO_CLAIM}"),
+        ClientScope("address", "address", targets=ALL_TARGETS, claims=_address),
+        ClientScope("scope_2", f"PSC: {NO_CLAIM}"),
+        ClientScope("eidas2", f"PSC: {NO_CLAIM}"),
     )
 }
 SUPPORTED_SCOPES = list(CATALOGUE)
