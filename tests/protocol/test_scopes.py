@@ -258,3 +258,23 @@ def test_refresh_naming_a_wider_scope_names_it(app, browser, clients):
         scope="openid profile",
     )
     assert response.get_json()["error_description"] == "Invalid scopes: profile"
+
+
+def test_a_client_granted_profile_gets_it(app, browser):
+    from psc_idp.realm.loader import import_realm
+
+    secret = "granted-profile-" + "x" * 20
+    with app.app_context():
+        client = {
+            "client_id": "scopes-profile",
+            "secret": secret,
+            "redirect_uris": [REDIRECT],
+            "scopes": ["openid", "profile"],
+        }
+        import_realm({"clients": [client]})
+        db.session.commit()
+    tokens = login_and_get_tokens(
+        app, browser, RegisteredClient("scopes-profile", secret), scope="openid profile"
+    )
+    assert tokens["scope"] == "openid profile identity"
+    assert decode(tokens["id_token"])["name"] == "ROBERT SPECIALISTE0021889"
