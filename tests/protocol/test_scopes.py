@@ -278,3 +278,21 @@ def test_a_client_granted_profile_gets_it(app, browser):
     )
     assert tokens["scope"] == "openid profile identity"
     assert decode(tokens["id_token"])["name"] == "ROBERT SPECIALISTE0021889"
+
+
+@pytest.mark.parametrize("scope", ["openid\x00", "r\u00f4les", 'a"b\\c', "x" * 5000])
+def test_hostile_scopes_at_the_token_endpoint_are_invalid_scope(app, browser, clients, scope):
+    response = token_call(app, clients.web, grant_type="client_credentials", scope=scope)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_scope"
+    assert response.get_json()["error_description"].startswith("Invalid scopes: ")
+    tokens = login_and_get_tokens(app, browser, clients.web)
+    response = token_call(
+        app,
+        clients.web,
+        grant_type="refresh_token",
+        refresh_token=tokens["refresh_token"],
+        scope=scope,
+    )
+    assert response.get_json()["error"] == "invalid_scope"
+    assert response.get_json()["error_description"].startswith("Invalid scopes: ")
