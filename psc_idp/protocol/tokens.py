@@ -60,8 +60,8 @@ def _refresh_token_value(
 ) -> str:
     """Opaque to clients; shaped like Keycloak's HS512 refresh token, keyed by the app secret.
 
-    An offline token is ``typ: Offline`` and, as Keycloak's, has no ``exp`` unless the offline
-    session has a maximum lifetime: the server keeps its idle expiry."""
+    An offline token is ``typ: Offline`` and, as Keycloak's, has no ``exp``: the server keeps its
+    idle expiry (the row) and its maximum lifetime (from the family's creation)."""
     body = envelope(settings, settings.refresh_token_lifetime)
     if offline:
         del body["exp"]
