@@ -150,24 +150,10 @@ CATALOGUE: dict[str, ClientScope] = {
     )
 }
 SUPPORTED_SCOPES = list(CATALOGUE)
-#: What a client may ask for unless its registration says otherwise: Keycloak's built-in
-#: client scopes (so that libraries at their defaults log in) and PSC's usual ones.
-DEFAULT_CLIENT_SCOPES = [
-    "openid",
-    "profile",
-    "email",
-    "phone",
-    "address",
-    "offline_access",
-    "roles",
-    "web-origins",
-    "microprofile-jwt",
-    "acr",
-    "basic",
-    "scope_all",
-    "rpps",
-    "identity",
-]
+#: What a client may ask for unless its registration says otherwise: every scope, so that
+#: libraries at their defaults log in (Spring Security asks for all of ``scopes_supported``
+#: when none is configured); none adds more than ``scope_all`` already gives.
+DEFAULT_CLIENT_SCOPES = list(SUPPORTED_SCOPES)
 
 
 def unknown(scopes: Iterable[str]) -> list[str]:

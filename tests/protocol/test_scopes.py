@@ -106,13 +106,22 @@ def test_discovery_lists_psc_scopes(app):
         "openid email profile",
         "openid profile offline_access",
         "openid profile email phone address",
-        "openid microprofile-jwt rpps",
+        "openid microprofile-jwt rpps referentiel",
     ],
 )
 def test_library_default_scopes_log_in(app, browser, clients, scope):
     tokens = login_and_get_tokens(app, browser, clients.web, scope=scope)
     assert tokens["scope"].split() == [*scope.split(), "identity"]
     assert decode(tokens["id_token"])["sub"].endswith(DOCTOR)
+
+
+def test_every_advertised_scope_at_once(app, browser, clients):
+    """Spring Security asks for all of ``scopes_supported`` when no scope is configured."""
+    tokens = login_and_get_tokens(app, browser, clients.web, scope=" ".join(PSC_SCOPES))
+    hidden = {"web-origins", "basic", "acr", "roles"}
+    assert tokens["scope"].split() == [s for s in PSC_SCOPES if s not in hidden]
+    assert decode(tokens["refresh_token"])["typ"] == "Offline"
+    assert "SubjectRefPro" in userinfo(app, tokens["access_token"])
 
 
 def test_psc_shape_is_unchanged_without_standard_scopes(app, browser, clients):
@@ -211,9 +220,9 @@ def test_unknown_scope_in_a_client_description_is_refused():
         )
 
 
-def test_default_client_scopes_allow_library_defaults():
+def test_default_client_scopes_allow_every_scope():
     allowed = validate({"client_id": "c", "secret": "s", "redirect_uris": [REDIRECT]})["scopes"]
-    assert {"openid", "profile", "email", "offline_access", "scope_all"} <= set(allowed)
+    assert allowed == PSC_SCOPES
 
 
 def test_unknown_default_scope_stops_the_start(make_app):

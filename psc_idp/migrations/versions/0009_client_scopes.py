@@ -1,8 +1,8 @@
 """Clients registered with the former default scopes may ask for the new defaults
 
 Until now a client registered without ``scopes`` got ``openid scope_all rpps identity``, stored
-as its list; the default is now Keycloak's built-in client scopes plus PSC's usual ones, so that
-libraries at their defaults (``openid profile email``…) log in. Only lists equal to the former
+as its list; the default is now every scope PSC advertises, so that libraries at their defaults
+(``openid profile email``…, or all of ``scopes_supported``) log in. Only lists equal to the former
 default are changed: a list someone chose is kept.
 
 Revision ID: 0009
@@ -24,19 +24,25 @@ FORMER_DEFAULT = ["openid", "scope_all", "rpps", "identity"]
 #: A copy, not an import: a migration must not change when the code does.
 NEW_DEFAULT = [
     "openid",
-    "profile",
-    "email",
-    "phone",
-    "address",
-    "offline_access",
-    "roles",
-    "web-origins",
     "microprofile-jwt",
-    "acr",
-    "basic",
-    "scope_all",
     "rpps",
+    "referentiel",
+    "web-origins",
+    "basic",
     "identity",
+    "acr",
+    "offline_access",
+    "eidas1",
+    "profile",
+    "roles",
+    "email",
+    "scope_all",
+    "phone",
+    "interop",
+    "scope_1",
+    "address",
+    "scope_2",
+    "eidas2",
 ]
 
 clients = sa.table("oauth_client", sa.column("client_id", sa.String), sa.column("scopes", sa.JSON))
