@@ -1,6 +1,10 @@
 """RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), as Keycloak does it:
 
-- with ``id_token_hint`` the session ends at once; without it the professional confirms;
+- the session ends at once only with an ``id_token_hint`` of the browser's own session (or any
+  valid hint when the browser has no session: nothing of its own is at stake); otherwise, hint of
+  another session or no hint, the professional confirms with a form bound to the browser, so
+  that another site cannot end a session (§2: the OP MUST ask when no hint is given or the
+  hint does not belong to the current session);
 - ``post_logout_redirect_uri`` is followed only if registered for the client (exact match) and
   the client is known from ``id_token_hint`` or ``client_id``;
 - ending the SSO session revokes the tokens issued in it."""
@@ -40,9 +44,13 @@ def logout_response(req: Request) -> Response:
         target = _redirect_target(client, params.get("post_logout_redirect_uri"))
     except LogoutError as error:
         return _failure(str(error))
-    if hint is None and not _confirmed(req):
+    hinted = _hinted_session(hint)
+    browser = current_session(req)
+    # A browser without a live session has nothing at stake: a valid hint suffices.
+    at_once = hint is not None and (browser is None or browser is hinted)
+    if not at_once and not _confirmed(req):
         return _confirmation(req)
-    _end(hint, req)
+    _end([s for s in (hinted, browser) if s is not None])
     db.session.commit()
     if target:
         state = params.get("state")
@@ -87,21 +95,22 @@ def _redirect_target(client: Client | None, uri: str | None) -> str | None:
     return uri
 
 
-def _end(hint: dict[str, Any] | None, req: Request) -> None:
-    sessions: list[SsoSession] = []
-    if hint and hint.get("sid"):
-        hinted = db.session.get(SsoSession, str(hint["sid"]))
-        if hinted is not None and hinted.ended_at is None:
-            sessions.append(hinted)
-    browser = current_session(req)
-    if browser is not None and browser not in sessions:
-        sessions.append(browser)
-    for session in sessions:
+def _hinted_session(hint: dict[str, Any] | None) -> SsoSession | None:
+    """The session the hint names, unless it has already ended."""
+    sid = hint.get("sid") if hint else None
+    if not isinstance(sid, str) or not sid or "\x00" in sid:
+        return None
+    session = db.session.get(SsoSession, sid[:64])
+    return session if session is not None and session.ended_at is None else None
+
+
+def _end(sessions: list[SsoSession]) -> None:
+    for session in dict.fromkeys(sessions):
         end_session(session)
         revoke_grants_of_session(session.id)
 
 
-# --- confirmation without id_token_hint -----------------------------------------------------
+# --- confirmation: no hint, or a hint that is not this browser's session ----------------------
 def _csrf_for(browser: str) -> str:
     # Bound to the browser cookie: another site cannot make the browser post a valid form.
     return bound_token(browser, "logout")
@@ -116,7 +125,8 @@ def _confirmed(req: Request) -> bool:
 
 def _confirmation(req: Request) -> Response:
     browser = browser_cookie(req)
-    hidden = {name: req.values[name] for name in PARAMS[1:] if name in req.values}
+    # The hint goes along: after confirmation it still names the client and its session.
+    hidden = {name: req.values[name] for name in PARAMS if name in req.values}
     response = make_response(
         render_template(
             "wallet/logout_confirm.html",
