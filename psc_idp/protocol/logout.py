@@ -21,7 +21,11 @@ from psc_idp.extensions import db
 from psc_idp.login.csrf import bound_token, same_token
 from psc_idp.login.models import SsoSession
 from psc_idp.login.sessions import clear_cookie, current_session, end_session
-from psc_idp.login.transactions import BROWSER_COOKIE, browser_cookie, set_browser_cookie
+from psc_idp.login.transactions import (
+    browser_cookie,
+    issued_browser_cookie,
+    set_browser_cookie,
+)
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.tokens import decode_id_token_hint, revoke_grants_of_session
 from psc_idp.wallet.pages import error_page
@@ -119,8 +123,8 @@ def _csrf_for(browser: str) -> str:
 def _confirmed(req: Request) -> bool:
     if req.method != "POST" or req.form.get("confirm") != "yes":
         return False
-    cookie = req.cookies.get(BROWSER_COOKIE, "")
-    return bool(cookie) and same_token(req.form.get("csrf_token"), _csrf_for(cookie))
+    cookie = issued_browser_cookie(req)
+    return cookie is not None and same_token(req.form.get("csrf_token"), _csrf_for(cookie))
 
 
 def _confirmation(req: Request) -> Response:
