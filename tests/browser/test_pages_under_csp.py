@@ -88,3 +88,37 @@ def test_form_post_and_cross_site_logout_under_the_policy(live_server, page):
     )
     assert refresh.json()["error"] == "invalid_grant"
     assert violations == []
+
+
+def test_authorization_posted_from_another_site_completes(live_server, page):
+    """A service may post its authorization request (OIDC Core §3.1.2.1). psc-idp's cookies
+    are SameSite=Lax, so the browser sends none with that cross-site POST: the login binding
+    is issued anew and the login goes through la mire."""
+    violations = _violations(page)
+    calls = _serve_service(page)
+    url, verifier = _authorize_url(live_server, login_hint="899700218896")
+    endpoint, query = url.split("?", 1)
+    fields = "".join(
+        f'<input type="hidden" name="{escape(name)}" value="{escape(values[0])}">'
+        for name, values in parse_qs(query).items()
+    )
+    form = (
+        f'<form method="post" action="{escape(endpoint)}">{fields}'
+        '<button type="submit">Se connecter avec Pro Santé Connect</button></form>'
+    )
+    page.route(
+        SERVICE_PAGE,
+        lambda route: route.fulfill(
+            status=200, content_type="text/html; charset=utf-8", body=form
+        ),
+    )
+    page.goto(SERVICE_PAGE)
+    page.get_by_role("button", name="Se connecter avec Pro Santé Connect").click()
+    page.locator("a.means", has_text="Identité de test").click()
+    page.wait_for_url("**/dev")
+    page.get_by_role("button", name="Se connecter avec cette identité").click()
+    page.wait_for_url(f"{CALLBACK}*")
+    query_seen = parse_qs(calls[-1][1].split("?", 1)[1])
+    assert "code" in query_seen
+    assert exchange_code(live_server, query_seen["code"][0], verifier)["id_token"]
+    assert violations == []
