@@ -130,6 +130,13 @@ def test_no_hsts_on_plain_http(https_app, app):
     assert "Strict-Transport-Security" not in on_listener.headers
 
 
+def test_hsts_can_be_left_to_nginx(make_app):
+    quiet = make_app(base_url="https://idp.example", hsts_max_age=0)
+    response = quiet.test_client().get("/wallet/", base_url="https://idp.example")
+    assert "Strict-Transport-Security" not in response.headers
+    assert response.headers["X-Frame-Options"] == "DENY"  # the rest is still sent
+
+
 # --- templates: nothing the policy would block -------------------------------------------
 TEMPLATES = sorted((Path(PROJECT_ROOT) / "templates").rglob("*.html"))
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
