@@ -21,6 +21,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     setup_config(app, settings)
+    setup_security_headers(app)
     setup_keys(app, settings)
     setup_database(app, settings)
     setup_pki(app)
@@ -46,6 +47,12 @@ def setup_config(app: Flask, settings: Settings) -> None:
     # TLS is terminated in front of psc-idp (nginx) or served by its own listener; Authlib must
     # not refuse the plain-HTTP hop behind the proxy nor http://localhost in development.
     os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
+
+
+def setup_security_headers(app: Flask) -> None:
+    from psc_idp.http import headers
+
+    headers.init_app(app)  # CSP, no framing, no referrer, nosniff, HSTS over https
 
 
 def setup_keys(app: Flask, settings: Settings) -> None:

@@ -150,8 +150,12 @@ class Settings:
 
     #: One access-log line per request on standard output (``psc-idp serve``).
     access_log: bool = True
-    #: Set the ``Secure`` flag on cookies (on automatically when base_url is https).
+    #: Set the ``Secure`` flag on cookies (on automatically when base_url is https, and on
+    #: every https request).
     secure_cookies: bool | None = None
+    #: ``Strict-Transport-Security`` max-age on https responses when base_url is https (one
+    #: year, as Keycloak); 0 sends none (e.g. when nginx already adds it).
+    hsts_max_age: int = 31536000
 
     @property
     def mtls_base(self) -> str:

@@ -15,16 +15,15 @@ from psc_idp.ecps import api
 
 bp = Blueprint("ecps_simulator", __name__)
 
-#: The page signs with the professional's keys: no framing, no script or request from
-#: elsewhere, nothing sent to other sites.
+#: The page signs with the professional's keys: stricter than the common policy
+#: (psc_idp/http/headers.py, which adds the other headers and keeps this one): nothing but
+#: its own script, style and API, and no form.
 HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     ),
     "Cache-Control": "no-cache",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
 }
 
 

@@ -8,13 +8,14 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from flask import Request, Response, current_app
+from flask import Request, Response, current_app, request
 from sqlalchemy import select
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.login.models import SsoSession
 from psc_idp.timeutil import now
+from psc_idp.tls.scheme import cookie_secure
 
 COOKIE = "PSC_SESSION"
 
@@ -85,11 +86,13 @@ def set_cookie(response: Response, cookie: str) -> None:
         cookie,
         max_age=current_settings().sso_max_lifetime,
         httponly=True,
-        secure=current_settings().cookie_secure,
+        secure=cookie_secure(request),
         samesite="Lax",
         path="/",
     )
 
 
 def clear_cookie(response: Response) -> None:
-    response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(
+        COOKIE, path="/", httponly=True, secure=cookie_secure(request), samesite="Lax"
+    )

@@ -1,7 +1,9 @@
 """Pending logins: created by the authorization endpoint, finished by an authenticator.
 
 A transaction is bound to the browser that started it (a random cookie whose hash is stored) and
-every form posted within it carries its CSRF token."""
+every form posted within it carries its CSRF token. The cookie's value is always one this
+server issued (random part and its MAC with the app secret): a value chosen elsewhere — planted
+by another site or a neighbouring subdomain — is replaced, never adopted as the binding."""
 
 from __future__ import annotations
 
@@ -11,13 +13,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import Request, Response, current_app
+from flask import Request, Response, current_app, request
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.login.csrf import same_token
 from psc_idp.login.models import LoginTransaction
 from psc_idp.timeutil import now
+from psc_idp.tls.scheme import cookie_secure
 
 BROWSER_COOKIE = "PSC_LOGIN"
 #: Failed attempts in one login (wrong identity, refused means…) before it is abandoned.
@@ -47,9 +50,26 @@ def _hash(value: str) -> str:
     return current_app.extensions["psc_app_secret"].keyed_hash(value, "login-browser")
 
 
-def browser_cookie(request: Request) -> str:
-    value = request.cookies.get(BROWSER_COOKIE, "")
-    return value if 20 <= len(value) <= 128 else secrets.token_urlsafe(32)
+def _issued_mac(token: str) -> str:
+    return current_app.extensions["psc_app_secret"].keyed_hash(token, "login-browser-issued")
+
+
+def issued_browser_cookie(req: Request) -> str | None:
+    """The browser's login cookie if this server issued it, else None."""
+    token, dot, mac = req.cookies.get(BROWSER_COOKIE, "").partition(".")
+    if not dot or len(token) != 43 or not same_token(mac, _issued_mac(token)):
+        return None
+    return f"{token}.{mac}"
+
+
+def browser_cookie(req: Request) -> str:
+    """The login cookie to bind a new transaction to: the browser's own if issued here (its
+    other tabs keep their logins), a new one otherwise."""
+    issued = issued_browser_cookie(req)
+    if issued is not None:
+        return issued
+    token = secrets.token_urlsafe(32)
+    return f"{token}.{_issued_mac(token)}"
 
 
 def set_browser_cookie(response: Response, value: str) -> None:
@@ -57,7 +77,7 @@ def set_browser_cookie(response: Response, value: str) -> None:
         BROWSER_COOKIE,
         value,
         httponly=True,
-        secure=current_settings().cookie_secure,
+        secure=cookie_secure(request),
         samesite="Lax",
         path="/",
     )

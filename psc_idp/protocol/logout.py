@@ -1,6 +1,10 @@
 """RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), as Keycloak does it:
 
-- with ``id_token_hint`` the session ends at once; without it the professional confirms;
+- the session ends at once only with an ``id_token_hint`` of the browser's own session (or any
+  valid hint when the browser has no session: nothing of its own is at stake); otherwise, hint of
+  another session or no hint, the professional confirms with a form bound to the browser, so
+  that another site cannot end a session (§2: the OP MUST ask when no hint is given or the
+  hint does not belong to the current session);
 - ``post_logout_redirect_uri`` is followed only if registered for the client (exact match) and
   the client is known from ``id_token_hint`` or ``client_id``;
 - ending the SSO session revokes the tokens issued in it."""
@@ -17,7 +21,11 @@ from psc_idp.extensions import db
 from psc_idp.login.csrf import bound_token, same_token
 from psc_idp.login.models import SsoSession
 from psc_idp.login.sessions import clear_cookie, current_session, end_session
-from psc_idp.login.transactions import BROWSER_COOKIE, browser_cookie, set_browser_cookie
+from psc_idp.login.transactions import (
+    browser_cookie,
+    issued_browser_cookie,
+    set_browser_cookie,
+)
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.tokens import decode_id_token_hint, revoke_grants_of_session
 from psc_idp.wallet.pages import error_page
@@ -40,9 +48,13 @@ def logout_response(req: Request) -> Response:
         target = _redirect_target(client, params.get("post_logout_redirect_uri"))
     except LogoutError as error:
         return _failure(str(error))
-    if hint is None and not _confirmed(req):
+    hinted = _hinted_session(hint)
+    browser = current_session(req)
+    # A browser without a live session has nothing at stake: a valid hint suffices.
+    at_once = hint is not None and (browser is None or browser is hinted)
+    if not at_once and not _confirmed(req):
         return _confirmation(req)
-    _end(hint, req)
+    _end([s for s in (hinted, browser) if s is not None])
     db.session.commit()
     if target:
         state = params.get("state")
@@ -87,21 +99,22 @@ def _redirect_target(client: Client | None, uri: str | None) -> str | None:
     return uri
 
 
-def _end(hint: dict[str, Any] | None, req: Request) -> None:
-    sessions: list[SsoSession] = []
-    if hint and hint.get("sid"):
-        hinted = db.session.get(SsoSession, str(hint["sid"]))
-        if hinted is not None and hinted.ended_at is None:
-            sessions.append(hinted)
-    browser = current_session(req)
-    if browser is not None and browser not in sessions:
-        sessions.append(browser)
-    for session in sessions:
+def _hinted_session(hint: dict[str, Any] | None) -> SsoSession | None:
+    """The session the hint names, unless it has already ended."""
+    sid = hint.get("sid") if hint else None
+    if not isinstance(sid, str) or not sid or "\x00" in sid:
+        return None
+    session = db.session.get(SsoSession, sid[:64])
+    return session if session is not None and session.ended_at is None else None
+
+
+def _end(sessions: list[SsoSession]) -> None:
+    for session in dict.fromkeys(sessions):
         end_session(session)
         revoke_grants_of_session(session.id)
 
 
-# --- confirmation without id_token_hint -----------------------------------------------------
+# --- confirmation: no hint, or a hint that is not this browser's session ----------------------
 def _csrf_for(browser: str) -> str:
     # Bound to the browser cookie: another site cannot make the browser post a valid form.
     return bound_token(browser, "logout")
@@ -110,13 +123,14 @@ def _csrf_for(browser: str) -> str:
 def _confirmed(req: Request) -> bool:
     if req.method != "POST" or req.form.get("confirm") != "yes":
         return False
-    cookie = req.cookies.get(BROWSER_COOKIE, "")
-    return bool(cookie) and same_token(req.form.get("csrf_token"), _csrf_for(cookie))
+    cookie = issued_browser_cookie(req)
+    return cookie is not None and same_token(req.form.get("csrf_token"), _csrf_for(cookie))
 
 
 def _confirmation(req: Request) -> Response:
     browser = browser_cookie(req)
-    hidden = {name: req.values[name] for name in PARAMS[1:] if name in req.values}
+    # The hint goes along: after confirmation it still names the client and its session.
+    hidden = {name: req.values[name] for name in PARAMS if name in req.values}
     response = make_response(
         render_template(
             "wallet/logout_confirm.html",

@@ -17,9 +17,9 @@ def authorization_redirect(
     params = [*params, ("iss", current_settings().issuer)]
     mode = request_data.get("response_mode") or "query"
     if mode == "form_post":
-        body = render_template(
-            "wallet/form_post.html", action=redirect_uri, fields=dict(params), csp_nonce=""
-        )
-        return 200, body, [("Content-Type", "text/html; charset=utf-8")]
+        body = render_template("wallet/form_post.html", action=redirect_uri, fields=dict(params))
+        # The page holds the code: never from a cache (as in the Form Post Response Mode example).
+        headers = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")]
+        return 200, body, headers
     uri = add_params_to_uri(redirect_uri, params, fragment=(mode == "fragment"))
     return 302, "", [("Location", uri)]

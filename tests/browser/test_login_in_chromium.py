@@ -92,4 +92,5 @@ def test_logout_asks_for_confirmation(live_server, page, screenshot):
     assert page.get_by_role("button", name="Se déconnecter").is_visible()
     screenshot("04-logout-confirmation")
     page.get_by_role("button", name="Se déconnecter").click()
-    assert "déconnecté" in page.content()
+    # Wait for the answer to the form: content() while the page is navigating is empty.
+    page.get_by_role("heading", name="Vous êtes déconnecté").wait_for()

@@ -717,3 +717,18 @@ def test_tls_client_auth_through_nginx(deployment, issued):
         **tls,
     )
     assert card.status_code == 401 and card.json()["error"] == "invalid_client"
+
+
+# --- security headers through nginx ----------------------------------------------------------
+def test_hsts_and_secure_cookies_through_nginx(deployment):
+    """docs/deploy.md: psc-idp sends HSTS itself on HTTPS answers (X-Forwarded-Proto from
+    nginx); the plain hop behind nginx alone gets none."""
+    http = browser(deployment)
+    start_login(deployment, http)
+    page = http.get(deployment.url("/wallet/"), allow_redirects=False)
+    assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    cookie = next(c for c in http.cookies if c.name == "PSC_LOGIN")
+    assert cookie.secure and cookie.has_nonstandard_attr("HttpOnly")
+    direct = requests.get(f"{deployment.server.backend}/wallet/", timeout=10)
+    assert "Strict-Transport-Security" not in direct.headers

@@ -14,6 +14,7 @@ import requests
 
 from tests.live_server import LiveServer, free_port
 from tests.relying_party import (
+    CALLBACK,
     callback_query,
     exchange_code,
     id_token_claims,
@@ -65,6 +66,8 @@ def test_card_login_over_real_tls(server, tmp_path):
         verify=root_ca(server),
         allow_redirects=False,
     )
+    # The SSO cookie set on the TLS listener never travels in clear afterwards.
+    assert "Secure" in _set_cookie(done, "PSC_SESSION")
     back = http.get(
         tls_origin(server) + done.headers["Location"],
         cert=card,
@@ -79,6 +82,33 @@ def test_card_login_over_real_tls(server, tmp_path):
         "CARD",
         "eidas3",
     )
+
+
+def _set_cookie(response: requests.Response, name: str) -> str:
+    headers = response.raw.headers.getlist("Set-Cookie")
+    return next(header for header in headers if header.startswith(f"{name}="))
+
+
+def test_cookies_are_secure_on_the_tls_listener_only(server):
+    query = {"response_type": "code", "client_id": "demo-web", "redirect_uri": CALLBACK}
+    over_tls = requests.get(
+        f"{tls_origin(server)}/wallet/auth",
+        params=query,
+        verify=root_ca(server),
+        allow_redirects=False,
+        timeout=10,
+    )
+    plain = requests.get(
+        server.url("/wallet/auth"), params=query, allow_redirects=False, timeout=10
+    )
+    assert over_tls.status_code == plain.status_code == 302
+    cookie = _set_cookie(over_tls, "PSC_LOGIN")
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in _set_cookie(plain, "PSC_LOGIN")
+    for response in (over_tls, plain):
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    # An http base URL: no HSTS, or browsers would force https onto the plain port.
+    assert "Strict-Transport-Security" not in over_tls.headers
 
 
 def test_tls_listener_without_a_card_explains(server):
