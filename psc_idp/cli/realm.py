@@ -11,7 +11,17 @@ from flask.cli import AppGroup
 from psc_idp.cli.output import emit, fail
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
-from psc_idp.realm.loader import export_realm, import_realm, read_realm_file
+from psc_idp.realm.loader import RealmInvalid, export_realm, import_realm, read_realm_file
+
+
+class RealmFileRefused(click.ClickException):
+    """Exit status 2, as for a usage error: the file, not the server, must change."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"Erreur : {self.format_message()}", file=file, err=True)
+
 
 realm_cli = AppGroup("realm", help="Importer ou exporter le fichier de realm (clients, annuaire).")
 
@@ -20,9 +30,13 @@ realm_cli = AppGroup("realm", help="Importer ou exporter le fichier de realm (cl
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON.")
 def import_command(path: str, as_json: bool) -> None:
-    """Importer FILE (JSON ou YAML). Idempotent."""
+    """Importer FILE (JSON ou YAML). Idempotent ; rien n'est importé au moindre problème,
+    tous sont listés avec leur place (et ligne) dans le fichier."""
     try:
         report = import_realm(read_realm_file(path))
+    except RealmInvalid as error:
+        db.session.rollback()
+        raise RealmFileRefused(str(error)) from None
     except ValueError as error:
         db.session.rollback()
         fail(str(error))
