@@ -43,6 +43,7 @@ def summary() -> list[str]:
     if settings.mtls_available:
         lines.append(f"  carte CPS   {settings.mtls_base} (certificat client)")
     if settings.dev_mode:
+        lines.append(f"  accueil     {settings.base_url.rstrip('/')}/ (mode développement)")
         secrets = demo_secrets(settings)
         lines.append("  demo clients (mode développement) :")
         for client in db.session.query(Client).order_by(Client.client_id):

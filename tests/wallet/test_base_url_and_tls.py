@@ -36,6 +36,7 @@ def test_serve_port_and_discovery_agree(make_app, monkeypatch):
     assert body["issuer"] == "http://localhost:38081/auth/realms/esante-wallet"
     assert f"issuer      {body['issuer']}" in printed
     assert "localhost:8080" not in printed
+    assert "accueil     http://localhost:38081/ (mode développement)" in printed
 
 
 def _discovery_without_tls(make_app):
