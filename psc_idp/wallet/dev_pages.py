@@ -13,6 +13,8 @@ from flask.typing import ResponseReturnValue
 from psc_idp.config import Settings, current_settings
 from psc_idp.directory.lookup import find_practitioner, search_practitioners, summary
 from psc_idp.ecps import outbox
+from psc_idp.ecps.models import EcpsScenario
+from psc_idp.extensions import db
 from psc_idp.protocol.clients import SECRET_METHODS, all_clients
 from psc_idp.protocol.discovery import endpoint
 from psc_idp.protocol.models import Client
@@ -101,9 +103,23 @@ def _where_is_the_credential(client: Client, settings: Settings) -> str:
     )
 
 
+SCENARIO_TEXT = {
+    "approve": "son e-CPS approuve seule après {delay} s",
+    "deny": "son e-CPS refuse seule après {delay} s",
+    "ignore": "son e-CPS laisse expirer les demandes",
+}
+
+
 def _featured_identities() -> list[dict[str, Any]]:
     found = [find_practitioner(national_id) for national_id in FEATURED_IDS]
     featured = [summary(p) for p in found if p is not None]
     if not featured:  # another realm than the demo one: its first identities
         featured = [summary(p) for p in search_practitioners("", limit=5)]
+    for identity in featured:
+        scenario = db.session.get(EcpsScenario, identity["national_id"])
+        identity["scenario"] = (
+            SCENARIO_TEXT.get(scenario.action, "").format(delay=f"{scenario.delay_seconds:g}")
+            if scenario
+            else ""
+        )
     return featured

@@ -45,6 +45,6 @@ def test_newest_request_first_and_abandoned_ones_marked(live_server, page, scree
     expect(abandoned.locator(".ecps-request__timer")).to_have_text("Demande abandonnée")
     expect(abandoned).to_have_class(re.compile(r"\becps-request--abandoned\b"))
     expect(abandoned.get_by_role("button", name="Approuver")).to_be_hidden()
-    screenshot("07-ecps-simulator-abandoned-request")
+    screenshot("10-ecps-simulator-abandoned-request")
     expect(abandoned).to_be_hidden(timeout=20_000)  # gone once read
     expect(cards).to_have_count(1)
