@@ -88,3 +88,17 @@ def test_la_mire_offers_the_card_with_the_tls_listener(make_app):
         clients.web.client_id, code_challenge=challenge, code_challenge_method="S256"
     )
     assert "Carte CPS" in browser.http.get(start.headers["Location"]).get_data(as_text=True)
+
+
+def test_ciba_card_page_links_nowhere_without_tls_origin(make_app):
+    app, _ = _discovery_without_tls(make_app)
+    page = app.test_client().get("/wallet/ciba")
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    assert "https://localhost:0" not in html and "Ouvrir avec ma carte CPS" not in html
+
+
+def test_ciba_card_page_links_to_the_tls_origin(make_app):
+    app = make_app(tls_port=8443)
+    html = app.test_client().get("/wallet/ciba").get_data(as_text=True)
+    assert 'href="https://localhost:8443/wallet/ciba"' in html
