@@ -54,3 +54,21 @@ def boolean(problems: Problems, value: Any, path: Path) -> None:
 def text(problems: Problems, value: Any, path: Path) -> None:
     if not isinstance(value, str):
         problems.add(path, "doit être une chaîne (mettez-la entre guillemets).")
+
+
+def no_control_characters(problems: Problems, value: Any, path: Path) -> None:
+    """A NUL (or another control character but tab and newlines) in any key or value: no
+    column stores it (PostgreSQL refuses a NUL outright), and none is ever meant."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            no_control_characters(problems, key, (*path, str(key)))
+            no_control_characters(problems, item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            no_control_characters(problems, item, (*path, index))
+    elif isinstance(value, str) and any(_is_control(c) for c in value):
+        problems.add(path, "contient un caractère de contrôle (NUL…) : retirez-le.")
+
+
+def _is_control(character: str) -> bool:
+    return (ord(character) < 32 and character not in "\t\n\r") or character == "\x7f"

@@ -71,7 +71,11 @@ def read_realm_file(path: str | Path) -> dict[str, Any]:
         data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
         raise RealmError(f"{path} : ni JSON ni YAML valide ({error})") from error
-    problems = check_realm(data, Problems(source=str(path), marks=line_marks(text)))
+    marks, duplicates = line_marks(text)
+    problems = Problems(source=str(path), marks=marks)
+    for duplicate in duplicates:
+        problems.add(duplicate, "clé en double : seule la dernière valeur serait lue.")
+    problems = check_realm(data, problems)
     if problems.items:
         raise RealmInvalid(problems)
     return data

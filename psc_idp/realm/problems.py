@@ -30,19 +30,26 @@ def suggestion(value: object, known: Iterable[str]) -> str:
     return f" — vouliez-vous dire « {close[0]} » ?" if close else ""
 
 
-def line_marks(text: str) -> dict[Path, int]:
-    """The 1-based line of each key and list item of a YAML (or JSON) text; empty if the
-    text cannot be composed (the parse error is then reported elsewhere)."""
+def line_marks(text: str) -> tuple[dict[Path, int], list[Path]]:
+    """The 1-based line of each key and list item of a YAML (or JSON) text, and the keys
+    given twice in one mapping (both loaders keep the last one silently). Empty if the text
+    cannot be composed (the parse error is then reported elsewhere)."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
-        return {}
+        return {}, []
     marks: dict[Path, int] = {}
+    duplicates: list[Path] = []
 
     def walk(node: yaml.Node, path: Path) -> None:
         if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
             for key, value in node.value:
                 child = (*path, key.value)
+                if isinstance(key, yaml.ScalarNode) and key.value in seen:
+                    duplicates.append(child)
+                    marks[child] = key.start_mark.line + 1  # the repeated one
+                seen.add(key.value)
                 marks.setdefault(child, key.start_mark.line + 1)
                 walk(value, child)
         elif isinstance(node, yaml.SequenceNode):
@@ -52,7 +59,7 @@ def line_marks(text: str) -> dict[Path, int]:
 
     if root is not None:
         walk(root, ())
-    return marks
+    return marks, duplicates
 
 
 @dataclass

@@ -27,6 +27,7 @@ def check_realm(data: Any, problems: Problems) -> Problems:
     """Add the problems of ``data`` (a parsed realm file) to ``problems`` and return it."""
     if not checks.is_mapping(problems, data, ()):
         return problems
+    checks.no_control_characters(problems, data, ())
     checks.known_keys(problems, data, (), TOP_KEYS)
     if data.get("realm") is not None:
         checks.text(problems, data["realm"], ("realm",))

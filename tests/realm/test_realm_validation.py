@@ -142,3 +142,48 @@ def test_client_rules_are_said_in_french(tmp_path):
 def test_the_demo_realm_files_pass(tmp_path):
     for path in DEMO_FILES:
         assert read_realm_file(path)
+
+
+def test_a_key_given_twice_is_an_error(tmp_path):
+    path = tmp_path / "realm.yaml"
+    path.write_text(
+        "clients:\n"
+        "  - client_id: twice\n"
+        "    secret: s3cr3t-twice-client-long-enough\n"
+        "    redirect_uris: [https://t.example/cb]\n"
+        "    redirect_uris: [https://other.example/cb]\n"
+    )
+    assert _problems(path) == [
+        "clients[0].redirect_uris (ligne 5) : clé en double : seule la dernière valeur serait lue."
+    ]
+
+
+def test_nul_characters_are_refused_before_the_database_sees_them(app, tmp_path):
+    path = tmp_path / "realm.json"
+    path.write_text(
+        json.dumps(
+            {
+                "clients": [
+                    {
+                        "client_id": "nul-client",
+                        "name": "Nom\u0000caché",
+                        "secret": "s3cr3t-nul-client-long-enough",
+                        "redirect_uris": ["https://n.example/cb"],
+                    }
+                ],
+                "practitioners": [
+                    {
+                        "national_id": "899700100110",
+                        "family_name": "NUL\u0000",
+                        "given_names": ["A"],
+                    }
+                ],
+            }
+        )
+    )
+    result = invoke(app, "realm", "import", str(path))
+    assert result.exit_code == 2, result.output
+    assert "clients[0].name" in result.output and "practitioners[0].family_name" in result.output
+    assert "caractère de contrôle" in result.output
+    with app.app_context():
+        assert db.session.get(Client, "nul-client") is None
