@@ -36,6 +36,9 @@ def import_command(path: str, as_json: bool) -> None:
         report = import_realm(read_realm_file(path))
     except RealmInvalid as error:
         db.session.rollback()
+        if as_json:
+            emit({"imported": False, "errors": error.problems.as_list()}, True)
+            raise SystemExit(RealmFileRefused.exit_code) from None
         raise RealmFileRefused(str(error)) from None
     except ValueError as error:
         db.session.rollback()

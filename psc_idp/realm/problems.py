@@ -83,6 +83,13 @@ class Problems:
                 return self.marks[path[:end]]
         return None
 
+    def as_list(self) -> list[dict[str, object]]:
+        """For scripts (``realm import --json``): place, line (or null) and message."""
+        return [
+            {"place": place_text(path), "line": self.line_of(path), "message": message}
+            for path, message in self.items
+        ]
+
     def lines(self) -> list[str]:
         shown = []
         for path, message in self.items:

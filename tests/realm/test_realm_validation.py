@@ -102,6 +102,18 @@ def test_realm_import_exits_2_and_applies_nothing(app, tmp_path):
         assert db.session.get(Client, "valid-d") is None  # the sound client was not applied
 
 
+def test_realm_import_json_lists_the_errors_for_scripts(app, tmp_path):
+    result = invoke(app, "realm", "import", str(_write(tmp_path, "e")), "--json")
+    assert result.exit_code == 2
+    report = json.loads(result.output)
+    assert report["imported"] is False and len(report["errors"]) == 9
+    assert report["errors"][1] == {
+        "place": "clients[1].post_logout_redirect_uri",
+        "line": 10,
+        "message": "clé inconnue — vouliez-vous dire « post_logout_redirect_uris » ?",
+    }
+
+
 def test_json_files_get_places_too(tmp_path):
     path = tmp_path / "realm.json"
     data = {"clients": [{"client_id": "json-x", "redirect_uri": ["https://j.example/cb"]}]}
