@@ -66,8 +66,10 @@ def _forwarded(settings) -> dict[str, str]:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option(
-    "--port", type=int, help="Port HTTP (défaut : PSC_PORT, sinon 8080). Sans PSC_BASE_URL, "
-    "l'URL publique annoncée suit ce port.",
+    "--port",
+    type=int,
+    help="Port HTTP (défaut : PSC_PORT, sinon 8080). Sans PSC_BASE_URL, l'URL publique "
+    "annoncée suit ce port.",
 )
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)

@@ -28,9 +28,9 @@ from psc_idp.extensions import db
 from psc_idp.protocol.clients import all_clients, client_to_dict, upsert_client
 from psc_idp.realm.models import RealmOption
 from psc_idp.realm.problems import Problems, RealmInvalid, line_marks
+from psc_idp.realm.validation import SECTIONS, check_realm
 
 __all__ = ["RealmError", "RealmInvalid", "import_realm", "read_realm_file"]
-from psc_idp.realm.validation import SECTIONS, check_realm
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent

@@ -147,3 +147,9 @@ def test_help_lists_psc_idp_commands_only(psc_env):
     for flask_command in ("run", "shell", "routes"):
         assert flask_command not in commands
     assert "--app" not in result.output and "Flask" not in result.output
+
+
+def test_flask_s_routes_command_still_works_hidden(psc_env):
+    result = CliRunner().invoke(build_cli(), ["routes"], prog_name="psc-idp")
+    assert result.exit_code == 0, result.output
+    assert "/wallet/auth" in result.output
