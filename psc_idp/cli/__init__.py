@@ -41,8 +41,14 @@ def register_commands(app: Flask) -> None:
 
 def _create_app() -> Flask:
     from psc_idp import create_app
+    from psc_idp.cli.output import Refused
+    from psc_idp.realm.loader import RealmInvalid
 
-    return create_app()
+    try:
+        return create_app()
+    except RealmInvalid as error:
+        # PSC_REALM_FILE is imported at start: its problems, not a traceback.
+        raise Refused(f"PSC_REALM_FILE : {error}") from None
 
 
 def package_version() -> str:

@@ -8,20 +8,10 @@ import click
 import yaml
 from flask.cli import AppGroup
 
-from psc_idp.cli.output import emit, fail
+from psc_idp.cli.output import Refused, emit, fail
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.realm.loader import RealmInvalid, export_realm, import_realm, read_realm_file
-
-
-class RealmFileRefused(click.ClickException):
-    """Exit status 2, as for a usage error: the file, not the server, must change."""
-
-    exit_code = 2
-
-    def show(self, file=None) -> None:
-        click.echo(f"Erreur : {self.format_message()}", file=file, err=True)
-
 
 realm_cli = AppGroup("realm", help="Importer ou exporter le fichier de realm (clients, annuaire).")
 
@@ -38,8 +28,8 @@ def import_command(path: str, as_json: bool) -> None:
         db.session.rollback()
         if as_json:
             emit({"imported": False, "errors": error.problems.as_list()}, True)
-            raise SystemExit(RealmFileRefused.exit_code) from None
-        raise RealmFileRefused(str(error)) from None
+            raise SystemExit(Refused.exit_code) from None
+        raise Refused(str(error)) from None
     except ValueError as error:
         db.session.rollback()
         fail(str(error))

@@ -153,3 +153,14 @@ def test_flask_s_routes_command_still_works_hidden(psc_env):
     result = CliRunner().invoke(build_cli(), ["routes"], prog_name="psc-idp")
     assert result.exit_code == 0, result.output
     assert "/wallet/auth" in result.output
+
+
+def test_an_invalid_startup_realm_file_is_reported_not_a_traceback(psc_env, monkeypatch, tmp_path):
+    bad = tmp_path / "realm.yaml"
+    bad.write_text("clients:\n  - client_id: x\n    redirect_uri: [https://x.example/cb]\n")
+    monkeypatch.setenv("PSC_REALM_FILE", str(bad))
+    result = CliRunner().invoke(build_cli(), ["clients", "list"], prog_name="psc-idp")
+    assert result.exit_code == 2
+    assert "PSC_REALM_FILE" in result.output
+    assert "clients[0].redirect_uri (ligne 3) : clé inconnue" in result.output
+    assert "Traceback" not in result.output
