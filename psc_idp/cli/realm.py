@@ -37,6 +37,19 @@ def import_command(path: str, as_json: bool) -> None:
     emit(report.as_dict(), as_json)
 
 
+@realm_cli.command("check")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def check_command(path: str) -> None:
+    """Vérifier FILE sans rien importer (pour la CI) : mêmes contrôles que « import »."""
+    try:
+        read_realm_file(path)
+    except RealmInvalid as error:
+        raise Refused(str(error)) from None
+    except ValueError as error:
+        fail(str(error))
+    click.echo(f"{path} : fichier de realm valide.")
+
+
 @realm_cli.command("export")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True))

@@ -102,6 +102,13 @@ def test_realm_import_exits_2_and_applies_nothing(app, tmp_path):
         assert db.session.get(Client, "valid-d") is None  # the sound client was not applied
 
 
+def test_realm_check_reports_without_importing(app, tmp_path):
+    result = invoke(app, "realm", "check", str(_write(tmp_path, "f")))
+    assert result.exit_code == 2 and "9 erreurs" in result.output
+    good = invoke(app, "realm", "check", str(DEMO_FILES[0]))
+    assert good.exit_code == 0 and "fichier de realm valide" in good.output
+
+
 def test_realm_import_json_lists_the_errors_for_scripts(app, tmp_path):
     result = invoke(app, "realm", "import", str(_write(tmp_path, "e")), "--json")
     assert result.exit_code == 2
