@@ -56,16 +56,24 @@ def text(problems: Problems, value: Any, path: Path) -> None:
         problems.add(path, "doit être une chaîne (mettez-la entre guillemets).")
 
 
-def no_control_characters(problems: Problems, value: Any, path: Path) -> None:
+def no_control_characters(
+    problems: Problems, value: Any, path: Path, seen: set[int] | None = None
+) -> None:
     """A NUL (or another control character but tab and newlines) in any key or value: no
-    column stores it (PostgreSQL refuses a NUL outright), and none is ever meant."""
+    column stores it (PostgreSQL refuses a NUL outright), and none is ever meant. YAML
+    aliases share one object: each is looked at once."""
+    seen = set() if seen is None else seen
+    if isinstance(value, dict | list):
+        if id(value) in seen:
+            return
+        seen.add(id(value))
     if isinstance(value, dict):
         for key, item in value.items():
-            no_control_characters(problems, key, (*path, str(key)))
-            no_control_characters(problems, item, (*path, str(key)))
+            no_control_characters(problems, key, (*path, str(key)), seen)
+            no_control_characters(problems, item, (*path, str(key)), seen)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            no_control_characters(problems, item, (*path, index))
+            no_control_characters(problems, item, (*path, index), seen)
     elif isinstance(value, str) and any(_is_control(c) for c in value):
         problems.add(path, "contient un caractère de contrôle (NUL…) : retirez-le.")
 

@@ -40,8 +40,13 @@ def line_marks(text: str) -> tuple[dict[Path, int], list[Path]]:
         return {}, []
     marks: dict[Path, int] = {}
     duplicates: list[Path] = []
+    walked: set[int] = set()
 
     def walk(node: yaml.Node, path: Path) -> None:
+        # An alias shares its anchor's node: walk it once ("billion laughs" stays linear).
+        if id(node) in walked:
+            return
+        walked.add(id(node))
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for key, value in node.value:

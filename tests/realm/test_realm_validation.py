@@ -206,3 +206,24 @@ def test_nul_characters_are_refused_before_the_database_sees_them(app, tmp_path)
     assert "caractère de contrôle" in result.output
     with app.app_context():
         assert db.session.get(Client, "nul-client") is None
+
+
+def test_yaml_aliases_are_walked_once(tmp_path, monkeypatch):
+    # Four levels of ten aliases: 10 000 strings if every alias were walked again (nine
+    # levels, a "billion laughs", would never end).
+    from psc_idp.realm import checks
+    from psc_idp.realm.problems import line_marks
+
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, 5):
+        refs = ", ".join([f"*a{level - 1}"] * 10)
+        levels.append(f"a{level}: &a{level} [{refs}]")
+    text = "bomb:\n" + "".join(f"  {line}\n" for line in levels)
+    path = tmp_path / "realm.yaml"
+    path.write_text(text)
+    looked_at: list[str] = []
+    real = checks._is_control
+    monkeypatch.setattr(checks, "_is_control", lambda c: looked_at.append(c) or real(c))
+    assert _problems(path) == ["bomb (ligne 1) : clé inconnue"]
+    assert len(looked_at) < 100
+    assert len(line_marks(text)[0]) < 100
