@@ -30,6 +30,7 @@ DEMO_SECRETS_FILE = "demo-client-secrets.json"
 @bp.get("/")
 def landing() -> ResponseReturnValue:
     settings = current_settings()
+    generated = _demo_generated_ids()
     return render_template(
         "wallet/dev_landing.html",
         issuer=settings.issuer,
@@ -39,7 +40,7 @@ def landing() -> ResponseReturnValue:
         ],
         jwks_url=endpoint(settings, "certs"),
         authorization_endpoint=settings.authorization_endpoint,
-        clients=[_client_row(c, settings) for c in all_clients()],
+        clients=[_client_row(c, settings, generated) for c in all_clients()],
         identities=_featured_identities(),
         links=[
             ("Simulateur e-CPS (téléphone dans un onglet)", url_for("ecps_simulator.simulator")),
@@ -75,17 +76,17 @@ def _demo_generated_ids() -> set[str]:
     return {c["client_id"] for c in clients if c.get("secret") == "generate"}
 
 
-def _client_row(client: Client, settings: Settings) -> dict[str, Any]:
+def _client_row(client: Client, settings: Settings, generated: set[str]) -> dict[str, Any]:
     return {
         "client_id": client.client_id,
         "name": client.name or "",
         "method": client.token_endpoint_auth_method,
         "redirect_uris": list(client.redirect_uris or []),
-        "credential": _where_is_the_credential(client, settings),
+        "credential": _where_is_the_credential(client, settings, generated),
     }
 
 
-def _where_is_the_credential(client: Client, settings: Settings) -> str:
+def _where_is_the_credential(client: Client, settings: Settings, generated: set[str]) -> str:
     """Where the secret is, never the secret itself: the page may be seen on a shared screen."""
     method = client.token_endpoint_auth_method
     if method == "none":
@@ -94,7 +95,7 @@ def _where_is_the_credential(client: Client, settings: Settings) -> str:
         return "clé privée du service (jwks / jwks_uri enregistrés)"
     if method == "tls_client_auth":
         return "certificat client du service (TLS mutuel)"
-    if method in SECRET_METHODS and client.client_id in _demo_generated_ids():
+    if method in SECRET_METHODS and client.client_id in generated:
         path = Path(settings.keys_dir) / DEMO_SECRETS_FILE
         return f"affiché au démarrage par « make run », conservé dans {path}"
     return (
