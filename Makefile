@@ -15,9 +15,10 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-## Serve http://localhost:8080 with SQLite, generated keys and the demo realm.
+## Serve http://localhost:$(PORT) with SQLite, generated keys and the demo realm.
+## Without PSC_BASE_URL, the announced and advertised URLs follow PORT (PSC_PORT).
 run: install
-	PSC_DEV_MODE=$${PSC_DEV_MODE:-1} $(BIN)/psc-idp serve --port $(PORT)
+	PSC_DEV_MODE=$${PSC_DEV_MODE:-1} PSC_PORT=$(PORT) $(BIN)/psc-idp serve
 
 ## The whole suite (SQLite; also PostgreSQL when PSC_TEST_DATABASE_URL is set).
 test: install node-deps lint

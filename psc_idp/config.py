@@ -34,8 +34,11 @@ def _list(value: str) -> list[str]:
 
 @dataclass
 class Settings:
-    #: Public base URL; the issuer is ``{base_url}/auth/realms/{realm}``.
+    #: Public base URL; the issuer is ``{base_url}/auth/realms/{realm}``. Unset, it is
+    #: ``http://localhost:{port}``, so that what is announced follows the port served.
     base_url: str = "http://localhost:8080"
+    #: Port of the HTTP listener (``psc-idp serve``, ``make run PORT=…``).
+    port: int = 8080
     #: Keycloak realm name used by PSC.
     realm: str = "esante-wallet"
     #: Front end serving the authorization endpoint (PSC uses a separate "wallet" host).
@@ -157,6 +160,21 @@ class Settings:
     #: year, as Keycloak); 0 sends none (e.g. when nginx already adds it).
     hsts_max_age: int = 31536000
 
+    #: Whether ``base_url`` was derived from ``port`` (no ``PSC_BASE_URL``): set by from_env.
+    base_url_derived = False  # not a setting (no annotation): not read from PSC_*
+
+    def listen_on(self, port: int) -> None:
+        """Serve on ``port``: a derived base URL follows it (an explicit one is kept)."""
+        self.port = port
+        if self.base_url_derived:
+            self.base_url = f"http://localhost:{port}"
+
+    @property
+    def mtls_available(self) -> bool:
+        """Whether some origin asks browsers and clients for a certificate: an explicit TLS
+        base, an https base_url (TLS terminated in front), or psc-idp's own listener."""
+        return bool(self.tls_base_url) or self.base_url.startswith("https://") or self.tls_port > 0
+
     @property
     def mtls_base(self) -> str:
         if self.tls_base_url:
@@ -204,6 +222,10 @@ class Settings:
             if not hasattr(settings, key):
                 raise KeyError(f"unknown setting {key!r}")
             setattr(settings, key, value)
+        explicit = os.environ.get("PSC_BASE_URL") or (overrides or {}).get("base_url")
+        if not explicit:
+            settings.base_url_derived = True
+            settings.listen_on(settings.port)
         return settings
 
 

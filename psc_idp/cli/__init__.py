@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+from importlib.metadata import PackageNotFoundError, version
+
+import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, routes_command, shell_command
+
+#: Flask's own options load another app or a .env file: psc-idp serves one app, configured by
+#: PSC_* variables, so they would only mislead.
+_FLASK_OPTIONS = {"env_file", "app", "debug"}
 
 
 def register_commands(app: Flask) -> None:
@@ -33,16 +41,52 @@ def register_commands(app: Flask) -> None:
 
 def _create_app() -> Flask:
     from psc_idp import create_app
+    from psc_idp.cli.output import Refused
+    from psc_idp.realm.loader import RealmInvalid
 
-    return create_app()
+    try:
+        return create_app()
+    except RealmInvalid as error:
+        # PSC_REALM_FILE is imported at start: its problems, not a traceback.
+        raise Refused(f"PSC_REALM_FILE : {error}") from None
 
 
-def main() -> None:
+def package_version() -> str:
+    try:
+        return version("psc-idp")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "inconnue"
+
+
+def _hidden(command: click.Command) -> click.Command:
+    # Still usable by developers (``psc-idp routes``), but not listed beside psc-idp's own.
+    command = copy.copy(command)
+    command.hidden = True
+    return command
+
+
+def build_cli() -> FlaskGroup:
+    """The ``psc-idp`` group: psc-idp's commands only; ``--version`` is psc-idp's version."""
     cli = FlaskGroup(
         create_app=_create_app,
-        add_default_commands=True,
+        add_default_commands=False,
+        add_version_option=False,
         load_dotenv=False,
         set_debug_flag=False,
         help="psc-idp — émulateur de Pro Santé Connect (OpenID Connect).",
     )
-    cli.main(prog_name="psc-idp")
+    cli.params = [p for p in cli.params if p.name not in _FLASK_OPTIONS]
+    click.version_option(
+        package_version(),
+        "--version",
+        prog_name="psc-idp",
+        message="%(prog)s %(version)s",
+        help="Afficher la version de psc-idp.",
+    )(cli)
+    cli.add_command(_hidden(shell_command))
+    cli.add_command(_hidden(routes_command))
+    return cli
+
+
+def main() -> None:
+    build_cli().main(prog_name="psc-idp")

@@ -1,8 +1,15 @@
-"""``psc-idp clients add|list|show|remove``."""
+"""``psc-idp clients add|update|list|show|remove``.
+
+``add`` creates a client and refuses an existing one: replacing it whole would reset what the
+command line does not repeat and rotate its secret behind the operator's back. ``update``
+merges the options given into the stored client; its secret changes only with
+``--rotate-secret`` (or ``--secret``)."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from typing import Any
 
 import click
 from flask.cli import AppGroup
@@ -23,77 +30,173 @@ clients_cli = AppGroup(
     "clients", help="Gérer les clients OpenID Connect (fournisseurs de service)."
 )
 
+AUTH_METHODS = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "tls_client_auth",
+    "none",
+]
+#: Repeatable options and the description key each one fills (a given list replaces the
+#: stored one).
+LIST_OPTIONS = {
+    "redirect_uris": "redirect_uris",
+    "post_logout_uris": "post_logout_redirect_uris",
+    "grant_types": "grant_types",
+    "scopes": "scopes",
+    "web_origins": "web_origins",
+}
+#: Single-valued options and their description keys.
+VALUE_OPTIONS = {
+    "name": "name",
+    "auth_method": "token_endpoint_auth_method",
+    "jwks_uri": "jwks_uri",
+    "tls_subject_dn": "tls_client_auth_subject_dn",
+    "bound_tokens": "tls_client_certificate_bound_access_tokens",
+    "delivery_mode": "backchannel_token_delivery_mode",
+    "notification_endpoint": "backchannel_client_notification_endpoint",
+    "require_pkce": "require_pkce",
+}
 
-@clients_cli.command("add")
-@click.argument("client_id")
-@click.option("--name", default="", help="Nom affiché sur la page de connexion.")
-@click.option("--redirect-uri", "redirect_uris", multiple=True, help="URI de retour (exacte).")
-@click.option("--post-logout-redirect-uri", "post_logout_uris", multiple=True)
-@click.option(
-    "--auth-method",
-    type=click.Choice(
-        ["client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth", "none"]
-    ),
-    default="client_secret_basic",
-)
-@click.option("--secret", help="Secret imposé (sinon généré et affiché une seule fois).")
-@click.option("--jwks-uri")
-@click.option("--tls-subject-dn", help="tls_client_auth : DN attendu du certificat (RFC 4514).")
-@click.option("--bound-tokens", is_flag=True, help="Jetons liés au certificat (cnf.x5t#S256).")
-@click.option("--grant-type", "grant_types", multiple=True)
-@click.option(
-    "--delivery-mode",
-    type=click.Choice(["poll", "ping"]),
-    default="poll",
-    help="CIBA : livraison des jetons (poll comme PSC, ou ping).",
-)
-@click.option("--notification-endpoint", help="CIBA ping : URL notifiée à la fin de la demande.")
-@click.option("--json", "as_json", is_flag=True)
-def add(
-    client_id,
-    name,
-    redirect_uris,
-    post_logout_uris,
-    auth_method,
-    secret,
-    jwks_uri,
-    tls_subject_dn,
-    bound_tokens,
-    grant_types,
-    delivery_mode,
-    notification_endpoint,
-    as_json,
-):
-    """Ajouter ou mettre à jour CLIENT_ID."""
-    if auth_method in SECRET_METHODS and not secret:
-        secret = secrets.token_urlsafe(32)
-    data = {
-        "client_id": client_id,
-        "name": name,
-        "redirect_uris": list(redirect_uris),
-        "post_logout_redirect_uris": list(post_logout_uris),
-        "token_endpoint_auth_method": auth_method,
-        "grant_types": list(grant_types) or ["authorization_code", "refresh_token"],
-    }
+
+def client_options(command: Callable) -> Callable:
+    """The options ``add`` and ``update`` share; none has a default, so that ``update`` knows
+    what was given (``add`` fills its own defaults)."""
+    options = [
+        click.option("--name", help="Nom affiché sur la page de connexion."),
+        click.option(
+            "--redirect-uri", "redirect_uris", multiple=True, help="URI de retour (exacte)."
+        ),
+        click.option(
+            "--post-logout-redirect-uri",
+            "post_logout_uris",
+            multiple=True,
+            help="URI de retour après déconnexion (exacte).",
+        ),
+        click.option("--auth-method", type=click.Choice(AUTH_METHODS)),
+        click.option("--secret", help="Secret imposé (sinon généré et affiché une seule fois)."),
+        click.option("--jwks-uri"),
+        click.option(
+            "--tls-subject-dn", help="tls_client_auth : DN attendu du certificat (RFC 4514)."
+        ),
+        click.option(
+            "--bound-tokens/--no-bound-tokens",
+            default=None,
+            help="Jetons liés au certificat (cnf.x5t#S256).",
+        ),
+        click.option("--grant-type", "grant_types", multiple=True),
+        click.option(
+            "--scope", "scopes", multiple=True, help="Scope autorisé (répétable, ex. openid)."
+        ),
+        click.option(
+            "--web-origin",
+            "web_origins",
+            multiple=True,
+            help="Origine web autorisée (CORS), ex. https://app.example ; « + » : les origines "
+            "des URI de retour.",
+        ),
+        click.option(
+            "--require-pkce/--no-require-pkce",
+            default=None,
+            help="Exiger PKCE d'un client confidentiel (toujours exigé d'un client public).",
+        ),
+        click.option(
+            "--delivery-mode",
+            type=click.Choice(["poll", "ping"]),
+            help="CIBA : livraison des jetons (poll comme PSC, ou ping).",
+        ),
+        click.option(
+            "--notification-endpoint", help="CIBA ping : URL notifiée à la fin de la demande."
+        ),
+        click.option("--json", "as_json", is_flag=True, help="Sortie JSON."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _given(options: dict[str, Any]) -> dict[str, Any]:
+    """The description keys of the options actually given."""
+    data = {key: list(options[name]) for name, key in LIST_OPTIONS.items() if options[name]}
+    data.update(
+        {key: options[name] for name, key in VALUE_OPTIONS.items() if options[name] is not None}
+    )
+    return data
+
+
+def shown(client: Client, secret: str | None = None) -> dict[str, Any]:
+    """What the commands print: the stored client, PKCE as it is enforced, a new secret once."""
+    data = client_to_dict(client)
+    if client.token_endpoint_auth_method == "none":
+        data["require_pkce"] = True  # a public client always needs PKCE (authorize_checks)
     if secret:
-        data["secret"] = secret
-    if jwks_uri:
-        data["jwks_uri"] = jwks_uri
-    if tls_subject_dn:
-        data["tls_client_auth_subject_dn"] = tls_subject_dn
-    data["tls_client_certificate_bound_access_tokens"] = bound_tokens
-    data["backchannel_token_delivery_mode"] = delivery_mode
-    if notification_endpoint:
-        data["backchannel_client_notification_endpoint"] = notification_endpoint
+        data["client_secret"] = secret  # shown once: only its hash is stored
+    return data
+
+
+def _save(data: dict[str, Any], secret: str | None, as_json: bool) -> None:
     try:
         client, _ = upsert_client(data)
     except InvalidClient as error:
         fail(str(error))
     db.session.commit()
-    shown = client_to_dict(client)
-    if secret and auth_method in SECRET_METHODS:
-        shown["client_secret"] = secret  # shown once: only its hash is stored
-    emit(shown, as_json)
+    emit(shown(client, secret), as_json)
+
+
+@clients_cli.command("add")
+@click.argument("client_id")
+@client_options
+def add(client_id: str, secret: str | None, as_json: bool, **options: Any) -> None:
+    """Ajouter CLIENT_ID (refusé s'il existe : voir « clients update »)."""
+    if db.session.get(Client, client_id) is not None:
+        fail(
+            f"le client {client_id} existe déjà : « psc-idp clients update {client_id} » "
+            "modifie les options données (et --rotate-secret change le secret)."
+        )
+    data = {
+        "client_id": client_id,
+        "name": "",
+        "token_endpoint_auth_method": "client_secret_basic",
+        "grant_types": ["authorization_code", "refresh_token"],
+        "backchannel_token_delivery_mode": "poll",
+        **_given(options),
+    }
+    if data["token_endpoint_auth_method"] in SECRET_METHODS:
+        secret = secret or secrets.token_urlsafe(32)
+        data["secret"] = secret
+    elif secret:
+        fail(f"--secret ne sert qu'avec {' ou '.join(sorted(SECRET_METHODS))}.")
+    _save(data, secret, as_json)
+
+
+@clients_cli.command("update")
+@click.argument("client_id")
+@client_options
+@click.option(
+    "--rotate-secret", is_flag=True, help="Générer un nouveau secret (affiché une seule fois)."
+)
+def update(
+    client_id: str, secret: str | None, rotate_secret: bool, as_json: bool, **options: Any
+) -> None:
+    """Modifier CLIENT_ID : seules les options données changent ; le secret est conservé."""
+    client = db.session.get(Client, client_id)
+    if client is None:
+        fail(f"client inconnu : {client_id} (« psc-idp clients add » pour le créer)")
+    if secret and rotate_secret:
+        fail("--secret et --rotate-secret s'excluent : choisissez l'un ou l'autre.")
+    data = {**client_to_dict(client, with_hash=True), **_given(options)}
+    method = data["token_endpoint_auth_method"]
+    if method not in SECRET_METHODS:
+        if secret or rotate_secret:
+            fail(f"{client_id} ({method}) n'a pas de secret.")
+        data.pop("secret_hash", None)
+    elif rotate_secret or (not secret and not data.get("secret_hash")):
+        # Rotation asked for, or a client that had no secret moves to a secret method.
+        secret = secrets.token_urlsafe(32)
+    if secret:
+        data.pop("secret_hash", None)
+        data["secret"] = secret
+    _save(data, secret, as_json)
 
 
 @clients_cli.command("list")
@@ -119,7 +222,7 @@ def show(client_id: str, as_json: bool) -> None:
     client = db.session.get(Client, client_id)
     if client is None:
         fail(f"client inconnu : {client_id}")
-    emit(client_to_dict(client), as_json)
+    emit(shown(client), as_json)
 
 
 @clients_cli.command("remove")

@@ -134,7 +134,7 @@ def _wait_for_request(national_id: str, request_id: str | None, wait: float):
     while True:
         candidates = [p for p in pushes.pending_for(national_id) if request_id in (None, p.id)]
         if candidates:
-            return candidates[-1]  # the newest
+            return candidates[0]  # the newest (pending_for lists newest first)
         if time.monotonic() >= deadline:
             fail(f"aucune demande en attente pour {national_id}")
         db.session.remove()

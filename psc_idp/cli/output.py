@@ -18,3 +18,13 @@ def emit(data: Any, as_json: bool) -> None:
 
 def fail(message: str) -> None:
     raise click.ClickException(message)
+
+
+class Refused(click.ClickException):
+    """Exit status 2, as for a usage error: the input (a realm file), not the server, must
+    change. Printed in French, like every message of the command line."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"Erreur : {self.format_message()}", file=file, err=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app
@@ -41,10 +40,10 @@ def summary() -> list[str]:
         f"              {settings.issuer}/.well-known/wallet-openid-configuration",
         f"  wallet      {settings.authorization_endpoint}",
     ]
-    if settings.tls_port:
-        host = urlsplit(settings.base_url).hostname
-        lines.append(f"  carte CPS   https://{host}:{settings.tls_port} (certificat client)")
+    if settings.mtls_available:
+        lines.append(f"  carte CPS   {settings.mtls_base} (certificat client)")
     if settings.dev_mode:
+        lines.append(f"  accueil     {settings.base_url.rstrip('/')}/ (mode développement)")
         secrets = demo_secrets(settings)
         lines.append("  demo clients (mode développement) :")
         for client in db.session.query(Client).order_by(Client.client_id):
@@ -66,12 +65,21 @@ def _forwarded(settings) -> dict[str, str]:
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option(
+    "--port",
+    type=int,
+    help="Port HTTP (défaut : PSC_PORT, sinon 8080). Sans PSC_BASE_URL, l'URL publique "
+    "annoncée suit ce port.",
+)
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 @with_appcontext
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+def serve(host: str, port: int | None, workers: int, threads: int) -> None:
     """Servir psc-idp avec gunicorn."""
+    settings = current_settings()
+    if port is not None:
+        settings.listen_on(port)
+    port = settings.port
     for line in summary():
         click.echo(line)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -79,7 +87,6 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     # used by two processes at once hangs PostgreSQL conversations (seen at shutdown).
     db.session.remove()
     db.engine.dispose()
-    settings = current_settings()
     if settings.tls_port:
         start_tls_listener(app, settings, host)
     _Gunicorn(

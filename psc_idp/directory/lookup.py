@@ -41,31 +41,46 @@ def find_practitioner(national_id: str) -> Practitioner | None:
     return db.session.scalars(query).unique().first()
 
 
+def _matching(query: str) -> Any:
+    """National id starting with ``query``, or names containing it (case-insensitive)."""
+    text = (query or "").strip()
+    if not text:
+        return None
+    pattern = text.lower()
+    return or_(
+        Practitioner.national_id.startswith(text.upper(), autoescape=True),
+        func.lower(Practitioner.family_name).contains(pattern, autoescape=True),
+        func.lower(Practitioner.given_names).contains(pattern, autoescape=True),
+        Practitioner.exercices.any(
+            or_(
+                func.lower(Exercice.nom_exercice).contains(pattern, autoescape=True),
+                func.lower(Exercice.prenom_exercice).contains(pattern, autoescape=True),
+            )
+        ),
+    )
+
+
 def search_practitioners(query: str = "", limit: int = 50) -> list[Practitioner]:
     """Practitioners whose national id starts with ``query`` or whose names contain it
     (case-insensitive), by family name."""
     statement = select(Practitioner).options(*_with_identity())
-    text = (query or "").strip()
-    if text:
-        pattern = text.lower()
-        statement = statement.where(
-            or_(
-                Practitioner.national_id.startswith(text.upper(), autoescape=True),
-                func.lower(Practitioner.family_name).contains(pattern, autoescape=True),
-                func.lower(Practitioner.given_names).contains(pattern, autoescape=True),
-                Practitioner.exercices.any(
-                    or_(
-                        func.lower(Exercice.nom_exercice).contains(pattern, autoescape=True),
-                        func.lower(Exercice.prenom_exercice).contains(pattern, autoescape=True),
-                    )
-                ),
-            )
-        )
+    condition = _matching(query)
+    if condition is not None:
+        statement = statement.where(condition)
     limit = max(1, min(int(limit), MAX_SEARCH_RESULTS))
     statement = statement.order_by(
         Practitioner.family_name, Practitioner.given_names, Practitioner.national_id
     ).limit(limit)
     return list(db.session.scalars(statement))
+
+
+def count_practitioners(query: str = "") -> int:
+    """How many practitioners ``search_practitioners`` would find without its limit."""
+    statement = select(func.count()).select_from(Practitioner)
+    condition = _matching(query)
+    if condition is not None:
+        statement = statement.where(condition)
+    return db.session.scalar(statement) or 0
 
 
 def display_name(practitioner: Practitioner) -> str:

@@ -108,10 +108,11 @@ def _set_status(
 
 
 def pending_for(national_id: str) -> list[EcpsPush]:
+    """Newest first: the request just sent is the one the professional is looking for."""
     query = (
         select(EcpsPush)
         .where(EcpsPush.national_id == national_id, EcpsPush.status == "pending")
-        .order_by(EcpsPush.created_at)
+        .order_by(EcpsPush.created_at.desc())
     )
     return [push for push in db.session.scalars(query) if state(push) == "pending"]
 

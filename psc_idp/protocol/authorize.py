@@ -39,6 +39,7 @@ from psc_idp.protocol.grants.authorization_code import AuthorizationCodeGrant
 from psc_idp.protocol.pushed_requests import is_pushed_reference, take_pushed_request
 from psc_idp.timeutil import epoch
 from psc_idp.wallet.pages import error_page
+from psc_idp.wallet.redirect_check import redirect_check
 
 
 class StoredRequest(OAuth2Request):
@@ -201,4 +202,5 @@ def _error(oauth_request: OAuth2Request, error: OAuth2Error) -> Response:
         "Retournez sur le service et réessayez ; si le problème persiste, contactez-le.",
         f"{error.error}: {error.description}",
         status=400,
+        redirect_check=redirect_check(oauth_request),
     )

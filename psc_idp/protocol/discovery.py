@@ -28,8 +28,28 @@ def mtls_aliases(settings: Settings) -> dict[str, str]:
     }
 
 
+def tls_metadata(settings: Settings) -> dict[str, Any]:
+    """RFC 8705 metadata, only when some origin asks for a client certificate: without one
+    (``PSC_TLS_PORT=0``, http base, no ``PSC_TLS_BASE_URL``) an alias at ``https://host:0``
+    would send clients nowhere."""
+    if not settings.mtls_available:
+        return {}
+    return {
+        "tls_client_certificate_bound_access_tokens": True,
+        "mtls_endpoint_aliases": mtls_aliases(settings),
+    }
+
+
+def client_auth_methods(settings: Settings) -> list[str]:
+    methods = [*CONFIDENTIAL_AUTH_METHODS]
+    if not settings.mtls_available:
+        methods.remove("tls_client_auth")
+    return methods
+
+
 def metadata(settings: Settings) -> dict[str, Any]:
-    auth_methods = [*CONFIDENTIAL_AUTH_METHODS, "none"]
+    confidential = client_auth_methods(settings)
+    auth_methods = [*confidential, "none"]
     return {
         "issuer": settings.issuer,
         "authorization_endpoint": settings.authorization_endpoint,
@@ -55,7 +75,7 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "userinfo_signing_alg_values_supported": list(SUPPORTED_ALGS),
-        "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": confidential,
         "introspection_endpoint_auth_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "token_endpoint_auth_methods_supported": auth_methods,
         "token_endpoint_auth_signing_alg_values_supported": list(SUPPORTED_ALGS),
@@ -101,8 +121,7 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "require_request_uri_registration": False,
         "ui_locales_supported": ["fr"],
         "authorization_response_iss_parameter_supported": True,
-        "tls_client_certificate_bound_access_tokens": True,
-        "mtls_endpoint_aliases": mtls_aliases(settings),
+        **tls_metadata(settings),
         "frontchannel_logout_supported": False,
         "backchannel_logout_supported": False,
     }

@@ -27,6 +27,10 @@ from psc_idp.ecps.scenarios import export_scenarios, upsert_scenarios
 from psc_idp.extensions import db
 from psc_idp.protocol.clients import all_clients, client_to_dict, upsert_client
 from psc_idp.realm.models import RealmOption
+from psc_idp.realm.problems import Problems, RealmInvalid, line_marks
+from psc_idp.realm.validation import SECTIONS, check_realm
+
+__all__ = ["RealmError", "RealmInvalid", "import_realm", "read_realm_file"]
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -35,9 +39,6 @@ DEMO_FILES = (
     HERE / "demo-practitioners.yaml",
     HERE / "demo-ecps.yaml",
 )
-SECTIONS = ("clients", "practitioners", "ecps_scenarios")
-#: Settings a realm file may set, applied at the next start of every instance.
-REALM_OPTIONS = {"userinfo_profile", "acr_by_auth_mode", "palier_by_auth_mode", "default_scopes"}
 
 
 class RealmError(ValueError):
@@ -61,32 +62,38 @@ class ImportReport:
 
 
 def read_realm_file(path: str | Path) -> dict[str, Any]:
-    text = Path(path).read_text(encoding="utf-8")
+    """Parse and check a realm file; ``RealmInvalid`` lists every problem with its line."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise RealmError(f"{path} : le fichier n'est pas en UTF-8 ({error.reason}).") from None
     try:
         data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise RealmError(f"{path}: not valid JSON/YAML ({error})") from error
-    if not isinstance(data, dict):
-        raise RealmError(f"{path}: the realm file must be a mapping")
-    unknown = set(data) - {"options", "realm", *SECTIONS}
-    if unknown:
-        raise RealmError(f"{path}: unknown sections {sorted(unknown)}")
+        raise RealmError(f"{path} : ni JSON ni YAML valide ({error})") from error
+    marks, duplicates = line_marks(text)
+    problems = Problems(source=str(path), marks=marks)
+    for duplicate in duplicates:
+        problems.add(duplicate, "clé en double : seule la dernière valeur serait lue.")
+    problems = check_realm(data, problems)
+    if problems.items:
+        raise RealmInvalid(problems)
     return data
 
 
 def import_realm(data: dict[str, Any]) -> ImportReport:
-    """Apply a realm description; the caller commits."""
+    """Check, then apply a realm description; nothing is applied if anything is wrong. The
+    caller commits."""
+    problems = check_realm(data, Problems())
+    if problems.items:
+        raise RealmInvalid(problems)
     report = ImportReport()
     for name, value in (data.get("options") or {}).items():
-        if name not in REALM_OPTIONS:
-            raise RealmError(f"unknown option {name!r} (known: {', '.join(sorted(REALM_OPTIONS))})")
         option = db.session.get(RealmOption, name)
         if option is None or option.value != value:
             db.session.merge(RealmOption(name=name, value=value))
             report.options_changed.append(name)
     for entry in data.get("clients") or []:
-        if not isinstance(entry, dict):
-            raise RealmError("each client must be a mapping")
         client, changed = upsert_client(entry)
         if changed:
             report.clients_changed.append(client.client_id)

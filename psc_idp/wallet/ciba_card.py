@@ -41,7 +41,9 @@ def pending() -> ResponseReturnValue:
     card, problem = _card()
     settings = current_settings()
     if card is None:
-        secure = f"{settings.mtls_base}{url_for('ciba_card.pending')}"
+        secure = ""  # no origin asks for a certificate: no link to offer
+        if settings.mtls_available:
+            secure = f"{settings.mtls_base}{url_for('ciba_card.pending')}"
         return render_template(
             "wallet/ciba_card.html", problem=problem, secure_url=secure, dev_mode=settings.dev_mode
         ), 400

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, make_response, render_template
 
 from psc_idp.config import current_settings
 
 
 def error_page(
-    title: str, message: str, details: str = "", status: int = 400, back_url: str | None = None
+    title: str,
+    message: str,
+    details: str = "",
+    status: int = 400,
+    back_url: str | None = None,
+    redirect_check: dict[str, Any] | None = None,
 ) -> Response:
     html = render_template(
         "wallet/error.html",
@@ -16,6 +23,7 @@ def error_page(
         message=message,
         details=details,
         back_url=back_url,
+        redirect_check=redirect_check,
         status=status,
         dev_mode=current_settings().dev_mode,
     )

@@ -895,13 +895,45 @@
       }
     }
     for (const [id, card] of current.cards) {
+      if (listed.has(id) || card.busy) {
+        continue;
+      }
+      if (!card.closedAt) {
+        // Gone from the server's list without an answer from here: cancelled by the
+        // service, expired, or answered on another device. Say so before it goes.
+        markAbandoned(card);
+        continue;
+      }
       // A closed card keeps its explanation on screen a little while before it goes.
-      const readable = card.closedAt && Date.now() - card.closedAt < CLOSED_CARD_MS;
-      if (!listed.has(id) && !card.busy && !readable) {
+      if (Date.now() - card.closedAt >= CLOSED_CARD_MS) {
         removeCard(current, id, card.element.contains(document.activeElement));
       }
     }
     tick(current);
+  }
+
+  function markAbandoned(card) {
+    card.expired = true; // the countdown stops
+    card.element.classList.add("ecps-request--abandoned");
+    card.element.querySelector('[data-field="timer"]').textContent = "Demande abandonnée";
+    closeCard(
+      card,
+      "Cette demande n'attend plus de réponse : annulée par le service, expirée ou traitée " +
+        "sur un autre appareil."
+    );
+    announce("Demande abandonnée : " + requestTitle(card.request) + ".");
+  }
+
+  // Newest first: a request that just arrived is the one the professional is looking for.
+  function insertByAge(element, createdAt) {
+    const list = $("request-list");
+    for (const other of list.children) {
+      if ((other.dataset.createdAt || "") < createdAt) {
+        list.insertBefore(element, other);
+        return;
+      }
+    }
+    list.append(element);
   }
 
   function requestTitle(request) {
@@ -919,6 +951,7 @@
     const key = request.id.replace(/[^A-Za-z0-9_-]/g, "");
 
     element.dataset.requestId = request.id;
+    element.dataset.createdAt = request.created_at || "";
     field("title").textContent = requestTitle(request);
     if (request.kind !== "login" && request.client_name) {
       field("service").hidden = false;
@@ -944,7 +977,7 @@
     });
 
     current.cards.set(request.id, card);
-    $("request-list").append(element);
+    insertByAge(element, element.dataset.createdAt);
     $("requests-empty").hidden = true;
     // The card shows it all; screen readers hear it (the list itself is not a live region,
     // so that countdowns and removals stay quiet).
@@ -985,6 +1018,9 @@
   // Once a second: countdowns, and cards whose time is up stop offering to answer.
   function tick(current) {
     for (const card of current.cards.values()) {
+      if (card.closedAt) {
+        continue; // its explanation stays as written
+      }
       const left = Math.max(0, Math.round((card.deadline - Date.now()) / 1000));
       const timer = card.element.querySelector('[data-field="timer"]');
       timer.classList.toggle("ecps-request__timer--short", left <= 20);
@@ -993,6 +1029,7 @@
       } else if (!card.expired) {
         card.expired = true;
         timer.textContent = "Demande expirée";
+        card.element.classList.add("ecps-request--abandoned");
         closeCard(card, "Le délai est dépassé : relancez la connexion depuis le service.");
       }
     }

@@ -92,7 +92,7 @@ def test_realm_import_refuses_bad_files_clearly(app, tmp_path):
     unknown = tmp_path / "unknown.yaml"
     unknown.write_text("users: []\n")
     result = invoke(app, "realm", "import", str(unknown))
-    assert result.exit_code != 0 and "unknown sections" in result.output
+    assert result.exit_code == 2 and "users (ligne 1) : clé inconnue" in result.output
 
 
 def test_clients_add_list_show_remove(app):

@@ -35,6 +35,10 @@ class CardAuthenticator(Authenticator):
     description = "Insérez votre carte dans le lecteur : le navigateur présente son certificat."
     auth_modes = (AUTH_MODE,)
 
+    def is_enabled(self) -> bool:
+        # No origin asks for a certificate (no TLS listener, no TLS base): nothing to offer.
+        return current_settings().mtls_available
+
     def start(self, tx: LoginTransaction, error: str = "") -> ResponseReturnValue:
         if not self._on_certificate_origin():
             return self._page(tx, "go", card_url=self._card_url(tx))

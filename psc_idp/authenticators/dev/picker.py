@@ -11,12 +11,19 @@ from flask.typing import ResponseReturnValue
 
 from psc_idp.authenticators.base import Authenticator, AuthResult
 from psc_idp.config import current_settings
-from psc_idp.directory.lookup import find_practitioner, search_practitioners, summary
+from psc_idp.directory.lookup import (
+    count_practitioners,
+    find_practitioner,
+    search_practitioners,
+    summary,
+)
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
 from psc_idp.login.models import LoginTransaction
 from psc_idp.login.transactions import LoginOutcome, acr_is_acceptable
 from psc_idp.timeutil import epoch
 
+#: How many identities the picker lists at most; a search narrows the rest.
+SHOWN = 50
 MODE_LABELS = {
     "CARD": "Carte CPS",
     "MOBILE": "Application e-CPS",
@@ -34,6 +41,7 @@ class TestIdentityPicker(Authenticator):
         # Printable text only: PostgreSQL refuses a NUL in a query parameter.
         query = "".join(c for c in request.args.get("q", "")[:100] if c.isprintable())
         chosen = request.form.get("auth_mode") or self._default_mode(tx)
+        practitioners = [summary(p) for p in search_practitioners(query, limit=SHOWN)]
         return render_template(
             "wallet/dev_picker.html",
             client_name=tx.client_name or tx.client_id,
@@ -42,7 +50,8 @@ class TestIdentityPicker(Authenticator):
             back_url=url_for("wallet.login_page", tx_id=tx.id),
             csrf_token=tx.csrf_token,
             query=query,
-            practitioners=[summary(p) for p in search_practitioners(query, limit=50)],
+            practitioners=practitioners,
+            truncation=truncation_note(len(practitioners), query),
             login_hint=request.form.get("national_id_typed") or tx.login_hint,
             auth_modes=self._mode_choices(tx, chosen),
             error=error,
@@ -95,3 +104,18 @@ class TestIdentityPicker(Authenticator):
             }
             for mode in self.auth_modes
         ]
+
+
+def french_number(value: int) -> str:
+    """``2020`` → ``2 020`` (narrow no-break space, as French typography groups digits)."""
+    return f"{value:,}".replace(",", "\u202f")
+
+
+def truncation_note(shown: int, query: str) -> str:
+    """« 50 sur 2 020 affichés — affinez la recherche » when the list is cut, else ``""``."""
+    if shown < SHOWN:
+        return ""
+    total = count_practitioners(query)
+    if total <= shown:
+        return ""
+    return f"{french_number(shown)} sur {french_number(total)} affichés — affinez la recherche"

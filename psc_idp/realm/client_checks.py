@@ -1,0 +1,183 @@
+"""The ``clients:`` section: every key known, every value of the right kind, in French.
+
+The protocol's own ``validate`` runs last, as a safety net, on entries found sound here."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography import x509
+
+from psc_idp.keystore.signing import SUPPORTED_ALGS
+from psc_idp.protocol.client_auth import TOKEN_AUTH_METHODS
+from psc_idp.protocol.clients import (
+    ALG_FIELDS,
+    CIBA_FIELDS,
+    CIBA_GRANT,
+    DELIVERY_MODES,
+    GRANT_TYPES,
+    LIST_FIELDS,
+    SECRET_METHODS,
+    TLS_FIELDS,
+    InvalidClient,
+    validate,
+)
+from psc_idp.protocol.models import Client
+from psc_idp.realm import checks
+from psc_idp.realm.problems import Path, Problems
+
+BOOLEAN_KEYS = (
+    "allow_plain_pkce",
+    "require_pkce",
+    "enabled",
+    "tls_client_certificate_bound_access_tokens",
+)
+TEXT_KEYS = (
+    "name",
+    "secret",
+    "secret_hash",
+    "jwks_uri",
+    "tls_client_auth_subject_dn",
+    "backchannel_client_notification_endpoint",
+)
+URI_LISTS = ("redirect_uris", "post_logout_redirect_uris")
+
+
+def client_keys() -> tuple[str, ...]:
+    """What ``upsert_client`` reads; ``web_origins`` once the model stores it."""
+    keys = ["client_id", "token_endpoint_auth_method", "jwks", *LIST_FIELDS, *ALG_FIELDS]
+    keys += [*TLS_FIELDS, *CIBA_FIELDS, *BOOLEAN_KEYS, *TEXT_KEYS]
+    if hasattr(Client, "web_origins"):
+        keys.append("web_origins")
+    return tuple(dict.fromkeys(keys))
+
+
+def check_clients(problems: Problems, items: Any) -> None:
+    if not checks.is_list(problems, items, ("clients",)):
+        return
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(items):
+        path: Path = ("clients", index)
+        if not checks.is_mapping(problems, entry, path):
+            continue
+        before = len(problems.items)
+        _check_entry(problems, entry, path)
+        client_id = entry.get("client_id")
+        if isinstance(client_id, str) and client_id in seen:
+            problems.add(
+                (*path, "client_id"), f"« {client_id} » déjà défini en clients[{seen[client_id]}]."
+            )
+        elif isinstance(client_id, str):
+            seen[client_id] = index
+        if len(problems.items) == before:
+            _protocol_net(problems, entry, path)
+
+
+def _check_entry(problems: Problems, entry: dict[str, Any], path: Path) -> None:
+    checks.known_keys(problems, entry, path, client_keys())
+    client_id = entry.get("client_id")
+    if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > 255:
+        problems.add((*path, "client_id"), "obligatoire (une chaîne de 255 caractères au plus).")
+    method = entry.get("token_endpoint_auth_method", "client_secret_basic")
+    method_ok = checks.one_of(
+        problems, method, (*path, "token_endpoint_auth_method"), TOKEN_AUTH_METHODS
+    )
+    lists = {name: entry.get(name, []) for name in LIST_FIELDS if name in entry}
+    for name, value in lists.items():
+        if checks.strings(problems, value, (*path, name)) is not None and name in URI_LISTS:
+            _check_uris(problems, value, (*path, name))
+    grant_types = entry.get("grant_types", ["authorization_code", "refresh_token"])
+    if isinstance(grant_types, list):
+        for i, grant in enumerate(grant_types):
+            checks.one_of(problems, grant, (*path, "grant_types", i), sorted(GRANT_TYPES))
+    for name in BOOLEAN_KEYS:
+        if name in entry:
+            checks.boolean(problems, entry[name], (*path, name))
+    for name in TEXT_KEYS:
+        if name in entry and entry[name] is not None:
+            checks.text(problems, entry[name], (*path, name))
+    for name in ALG_FIELDS:
+        if entry.get(name) is not None:
+            checks.one_of(problems, entry[name], (*path, name), SUPPORTED_ALGS)
+    if "backchannel_token_delivery_mode" in entry:
+        mode_path = (*path, "backchannel_token_delivery_mode")
+        checks.one_of(problems, entry[mode_path[-1]], mode_path, sorted(DELIVERY_MODES))
+    if method_ok and isinstance(grant_types, list):
+        _check_consistency(problems, entry, path, method, grant_types)
+
+
+def _check_uris(problems: Problems, uris: list[str], path: Path) -> None:
+    for i, uri in enumerate(uris):
+        parts = urlsplit(uri)
+        if not parts.scheme or not parts.netloc or parts.fragment:
+            problems.add((*path, i), f"« {uri} » n'est pas une URI absolue sans fragment.")
+
+
+def _check_consistency(
+    problems: Problems, entry: dict[str, Any], path: Path, method: str, grant_types: list[Any]
+) -> None:
+    """What one key requires of another (the protocol's rules, said in French)."""
+
+    def need(condition: bool, key: str, message: str) -> None:
+        if not condition:
+            problems.add((*path, key), message)
+
+    authorization_code = "authorization_code" in grant_types
+    need(
+        not authorization_code or bool(entry.get("redirect_uris")),
+        "redirect_uris",
+        "authorization_code demande au moins une URI de retour.",
+    )
+    need(
+        method not in SECRET_METHODS or bool(entry.get("secret") or entry.get("secret_hash")),
+        "secret",
+        f"{method} demande un secret (ou secret_hash).",
+    )
+    need(
+        method != "private_key_jwt" or bool(entry.get("jwks") or entry.get("jwks_uri")),
+        "jwks_uri",
+        "private_key_jwt demande jwks ou jwks_uri.",
+    )
+    public = method == "none"
+    need(
+        not public or "client_credentials" not in grant_types,
+        "grant_types",
+        "un client public ne peut pas utiliser client_credentials.",
+    )
+    need(
+        not public or CIBA_GRANT not in grant_types,
+        "grant_types",
+        "un client public ne peut pas utiliser CIBA.",
+    )
+    if entry.get("backchannel_token_delivery_mode") == "ping":
+        endpoint = entry.get("backchannel_client_notification_endpoint")
+        parts = urlsplit(endpoint) if isinstance(endpoint, str) else None
+        need(
+            bool(parts and parts.scheme and parts.netloc),
+            "backchannel_client_notification_endpoint",
+            "le mode ping demande une URL de notification absolue.",
+        )
+    if method == "tls_client_auth":
+        _check_tls_identity(problems, entry, path)
+
+
+def _check_tls_identity(problems: Problems, entry: dict[str, Any], path: Path) -> None:
+    dn = entry.get("tls_client_auth_subject_dn")
+    if not (dn or entry.get("tls_client_auth_san_dns")):
+        problems.add(
+            (*path, "tls_client_auth_subject_dn"),
+            "tls_client_auth demande tls_client_auth_subject_dn ou tls_client_auth_san_dns.",
+        )
+    elif isinstance(dn, str) and dn:
+        try:
+            x509.Name.from_rfc4514_string(dn)
+        except ValueError:
+            problems.add((*path, "tls_client_auth_subject_dn"), "n'est pas un nom RFC 4514.")
+
+
+def _protocol_net(problems: Problems, entry: dict[str, Any], path: Path) -> None:
+    try:
+        validate(entry)
+    except InvalidClient as error:
+        problems.add(path, f"refusé par l'enregistrement des clients : {error}")
