@@ -30,6 +30,7 @@ class Phone:
         )
 
     def pending(self) -> list[dict[str, Any]]:
+        """The phone's pending requests, newest first (as the app lists them)."""
         response = self.call("GET", "/requests")
         assert response.status_code == 200, response.get_json()
         return response.get_json()["requests"]

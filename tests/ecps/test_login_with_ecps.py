@@ -63,7 +63,7 @@ def test_login_approved_on_the_phone(app, clients):
     sent = login.identify(MIDWIFE)
     assert sent.status_code == 302  # to the waiting page
     waiting = login.browser.http.get(sent.headers["Location"]).get_data(as_text=True)
-    request = phone.pending()[-1]
+    request = phone.pending()[0]
     assert request["binding_message"] in waiting
     assert request["client_name"] == "test-web"  # no display name: its client_id
     assert login.status()["status"] == "pending"
@@ -83,7 +83,7 @@ def test_login_denied_on_the_phone_gives_access_denied(app, clients):
     phone = activate_by_contact(app, MIDWIFE)
     login = EcpsLogin(app, clients.web)
     login.identify(MIDWIFE)
-    phone.decide(phone.pending()[-1], "deny")
+    phone.decide(phone.pending()[0], "deny")
     assert login.callback(login.complete())["error"] == "access_denied"
 
 
@@ -181,6 +181,6 @@ def test_approval_on_one_instance_is_seen_by_another(make_app, clients):
     phone = activate_by_contact(second, MIDWIFE, pin="5555")
     login = EcpsLogin(first, clients.web)
     login.identify(MIDWIFE)
-    phone.decide(phone.pending()[-1], "approve", pin="5555")
+    phone.decide(phone.pending()[0], "approve", pin="5555")
     assert login.status()["status"] == "approved"
     assert "code" in login.callback(login.complete())
