@@ -1,0 +1,1 @@
+"""Request-wide HTTP concerns: input guard, security headers, error policy."""
