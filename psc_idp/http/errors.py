@@ -13,11 +13,15 @@ from psc_idp.config import current_settings
 
 #: JSON APIs outside the issuer's paths.
 JSON_API_PREFIXES = ("/ecps/api/",)
+#: Endpoints under the issuer that a browser visits: they answer pages.
+BROWSER_ENDPOINTS = ("/protocol/openid-connect/auth", "/protocol/openid-connect/logout")
 
 
 def wants_json() -> bool:
     path = request.path
-    if path.startswith(urlsplit(current_settings().issuer).path + "/"):
+    issuer_path = urlsplit(current_settings().issuer).path
+    browser = path.removeprefix(issuer_path) in BROWSER_ENDPOINTS
+    if path.startswith(issuer_path + "/") and not browser:
         return True
     if path.startswith(JSON_API_PREFIXES) or request.is_json:
         return True

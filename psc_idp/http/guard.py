@@ -11,15 +11,19 @@ Refused with 400 (``invalid_request`` JSON or the French error page, see ``error
   recurse while decoding it. ``jose_header.check_compact`` bounds the tokens again where they
   are parsed; this catches the call sites that hand a token straight to a library.
 
-Sizes are bounded by ``MAX_CONTENT_LENGTH`` / ``MAX_FORM_MEMORY_SIZE`` (413)."""
+Sizes are bounded by ``MAX_CONTENT_LENGTH`` / ``MAX_FORM_MEMORY_SIZE`` (413, then the
+connection is closed)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import unquote
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest
 
@@ -51,6 +55,15 @@ class BoundedJSONProvider(DefaultJSONProvider):
 def init_app(app: Flask) -> None:
     app.json = BoundedJSONProvider(app)
     app.before_request(check_request)
+    app.after_request(close_after_413)
+
+
+def close_after_413(response: Response) -> Response:
+    """A 413 leaves the body unread: the connection cannot carry another request, so say so
+    (whichever handler, protocol JSON or page, answered)."""
+    if response.status_code == 413:
+        response.headers["Connection"] = "close"
+    return response
 
 
 def check_request() -> None:
@@ -100,11 +113,17 @@ def _check_value(value: str) -> None:
 
 
 def _check_basic_credentials() -> None:
-    """RFC 6749 §2.3.1: the client id inside ``Basic`` is looked up like a form value."""
-    authorization = request.authorization
-    if authorization is not None and authorization.type == "basic":
-        _check_value(authorization.username or "")
-        _check_value(authorization.password or "")
+    """RFC 6749 §2.3.1: the client id inside ``Basic`` (form-encoded, then base64) is looked up
+    like a form value. Anything that does not decode is left to client authentication."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return
+    if "\x00" in unquote(decoded):
+        raise RefusedInput("NUL character in the client credentials.")
 
 
 def _strings(node: Any) -> Iterator[str]:

@@ -47,19 +47,24 @@ def register_error_handlers(app: Flask, settings: Settings) -> None:
         db.session.rollback()
         return error_page("Connexion impossible", error.message, error.reason, status=400)
 
+    # Registered for its code (400), so it wins over the protocol blueprint's JSON handler:
+    # the browser endpoints under the issuer (authorize, logout) answer a page.
+    @app.errorhandler(RefusedInput)
+    def refused_input(error: RefusedInput) -> Response:
+        if wants_json():
+            return json_error(400, "invalid_request", error.description or "Invalid request")
+        title, message = FRENCH[400]
+        return error_page(title, message, error.description or "", status=400)
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
         _rollback()
         status = error.code or 500
         if wants_json():
-            detail = error.description if isinstance(error, RefusedInput) else error.name
-            response = json_error(status, "invalid_request", detail)
+            response = json_error(status, "invalid_request", error.name)
         else:
             title, message = FRENCH.get(status, ("Erreur", "La demande n'a pas pu être traitée."))
             response = error_page(title, message, f"{status} {error.name}", status=status)
-        if status == 413:
-            # The body was not read: the connection cannot carry another request.
-            response.headers["Connection"] = "close"
         return _keep_allow(error, response)
 
     @app.errorhandler(Exception)
