@@ -33,8 +33,12 @@ def register_commands(app: Flask) -> None:
 
 def _create_app() -> Flask:
     from psc_idp import create_app
+    from psc_idp.keystore import ReadableSecretFile
 
-    return create_app()
+    try:
+        return create_app()
+    except ReadableSecretFile as error:
+        raise SystemExit(f"psc-idp: {error}") from None  # the message and its fix, no traceback
 
 
 def main() -> None:

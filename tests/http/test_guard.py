@@ -176,31 +176,62 @@ def test_a_jws_like_value_that_is_not_deep_json_passes(app):
     assert response.status_code == 401
 
 
-# --- device call tokens: NumericDate claims -------------------------------------------------------
-@pytest.mark.parametrize(
-    "claims",
-    [{"iat": "1700000000"}, {"exp": "9999999999"}, {"iat": True}, {"exp": 1.5e9}],
-    ids=["iat-string", "exp-string", "iat-bool", "exp-float"],
-)
-def test_device_call_with_non_integer_times_is_401(app, claims):
+# --- device JWS: NumericDate claims must be integers ------------------------------------------
+def _device_call(phone, **claims):
     import time
-    import uuid
 
-    import jwt
+    now = int(time.time())
+    body = {"iss": phone.device.device_id, "htm": "GET", "htu": f"{BASE}{API}/device"}
+    token = phone.device._sign({**body, "exp": now + 60, **claims}, "ecps-device+jwt")
+    return phone.call("GET", "/device", token=token)
+
+
+@pytest.mark.parametrize("kind", ["iat-string", "exp-float"])
+def test_device_call_with_non_integer_times_is_401(app, kind):
+    import time
 
     phone = activate_by_contact(app, NURSE)
     now = int(time.time())
-    body = {
-        "iss": phone.device.device_id,
-        "htm": "GET",
-        "htu": f"{BASE}{API}/device",
-        "iat": now,
-        "exp": now + 60,
-        "jti": str(uuid.uuid4()),
-        **claims,
-    }
-    headers = {"typ": "ecps-device+jwt", "kid": phone.device.device_id}
-    token = jwt.encode(body, phone.device.private_key, algorithm="ES256", headers=headers)
-    response = phone.call("GET", "/device", token=token)
+    claims = {"iat": str(now)} if kind == "iat-string" else {"exp": now + 60.5}
+    response = _device_call(phone, **claims)
     assert response.status_code == 401, response.get_data(as_text=True)
     assert response.get_json()["error"] == "invalid_device_token"
+    assert _device_call(phone).status_code == 200  # the same call with integers
+
+
+def test_decision_with_a_string_iat_is_refused(app):
+    import time
+
+    from psc_idp.ecps import pushes
+    from psc_idp.extensions import db
+
+    phone = activate_by_contact(app, NURSE, pin="2468")
+    with app.app_context():
+        push = pushes.create_push(NURSE, "login", "test-web", "Service de test", "31")
+        db.session.commit()
+        push_id = push.id
+    request = next(r for r in phone.pending() if r["id"] == push_id)
+    claims = {"request_id": push_id, "decision": "approve", "binding_message": "31"}
+    signed = {**claims, "pin": "2468", "iat": str(int(time.time()))}
+    token = phone.device._sign(signed, "ecps-decision+jwt")
+    answer = phone.call("POST", f"/requests/{push_id}/decision", json={"decision": token})
+    assert 400 <= answer.status_code < 500, answer.get_data(as_text=True)
+    assert phone.decide(request, "approve", pin="2468").get_json()["status"] == "approved"
+
+
+# --- a logged-in professional's account -----------------------------------------------------------
+def test_nul_in_my_own_device_name_or_id_is_a_french_page(app):
+    import re
+
+    from tests.ecps.test_account_and_outbox import _log_in_to_account
+
+    phone = activate_by_contact(app, "899700100565")
+    browser = _log_in_to_account(app, "899700100565")
+    html = browser.http.get("/wallet/account").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    device = f"/wallet/account/devices/{phone.device.device_id}"
+    page_refusal(browser.http.post(f"{device}/rename", data={"csrf_token": csrf, "name": "a\x00"}))
+    odd = "/wallet/account/devices/a%00/rename"
+    page_refusal(browser.http.post(odd, data={"csrf_token": csrf, "name": "x"}))
+    renamed = browser.http.post(f"{device}/rename", data={"csrf_token": csrf, "name": "Mon tél"})
+    assert renamed.status_code == 302

@@ -129,3 +129,24 @@ def test_ciba_ping_token_is_sealed_at_rest_and_sent_as_given(app, receiver):  # 
     phone.decide(request, "approve", pin="1234")
     assert _deliver(app) == 1
     assert receiver.pings[-1] == (f"Bearer {token}", {"auth_req_id": auth_req_id})
+
+
+def test_the_command_line_says_which_file_and_what_to_run(fresh):
+    import subprocess
+    import sys
+
+    root, settings, _ = fresh
+    secret = root / "keys" / "app-secret"
+    secret.chmod(0o644)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PSC_KEYS_DIR": settings["keys_dir"],
+        "PSC_DATA_DIR": settings["data_dir"],
+    }
+    try:
+        command = [sys.executable, "-c", "from psc_idp.cli import main; main()", "routes"]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        secret.chmod(0o600)
+    assert done.returncode == 1
+    assert f"chmod 600 {secret}" in done.stderr and "Traceback" not in done.stderr
