@@ -32,8 +32,19 @@ def depth(text: str | bytes) -> int:
     return deepest
 
 
+def too_deep(text: str | bytes, max_depth: int = MAX_DEPTH) -> bool:
+    """Whether ``text`` nests deeper than ``max_depth``. Counting brackets first (in C) settles
+    nearly every real document without scanning it: fewer openings than the limit cannot nest
+    beyond it. This runs on every token of the UserInfo and introspection hot paths."""
+    if isinstance(text, str):
+        openings = text.count("[") + text.count("{")
+    else:
+        openings = text.count(b"[") + text.count(b"{")
+    return openings > max_depth and depth(text) > max_depth
+
+
 def loads(text: str | bytes, max_depth: int = MAX_DEPTH, **kwargs: Any) -> Any:
     """``json.loads``, raising ``ValueError`` for a document nested deeper than ``max_depth``."""
-    if depth(text) > max_depth:
+    if too_deep(text, max_depth):
         raise ValueError(f"JSON nested deeper than {max_depth} levels")
     return json.loads(text, **kwargs)

@@ -42,9 +42,10 @@ def check_compact(value: Any) -> None:
         raise ValueError("a compact JWS has three segments")
     for segment in segments[:2]:
         decoded = b64url_decode(segment)
-        if bounded_json.depth(decoded) > bounded_json.MAX_DEPTH:
+        if bounded_json.too_deep(decoded):
             raise ValueError("JWS segment nested too deeply")
-    b64url_decode(segments[2])
+    if not _SEGMENT.fullmatch(segments[2]):  # the signature is decoded by the verifier
+        raise ValueError("not a base64url segment")
 
 
 def unverified_header(value: str) -> dict[str, Any]:

@@ -82,8 +82,9 @@ def close_oversized(limit: int) -> Callable[[Any, Any], None]:
 def check_request() -> None:
     if _CONTROL.search(request.path):
         raise RefusedInput("Control character in the path.")
+    headers = request.headers
     for name in IDENTIFYING_HEADERS:
-        value = request.headers.get(name)
+        value = headers.get(name)
         if value is not None:
             if _CONTROL.search(value.replace("\t", " ")):
                 raise RefusedInput(f"Control character in the {name} header.")
@@ -117,7 +118,7 @@ def _check_value(value: str) -> None:
             decoded = b64url_decode(segment)
         except ValueError:
             return
-        if bounded_json.depth(decoded) > bounded_json.MAX_DEPTH:
+        if bounded_json.too_deep(decoded):
             raise RefusedInput("JWS nested too deeply.")
         # Claims are read before the signature is checked (a client assertion's iss finds
         # its client), so a NUL in them would reach a query too.

@@ -42,8 +42,9 @@ def create_private_file(path: Path) -> None:
 
 
 def secret_files(keys_dir: Path) -> list[Path]:
-    """The app secret, the signing keys and the test PKI's private keys (CAs, TLS server)."""
-    candidates: list[Path] = [keys_dir / "app-secret"]
+    """The app secret, the demo clients' secrets, the signing keys and the test PKI's private
+    keys (CAs, TLS server)."""
+    candidates: list[Path] = [keys_dir / "app-secret", keys_dir / "demo-client-secrets.json"]
     candidates += sorted((keys_dir / "signing").glob("*.pem"))
     candidates += sorted((keys_dir / "pki").glob("*.key.pem"))
     return [path for path in candidates if path.is_file()]

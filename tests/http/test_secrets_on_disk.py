@@ -58,7 +58,10 @@ def test_first_start_creates_private_folders_and_files(fresh):
     assert keys and all(mode(key) == 0o600 for key in keys)
 
 
-@pytest.mark.parametrize("pattern", ["app-secret", "signing/RS256-*.pem", "pki/racine.key.pem"])
+@pytest.mark.parametrize(
+    "pattern",
+    ["app-secret", "demo-client-secrets.json", "signing/RS256-*.pem", "pki/racine.key.pem"],
+)
 def test_start_refuses_a_readable_secret(fresh, pattern):
     root, settings, _ = fresh
     path = next((root / "keys").glob(pattern))
