@@ -2,9 +2,10 @@
 
 Refused with 400 (``invalid_request`` JSON or the French error page, see ``errors``):
 
-- a NUL anywhere (path, query, form, JSON strings and keys, identifying headers): no value has
-  a use for it and PostgreSQL refuses it in a query, which would otherwise be a 500 in every
-  view that looks a value up; other C0 controls in the path and identifying headers;
+- a NUL anywhere (path, query, form, JSON strings and keys, identifying headers, the client id
+  inside ``Basic``, the claims of a JWS read before its signature): no value has a use for it
+  and PostgreSQL refuses it in a query, which would otherwise be a 500 in every view that looks
+  a value up; other C0 controls in the path and identifying headers;
 - a JSON body nested deeper than ``bounded_json.MAX_DEPTH`` (through the app's JSON provider,
   so ``request.get_json`` is bounded everywhere);
 - a value shaped like a compact JWS whose header or payload nests too deeply: JOSE libraries
