@@ -9,7 +9,8 @@ import pytest
 
 from tests.http.hostile import DEEP_JSON, DEEP_JWS, DEEP_PAYLOAD_JWS
 
-PATH_VALUES = ["nul\x00", "%00", "x" * 10_000, "ĉé\u202e🙂", DEEP_JWS]
+#: Each fills the path variables, the query, the form and the JSON of one round.
+VALUES = ["nul\x00", "%00", "x" * 10_000, "ĉé\u202e🙂", DEEP_JWS]
 HEADERS = [
     {"Authorization": f"Bearer {DEEP_JWS}"},
     {"Authorization": f"ECPS-Device {DEEP_PAYLOAD_JWS}", "DPoP": DEEP_JWS},
@@ -21,15 +22,13 @@ FIELDS = ["client_id", "token", "id_token_hint", "national_id", "name", "decisio
 def _routes(app) -> list[tuple[str, str]]:
     rules = []
     for rule in app.url_map.iter_rules():
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted(rule.methods - {"HEAD"}):
             rules.append((rule.rule, method))
     return rules
 
 
-def _paths(rule: str) -> list[str]:
-    if "<" not in rule:
-        return [rule]
-    return [re.sub(r"<[^>]+>", lambda _m, v=value: v, rule) for value in PATH_VALUES]
+def _path(rule: str, value: str) -> str:
+    return re.sub(r"<[^>]+>", lambda _match: value, rule)
 
 
 def test_sweep_finds_the_routes(app):
@@ -38,24 +37,35 @@ def test_sweep_finds_the_routes(app):
     assert ("/ecps/api/v1/requests/<push_id>/decision", "POST") in routes
 
 
-@pytest.mark.parametrize("value", ["nul\x00", "x" * 10_000, DEEP_JWS, "é\u202e"])
-def test_no_route_answers_5xx(app, value):
-    http = app.test_client()
+@pytest.fixture(scope="module")
+def logged_in(app):
+    """A professional's browser with an SSO session, so account pages go past the login."""
+    from tests.ecps.helpers import activate_by_contact
+    from tests.ecps.test_account_and_outbox import _log_in_to_account
+
+    activate_by_contact(app, "899700100565")
+    return _log_in_to_account(app, "899700100565").http
+
+
+@pytest.mark.parametrize("who", ["anonymous", "logged-in"])
+@pytest.mark.parametrize("value", VALUES, ids=["nul", "pct-nul", "10k", "deep-jws", "unicode"])
+def test_no_route_answers_5xx(app, request, who, value):
+    http = app.test_client() if who == "anonymous" else request.getfixturevalue("logged_in")
     failures = []
     for rule, method in _routes(app):
         if rule.startswith("/static"):
             continue
-        for path in _paths(rule):
-            fields = {name: value for name in FIELDS}
-            attempts = [
-                {"query_string": fields},
-                {"data": fields} if method != "GET" else {"query_string": {"q": value}},
-                {"data": DEEP_JSON, "content_type": "application/json"},
-                {"json": {name: value for name in FIELDS} | {"nested": [[{"a": value}]]}},
-                *({"headers": headers} for headers in HEADERS),
-            ]
-            for attempt in attempts:
-                response = http.open(path, method=method, **attempt)
-                if response.status_code >= 500:
-                    failures.append((method, path[:80], sorted(attempt), response.status_code))
+        path = _path(rule, value)
+        fields = {name: value for name in FIELDS}
+        attempts = [
+            {"query_string": fields},
+            {"data": fields} if method != "GET" else {"query_string": {"q": value}},
+            {"data": DEEP_JSON, "content_type": "application/json"},
+            {"json": fields | {"nested": [[{"a": value}]]}},
+            *({"headers": headers} for headers in HEADERS),
+        ]
+        for attempt in attempts:
+            response = http.open(path, method=method, **attempt)
+            if response.status_code >= 500:
+                failures.append((method, path[:80], sorted(attempt), response.status_code))
     assert failures == []
