@@ -36,7 +36,7 @@ def create_private_file(path: Path) -> None:
     (SQLite) inherits a private file instead of the umask's 0644."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
-    except FileExistsError:
+    except (FileExistsError, FileNotFoundError):  # a missing folder: SQLite says so itself
         return
     os.close(fd)
 

@@ -118,17 +118,19 @@ def test_ciba_ping_token_is_sealed_at_rest_and_sent_as_given(app, receiver):  # 
     dpi = _ping_client(app, receiver.url)
     phone = activate_by_contact(app, MIDWIFE, pin="1234")
     token = secrets.token_urlsafe(700)  # near the 1024-character limit once encoded
-    answer = dpi.ask(login_hint=MIDWIFE, client_notification_token=token, binding_message="77")
+    binding = f"sealed {secrets.randbelow(10**6)}"  # names this request among the suite's
+    answer = dpi.ask(login_hint=MIDWIFE, client_notification_token=token, binding_message=binding)
     auth_req_id = answer.get_json()["auth_req_id"]
     with app.app_context():
         row = db.session.execute(
             text(
                 "SELECT notification_token, ping_auth_req_id FROM ciba_request"
-                " WHERE binding_message = '77'"
-            )
+                " WHERE binding_message = :binding"
+            ),
+            {"binding": binding},
         ).one()
     assert token not in row.notification_token and auth_req_id not in row.ping_auth_req_id
-    request = next(r for r in phone.pending() if r["binding_message"] == "77")
+    request = next(r for r in phone.pending() if r["binding_message"] == binding)
     phone.decide(request, "approve", pin="1234")
     assert _deliver(app) == 1
     assert receiver.pings[-1] == (f"Bearer {token}", {"auth_req_id": auth_req_id})
