@@ -21,7 +21,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     setup_config(app, settings)
-    setup_security_headers(app)
+    setup_http(app)
     setup_keys(app, settings)
     setup_database(app, settings)
     setup_pki(app)
@@ -42,22 +42,26 @@ def setup_config(app: Flask, settings: Settings) -> None:
         MAX_FORM_MEMORY_SIZE=settings.max_request_bytes,
         JSON_SORT_KEYS=False,
     )
-    app.json.sort_keys = False  # PSC's claim order, as in its payloads
-    app.json.ensure_ascii = False
     # TLS is terminated in front of psc-idp (nginx) or served by its own listener; Authlib must
     # not refuse the plain-HTTP hop behind the proxy nor http://localhost in development.
     os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
 
 
-def setup_security_headers(app: Flask) -> None:
-    from psc_idp.http import headers
+def setup_http(app: Flask) -> None:
+    from psc_idp.http import guard, headers
 
+    # Bounded JSON (PSC's claim order kept) and the hostile-input guard before every view.
+    guard.init_app(app)
     headers.init_app(app)  # CSP, no framing, no referrer, nosniff, HSTS over https
 
 
 def setup_keys(app: Flask, settings: Settings) -> None:
-    from psc_idp.keystore import AppSecret, SigningKeys
+    from pathlib import Path
 
+    from psc_idp.keystore import AppSecret, SigningKeys
+    from psc_idp.keystore.permissions import refuse_readable, secret_files
+
+    refuse_readable(secret_files(Path(settings.keys_dir)))  # before any is read or used
     app_secret = AppSecret(settings.keys_dir)
     app.secret_key = app_secret.derive("flask-session")
     grace = max(settings.access_token_lifetime, settings.id_token_lifetime) + 60
@@ -71,11 +75,28 @@ def setup_database(app: Flask, settings: Settings) -> None:
     from psc_idp.migrations import upgrade_database
     from psc_idp.realm.loader import load_startup_realm
 
+    private_sqlite_file(settings.sqlalchemy_url)
     db.init_app(app)
     with app.app_context():
         tune_sqlite(db.engine)
         upgrade_database()
         load_startup_realm(settings)
+
+
+def private_sqlite_file(url: str) -> None:
+    """SQLite creates its file with the umask (0644) and its -wal/-shm files with the file's
+    own mode: created first as 0600, all three stay private."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from psc_idp.keystore.permissions import create_private_file
+
+    parsed = make_url(url)
+    database = parsed.database or ""
+    in_file = database not in ("", ":memory:") and not database.startswith("file:")
+    if parsed.get_backend_name() == "sqlite" and in_file:  # a file: URI names its own options
+        create_private_file(Path(database))
 
 
 def tune_sqlite(engine) -> None:

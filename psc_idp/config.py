@@ -200,7 +200,8 @@ class Settings:
     def sqlalchemy_url(self) -> str:
         if self.database_url:
             return self.database_url
-        Path(self.data_dir).mkdir(parents=True, exist_ok=True)
+        # Owner only: the database holds every professional's records and the token hashes.
+        Path(self.data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
         return f"sqlite:///{Path(self.data_dir) / 'psc-idp.sqlite3'}"
 
     @property

@@ -42,6 +42,7 @@ def register_commands(app: Flask) -> None:
 def _create_app() -> Flask:
     from psc_idp import create_app
     from psc_idp.cli.output import Refused
+    from psc_idp.keystore import ReadableSecretFile
     from psc_idp.realm.loader import RealmInvalid
 
     try:
@@ -49,6 +50,8 @@ def _create_app() -> Flask:
     except RealmInvalid as error:
         # PSC_REALM_FILE is imported at start: its problems, not a traceback.
         raise Refused(f"PSC_REALM_FILE : {error}") from None
+    except ReadableSecretFile as error:
+        raise Refused(str(error)) from None  # the message and its fix, no traceback
 
 
 def package_version() -> str:

@@ -11,6 +11,7 @@ from gunicorn.app.base import BaseApplication
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
+from psc_idp.http.guard import close_oversized
 from psc_idp.protocol.ciba.ping import start_notifier
 from psc_idp.protocol.models import Client
 from psc_idp.realm.loader import demo_secrets
@@ -106,5 +107,7 @@ def serve(host: str, port: int | None, workers: int, threads: int) -> None:
             **_forwarded(settings),
             # Each worker sends the CIBA pings that are due (psc_idp.protocol.ciba.ping).
             "post_worker_init": lambda worker: start_notifier(app),
+            # A 413 leaves the body unread: its connection closes, and the answer says so.
+            "pre_request": close_oversized(settings.max_request_bytes),
         },
     ).run()

@@ -35,6 +35,7 @@ def public_jwk(jwk: dict[str, Any]) -> dict[str, Any]:
 
 
 def header_of(token: Any) -> dict[str, Any]:
+    # unverified_header bounds the segments' nesting before PyJWT decodes any of them.
     if not isinstance(token, str) or len(token) > MAX_JWS_BYTES or token.count(".") != 2:
         raise BadSignature("not a compact JWS")
     try:
@@ -58,4 +59,8 @@ def verify(token: str, jwk: dict[str, Any], typ: str) -> dict[str, Any]:
         )
     except jwt.PyJWTError as error:
         raise BadSignature(f"invalid signature or claims: {error}") from error
+    # PyJWT reads "123" as a time; callers add seconds to these (replay horizons, lifetimes).
+    for name in ("iat", "exp", "nbf"):
+        if name in claims and type(claims[name]) is not int:
+            raise BadSignature(f"{name} must be an integer (seconds since 1970)")
     return claims

@@ -102,8 +102,7 @@ def _store(kind: str, owner: str, national_id: str | None, state: dict[str, Any]
 def _take(ceremony_id: str, kind: str, owner: str) -> FidoCeremony:
     """The ceremony, spent now: a challenge answers once."""
     ceremony_id = str(ceremony_id)[:64]
-    # PostgreSQL refuses a NUL in a query; no ceremony id has one.
-    ceremony = db.session.get(FidoCeremony, ceremony_id) if "\x00" not in ceremony_id else None
+    ceremony = db.session.get(FidoCeremony, ceremony_id)  # a NUL was refused by http.guard
     if ceremony is None or ceremony.kind != kind or ceremony.owner != owner:
         raise CeremonyFailed("unknown_challenge", "Cette demande de clé est inconnue.")
     won = db.session.execute(

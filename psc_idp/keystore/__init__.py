@@ -1,6 +1,7 @@
 """Key material generated on first start under ``keys/``: signing keys and the app secret."""
 
+from psc_idp.keystore.permissions import ReadableSecretFile
 from psc_idp.keystore.secret import AppSecret
 from psc_idp.keystore.signing import SigningKey, SigningKeys
 
-__all__ = ["AppSecret", "SigningKey", "SigningKeys"]
+__all__ = ["AppSecret", "ReadableSecretFile", "SigningKey", "SigningKeys"]

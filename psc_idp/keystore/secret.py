@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
 import secrets
 from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from psc_idp.keystore.permissions import private_folder
+
+#: Marks a value sealed by ``AppSecret.seal`` (version 1: AES-256-GCM, 96-bit random nonce).
+SEALED_PREFIX = "s1."
 
 
 class AppSecret:
@@ -15,7 +24,7 @@ class AppSecret:
     def __init__(self, keys_dir: str | Path):
         path = Path(keys_dir) / "app-secret"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)
             _write_private(path, secrets.token_hex(32))
         self._key = bytes.fromhex(path.read_text().strip())
 
@@ -28,6 +37,30 @@ class AppSecret:
     def derive(self, purpose: str) -> bytes:
         """A 512-bit key for ``purpose`` (long enough for HS512)."""
         return hmac.new(self._key, f"derive\0{purpose}".encode(), hashlib.sha512).digest()
+
+    def seal(self, value: str, purpose: str) -> str:
+        """Encrypt a secret that must be read back (a code shown to a developer, a token sent
+        back to a client), where a keyed hash would not do. Bound to ``purpose``: a value
+        sealed for one use does not open for another."""
+        nonce = os.urandom(12)
+        sealed = nonce + self._aead(purpose).encrypt(nonce, value.encode(), purpose.encode())
+        return SEALED_PREFIX + base64.urlsafe_b64encode(sealed).decode().rstrip("=")
+
+    def unseal(self, value: str, purpose: str) -> str:
+        """The sealed text; ``ValueError`` if it was altered, sealed for another purpose or
+        under another app secret."""
+        if not value.startswith(SEALED_PREFIX):
+            raise ValueError("not a sealed value")
+        data = value[len(SEALED_PREFIX) :]
+        try:
+            raw = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+            plain = self._aead(purpose).decrypt(raw[:12], raw[12:], purpose.encode())
+        except (InvalidTag, ValueError) as error:
+            raise ValueError("sealed value cannot be opened") from error
+        return plain.decode()
+
+    def _aead(self, purpose: str) -> AESGCM:
+        return AESGCM(self.derive(f"seal\0{purpose}")[:32])
 
 
 def _write_private(path: Path, content: str) -> None:

@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm, RSAPSSAlgorithm
 
+from psc_idp.keystore.permissions import private_folder
+
 SUPPORTED_ALGS = ("RS256", "PS256", "ES256")
 _ALGORITHMS = {"RS256": RSAAlgorithm, "PS256": RSAPSSAlgorithm, "ES256": ECAlgorithm}
 
@@ -131,7 +133,7 @@ class SigningKeys:
         return self._load() if self.folder.exists() else []
 
     def _create(self, alg: str) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_folder(self.folder)
         private_key = _generate(alg)
         kid = _thumbprint(private_key, alg)
         pem = private_key.private_bytes(

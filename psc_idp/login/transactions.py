@@ -109,8 +109,7 @@ def load_transaction(
     tx_id: str, request: Request, statuses: tuple[str, ...] = ("pending",)
 ) -> LoginTransaction:
     """The transaction, if this browser owns it, it is still alive and in one of ``statuses``."""
-    # PostgreSQL refuses a NUL in a query; no transaction id has one.
-    tx = db.session.get(LoginTransaction, tx_id[:64]) if "\x00" not in tx_id else None
+    tx = db.session.get(LoginTransaction, tx_id[:64])  # a NUL was refused by http.guard
     cookie = request.cookies.get(BROWSER_COOKIE, "")
     if tx is None or not hmac.compare_digest(_hash(cookie), tx.browser_hash):
         raise TransactionError(

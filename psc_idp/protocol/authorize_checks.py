@@ -52,13 +52,6 @@ def check_single_values(request: OAuth2Request, client: Client) -> None:
             raise InvalidRequestError(f"Duplicated parameter: {name}")
 
 
-def check_characters(request: OAuth2Request, client: Client) -> None:
-    # No parameter has a use for NUL, and PostgreSQL refuses it in stored text (login_hint, nonce).
-    for name, value in request.payload.data.items():
-        if "\x00" in value:
-            raise InvalidRequestError(f"Invalid character in parameter: {_shown(name)}")
-
-
 def check_lengths(request: OAuth2Request, client: Client) -> None:
     for name, value in request.payload.data.items():
         if len(value) > MAX_LENGTH.get(name, DEFAULT_MAX_LENGTH):
@@ -116,8 +109,7 @@ def check_max_age(request: OAuth2Request, client: Client) -> None:
 
 
 CHECKS: tuple[Callable[[OAuth2Request, Client], None], ...] = (
-    check_single_values,
-    check_characters,
+    check_single_values,  # a NUL in any parameter was refused before (http.guard)
     check_lengths,
     check_request_objects,
     check_response_mode,

@@ -1,21 +1,25 @@
-"""Errors outside any view's own handling: JSON on protocol paths, a French page elsewhere."""
+"""Errors outside any view's own handling: JSON on protocol paths and JSON APIs
+(``psc_idp.http.errors``), a French page elsewhere; an unreachable database is a 503."""
 
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from psc_idp.config import Settings
 from psc_idp.extensions import db
+from psc_idp.http.errors import json_error, wants_json
+from psc_idp.http.guard import RefusedInput
+from psc_idp.http.unavailable import RETRY_AFTER, is_outage
 from psc_idp.login.transactions import TransactionError
 from psc_idp.wallet.pages import error_page
 
 log = logging.getLogger(__name__)
 
 FRENCH = {
+    400: ("Requête invalide", "La demande contient des données qui ne peuvent pas être acceptées."),
     404: ("Page introuvable", "L'adresse demandée n'existe pas."),
     405: ("Méthode non autorisée", "Cette page ne peut pas être appelée ainsi."),
     413: ("Requête trop volumineuse", "La demande envoyée est trop volumineuse."),
@@ -30,24 +34,34 @@ def _keep_allow(error: HTTPException, response: Response) -> Response:
     return response
 
 
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # the connection may be the thing that failed; the answer matters more
+        log.debug("rollback failed", exc_info=True)
+
+
 def register_error_handlers(app: Flask, settings: Settings) -> None:
-    protocol_prefix = urlsplit(settings.issuer).path
-
-    def wants_json() -> bool:
-        return request.path.startswith(protocol_prefix)
-
     @app.errorhandler(TransactionError)
     def transaction_error(error: TransactionError) -> Response:
         db.session.rollback()
         return error_page("Connexion impossible", error.message, error.reason, status=400)
 
+    # Registered for its code (400), so it wins over the protocol blueprint's JSON handler:
+    # the browser endpoints under the issuer (authorize, logout) answer a page.
+    @app.errorhandler(RefusedInput)
+    def refused_input(error: RefusedInput) -> Response:
+        if wants_json():
+            return json_error(400, "invalid_request", error.description or "Invalid request")
+        title, message = FRENCH[400]
+        return error_page(title, message, error.description or "", status=400)
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
-        db.session.rollback()
+        _rollback()
         status = error.code or 500
         if wants_json():
-            response = jsonify(error="invalid_request", error_description=error.name)
-            response.status_code = status
+            response = json_error(status, "invalid_request", error.name)
         else:
             title, message = FRENCH.get(status, ("Erreur", "La demande n'a pas pu être traitée."))
             response = error_page(title, message, f"{status} {error.name}", status=status)
@@ -55,16 +69,32 @@ def register_error_handlers(app: Flask, settings: Settings) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
+        _rollback()
+        if is_outage(error):
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+            return _unavailable()
         # Logged with its traceback; the user gets a clear answer, never a stack trace.
         log.exception("unexpected error on %s %s", request.method, request.path)
-        db.session.rollback()
         if wants_json():
-            response = jsonify(error="server_error", error_description="Unexpected server error")
-            response.status_code = 500
-            return response
+            return json_error(500, "server_error", "Unexpected server error")
         return error_page(
             "Erreur du serveur",
             "Une erreur inattendue est survenue. Réessayez dans un instant.",
             InternalServerError.description,
             status=500,
         )
+
+
+def _unavailable() -> Response:
+    if wants_json():
+        # RFC 6749 §4.1.2.1 names this case temporarily_unavailable.
+        response = json_error(503, "temporarily_unavailable", "Service temporarily unavailable")
+    else:
+        response = error_page(
+            "Service momentanément indisponible",
+            "Le service ne peut pas répondre pour le moment. Réessayez dans quelques instants.",
+            "503 Service Unavailable",
+            status=503,
+        )
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response

@@ -219,7 +219,6 @@ def test_assertion_valid_for_an_hour_is_accepted(app, clients):
         {"sub": None},
         {"sub": ["test-jwt"]},
         {"sub": "unknown-client", "iss": "unknown-client"},
-        {"sub": "test-jwt\x00", "iss": "test-jwt\x00"},
     ],
     ids=[
         "wrong-aud",
@@ -240,7 +239,6 @@ def test_assertion_valid_for_an_hour_is_accepted(app, clients):
         "no-sub",
         "sub-not-string",
         "unknown-client",
-        "nul-in-sub",
     ],
 )
 def test_bad_assertion_claims(app, clients, overrides):

@@ -379,7 +379,6 @@ def session_alive(browser) -> bool:
         {"client_id": "unknown-client", "post_logout_redirect_uri": POST_LOGOUT},
         {"client_id": "test-web", "post_logout_redirect_uri": "https://evil.example/"},
         {"id_token_hint": "valid", "state": ["a", "b"]},
-        {"client_id": "test-web\x00", "post_logout_redirect_uri": POST_LOGOUT},
     ],
     ids=[
         "garbage-hint",
@@ -393,7 +392,6 @@ def session_alive(browser) -> bool:
         "unknown-client",
         "client-id-foreign-uri",
         "duplicated-state",
-        "nul-in-client",
     ],
 )
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -516,7 +514,7 @@ def start_login(browser) -> str:
     return response.headers["Location"]
 
 
-@pytest.mark.parametrize("tx_id", ["unknown-transaction", "nul%00", "x" * 300])
+@pytest.mark.parametrize("tx_id", ["unknown-transaction", "x" * 300])
 @pytest.mark.parametrize("suffix", ["", "/dev", "/cancel"])
 def test_unknown_transaction_gets_french_page(browser, clients, tx_id, suffix):
     start_login(browser)
@@ -524,7 +522,7 @@ def test_unknown_transaction_gets_french_page(browser, clients, tx_id, suffix):
     assert "inconnue" in body
 
 
-@pytest.mark.parametrize("tx_id", ["unknown-transaction", "nul%00"])
+@pytest.mark.parametrize("tx_id", ["unknown-transaction"])
 def test_resume_of_unknown_transaction_gets_french_page(browser, clients, tx_id):
     start_login(browser)
     assert "inconnue" in french_page(browser.http.get(f"/wallet/auth/resume/{tx_id}"))

@@ -289,7 +289,8 @@ def test_a_client_granted_profile_gets_it(app, browser):
     assert decode(tokens["id_token"])["name"] == "ROBERT SPECIALISTE0021889"
 
 
-@pytest.mark.parametrize("scope", ["openid\x00", "r\u00f4les", 'a"b\\c', "x" * 5000])
+# A NUL is refused earlier, by the request-wide guard (tests/http/test_guard.py).
+@pytest.mark.parametrize("scope", ["r\u00f4les", 'a"b\\c', "x" * 5000])
 def test_hostile_scopes_at_the_token_endpoint_are_invalid_scope(app, browser, clients, scope):
     response = token_call(app, clients.web, grant_type="client_credentials", scope=scope)
     assert response.status_code == 400

@@ -28,6 +28,7 @@ from psc_idp.directory.national_id import InvalidNationalId, validate_national_i
 from psc_idp.ecps import pushes
 from psc_idp.extensions import db
 from psc_idp.protocol.authorize_checks import acceptable_acrs
+from psc_idp.protocol.ciba import ping
 from psc_idp.protocol.ciba.hints import national_id_from_id_token
 from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
@@ -111,8 +112,11 @@ class BackchannelAuthenticationEndpoint(Endpoint):
             channel=values["channel"],
             interval=settings.ciba_interval,
             expires_at=now() + timedelta(seconds=values["expires_in"]),
-            notification_token=values["notification_token"],
-            ping_auth_req_id=auth_req_id if values["notification_token"] else None,
+            # Sealed at rest: both go back to the client with the ping.
+            notification_token=ping.sealed(values["notification_token"], ping.TOKEN_PURPOSE),
+            ping_auth_req_id=ping.sealed(
+                auth_req_id if values["notification_token"] else None, ping.AUTH_REQ_ID_PURPOSE
+            ),
         )
         if ciba.channel == "MOBILE":
             push = pushes.create_push(

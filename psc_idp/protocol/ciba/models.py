@@ -33,10 +33,10 @@ class CibaRequest(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: Ping mode: the client's bearer for the notification, and when it was delivered.
-    notification_token: Mapped[str | None] = mapped_column(String(1024))
-    #: Ping clients only: the ping must name the request. Useless without the client's own
-    #: credentials at the token endpoint, so kept as given.
+    #: Ping mode: the client's bearer for the notification (up to 1024 characters), sealed
+    #: at rest (ciba/ping.py), and when it was delivered.
+    notification_token: Mapped[str | None] = mapped_column(Text)
+    #: Ping clients only: the ping must name the request; sealed too, as it is sent back.
     ping_auth_req_id: Mapped[str | None] = mapped_column(String(128))
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notify_attempts: Mapped[int] = mapped_column(default=0)

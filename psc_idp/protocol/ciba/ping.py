@@ -5,7 +5,10 @@ as bearer; it then fetches the result at the token endpoint.
 ``deliver_due`` does the work; each ``psc-idp serve`` worker runs it every second in a
 background thread. Several instances may run it: a delivery is claimed atomically first, and
 retried with bounded backoff (after 1, 2, 4 and 8 s: five attempts) if the client does not
-answer 2xx."""
+answer 2xx.
+
+The client's bearer and the ``auth_req_id`` must be sent back as given, so they cannot be
+hashed: they are stored sealed (``AppSecret.seal``) and opened only to send the ping."""
 
 from __future__ import annotations
 
@@ -15,10 +18,11 @@ import threading
 import urllib.request
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import or_, select, update
 
 from psc_idp.extensions import db
+from psc_idp.keystore.secret import SEALED_PREFIX
 from psc_idp.protocol.ciba import approval
 from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.protocol.models import Client
@@ -27,6 +31,21 @@ from psc_idp.timeutil import now
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 LEASE = timedelta(seconds=30)
+TOKEN_PURPOSE = "ciba-notification-token"
+AUTH_REQ_ID_PURPOSE = "ciba-ping-auth-req-id"
+
+
+def sealed(value: str | None, purpose: str) -> str | None:
+    """``value`` as stored at rest (None stays None)."""
+    if value is None:
+        return None
+    return current_app.extensions["psc_app_secret"].seal(value, purpose)
+
+
+def _opened(stored: str, purpose: str) -> str:
+    if not stored.startswith(SEALED_PREFIX):
+        return stored  # stored before sealing (requests live two minutes)
+    return current_app.extensions["psc_app_secret"].unseal(stored, purpose)
 
 
 def deliver_due(limit: int = 20) -> int:
@@ -84,10 +103,11 @@ def _send(request: CibaRequest) -> bool:
     endpoint = client.backchannel_client_notification_endpoint if client else None
     ok = False
     if endpoint:
-        body = json.dumps({"auth_req_id": request.ping_auth_req_id}).encode()
+        auth_req_id = _opened(request.ping_auth_req_id, AUTH_REQ_ID_PURPOSE)
+        body = json.dumps({"auth_req_id": auth_req_id}).encode()
         headers = {
             "Content-Type": "application/json",
-            "Authorization": f"Bearer {request.notification_token}",
+            "Authorization": f"Bearer {_opened(request.notification_token, TOKEN_PURPOSE)}",
         }
         try:
             call = urllib.request.Request(endpoint, data=body, headers=headers, method="POST")

@@ -17,6 +17,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from psc_idp.config import current_settings
+from psc_idp.jose_header import check_compact
 from psc_idp.protocol.models import Client
 from psc_idp.replay import accept_once
 from psc_idp.timeutil import epoch
@@ -46,6 +47,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
 
     def process_assertion_claims(self, assertion: str, resolve_key):
         try:
+            check_compact(assertion)  # bounded before joserfc decodes (and recurses into) it
             token = jwt.decode(assertion, resolve_key, algorithms=ASSERTION_ALGS)
         except (JoseError, ValueError) as error:
             raise InvalidClientError(description="Invalid client assertion signature") from error

@@ -1,0 +1,70 @@
+"""An unreachable database answers 503 with Retry-After (JSON on the protocol, a page in the
+browser), never a 500."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import _fresh_postgres, create_app_for_tests
+from tests.helpers import OIDC, basic
+
+
+def _assert_unavailable(app) -> None:
+    http = app.test_client()
+    form = {"grant_type": "client_credentials"}
+    protocol = http.post(f"{OIDC}/token", data=form, headers=basic("demo-web", "secret"))
+    assert protocol.status_code == 503, protocol.get_data(as_text=True)
+    assert protocol.headers["Retry-After"].isdigit()
+    assert protocol.get_json()["error"] == "temporarily_unavailable"
+    page = http.get("/dev/outbox")
+    assert page.status_code == 503 and page.mimetype == "text/html"
+    assert page.headers["Retry-After"].isdigit()
+    assert "momentanément indisponible" in page.get_data(as_text=True)
+
+
+def test_sqlite_file_gone_is_503(tmp_path):
+    database = tmp_path / "psc-idp.sqlite3"
+    app = create_app_for_tests(
+        {
+            "database_url": f"sqlite:///{database}",
+            "keys_dir": str(tmp_path / "keys"),
+            "dev_mode": True,
+            "realm_file": "",
+        }
+    )
+    from psc_idp.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"psc-idp.sqlite3{suffix}").unlink(missing_ok=True)
+    database.mkdir()  # a folder where the file was: SQLite cannot open it
+    _assert_unavailable(app)
+    shutil.rmtree(database)
+
+
+@pytest.mark.skipif(not os.environ.get("PSC_TEST_BASE_DATABASE_URL"), reason="PostgreSQL only")
+def test_postgresql_refusing_connections_is_503(tmp_path):
+    url = _fresh_postgres(os.environ["PSC_TEST_BASE_DATABASE_URL"], "outage")
+    app = create_app_for_tests(
+        {"database_url": url, "keys_dir": str(tmp_path), "dev_mode": True, "realm_file": ""}
+    )
+    name = make_url(url).database
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+        connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+            {"n": name},
+        )
+    try:
+        _assert_unavailable(app)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
