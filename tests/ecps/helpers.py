@@ -57,7 +57,8 @@ def outbox_codes(app: Flask, national_id: str) -> tuple[str, str]:
 def activate_by_contact(app: Flask, national_id: str, pin: str = "1234") -> Phone:
     http = app.test_client()
     started = http.post(f"{API}/activations", json={"national_id": national_id})
-    assert started.status_code == 201, started.get_json()
+    # 200: a live activation of this professional was reused (its codes are in the outbox).
+    assert started.status_code in (200, 201), started.get_json()
     activation_id = started.get_json()["activation_id"]
     email_code, sms_code = outbox_codes(app, national_id)
     device = VirtualDevice.generate()
