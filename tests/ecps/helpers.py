@@ -77,3 +77,15 @@ def activate_by_contact(app: Flask, national_id: str, pin: str = "1234") -> Phon
     device.device_id = done.get_json()["device_id"]
     device.national_id = national_id
     return Phone(app, device)
+
+
+def completion(activation_id: str, email_code: str, sms_code: str) -> dict[str, Any]:
+    """What a new device sends to complete a contact activation."""
+    device = VirtualDevice.generate()
+    return {
+        "email_code": email_code,
+        "sms_code": sms_code,
+        "pin": "1234",
+        "public_key": device.public_jwk,
+        "proof": device.activation_proof(activation_id),
+    }
