@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from psc_idp import throttle
-from psc_idp.ecps.models import OutboxMessage
+from psc_idp.ecps.models import EcpsActivation, OutboxMessage
 from psc_idp.extensions import db
 from psc_idp.timeutil import now
 from tests.ecps.helpers import completion, outbox_codes
@@ -24,6 +24,19 @@ UNKNOWN = "899700999990"
 def limited(make_app):
     """An app with the default throttles (the suite's own app turns them off)."""
     return make_app(ecps_activations_per_national_id=3, ecps_activations_per_ip=20)
+
+
+@pytest.fixture(autouse=True)
+def no_live_activation_left(limited):
+    """The suite shares one database: later tests expect to start activations afresh."""
+    yield
+    with limited.app_context():
+        db.session.execute(
+            update(EcpsActivation)
+            .where(EcpsActivation.expires_at > now())
+            .values(expires_at=now() - timedelta(seconds=1))
+        )
+        db.session.commit()
 
 
 def _client(app, address: str):
