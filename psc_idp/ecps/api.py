@@ -18,13 +18,14 @@ from psc_idp.ecps.device_auth import authenticate_device
 from psc_idp.ecps.devices import revoke
 from psc_idp.ecps.errors import EcpsError, TooManyRequests
 from psc_idp.ecps.long_polls import long_polls
-from psc_idp.ecps.models import EcpsDevice
+from psc_idp.ecps.models import EcpsDevice, EcpsPush
 from psc_idp.extensions import db
 from psc_idp.timeutil import now
 from psc_idp.tls.presented import from_trusted_proxy
 
 bp = Blueprint("ecps_api", __name__, url_prefix="/ecps/api/v1")
 MAX_WAIT = 25
+MAX_CLOSED = 20
 
 
 def client_address(request) -> str:
@@ -151,19 +152,27 @@ def list_requests() -> ResponseReturnValue:
     wait = min(max(request.args.get("wait", 0, type=int), 0), MAX_WAIT)
     known = {i for i in request.args.get("known", "")[:4000].split(",") if i}
     if wait == 0:
-        return _pending_answer(national_id)
+        return _pending_answer(national_id, known, pushes.pending_for(national_id))
     with long_polls().slot(device_id):
         deadline = time.monotonic() + wait
         while True:
             pending = pushes.pending_for(national_id)
             if {p.id for p in pending} != known or time.monotonic() >= deadline:
-                return jsonify(requests=[pushes.describe(p) for p in pending])
+                return _pending_answer(national_id, known, pending)
             db.session.remove()  # release the connection while waiting
             time.sleep(0.5)
 
 
-def _pending_answer(national_id: str) -> ResponseReturnValue:
-    return jsonify(requests=[pushes.describe(p) for p in pushes.pending_for(national_id)])
+def _pending_answer(
+    national_id: str, known: set[str], pending: list[EcpsPush]
+) -> ResponseReturnValue:
+    """The pending requests, and what became of the ``known`` ones that are no longer
+    pending (``cancelled`` when a newer push replaced one), so the phone can say so."""
+    gone = known - {p.id for p in pending}
+    return jsonify(
+        requests=[pushes.describe(p) for p in pending],
+        closed=pushes.closed_among(national_id, sorted(gone)[:MAX_CLOSED]),
+    )
 
 
 @bp.post("/requests/<push_id>/decision")

@@ -186,6 +186,16 @@ def pending_for(national_id: str) -> list[EcpsPush]:
     return [push for push in db.session.scalars(query) if state(push) == "pending"]
 
 
+def closed_among(national_id: str, push_ids: list[str]) -> list[dict[str, str]]:
+    """``{id, status}`` of those of ``push_ids`` that belong to ``national_id``."""
+    if not push_ids:
+        return []
+    query = select(EcpsPush).where(
+        EcpsPush.national_id == national_id, EcpsPush.id.in_([i[:64] for i in push_ids])
+    )
+    return [{"id": push.id, "status": state(push)} for push in db.session.scalars(query)]
+
+
 def cancel(push: EcpsPush) -> None:
     _set_status(push, "cancelled", device_id=None)
 

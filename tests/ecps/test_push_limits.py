@@ -45,6 +45,16 @@ def test_identifying_again_replaces_the_push_of_that_login(app, clients, phone):
     assert login.status()["status"] == "approved"
 
 
+def test_the_phone_learns_that_the_replaced_push_was_cancelled(app, clients, phone):
+    login = EcpsLogin(app, clients.web)
+    login.identify(LOCUM)
+    first = phone.pending()[0]
+    login.identify(LOCUM)
+    answer = phone.call("GET", f"/requests?wait=25&known={first['id']}").get_json()
+    assert answer["closed"] == [{"id": first["id"], "status": "cancelled"}]
+    assert [r["id"] for r in answer["requests"]] != [first["id"]]
+
+
 def test_a_cancelled_push_cannot_be_approved(app, clients, phone):
     login = EcpsLogin(app, clients.web)
     login.identify(LOCUM)
