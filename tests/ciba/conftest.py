@@ -49,9 +49,14 @@ def allow_next_poll(app, auth_req_id: str) -> None:
 
 @pytest.fixture(autouse=True)
 def no_pending_pushes_left(app):
-    """Each test ends with the phones' requests answered: a professional may have only
-    ``PSC_ECPS_MAX_PENDING_PUSHES`` waiting, and the tests share one database."""
+    """Each test starts and ends with no request waiting on the phones: a professional may
+    have only ``PSC_ECPS_MAX_PENDING_PUSHES`` waiting, and the tests share one database."""
+    _cancel_pending(app)
     yield
+    _cancel_pending(app)
+
+
+def _cancel_pending(app) -> None:
     with app.app_context():
         db.session.execute(
             update(EcpsPush).where(EcpsPush.status == "pending").values(status="cancelled")
