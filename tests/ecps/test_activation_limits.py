@@ -120,3 +120,31 @@ def test_old_throttle_windows_are_purged(limited):
         db.session.commit()
         assert throttle.hit("a key never seen", limit=5, window=60).allowed
         assert db.session.get(throttle.ThrottleWindow, ("old", old)) is None
+
+
+def test_a_forged_forwarded_for_does_not_dodge_the_address_throttle(limited):
+    http = _client(limited, "192.0.2.6")
+    answers = [
+        http.post(
+            f"{API}/activations",
+            json={"national_id": UNKNOWN},
+            headers={"X-Forwarded-For": f"198.51.100.{n}"},
+        ).status_code
+        for n in range(21)
+    ]
+    assert answers[-1] == 429 and max(answers[:-1]) < 300
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_counts(make_app):
+    app = make_app(ecps_activations_per_ip=2, trusted_proxies=["192.0.2.7"])
+    http = _client(app, "192.0.2.7")
+
+    def start(address: str) -> int:
+        return http.post(
+            f"{API}/activations",
+            json={"national_id": UNKNOWN},
+            headers={"X-Forwarded-For": f"203.0.113.50, {address}"},
+        ).status_code
+
+    assert [start("198.51.100.1") for _ in range(3)][-1] == 429
+    assert start("198.51.100.2") < 300
