@@ -107,6 +107,18 @@ class Settings:
     ecps_activation_lifetime: int = 600
     #: e-CPS: wrong PINs before a device locks (the real app: 3).
     ecps_max_pin_failures: int = 3
+    #: e-CPS: pushes a professional may have waiting at once; past it la mire says so and CIBA
+    #: answers ``access_denied`` (approval fatigue: nobody can flood a phone).
+    ecps_max_pending_pushes: int = 3
+    #: e-CPS: activations sending new codes per national id and per hour (a live activation
+    #: is reused before that), and activation starts per client address per 10 minutes.
+    ecps_activations_per_national_id: int = 3
+    ecps_activations_per_ip: int = 20
+    #: e-CPS: device long polls (``GET /requests?wait=``) held at once per device, and in all per
+    #: server process; keep the latter well below the threads (``psc-idp serve``: 8 per worker)
+    #: so that long polls never starve the protocol endpoints. Past either: a fast 429.
+    ecps_long_polls_per_device: int = 2
+    ecps_long_polls_per_process: int = 4
     #: e-CPS: sender of activation codes: ``outbox`` (database, read at /dev/outbox) or a
     #: ``module:callable`` called as ``send(channel, recipient, subject, body, national_id)``.
     ecps_sender: str = "outbox"

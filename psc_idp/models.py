@@ -6,6 +6,7 @@ from psc_idp.ecps.models import (
     EcpsActivation,
     EcpsDevice,
     EcpsPush,
+    EcpsPushGate,
     EcpsScenario,
     OutboxMessage,
 )
@@ -23,6 +24,7 @@ from psc_idp.protocol.models import (
 )
 from psc_idp.realm.models import RealmOption
 from psc_idp.replay import SeenOnce
+from psc_idp.throttle import ThrottleWindow
 
 __all__ = [
     "AccessToken",
@@ -31,6 +33,7 @@ __all__ = [
     "EcpsActivation",
     "EcpsDevice",
     "EcpsPush",
+    "EcpsPushGate",
     "EcpsScenario",
     "FidoCeremony",
     "FidoCredential",
@@ -47,4 +50,5 @@ __all__ = [
     "RealmOption",
     "RefreshToken",
     "SsoSession",
+    "ThrottleWindow",
 ]

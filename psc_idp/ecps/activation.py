@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select, update
 
+from psc_idp import throttle
 from psc_idp.config import current_settings
 from psc_idp.directory.lookup import find_practitioner
 from psc_idp.ecps import audit, jose, outbox
-from psc_idp.ecps.errors import EcpsError
+from psc_idp.ecps.errors import EcpsError, TooManyRequests
 from psc_idp.ecps.models import EcpsActivation, EcpsDevice
 from psc_idp.ecps.pin import InvalidPin, check_format, hash_pin
 from psc_idp.extensions import db
@@ -32,20 +35,45 @@ def _code_hash(activation_id: str, channel: str, code: str) -> str:
     return secret.keyed_hash(f"{activation_id}\0{channel}\0{code}", "ecps-activation")
 
 
-def start_contact_activation(national_id: str) -> EcpsActivation:
+@dataclass(frozen=True)
+class Started:
+    activation: EcpsActivation
+    #: True when a live activation was reused: its codes were sent already, none now.
+    reused: bool
+
+
+def start_contact_activation(national_id: str) -> Started:
+    """A live activation for the same national id and contact is reused (no new codes);
+    otherwise a new one, within ``ecps_activations_per_national_id`` per hour. Unknown ids
+    take the same path, so the answers tell nobody who exists."""
     settings = current_settings()
+    practitioner = find_practitioner(national_id)
+    reachable = (
+        practitioner is not None
+        and practitioner.active
+        and bool(practitioner.email)
+        and bool(practitioner.phone)
+    )
+    contact = f"{practitioner.email}\0{practitioner.phone}" if reachable else ""
+    target = _keyed(f"{national_id}\0{contact}", "ecps-activation-target")
+    live = _live_activation(target)
+    if live is not None:
+        return Started(live, reused=True)
+    verdict = throttle.hit(
+        f"ecps-activation-nid\0{national_id}", settings.ecps_activations_per_national_id, 3600
+    )
+    if not verdict.allowed:
+        raise TooManyRequests(
+            "Trop d'activations demandées pour cet identifiant : réessayez plus tard.",
+            verdict.retry_after,
+        )
     activation = EcpsActivation(
         id=secrets.token_urlsafe(24),
         mode="contact",
+        target_hash=target,
         expires_at=now() + timedelta(seconds=settings.ecps_activation_lifetime),
     )
-    practitioner = find_practitioner(national_id)
-    if (
-        practitioner is not None
-        and practitioner.active
-        and practitioner.email
-        and practitioner.phone
-    ):
+    if reachable:
         activation.national_id = practitioner.national_id
         email_code, sms_code = _six_digits(), _six_digits()
         activation.email_code_hash = _code_hash(activation.id, "email", email_code)
@@ -53,7 +81,27 @@ def start_contact_activation(national_id: str) -> EcpsActivation:
         _send_codes(practitioner, email_code, sms_code)
         audit.record("activation_started", practitioner.national_id, mode="contact")
     db.session.add(activation)
-    return activation
+    return Started(activation, reused=False)
+
+
+def _keyed(value: str, purpose: str) -> str:
+    return current_app.extensions["psc_app_secret"].keyed_hash(value, purpose)
+
+
+def _live_activation(target: str) -> EcpsActivation | None:
+    query = (
+        select(EcpsActivation)
+        .where(
+            EcpsActivation.target_hash == target,
+            EcpsActivation.mode == "contact",
+            EcpsActivation.used_at.is_(None),
+            EcpsActivation.expires_at > now(),
+            EcpsActivation.attempts < MAX_CODE_ATTEMPTS,
+        )
+        .order_by(EcpsActivation.created_at.desc())
+        .limit(1)
+    )
+    return db.session.scalars(query).first()
 
 
 def _six_digits() -> str:
@@ -88,12 +136,13 @@ def complete_contact_activation(
     name: str = "",
     platform: str = "",
 ) -> EcpsDevice:
-    activation = db.session.get(EcpsActivation, str(activation_id)[:64])
+    activation_id = str(activation_id)[:64]
+    attempts = _count_attempt(activation_id)
+    activation = db.session.get(EcpsActivation, activation_id)
     if activation is None or activation.used_at is not None or activation.expires_at < now():
         raise EcpsError("invalid_activation", "Cette activation a expiré ou a déjà servi.", 400)
-    if activation.attempts >= MAX_CODE_ATTEMPTS:
+    if attempts is None:
         raise EcpsError("too_many_attempts", "Trop de codes erronés : recommencez l'activation.")
-    activation.attempts += 1
     good = activation.national_id is not None and all(
         _code_hash(activation.id, channel, str(code)) == stored
         for channel, code, stored in (
@@ -102,14 +151,44 @@ def complete_contact_activation(
         )
     )
     if not good:
-        left = MAX_CODE_ATTEMPTS - activation.attempts
-        db.session.commit()
+        left = MAX_CODE_ATTEMPTS - attempts
         raise EcpsError(
             "invalid_code", "Code de courriel ou de SMS erroné.", 400, attempts_left=left
         )
     _check_proof(proof, jwk, activation.id)
-    activation.used_at = now()
+    _mark_used(activation.id)
     return register_device(activation.national_id, pin, jwk, "contact", name, platform)
+
+
+def _count_attempt(activation_id: str) -> int | None:
+    """Count the attempt before comparing codes, atomically and committed at once: of any
+    number of parallel tries, at most ``MAX_CODE_ATTEMPTS`` are compared. None: no try left
+    (or no such live activation)."""
+    attempts = db.session.execute(
+        update(EcpsActivation)
+        .where(
+            EcpsActivation.id == activation_id,
+            EcpsActivation.used_at.is_(None),
+            EcpsActivation.attempts < MAX_CODE_ATTEMPTS,
+        )
+        .values(attempts=EcpsActivation.attempts + 1)
+        .returning(EcpsActivation.attempts),
+        execution_options={"synchronize_session": False},
+    ).scalar_one_or_none()
+    db.session.commit()
+    return attempts
+
+
+def _mark_used(activation_id: str) -> None:
+    """Once: of two parallel completions with the right codes, one registers a device."""
+    won = db.session.execute(
+        update(EcpsActivation)
+        .where(EcpsActivation.id == activation_id, EcpsActivation.used_at.is_(None))
+        .values(used_at=now()),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if won != 1:
+        raise EcpsError("invalid_activation", "Cette activation a expiré ou a déjà servi.", 400)
 
 
 def _check_proof(proof: str, jwk: dict[str, Any], activation_id: str) -> None:
@@ -172,7 +251,7 @@ def complete_card_activation(
         ) from error
     if _card_activation_id(str(claims.get("activation_code", ""))) != activation.id:
         raise EcpsError("invalid_proof", "La preuve ne porte pas sur ce code d'activation.")
-    activation.used_at = now()
+    _mark_used(activation.id)
     return register_device(activation.national_id, pin, jwk, "card", name, platform)
 
 

@@ -10,17 +10,31 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from psc_idp import throttle
+from psc_idp.config import current_settings
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
 from psc_idp.ecps import activation, pushes
 from psc_idp.ecps.device_auth import authenticate_device
 from psc_idp.ecps.devices import revoke
-from psc_idp.ecps.errors import EcpsError
-from psc_idp.ecps.models import EcpsDevice
+from psc_idp.ecps.errors import EcpsError, TooManyRequests
+from psc_idp.ecps.long_polls import long_polls
+from psc_idp.ecps.models import EcpsDevice, EcpsPush
 from psc_idp.extensions import db
 from psc_idp.timeutil import iso_utc, now
+from psc_idp.tls.presented import from_trusted_proxy
 
 bp = Blueprint("ecps_api", __name__, url_prefix="/ecps/api/v1")
 MAX_WAIT = 25
+MAX_CLOSED = 20
+
+
+def client_address(request) -> str:
+    """The caller's address: the peer, or the last hop a trusted proxy names."""
+    if from_trusted_proxy(request):
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded[:64]
+    return request.remote_addr or ""
 
 
 def _json_body() -> dict[str, Any]:
@@ -57,18 +71,37 @@ def _activated(device: EcpsDevice) -> ResponseReturnValue:
 @bp.post("/activations")
 def start_activation() -> ResponseReturnValue:
     body = _json_body()
+    verdict = throttle.hit(
+        f"ecps-activation-ip\0{client_address(request)}",
+        current_settings().ecps_activations_per_ip,
+        600,
+    )
+    if not verdict.allowed:
+        raise TooManyRequests(
+            "Trop d'activations demandées depuis cette adresse : réessayez plus tard.",
+            verdict.retry_after,
+        )
     try:
         national_id = validate_national_id(_field(body, "national_id"))
     except InvalidNationalId as error:
         raise EcpsError("invalid_national_id", str(error)) from error
     started = activation.start_contact_activation(national_id)
     db.session.commit()
+    live = started.activation
+    message = (
+        "Si cet identifiant est connu, des codes ont déjà été envoyés au courriel et au "
+        "téléphone enregistrés dans l'annuaire : utilisez-les, aucun nouveau code n'est envoyé "
+        "tant que cette activation est en cours."
+        if started.reused
+        else "Si cet identifiant est connu, des codes ont été envoyés au courriel et au "
+        "téléphone enregistrés dans l'annuaire."
+    )
     return jsonify(
-        activation_id=started.id,
-        expires_in=int((started.expires_at - now()).total_seconds()),
-        message="Si cet identifiant est connu, des codes ont été envoyés au courriel et au "
-        "téléphone enregistrés dans l'annuaire.",
-    ), 201
+        activation_id=live.id,
+        expires_in=int((live.expires_at - now()).total_seconds()),
+        codes_already_sent=started.reused,
+        message=message,
+    ), (200 if started.reused else 201)
 
 
 @bp.post("/activations/<activation_id>/complete")
@@ -113,17 +146,33 @@ def list_requests() -> ResponseReturnValue:
     """Pending requests. With ``wait=N`` (at most 25 s) this is a long poll: it answers as soon
     as the pending set differs from ``known`` (comma-separated ids the device already shows;
     empty by default), so a device also learns at once that a request closed elsewhere."""
-    national_id = authenticate_device(request).national_id
+    device = authenticate_device(request)
+    national_id, device_id = device.national_id, device.id
     db.session.commit()
     wait = min(max(request.args.get("wait", 0, type=int), 0), MAX_WAIT)
     known = {i for i in request.args.get("known", "")[:4000].split(",") if i}
-    deadline = time.monotonic() + wait
-    while True:
-        pending = pushes.pending_for(national_id)
-        if {p.id for p in pending} != known or time.monotonic() >= deadline:
-            return jsonify(requests=[pushes.describe(p) for p in pending])
-        db.session.remove()  # release the connection while waiting
-        time.sleep(0.5)
+    if wait == 0:
+        return _pending_answer(national_id, known, pushes.pending_for(national_id))
+    with long_polls().slot(device_id):
+        deadline = time.monotonic() + wait
+        while True:
+            pending = pushes.pending_for(national_id)
+            if {p.id for p in pending} != known or time.monotonic() >= deadline:
+                return _pending_answer(national_id, known, pending)
+            db.session.remove()  # release the connection while waiting
+            time.sleep(0.5)
+
+
+def _pending_answer(
+    national_id: str, known: set[str], pending: list[EcpsPush]
+) -> ResponseReturnValue:
+    """The pending requests, and what became of the ``known`` ones that are no longer
+    pending (``cancelled`` when a newer push replaced one), so the phone can say so."""
+    gone = known - {p.id for p in pending}
+    return jsonify(
+        requests=[pushes.describe(p) for p in pending],
+        closed=pushes.closed_among(national_id, sorted(gone)[:MAX_CLOSED]),
+    )
 
 
 @bp.post("/requests/<push_id>/decision")
@@ -151,4 +200,6 @@ def ecps_error(error: EcpsError) -> Response:
     response = jsonify(error.as_dict())
     response.status_code = error.status
     response.headers["Cache-Control"] = "no-store"
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
     return response

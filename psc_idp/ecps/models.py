@@ -44,6 +44,9 @@ class EcpsActivation(db.Model):
     #: None when the national id is unknown: the activation then can never succeed, but looks
     #: the same from outside (no enumeration of professionals).
     national_id: Mapped[str | None] = mapped_column(String(64))
+    #: Keyed hash of the typed national id and, when known, the directory's e-mail and phone:
+    #: a second request for the same target reuses a live activation instead of sending again.
+    target_hash: Mapped[str | None] = mapped_column(String(128), index=True)
     mode: Mapped[str] = mapped_column(String(20))
     email_code_hash: Mapped[str | None] = mapped_column(String(128))
     sms_code_hash: Mapped[str | None] = mapped_column(String(128))
@@ -77,6 +80,17 @@ class EcpsPush(db.Model):
     #: Realm scenario: the decision to apply, and when, if no device decides first.
     auto_decision: Mapped[str | None] = mapped_column(String(20))
     auto_decide_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EcpsPushGate(db.Model):
+    """One row per professional, written first by whoever sends them a push: on PostgreSQL the
+    row lock, on SQLite the database write lock, serialises the count of pending pushes and
+    the insertion of a new one, so the cap holds under any concurrency."""
+
+    __tablename__ = "ecps_push_gate"
+
+    national_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_push_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class EcpsScenario(db.Model):

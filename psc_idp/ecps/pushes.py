@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from psc_idp.config import current_settings
 from psc_idp.ecps import audit, jose
 from psc_idp.ecps.errors import EcpsError
-from psc_idp.ecps.models import EcpsDevice, EcpsPush, EcpsScenario
+from psc_idp.ecps.models import EcpsDevice, EcpsPush, EcpsPushGate, EcpsScenario
 from psc_idp.ecps.pin import verify_pin
 from psc_idp.extensions import db
 from psc_idp.replay import accept_once
@@ -79,6 +80,75 @@ def create_push(
     return push
 
 
+class TooManyPendingPushes(EcpsError):
+    def __init__(self, cap: int):
+        super().__init__(
+            "too_many_requests",
+            f"{cap} demandes attendent déjà une réponse sur l'e-CPS de ce professionnel.",
+            429,
+        )
+        self.cap = cap
+
+
+def send_push(
+    national_id: str,
+    kind: str,
+    subject_ref: str,
+    replace: bool = False,
+    **fields: Any,
+) -> EcpsPush:
+    """A push within the professional's cap of pending pushes (approval fatigue).
+
+    With ``replace``, the pending push of the same ``subject_ref`` (a login transaction) is
+    cancelled first: one live push per login. The caller ends the transaction (which
+    releases the gate), by committing the push or after ``TooManyPendingPushes``."""
+    _enter_gate(national_id)
+    if replace:
+        db.session.execute(
+            update(EcpsPush)
+            .where(
+                EcpsPush.subject_ref == subject_ref,
+                EcpsPush.kind == kind,
+                EcpsPush.status == "pending",
+            )
+            .values(status="cancelled", decided_at=now()),
+            execution_options={"synchronize_session": False},
+        )
+    cap = current_settings().ecps_max_pending_pushes
+    if cap > 0 and live_pending_count(national_id) >= cap:
+        audit.record("push_refused", national_id, kind=kind, pending=cap)
+        raise TooManyPendingPushes(cap)
+    return create_push(national_id, kind, subject_ref=subject_ref, **fields)
+
+
+def _enter_gate(national_id: str) -> None:
+    """Write the professional's gate row first: concurrent senders wait here until the
+    first commits (PostgreSQL: row lock; SQLite: the database write lock), so counting the
+    pending pushes and adding one are never interleaved."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(EcpsPushGate)
+        .values(national_id=national_id, last_push_at=now())
+        .on_conflict_do_update(index_elements=["national_id"], set_={"last_push_at": now()})
+    )
+
+
+def live_pending_count(national_id: str) -> int:
+    """Pushes still waiting for the professional, as ``state`` would say (in one query)."""
+    moment = now()
+    scenario_decided = (EcpsPush.auto_decide_at <= moment) & (
+        EcpsPush.auto_decide_at <= EcpsPush.expires_at
+    )
+    query = select(func.count()).where(
+        EcpsPush.national_id == national_id,
+        EcpsPush.status == "pending",
+        EcpsPush.expires_at > moment,
+        or_(EcpsPush.auto_decide_at.is_(None), ~scenario_decided),
+    )
+    return db.session.scalar(query) or 0
+
+
 def state(push: EcpsPush) -> str:
     """``pending``, ``approved``, ``denied``, ``cancelled`` or ``expired``, scenarios applied."""
     moment = now()
@@ -115,6 +185,16 @@ def pending_for(national_id: str) -> list[EcpsPush]:
         .order_by(EcpsPush.created_at.desc())
     )
     return [push for push in db.session.scalars(query) if state(push) == "pending"]
+
+
+def closed_among(national_id: str, push_ids: list[str]) -> list[dict[str, str]]:
+    """``{id, status}`` of those of ``push_ids`` that belong to ``national_id``."""
+    if not push_ids:
+        return []
+    query = select(EcpsPush).where(
+        EcpsPush.national_id == national_id, EcpsPush.id.in_([i[:64] for i in push_ids])
+    )
+    return [{"id": push.id, "status": state(push)} for push in db.session.scalars(query)]
 
 
 def cancel(push: EcpsPush) -> None:
@@ -176,26 +256,56 @@ def _verified_decision(device: EcpsDevice, push: EcpsPush, token: str) -> dict[s
 
 
 def _check_pin(device: EcpsDevice, pin: str) -> None:
-    if verify_pin(pin, device.pin_hash):
-        device.pin_failures = 0
-        return
-    device.pin_failures += 1
+    """Count the attempt first, atomically, then check: of any number of parallel guesses,
+    at most ``ecps_max_pin_failures`` are ever compared with the PIN."""
     limit = current_settings().ecps_max_pin_failures
-    audit.record("wrong_pin", device.national_id, device.id, failures=device.pin_failures)
-    if device.pin_failures >= limit:
-        device.status = "locked"
-        device.locked_at = now()
-        audit.record("device_locked", device.national_id, device.id)
-        db.session.commit()
-        raise EcpsError(
-            "device_locked",
-            "Code PIN erroné trop de fois : cette e-CPS est verrouillée. Réactivez-la.",
-            423,
+    failures = db.session.execute(
+        update(EcpsDevice)
+        .where(
+            EcpsDevice.id == device.id,
+            EcpsDevice.status == "active",
+            EcpsDevice.pin_failures < limit,
         )
+        .values(pin_failures=EcpsDevice.pin_failures + 1)
+        .returning(EcpsDevice.pin_failures),
+        execution_options={"synchronize_session": False},
+    ).scalar_one_or_none()
+    db.session.commit()  # the attempt stays counted whatever happens next
+    if failures is None:
+        raise _locked()
+    if verify_pin(pin, device.pin_hash):
+        _reset_failures(device)
+        return
+    audit.record("wrong_pin", device.national_id, device.id, failures=failures)
+    if failures >= limit:
+        _lock(device)
+        db.session.commit()
+        raise _locked()
     db.session.commit()
-    raise EcpsError(
-        "invalid_pin",
-        "Code PIN erroné.",
-        403,
-        attempts_left=limit - device.pin_failures,
+    raise EcpsError("invalid_pin", "Code PIN erroné.", 403, attempts_left=limit - failures)
+
+
+def _reset_failures(device: EcpsDevice) -> None:
+    db.session.execute(
+        update(EcpsDevice).where(EcpsDevice.id == device.id).values(pin_failures=0),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _lock(device: EcpsDevice) -> None:
+    locked = db.session.execute(
+        update(EcpsDevice)
+        .where(EcpsDevice.id == device.id, EcpsDevice.status == "active")
+        .values(status="locked", locked_at=now()),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if locked:
+        audit.record("device_locked", device.national_id, device.id)
+
+
+def _locked() -> EcpsError:
+    return EcpsError(
+        "device_locked",
+        "Code PIN erroné trop de fois : cette e-CPS est verrouillée. Réactivez-la.",
+        423,
     )

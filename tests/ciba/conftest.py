@@ -6,7 +6,9 @@ import secrets
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
+from psc_idp.ecps.models import EcpsPush
 from psc_idp.extensions import db
 from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.protocol.clients import upsert_client
@@ -42,6 +44,23 @@ def allow_next_poll(app, auth_req_id: str) -> None:
         for request in db.session.query(CibaRequest):
             if request.last_poll_at is not None:
                 request.last_poll_at -= timedelta(seconds=request.interval + 1)
+        db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def no_pending_pushes_left(app):
+    """Each test starts and ends with no request waiting on the phones: a professional may
+    have only ``PSC_ECPS_MAX_PENDING_PUSHES`` waiting, and the tests share one database."""
+    _cancel_pending(app)
+    yield
+    _cancel_pending(app)
+
+
+def _cancel_pending(app) -> None:
+    with app.app_context():
+        db.session.execute(
+            update(EcpsPush).where(EcpsPush.status == "pending").values(status="cancelled")
+        )
         db.session.commit()
 
 

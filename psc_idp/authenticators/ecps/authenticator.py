@@ -36,6 +36,8 @@ MESSAGES = {
     "cancelled": "Demande annulée. Vous pouvez en envoyer une nouvelle.",
     "locked": "Votre application e-CPS est verrouillée après trop de codes PIN erronés. "
     "Réactivez-la pour vous connecter.",
+    "too_many": "Trop de demandes attendent déjà une réponse sur votre application e-CPS. "
+    "Répondez-y ou attendez qu'elles expirent, puis réessayez.",
 }
 
 
@@ -99,14 +101,19 @@ class EcpsAuthenticator(Authenticator):
             return AuthResult.retry(NO_ECPS)
         if not devices.active and not has_scenario:
             return AuthResult.retry(MESSAGES["locked"] if devices.locked else NO_ECPS)
-        pushes.create_push(
-            national_id,
-            "login",
-            client_id=tx.client_id,
-            client_name=tx.client_name or tx.client_id,
-            binding_message=pushes.binding_code(),
-            subject_ref=tx.id,
-        )
+        try:
+            # One live push per login: identifying again cancels this login's previous push.
+            pushes.send_push(
+                national_id,
+                "login",
+                subject_ref=tx.id,
+                replace=True,
+                client_id=tx.client_id,
+                client_name=tx.client_name or tx.client_id,
+                binding_message=pushes.binding_code(),
+            )
+        except pushes.TooManyPendingPushes:
+            return AuthResult.retry(MESSAGES["too_many"])
         db.session.commit()
         return AuthResult.pending()
 

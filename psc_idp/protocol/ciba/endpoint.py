@@ -61,6 +61,14 @@ class InvalidBindingMessageError(OAuth2Error):
     error = "invalid_binding_message"
 
 
+class TooManyPendingError(AccessDeniedError):
+    """CIBA Core §13: ``access_denied`` (403) when the OP denies the request; here because the
+    professional's phone already has as many requests waiting as allowed (approval fatigue).
+    ``slow_down`` is a token-endpoint error (§11), not one of this endpoint's."""
+
+    status_code = 403
+
+
 @dataclass
 class BackchannelRequest(EndpointRequest):
     national_id: str = ""
@@ -119,15 +127,22 @@ class BackchannelAuthenticationEndpoint(Endpoint):
             ),
         )
         if ciba.channel == "MOBILE":
-            push = pushes.create_push(
-                validated.national_id,
-                "ciba",
-                client_id=client.client_id,
-                client_name=client.name or client.client_id,
-                binding_message=ciba.binding_message,
-                subject_ref=ciba.id,
-                lifetime=values["expires_in"],
-            )
+            try:
+                push = pushes.send_push(
+                    validated.national_id,
+                    "ciba",
+                    subject_ref=ciba.id,
+                    client_id=client.client_id,
+                    client_name=client.name or client.client_id,
+                    binding_message=ciba.binding_message,
+                    lifetime=values["expires_in"],
+                )
+            except pushes.TooManyPendingPushes as error:
+                db.session.commit()  # the refusal's audit record; releases the gate
+                raise TooManyPendingError(
+                    f"The user already has {error.cap} pending e-CPS requests: "
+                    "wait for an answer or for them to expire"
+                ) from error
             ciba.push_id = push.id
         db.session.add(ciba)
         db.session.commit()

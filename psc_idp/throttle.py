@@ -1,0 +1,73 @@
+"""A small fixed-window counter in the database: ``hit(key, limit, window)``.
+
+One row per ``(key, window_start)``; each hit increments it with a single upsert that returns
+the new count (``INSERT … ON CONFLICT DO UPDATE … RETURNING``, SQLite ≥ 3.35 and PostgreSQL),
+so concurrent hits on any instance are counted exactly. A hit is spent even when the request
+then fails: it runs in a transaction of its own. Windows older than ``MAX_WINDOW`` are purged
+whenever a new window opens, so the table stays small without a cron job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import String, delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+
+from psc_idp.extensions import db
+from psc_idp.timeutil import UTCDateTime, from_epoch, now, to_epoch
+
+#: The longest window any caller uses; older rows can no longer matter.
+MAX_WINDOW = 24 * 3600
+
+
+class ThrottleWindow(db.Model):
+    __tablename__ = "throttle_window"
+
+    #: A keyed hash of what is counted (no national id or address in clear).
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True, index=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    count: int
+    #: Seconds until the window ends (what ``Retry-After`` says when refused).
+    retry_after: int
+
+
+def hit(key: str, limit: int, window: int) -> Verdict:
+    """Count one event for ``key`` in the current ``window``-second window; allowed while the
+    count is at most ``limit`` (a limit of 0 or less turns the throttle off)."""
+    if limit <= 0:
+        return Verdict(True, 0, 0)
+    window = max(1, min(int(window), MAX_WINDOW))
+    moment = now()
+    start_epoch = to_epoch(moment) // window * window
+    start = from_epoch(start_epoch)
+    hashed = current_app.extensions["psc_app_secret"].keyed_hash(key, "throttle")
+    with db.engine.begin() as connection:
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        statement = (
+            insert(ThrottleWindow)
+            .values(key=hashed, window_start=start, count=1)
+            .on_conflict_do_update(
+                index_elements=["key", "window_start"],
+                set_={"count": ThrottleWindow.count + 1},
+            )
+            .returning(ThrottleWindow.count)
+        )
+        count = connection.execute(statement).scalar_one()
+        if count == 1:
+            _purge(connection, moment)
+    retry_after = max(1, start_epoch + window - to_epoch(moment))
+    return Verdict(count <= limit, count, retry_after)
+
+
+def _purge(connection, moment: datetime) -> None:
+    cutoff = moment - timedelta(seconds=MAX_WINDOW)
+    connection.execute(delete(ThrottleWindow).where(ThrottleWindow.window_start < cutoff))

@@ -1,0 +1,63 @@
+"""CIBA and approval fatigue: past the cap of pending pushes a request is refused with
+``access_denied`` (CIBA Core §13), also under heavy concurrency; the phone shows who asks."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests.ecps.helpers import activate_by_contact
+from tests.ecps.live import live_database_env
+from tests.live_server import LiveServer
+from tests.relying_party import run_cli
+
+DOCTOR = "899700427885"  # Dr Kit DOC0042788 (nobody needs him without an e-CPS)
+PARALLEL = 200
+
+
+def test_past_the_cap_ciba_answers_access_denied(app, dpi):
+    phone = activate_by_contact(app, DOCTOR)
+    for code in ("11", "12", "13"):
+        assert dpi.ask(login_hint=DOCTOR, binding_message=code).status_code == 200
+    refused = dpi.ask(login_hint=DOCTOR, binding_message="14")
+    assert refused.status_code == 403
+    body = refused.get_json()
+    assert body["error"] == "access_denied"
+    assert "3 pending e-CPS requests" in body["error_description"]
+    assert sorted(r["binding_message"] for r in phone.pending()) == ["11", "12", "13"]
+
+
+def test_the_phone_shows_the_service_and_the_binding_code(app, dpi):
+    phone = activate_by_contact(app, DOCTOR)
+    assert dpi.ask(login_hint=DOCTOR, binding_message="77").status_code == 200
+    assert dpi.ask(login_hint=DOCTOR).status_code == 200  # no binding_message: one is made
+    second, first = phone.pending()  # newest first
+    assert first["client_name"] == second["client_name"] == "DPI de test"
+    assert first["binding_message"] == "77"
+    assert len(second["binding_message"]) == 2 and second["binding_message"].isdigit()
+
+
+@pytest.mark.e2e
+def test_parallel_ciba_requests_never_exceed_the_cap(database_url):
+    with LiveServer(env=live_database_env(database_url)) as server:
+        grant = "urn:openid:params:grant-type:ciba"
+        added = run_cli(server, "clients", "add", "dpi-flood", "--grant-type", grant)
+        secret = added["client_secret"]
+        run_cli(server, "ecps", "activate", DOCTOR, "--pin", "1234")
+
+        def ask(index: int) -> int:
+            return requests.post(
+                f"{server.issuer}/protocol/openid-connect/ext/ciba/auth",
+                data={"scope": "openid", "login_hint": DOCTOR, "binding_message": "42"},
+                auth=("dpi-flood", secret),
+                timeout=60,
+            ).status_code
+
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            statuses = list(pool.map(ask, range(PARALLEL)))
+        assert statuses.count(200) == 3, statuses
+        assert statuses.count(403) == PARALLEL - 3, statuses
+        pending = run_cli(server, "ecps", "pending", DOCTOR)
+        assert len(pending) == 3
