@@ -59,6 +59,15 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'psc-idp.sqlite3'}"
 
 
+@pytest.fixture
+def fresh_database_url(tmp_path: Path) -> str:
+    """A database of its own, for a test that must not touch the session's (migrations)."""
+    base = os.environ.get("PSC_TEST_BASE_DATABASE_URL")
+    if base:
+        return _fresh_postgres(base, "own")
+    return f"sqlite:///{tmp_path / 'own.sqlite3'}"
+
+
 @pytest.fixture(scope="session")
 def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("keys")
