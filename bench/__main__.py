@@ -1,6 +1,7 @@
 """``make bench``: psc-idp side by side with node-oidc-provider, under the same wrk load.
 
-Starts ``psc-idp serve`` on SQLite (and on PostgreSQL with ``--postgres``) and
+Starts ``psc-idp serve`` on SQLite (and on PostgreSQL with ``--postgres``, or on PostgreSQL
+alone with ``--database postgres``) and
 node-oidc-provider (npm, temporary folder), then runs every scenario on each server in turn,
 A B then B A, waiting for an idle machine before each phase and reading the server's CPU time
 from /proc. Writes ``bench/results/<date>.md`` and prints the table."""
@@ -33,9 +34,11 @@ DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 def _options(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--seconds", type=float, default=10, help="durée de chaque mesure")
+    parser.add_argument(
+        "--seconds", type=float, help="durée de chaque mesure (10 s ; 2 s en --quick)"
+    )
     parser.add_argument("--connections", type=int, default=32, help="connexions wrk")
-    parser.add_argument("--rounds", type=int, default=2, help="tours (A B puis B A)")
+    parser.add_argument("--rounds", type=int, help="tours, A B puis B A (2 ; 1 en --quick)")
     parser.add_argument(
         "--scenarios",
         default=",".join([*SHARED, *PSC_ONLY]),
@@ -48,13 +51,27 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
         default=bool(os.environ.get("PSC_BENCH_DATABASE_URL")),
         help="psc-idp aussi sur PostgreSQL (PSC_BENCH_DATABASE_URL, sinon 127.0.0.1:5432)",
     )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres", "both"),
+        help="bases de psc-idp (sqlite ; both avec --postgres)",
+    )
     parser.add_argument("--no-peer", action="store_true", help="psc-idp seul, sans npm")
     parser.add_argument("--workers", type=int, default=2, help="processus gunicorn de psc-idp")
-    parser.add_argument("--idle-wait", type=float, default=30, help="attente maximale du repos (s)")
+    parser.add_argument(
+        "--idle-wait", type=float, help="attente maximale du repos (30 s ; 2 s en --quick)"
+    )
+    parser.add_argument(
+        "--no-openssl", action="store_true", help="sans mesure de la limite de signature"
+    )
     parser.add_argument("--output", type=Path, help="fichier du rapport (bench/results/<date>.md)")
     options = parser.parse_args(argv)
-    if options.quick:
-        options.seconds, options.rounds, options.idle_wait = 2, 1, 2
+    options.database = options.database or ("both" if options.postgres else "sqlite")
+    # --quick changes the defaults only: an explicit --seconds still wins.
+    defaults = (2, 1, 2) if options.quick else (10, 2, 30)
+    for name, default in zip(("seconds", "rounds", "idle_wait"), defaults, strict=True):
+        if getattr(options, name) is None:
+            setattr(options, name, default)
     unknown = set(options.scenarios.split(",")) - {*SHARED, *PSC_ONLY}
     if unknown:
         parser.error(f"scénarios inconnus : {', '.join(sorted(unknown))}")
@@ -65,7 +82,7 @@ class Bench:
     def __init__(self, options: argparse.Namespace) -> None:
         self.options = options
         self.phases: list[report.Phase] = []
-        self.sizes = Sizes(ciba_polls=300, ciba_bodies=100) if options.quick else Sizes()
+        self.sizes = Sizes(ciba_polls=150, ciba_bodies=100) if options.quick else Sizes()
 
     def measure(self, scenario: str, target: servers.Target, round_: int, go: Callable) -> None:
         idle = machine.wait_for_idle(limit=self.options.idle_wait)
@@ -141,8 +158,10 @@ def main(argv: list[str] | None = None) -> None:
     bench = Bench(options)
     peer_version = ""
     with contextlib.ExitStack() as stack:
-        psc = [stack.enter_context(servers.psc_idp(realm, workers=options.workers))]
-        if options.postgres:
+        psc = []
+        if options.database != "postgres":
+            psc.append(stack.enter_context(servers.psc_idp(realm, workers=options.workers)))
+        if options.database != "sqlite":
             url = os.environ.get("PSC_BENCH_DATABASE_URL") or DEFAULT_POSTGRES
             database = stack.enter_context(servers.fresh_postgres(url))
             psc.append(stack.enter_context(servers.psc_idp(realm, database, options.workers)))
@@ -160,7 +179,7 @@ def main(argv: list[str] | None = None) -> None:
                 bench.shared(scenario, targets)
             else:
                 bench.psc_only(scenario, psc)
-    limits = machine.signature_limits(1 if options.quick else 3)
+    limits = None if options.no_openssl else machine.signature_limits(1 if options.quick else 3)
     cores = min(options.workers, os.cpu_count() or 1)
     text = _document(options, bench.phases, limits, cores, _versions(peer_version))
     path = _write(options, text)
@@ -195,9 +214,8 @@ def _document(
         f"load average {described['load']} at the end (the load generator shares the cores).",
         *(f"- {name}: {value}" for name, value in versions.items()),
         f"- Python {described['python']}; psc-idp `psc-idp serve --workers {options.workers}` "
-        "(gunicorn), access log off, SQLite"
-        + (" and PostgreSQL" if options.postgres else "")
-        + "; node-oidc-provider: one process, in-memory adapter.",
+        f"(gunicorn), access log off, database: {options.database}"
+        "; node-oidc-provider: one process, in-memory adapter.",
         f"- Command: `{command}`; each phase `wrk -t1 -c{options.connections} "
         f"-d{options.seconds:g}s --timeout 2s -s load.lua`, {options.rounds} round(s), servers "
         "alternated A B then B A per scenario.",

@@ -98,7 +98,7 @@ def table(phases: list[Phase]) -> str:
 def issuance(phases: list[Phase], limits: SignatureLimits | None, cores: int) -> str:
     """client_credentials (one RS256 signature per token) against the signature limit."""
     if limits is None:
-        return "openssl absent: no signature limit measured."
+        return "Signature limit not measured (no openssl, or --no-openssl)."
     lines = [
         f"Signature limit of one core (`{limits.command}`): RS256 {limits.rs256_per_core:,.0f}/s, "
         f"ES256 {limits.es256_per_core:,.0f}/s; psc-idp uses {cores} core(s): "

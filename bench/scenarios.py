@@ -19,8 +19,8 @@ FORM = "application/x-www-form-urlencoded"
 class Sizes:
     """How much to prepare for one phase."""
 
-    #: CIBA requests a pending-poll phase cycles over (each polled about once per cycle).
-    ciba_polls: int = 2500
+    #: CIBA requests a pending-poll phase cycles over.
+    ciba_polls: int = 1000
     #: Distinct CIBA request bodies (spread over the professionals whose requests stay pending).
     ciba_bodies: int = 600
     #: Refresh tokens per connection at the start; rotation keeps the queue full.

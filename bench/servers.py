@@ -172,8 +172,10 @@ def psc_idp(realm: BenchRealm, database_url: str = "", workers: int = 2) -> Iter
         "PSC_ACCESS_LOG": "0",
         # Long-lived tokens: none expires during a run.
         "PSC_ACCESS_TOKEN_LIFETIME": "3600",
-        # Pending polls cycle over prepared requests; each is polled about once a second.
-        "PSC_CIBA_INTERVAL": "1",
+        # Pending polls cycle over a few prepared requests, each polled many times a second:
+        # without an interval no poll is answered slow_down (the peer has none). Every poll
+        # is still recorded, so a pending poll costs what it costs with PSC's 5 s.
+        "PSC_CIBA_INTERVAL": "0",
         "PSC_ECPS_REQUEST_LIFETIME": str(CIBA_EXPIRY),
         "PSC_ECPS_DEVICES_DIR": str(folder / "devices"),
     }
