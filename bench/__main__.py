@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import flows, machine, report, servers  # noqa: E402
+from bench import flows, machine, report, servers, stored  # noqa: E402
 from bench.realm import BenchRealm  # noqa: E402
 from bench.scenarios import SHARED, Sizes  # noqa: E402
 from bench.wrk import require_wrk, run  # noqa: E402
@@ -60,6 +60,12 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="processus gunicorn de psc-idp")
     parser.add_argument(
         "--idle-wait", type=float, help="attente maximale du repos (30 s ; 2 s en --quick)"
+    )
+    parser.add_argument(
+        "--stored",
+        type=int,
+        default=0,
+        help="lignes ajoutées (professionnels, autorisations, jetons) avant les mesures",
     )
     parser.add_argument(
         "--no-openssl", action="store_true", help="sans mesure de la limite de signature"
@@ -165,6 +171,10 @@ def main(argv: list[str] | None = None) -> None:
             url = os.environ.get("PSC_BENCH_DATABASE_URL") or DEFAULT_POSTGRES
             database = stack.enter_context(servers.fresh_postgres(url))
             psc.append(stack.enter_context(servers.psc_idp(realm, database, options.workers)))
+        for target in psc if options.stored else []:
+            target.access_token()  # a first login: the rows the filler copies
+            counts = stored.fill(target.database_url, options.stored)
+            print(f"{target.name}: {counts}", flush=True)
         targets: list[servers.Target] = list(psc)
         if not options.no_peer:
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="psc-peer-")))
@@ -215,7 +225,9 @@ def _document(
         *(f"- {name}: {value}" for name, value in versions.items()),
         f"- Python {described['python']}; psc-idp `psc-idp serve --workers {options.workers}` "
         f"(gunicorn), access log off, database: {options.database}"
-        "; node-oidc-provider: one process, in-memory adapter.",
+        + (f", {options.stored:,} extra stored rows per table" if options.stored else "")
+        + ("" if options.no_peer else "; node-oidc-provider: one process, in-memory adapter")
+        + ".",
         f"- Command: `{command}`; each phase `wrk -t1 -c{options.connections} "
         f"-d{options.seconds:g}s --timeout 2s -s load.lua`, {options.rounds} round(s), servers "
         "alternated A B then B A per scenario.",

@@ -102,8 +102,9 @@ class Target:
 
 
 class PscTarget(Target):
-    def __init__(self, server: LiveServer, realm: BenchRealm, label: str) -> None:
+    def __init__(self, server: LiveServer, realm: BenchRealm, label: str, database: str) -> None:
         self.server, self.realm = server, realm
+        self.database_url = database or f"sqlite:///{server.data_dir / 'psc-idp.sqlite3'}"
         super().__init__(label, server.issuer, realm.secret, server.pid or 0)
         self.pending_hints = realm.pending_ids
         #: The practitioner whose UserInfo is read: two exercices, three activities.
@@ -185,7 +186,7 @@ def psc_idp(realm: BenchRealm, database_url: str = "", workers: int = 2) -> Iter
     try:
         # The test identity picker (development mode) is how the login scenarios sign in.
         with LiveServer(env=env, workers=workers, startup_timeout=120) as server:
-            yield PscTarget(server, realm, label)
+            yield PscTarget(server, realm, label, database_url)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
