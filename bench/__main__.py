@@ -239,6 +239,10 @@ def _document(
         "",
         report.issuance(phases, limits, cores),
         "",
+        "Phases in the order they ran:",
+        "",
+        report.by_round(phases),
+        "",
     ]
     return "\n".join(lines)
 

@@ -95,6 +95,20 @@ def table(phases: list[Phase]) -> str:
     return "\n".join(lines)
 
 
+def by_round(phases: list[Phase]) -> str:
+    """Each phase in the order it ran: how much the rounds differ tells how noisy the run was."""
+    lines = [
+        "| Scenario | Server | Round | req/s | p99 ms | errors | idle |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for p in phases:
+        lines.append(
+            f"| {p.scenario} | {p.server} | {p.round + 1} | {p.outcome.requests_per_second:,.0f} "
+            f"| {p.outcome.p99_ms:.1f} | {p.outcome.errors} | {p.idle:.0%} |"
+        )
+    return "\n".join(lines)
+
+
 def issuance(phases: list[Phase], limits: SignatureLimits | None, cores: int) -> str:
     """client_credentials (one RS256 signature per token) against the signature limit."""
     if limits is None:

@@ -14,6 +14,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -32,7 +33,7 @@ from tests.live_server import LiveServer, free_port
 PEER_PACKAGE = "oidc-provider@9.13.3"
 PEER_SCRIPT = Path(__file__).with_name("peer") / "server.mjs"
 CIBA_EXPIRY = 600  # seconds: prepared requests outlive every phase that polls them
-_local = __import__("threading").local()
+_local = threading.local()  # one keep-alive session per preparing thread
 
 
 def _session() -> requests.Session:

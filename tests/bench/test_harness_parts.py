@@ -95,3 +95,6 @@ def test_table_gives_the_ratio_to_the_peer_and_cpu_per_request() -> None:
     assert lines[0] == report.COLUMNS[0]
     assert lines[2] == "| jwks | psc-idp (SQLite) | 300 | 1.0 | 9.0 | 0 | 1.00 | 1.50 | 95% |"
     assert lines[3] == "| jwks | node-oidc-provider | 200 | 1.0 | 9.0 | 2 | 0.50 |  | 91% |"
+    rounds = report.by_round(phases).splitlines()
+    assert rounds[2] == "| jwks | psc-idp (SQLite) | 1 | 300 | 9.0 | 0 | 95% |"
+    assert rounds[4] == "| jwks | node-oidc-provider | 2 | 200 | 9.0 | 2 | 91% |"
