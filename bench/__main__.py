@@ -98,7 +98,10 @@ class Bench:
         self.phases.append(report.Phase(scenario, target.name, round_, outcome, used, idle))
         print(
             f"  {scenario:<20} {target.name:<22} {outcome.requests_per_second:>8,.0f} req/s  "
-            f"p99 {outcome.p99_ms:6.1f} ms  errors {outcome.errors}",
+            f"p99 {outcome.p99_ms:6.1f} ms  errors {outcome.errors}"
+            + (
+                f"  ({outcome.answers()})" if outcome.errors and hasattr(outcome, "answers") else ""
+            ),
             flush=True,
         )
 

@@ -98,13 +98,14 @@ def table(phases: list[Phase]) -> str:
 def by_round(phases: list[Phase]) -> str:
     """Each phase in the order it ran: how much the rounds differ tells how noisy the run was."""
     lines = [
-        "| Scenario | Server | Round | req/s | p99 ms | errors | idle |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| Scenario | Server | Round | req/s | p99 ms | errors | idle | answers |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for p in phases:
+        answers = p.outcome.answers() if hasattr(p.outcome, "answers") else ""
         lines.append(
             f"| {p.scenario} | {p.server} | {p.round + 1} | {p.outcome.requests_per_second:,.0f} "
-            f"| {p.outcome.p99_ms:.1f} | {p.outcome.errors} | {p.idle:.0%} |"
+            f"| {p.outcome.p99_ms:.1f} | {p.outcome.errors} | {p.idle:.0%} | {answers} |"
         )
     return "\n".join(lines)
 

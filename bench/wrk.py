@@ -46,6 +46,13 @@ class Outcome:
     p99_ms: float
     errors: int
     statuses: dict[str, int]
+    #: connect, read, write errors and timeouts (2 s), as wrk counts them.
+    socket_errors: dict[str, int] = field(default_factory=dict)
+
+    def answers(self) -> str:
+        """``200×897 400×3 timeout×2``: what came back, for the report."""
+        counts = {**self.statuses, **{k: v for k, v in self.socket_errors.items() if v}}
+        return " ".join(f"{k}×{v}" for k, v in sorted(counts.items()))
 
     @property
     def requests_per_second(self) -> float:
@@ -134,4 +141,5 @@ def parse(output: str) -> Outcome:
         p99_ms=data["p99_us"] / 1000,
         errors=int(data["unexpected"]) + socket_errors,
         statuses=statuses,
+        socket_errors={k: int(v) for k, v in data["socket"].items()},
     )

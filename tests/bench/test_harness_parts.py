@@ -26,6 +26,7 @@ def test_wrk_summary_counts_unexpected_statuses_and_socket_errors() -> None:
     assert (outcome.p50_ms, outcome.p99_ms) == (1.5, 42.0)
     assert outcome.errors == 3 + 1 + 2
     assert outcome.statuses == {"200": 897, "400": 3}
+    assert outcome.answers() == "200×897 400×3 read×1 timeout×2"
 
 
 def test_wrk_output_without_summary_is_an_error() -> None:
@@ -96,5 +97,5 @@ def test_table_gives_the_ratio_to_the_peer_and_cpu_per_request() -> None:
     assert lines[2] == "| jwks | psc-idp (SQLite) | 300 | 1.0 | 9.0 | 0 | 1.00 | 1.50 | 95% |"
     assert lines[3] == "| jwks | node-oidc-provider | 200 | 1.0 | 9.0 | 2 | 0.50 |  | 91% |"
     rounds = report.by_round(phases).splitlines()
-    assert rounds[2] == "| jwks | psc-idp (SQLite) | 1 | 300 | 9.0 | 0 | 95% |"
-    assert rounds[4] == "| jwks | node-oidc-provider | 2 | 200 | 9.0 | 2 | 91% |"
+    assert rounds[2] == "| jwks | psc-idp (SQLite) | 1 | 300 | 9.0 | 0 | 95% |  |"
+    assert rounds[4] == "| jwks | node-oidc-provider | 2 | 200 | 9.0 | 2 | 91% |  |"
