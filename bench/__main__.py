@@ -119,20 +119,24 @@ class Bench:
                 )
 
     def psc_only(self, scenario: str, targets: list[servers.PscTarget]) -> None:
-        workers = min(self.options.connections, 8)
         for round_ in range(self.options.rounds):
             for target in targets if round_ % 2 == 0 else reversed(targets):
-                if scenario == "login":
-                    go = lambda t=target: flows.logins(t, self.options.seconds, workers)  # noqa: E731
-                else:
-                    count = 20 if self.options.quick else 400
-                    devices = getattr(target, "devices", None) or flows.activate_devices(target, 4)
-                    target.devices = devices  # type: ignore[attr-defined]
-                    prepared = flows.prepare_approvals(target, devices, count)
-                    go = lambda t=target, p=prepared: flows.approvals(  # noqa: E731
-                        t, p, self.options.seconds, workers
-                    )
+                go = self._login(target) if scenario == "login" else self._approvals(target)
                 self.measure(scenario, target, round_, go)
+
+    @property
+    def _flow_workers(self) -> int:
+        return min(self.options.connections, 8)
+
+    def _login(self, target: servers.PscTarget) -> Callable[[], flows.FlowOutcome]:
+        return lambda: flows.logins(target, self.options.seconds, self._flow_workers)
+
+    def _approvals(self, target: servers.PscTarget) -> Callable[[], flows.FlowOutcome]:
+        if not target.devices:
+            target.devices = flows.activate_devices(target, 4)
+        count = 20 if self.options.quick else 400
+        prepared = flows.prepare_approvals(target, target.devices, count)
+        return lambda: flows.approvals(target, prepared, self.options.seconds, self._flow_workers)
 
 
 def _versions(peer_version: str) -> dict[str, str]:

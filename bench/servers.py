@@ -110,6 +110,9 @@ class PscTarget(Target):
         self.pending_hints = realm.pending_ids
         #: The practitioner whose UserInfo is read: two exercices, three activities.
         self.subject = national_id(realm.professionals - 1)
+        #: e-CPS activated for the approval scenario (``flows.activate_devices``), kept across
+        #: rounds.
+        self.devices: list[Any] = []
 
     def _tokens(self) -> dict[str, Any]:
         return login(self.server.base_url, self.issuer, CLIENT_ID, self.secret, self.subject)
