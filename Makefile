@@ -32,9 +32,10 @@ node-deps:
 		cd $(NODE_E2E) && npm ci --silent --no-audit --no-fund; \
 	fi
 
-## Speed of the hot endpoints (token, userinfo, introspection, JWKS).
+## psc-idp beside node-oidc-provider under the same wrk load (docs/performance.md).
+## Options: make bench BENCH_ARGS="--quick --scenarios jwks,userinfo --postgres".
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache

@@ -1,4 +1,5 @@
-"""Obtaining real tokens from a running server, as a relying party would."""
+"""Obtaining real tokens from a running psc-idp, as a relying party would: authorization-code
+login with PKCE through the test identity picker (development mode)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,19 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 REDIRECT = "http://localhost:3000/callback"
+DEMO_DOCTOR = "899700218896"
 
 
-def obtain_code(base_url: str, client_id: str) -> tuple[str, str]:
-    """Log in as the demo doctor through the test identity picker; return (code, verifier)."""
+def obtain_code(
+    base_url: str,
+    client_id: str,
+    national_id: str = DEMO_DOCTOR,
+    http: requests.Session | None = None,
+) -> tuple[str, str]:
+    """Log ``national_id`` in through the test identity picker (card); return (code, verifier)."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    http = requests.Session()
+    http = http or requests.Session()
     start = http.get(
         f"{base_url}/wallet/auth",
         params={
@@ -29,22 +36,33 @@ def obtain_code(base_url: str, client_id: str) -> tuple[str, str]:
             "code_challenge_method": "S256",
         },
         allow_redirects=False,
+        timeout=30,
     )
     picker = f"{base_url}{start.headers['Location']}/dev"
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', http.get(picker).text).group(1)
+    page = http.get(picker, timeout=30).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     done = http.post(
         picker,
-        data={"csrf_token": csrf, "national_id": "899700218896", "auth_mode": "CARD"},
+        data={"csrf_token": csrf, "national_id": national_id, "auth_mode": "CARD"},
         allow_redirects=False,
+        timeout=30,
     )
-    back = http.get(f"{base_url}{done.headers['Location']}", allow_redirects=False)
+    back = http.get(f"{base_url}{done.headers['Location']}", allow_redirects=False, timeout=30)
     return parse_qs(urlsplit(back.headers["Location"]).query)["code"][0], verifier
 
 
-def login(base_url: str, issuer: str, client_id: str, secret: str) -> dict:
+def login(
+    base_url: str,
+    issuer: str,
+    client_id: str,
+    secret: str,
+    national_id: str = DEMO_DOCTOR,
+    http: requests.Session | None = None,
+) -> dict:
     """A full login; returns the token response."""
-    code, verifier = obtain_code(base_url, client_id)
-    response = requests.post(
+    http = http or requests.Session()
+    code, verifier = obtain_code(base_url, client_id, national_id, http)
+    response = http.post(
         f"{issuer}/protocol/openid-connect/token",
         data={
             "grant_type": "authorization_code",
@@ -53,6 +71,7 @@ def login(base_url: str, issuer: str, client_id: str, secret: str) -> dict:
             "code_verifier": verifier,
         },
         auth=(client_id, secret),
+        timeout=30,
     )
     response.raise_for_status()
     return response.json()
