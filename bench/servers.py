@@ -181,6 +181,9 @@ def psc_idp(realm: BenchRealm, database_url: str = "", workers: int = 2) -> Iter
         # without an interval no poll is answered slow_down (the peer has none). Every poll
         # is still recorded, so a pending poll costs what it costs with PSC's 5 s.
         "PSC_CIBA_INTERVAL": "0",
+        # The CIBA scenario keeps thousands of requests pending over a few hundred professionals;
+        # the per-professional cap on pending pushes (an anti-fatigue rule) would refuse them.
+        "PSC_ECPS_MAX_PENDING_PUSHES": "1000000",
         "PSC_ECPS_REQUEST_LIFETIME": str(CIBA_EXPIRY),
         "PSC_ECPS_DEVICES_DIR": str(folder / "devices"),
     }
