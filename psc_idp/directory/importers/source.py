@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -97,7 +98,7 @@ def _zip_member(path: Path) -> tuple[str, int]:
             if archive.testzip() is not None:
                 raise ImportFileError("Archive corrompue (somme de contrôle incorrecte).")
             return members[0].filename, members[0].file_size
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as exc:
         raise ImportFileError(f"Archive illisible : {exc}.") from None
 
 

@@ -52,7 +52,8 @@ def split_cells(line: str, expected: int) -> list[str]:
     if len(cells) == expected + 1 and cells[-1].strip() == "":
         cells.pop()  # the trailing "|" of the published files
     if len(cells) != expected:
-        raise Rejected(f"nombre de colonnes incorrect : {len(cells)} au lieu de {expected}")
+        found = len(cells) - (1 if cells[-1].strip() == "" else 0)
+        raise Rejected(f"nombre de colonnes incorrect : {found} au lieu de {expected}")
     return cells
 
 

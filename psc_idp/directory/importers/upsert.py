@@ -269,7 +269,7 @@ def _insert_new(session: Session, new: list[tuple[Person, str]]) -> None:
     query = select(P.c.national_id, P.c.id).where(
         P.c.national_id.in_([person.national_id for person, _ in new])
     )
-    created = dict(session.execute(query).tuples().all())
+    created = {national_id: pid for national_id, pid in session.execute(query)}
     _insert_children(session, [(created[person.national_id], person) for person, _ in new])
 
 
