@@ -55,6 +55,10 @@ def test_a_bad_row_is_rejected_with_its_line_and_reason(
     assert message in why
 
 
+def _line(values: dict[str, str]) -> str:
+    return text(LAYOUT, [values]).split("\n")[1]
+
+
 def _raw_file(tmp_path: Path, middle: bytes) -> Path:
     good = text(LAYOUT, [row(GOOD)]).encode("utf-8")
     path = tmp_path / "raw.txt"
@@ -69,7 +73,7 @@ def _raw_file(tmp_path: Path, middle: bytes) -> Path:
     [
         ("|".join(["8", "1", rpps(29), "DUPONT"]).encode("utf-8"), "nombre de colonnes incorrect"),
         (
-            text(LAYOUT, [row(rpps(29))]).split("\n")[1].replace("|DUPONT|", "|DUP|ONT|", 1).encode(),
+            _line(row(rpps(29))).replace("|DUPONT|", "|DUP|ONT|", 1).encode(),
             "nombre de colonnes incorrect : 52 au lieu de 51",
         ),
         (

@@ -121,7 +121,7 @@ class _Batcher:
             run.unchanged += counts.unchanged
             run.rejected += counts.rejected
             self.merged += counts.merged
-        run.rows += self.rows
+        run.rows += self.rows - (counts.rejected if counts else 0)  # rows accepted
         run.rejected += self.rejected
         run.next_position = next_position
         db.session.commit()
