@@ -42,7 +42,7 @@ class TerminalProgress:
         filled = int(width * fraction)
         bar = "█" * filled + "·" * (width - filled)
         line = (
-            f"\r{bar} {fraction:4.0%}  {_thousands(rows)} lignes  "
+            f"\r{bar} {round(fraction * 100):3d} %  {_thousands(rows)} lignes  "
             f"{_thousands(rows / elapsed)} lignes/s  reste {_duration(eta)}   "
         )
         self.stream.write(line)
