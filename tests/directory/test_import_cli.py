@@ -10,7 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
+from psc_idp.directory import synth
 from psc_idp.directory.cli import directory_cli
+from psc_idp.directory.importers import run_import
 from psc_idp.directory.importers.progress import TerminalProgress
 from psc_idp.directory.lookup import find_practitioner
 from psc_idp.directory.synth import national_id
@@ -84,3 +86,12 @@ def test_progress_shows_rows_rate_and_eta_on_a_terminal_only() -> None:
     assert "lignes/s" in terminal.getvalue() and "reste" in terminal.getvalue()
     assert terminal.getvalue().endswith("\n")
     assert pipe.getvalue() == ""
+
+
+def test_progress_counts_rows_not_persons(app: Flask, tmp_path: Path) -> None:
+    calls: list[tuple[int, int, int]] = []
+    path = synth.write_file(tmp_path / "s.txt", "libreacces", 1500, seed=2)
+    summary = run_import(path, progress=lambda *call: calls.append(call))
+    assert summary.created < 1500
+    assert calls[-1] == (1500, path.stat().st_size, path.stat().st_size)
+    assert [rows for rows, _, _ in calls] == sorted(rows for rows, _, _ in calls)

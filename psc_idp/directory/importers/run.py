@@ -153,13 +153,14 @@ def run_import(
     start = run.next_position if resumed else 0
     rejects_path = rejects_path or path.with_name(path.name + ".rejets.txt")
     batcher = _Batcher(run, max(1, batch_size))
-    read = 0
+    read = items_read = 0
     try:
         with RejectsFile(rejects_path, keep_before=start if resumed else None) as rejects:
             batcher.rejects = rejects
             for item in stream:
-                read += 1
-                if progress is not None and read % 512 == 0:
+                read += item.rows if not isinstance(item, RejectedItem) else 1
+                items_read += 1
+                if progress is not None and items_read % 256 == 0:
                     progress(read, source.bytes_read, source.size)
                 if item.position < start:
                     continue
