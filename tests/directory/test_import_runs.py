@@ -152,3 +152,18 @@ def test_rows_of_one_person_far_apart_are_gathered(app: Flask, tmp_path: Path) -
     sites = [a.raison_sociale for a in find_practitioner(wanderer).exercices[0].activities]
     assert sites == ["PREMIER", "SECOND"]
     assert _count(Activity) == 8
+
+
+def test_a_realm_file_edit_is_undone_by_the_next_import_of_the_file(
+    app: Flask, tmp_path: Path
+) -> None:
+    someone = rpps(80)
+    path = write(tmp_path / "f.txt", LAYOUT, [row(someone)])
+    run_import(path)
+    upsert_practitioners([{"national_id": someone, "family_name": "EDITED", "given_names": ["X"]}])
+    db.session.commit()
+    summary = run_import(path)
+    assert (summary.updated, summary.unchanged) == (1, 0)
+    db.session.expire_all()
+    practitioner = find_practitioner(someone)
+    assert practitioner.family_name == "DUPONT" and len(practitioner.exercices) == 1
