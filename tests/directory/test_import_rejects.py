@@ -181,3 +181,36 @@ def test_a_fhir_resource_without_national_id_is_rejected(app: Flask, tmp_path: P
     assert "identifiant national absent" in rejects[0][2]
     assert "code profession inconnu « 99 »" in rejects[1][2]
     assert "aucune situation d'exercice" in rejects[2][2]
+
+
+def test_hostile_fhir_shapes_are_rejected_not_crashed_on(app: Flask, tmp_path: Path) -> None:
+    path = tmp_path / "f.ndjson"
+    resources = [
+        {
+            "resourceType": "Practitioner",
+            "id": "p1",
+            "name": "not a list",
+            "identifier": [{"system": "urn:oid:1.2.250.1.71.4.2.1", "value": rpps(30)}],
+        },
+        {
+            "resourceType": "Practitioner",
+            "id": "p2",
+            "identifier": [{"system": "urn:oid:1.2.250.1.71.4.2.1", "value": GOOD}],
+        },
+        {
+            "resourceType": "PractitionerRole",
+            "practitioner": {"reference": "Practitioner/p2"},
+            "organization": "Organization/x",
+            "code": "10",
+        },
+        {"resourceType": "PractitionerRole", "practitioner": "Practitioner/p2"},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in resources), encoding="utf-8")
+    summary = run_import(path)
+    assert summary.created == 0
+    reasons = [why for _, _, why in _rejects(summary.rejects_path)]
+    assert "mal formée" in reasons[0] and reasons[1].startswith("PractitionerRole : ")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(ImportFileError, match="imbriqué|illisible"):
+        run_import(deep)

@@ -56,6 +56,9 @@ _ORGANIZATION_IDS = {
 }
 
 
+_MALFORMED = "ressource FHIR mal formée (valeur d'un type inattendu)"
+
+
 class FhirFileError(ImportFileError):
     """The file is not readable FHIR JSON (raised before anything is written)."""
 
@@ -89,14 +92,22 @@ def load(text: str) -> list[dict[str, Any]]:
         return list(_resources(json.loads(text)))
     except json.JSONDecodeError:
         pass
+    except RecursionError:
+        raise FhirFileError("JSON trop profondément imbriqué.") from None
     found: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if line.strip():
             try:
                 found.extend(_resources(json.loads(line)))
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 raise FhirFileError(f"JSON illisible (ligne {number}).") from None
     return found
+
+
+def _reference(value: Any) -> str:
+    """The id in a ``{"reference": "Type/id"}`` (``""`` for anything else)."""
+    reference = value.get("reference") if isinstance(value, dict) else None
+    return str(reference).rpartition("/")[2] if reference else ""
 
 
 def _nomenclature(system: Any) -> str:
@@ -212,8 +223,7 @@ def _exercice_and_activity(
     checks.closed_code("category", exercice[1])
     checks.closed_code("civilite_exercice", exercice[2])
     check_lengths(exercice, EXERCICE_LENGTHS, EXERCICE_FIELDS)
-    reference = str((role.get("organization") or {}).get("reference") or "")
-    organization = organizations.get(reference.rpartition("/")[2])
+    organization = organizations.get(_reference(role.get("organization")))
     if organization is None and not found["activity"]:
         return exercice, None
     fields = (_organization_fields(organization) if organization else {}) | found["activity"]
@@ -238,8 +248,7 @@ def groups(source: Source) -> Iterator[Person | RejectedItem]:
     organizations = {str(o.get("id")): o for o in by_type.get("Organization", [])}
     roles: dict[str, list[dict[str, Any]]] = {}
     for role in by_type.get("PractitionerRole", []):
-        reference = str((role.get("practitioner") or {}).get("reference") or "")
-        roles.setdefault(reference.rpartition("/")[2], []).append(role)
+        roles.setdefault(_reference(role.get("practitioner")), []).append(role)
     for position, practitioner in enumerate(by_type.get("Practitioner", []), start=1):
         yield from _person(position, practitioner, roles, organizations)
 
@@ -257,6 +266,9 @@ def _person(
     except Rejected as exc:
         yield RejectedItem(position, str(practitioner.get("id") or "")[:64], str(exc))
         return
+    except (AttributeError, TypeError):  # a value of the wrong JSON type somewhere
+        yield RejectedItem(position, str(practitioner.get("id") or "")[:64], _MALFORMED)
+        return
     for role in roles.get(str(practitioner.get("id")), []):
         try:
             if _has_control(role):
@@ -266,6 +278,8 @@ def _person(
             person.add(*_exercice_and_activity(role, organizations))
         except Rejected as exc:
             yield RejectedItem(position, person.national_id, f"PractitionerRole : {exc}")
+        except (AttributeError, TypeError):
+            yield RejectedItem(position, person.national_id, f"PractitionerRole : {_MALFORMED}")
     if not person.exercices:
         yield RejectedItem(position, person.national_id, "aucune situation d'exercice active")
         return
