@@ -111,15 +111,20 @@ def test_a_crash_mid_import_resumes_without_duplicates(
     path = write(tmp_path / "crash.txt", LAYOUT, rows)
     real_apply, calls = run_module.apply_batch, []
 
+    on_disk: list[str] = []
+
     def crashing(*args, **kwargs):
         calls.append(1)
         if len(calls) == 3:
+            # What a kill -9 here would leave: the rejects of the committed batches are on disk.
+            on_disk.append((tmp_path / "crash.txt.rejets.txt").read_text(encoding="utf-8"))
             raise RuntimeError("power cut")
         return real_apply(*args, **kwargs)
 
     monkeypatch.setattr(run_module, "apply_batch", crashing)
     with pytest.raises(RuntimeError):
         run_import(path, batch_size=10, full=True)
+    assert "\n5|8BAD|" in on_disk[0]
     # Two batches of ten rows committed (one row of the first rejected), the third rolled back.
     assert _count(Practitioner) == 19
     run = db.session.scalars(select(ImportRun)).one()

@@ -7,6 +7,7 @@ reject is listed once whatever the number of crashes.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from types import TracebackType
@@ -39,6 +40,12 @@ class RejectsFile:
         assert self.handle is not None
         national_id = _UNPRINTABLE.sub("?", item.national_id)
         self.handle.write(f"{item.position}|{national_id}|{_UNPRINTABLE.sub(' ', item.reason)}\n")
+
+    def sync(self) -> None:
+        """On disk before the batch commits: a resume keeps what lies before its position."""
+        if self.handle is not None:
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
 
     def __exit__(
         self,

@@ -124,6 +124,8 @@ class _Batcher:
         run.rows += self.rows - (counts.rejected if counts else 0)  # rows accepted
         run.rejected += self.rejected
         run.next_position = next_position
+        if self.rejects is not None:
+            self.rejects.sync()  # the rejects before next_position survive the commit
         db.session.commit()
         self.batch, self.rows, self.rejected = {}, 0, 0
 
