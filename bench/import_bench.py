@@ -22,8 +22,8 @@ PSC_IDP = Path(sys.executable).with_name("psc-idp")
 LIMIT_MB = 400
 
 
-def _run(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS in MB, stdout) of one child process."""
+def _run(command: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds, peak RSS in MB, stdout) of one child process."""
     started = time.monotonic()
     child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
     output = child.stdout.read() if child.stdout else ""
@@ -31,7 +31,8 @@ def _run(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         raise SystemExit(f"{' '.join(command)} failed ({child.returncode})")
-    return time.monotonic() - started, usage.ru_maxrss / 1024, output
+    cpu = usage.ru_utime + usage.ru_stime
+    return time.monotonic() - started, cpu, usage.ru_maxrss / 1024, output
 
 
 def _fresh_database(url: str | None, work: Path) -> str:
@@ -62,7 +63,7 @@ def main() -> None:
     source = work / f"PS_LibreAcces_Personne_activite_synth_{args.rows}.txt"
     env = {**os.environ, "PSC_KEYS_DIR": str(work / "keys"), "PSC_REALM_FILE": ""}
     if not source.exists():
-        seconds, _, _ = _run(
+        seconds, _, _, _ = _run(
             [str(PSC_IDP), "directory", "synth", "--rows", str(args.rows), "--output", str(source)],
             env,
         )
@@ -70,12 +71,17 @@ def main() -> None:
     env["PSC_DATABASE_URL"] = _fresh_database(args.database_url, work)
     backend = "postgresql" if args.database_url else "sqlite"
     target = 300 if args.database_url else 180
+    # The wall time depends on what else the machine runs: the load is printed with it.
     print(f"backend {backend}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     results = []
     for label in ("import", "re-import"):
-        seconds, peak, output = _run([str(PSC_IDP), "directory", "import", str(source)], env)
+        command = [str(PSC_IDP), "directory", "import", str(source)]
+        seconds, cpu, peak, output = _run(command, env)
         results.append((label, seconds, peak))
-        print(f"{label:10} {seconds:7.1f} s  {args.rows / seconds:9.0f} rows/s  {peak:6.0f} MB")
+        print(
+            f"{label:10} {seconds:7.1f} s wall  {cpu:7.1f} s CPU  "
+            f"{args.rows / seconds:9.0f} rows/s  {peak:6.0f} MB"
+        )
         print("   " + output.strip().replace("\n", "\n   "))
     first, again = results[0][1], results[1][1]
     scale = args.rows / 2_000_000
