@@ -214,3 +214,12 @@ def test_hostile_fhir_shapes_are_rejected_not_crashed_on(app: Flask, tmp_path: P
     deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     with pytest.raises(ImportFileError, match="imbriqué|illisible"):
         run_import(deep)
+
+
+def test_an_unwritable_rejects_file_is_refused_before_anything_is_written(
+    app: Flask, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "f.txt", LAYOUT, [row(GOOD)])
+    with pytest.raises(ImportFileError, match="fichier des rejets"):
+        run_import(path, rejects_path=tmp_path / "absent-folder" / "rejets.txt")
+    assert _count(ImportRun) == 0 and _count(Practitioner) == 0

@@ -16,6 +16,7 @@ The guarantee, precisely:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from psc_idp.directory.importers import fhir
 from psc_idp.directory.importers.models import ImportRun, ImportSeen, RunStatus
 from psc_idp.directory.importers.records import RejectedItem
 from psc_idp.directory.importers.rejects import RejectsFile
-from psc_idp.directory.importers.source import Source, open_source
+from psc_idp.directory.importers.source import ImportFileError, Source, open_source
 from psc_idp.directory.importers.tabular import RowReader
 from psc_idp.directory.importers.upsert import Item, apply_batch, deactivate_absent
 from psc_idp.extensions import db
@@ -151,9 +152,11 @@ def run_import(
     """Import ``path``; raise ``ImportFileError`` (nothing written) if it cannot be read."""
     source = open_source(path, wanted)
     stream = items(source)
+    rejects_path = rejects_path or path.with_name(path.name + ".rejets.txt")
+    if not os.access(rejects_path.parent, os.W_OK):
+        raise ImportFileError(f"Impossible d'écrire le fichier des rejets {rejects_path}.")
     run, resumed = _start_run(source, full)
     start = run.next_position if resumed else 0
-    rejects_path = rejects_path or path.with_name(path.name + ".rejets.txt")
     batcher = _Batcher(run, max(1, batch_size))
     read = items_read = 0
     try:
