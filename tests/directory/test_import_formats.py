@@ -170,3 +170,16 @@ def test_the_format_option_must_match_the_file(app: Flask, tmp_path: Path) -> No
     with pytest.raises(ImportFileError, match="au format libreacces, pas psc-extract"):
         run_import(path, wanted="psc-extract")
     assert find_practitioner(rpps(7)) is None
+
+
+def test_the_published_archive_is_read_for_its_personne_activite_file(
+    app: Flask, tmp_path: Path
+) -> None:
+    plain = synth.write_file(tmp_path / "plain.txt", "libreacces", 30, seed=6)
+    archive = tmp_path / "PS_LibreAcces_202612010900.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("PS_LibreAcces_Dipl_AutExerc_202612010900.txt", "Type|Diplôme|\n")
+        zipped.write(plain, "PS_LibreAcces_Personne_activite_202612010900.txt")
+        zipped.writestr("PS_LibreAcces_SavoirFaire_202612010900.txt", "Type|Savoir|\n")
+    summary = run_import(archive)
+    assert (summary.rows, summary.rejected) == (30, 0)

@@ -130,7 +130,7 @@ BAD_FILES = {
     "empty": (lambda p: _write(p, ""), "Fichier vide"),
     "missing": (lambda p: p / "absent.txt", "Fichier introuvable"),
     "corrupt-zip": (_corrupt_zip, "Archive"),
-    "two-members": (_two_members, "exactement un fichier"),
+    "two-members": (_two_members, "un seul fichier"),
     "bad-json": (lambda p: _write(p, '{"resourceType": "Bundle", '), "JSON illisible"),
 }
 

@@ -89,10 +89,13 @@ def _zip_member(path: Path) -> tuple[str, int]:
                 and not info.filename.startswith("__MACOSX/")
                 and info.filename.lower().endswith(_MEMBER_SUFFIXES)
             ]
+            if len(members) > 1:
+                # The published archive also holds the diploma and savoir-faire files.
+                members = [m for m in members if "personne_activite" in m.filename.lower()]
             if len(members) != 1:
                 raise ImportFileError(
-                    f"L'archive doit contenir exactement un fichier .txt, .json ou .ndjson "
-                    f"({len(members)} trouvé(s))."
+                    "L'archive doit contenir un seul fichier .txt, .json ou .ndjson, ou un seul "
+                    "fichier …Personne_activite… parmi d'autres."
                 )
             # Check every CRC now, so a corrupt archive is refused before anything is written.
             if archive.testzip() is not None:
