@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from psc_idp.directory.importers.models import ImportSeen
@@ -275,10 +275,11 @@ def _insert_new(session: Session, new: list[tuple[Person, str]]) -> None:
 
 def deactivate_absent(session: Session, run_id: int) -> int:
     """Deactivate the imported practitioners this run did not see (realm-file ones stay)."""
-    seen = select(S.c.national_id).where(S.c.run_id == run_id)
+    # NOT EXISTS, an anti-join on the seen table's primary key (NOT IN may rescan it per row).
+    seen = exists().where(S.c.run_id == run_id, S.c.national_id == P.c.national_id)
     result = session.execute(
         update(P)
-        .where(P.c.active.is_(True), P.c.content_hash.is_not(None), P.c.national_id.not_in(seen))
+        .where(P.c.active.is_(True), P.c.content_hash.is_not(None), ~seen)
         .values(active=False, updated_at=now())
     )
     return result.rowcount or 0
