@@ -29,7 +29,12 @@ from psc_idp.directory.importers.records import RejectedItem
 from psc_idp.directory.importers.rejects import RejectsFile
 from psc_idp.directory.importers.source import ImportFileError, Source, open_source
 from psc_idp.directory.importers.tabular import RowReader
-from psc_idp.directory.importers.upsert import Item, apply_batch, deactivate_absent
+from psc_idp.directory.importers.upsert import (
+    Item,
+    apply_batch,
+    deactivate_absent,
+    refresh_statistics,
+)
 from psc_idp.extensions import db
 from psc_idp.timeutil import now
 
@@ -98,7 +103,7 @@ class _Batcher:
         self.run, self.size = run, size
         self.batch: dict[str, Item] = {}
         self.rejects: RejectsFile | None = None
-        self.rows = self.rejected = self.merged = 0
+        self.rows = self.rejected = self.merged = self.batches = 0
 
     def add(self, person: Item) -> None:
         if len(self.batch) >= self.size and person.national_id not in self.batch:
@@ -129,6 +134,9 @@ class _Batcher:
             self.rejects.sync()  # the rejects before next_position survive the commit
         db.session.commit()
         self.batch, self.rows, self.rejected = {}, 0, 0
+        self.batches += 1
+        if self.batches & (self.batches - 1) == 0:  # after batch 1, 2, 4, 8…
+            refresh_statistics(db.session)
 
 
 def _finish(run: ImportRun) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam, delete, exists, select, update
+from sqlalchemy import Table, bindparam, delete, exists, select, text, update
 from sqlalchemy.orm import Session
 
 from psc_idp.directory.importers.models import ImportSeen
@@ -104,8 +104,15 @@ def _insert_many(session: Session, table: Table, columns: tuple[str, ...], rows:
                 values[index] = processor(values[index])
             converted.append(tuple(values))
         rows = converted
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
     names = ", ".join(columns)
+    if dialect.name == "postgresql":
+        # COPY: one stream per table and batch, several times faster than executemany.
+        raw = connection.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
     marks = ", ".join([mark] * len(columns))
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
 
@@ -283,3 +290,14 @@ def deactivate_absent(session: Session, run_id: int) -> int:
         .values(active=False, updated_at=now())
     )
     return result.rowcount or 0
+
+
+def refresh_statistics(session: Session) -> None:
+    """PostgreSQL: ANALYZE the tables an import fills. Planned on the statistics of an empty
+    table, every ``national_id IN (…)`` lookup becomes a sequential scan and the import turns
+    quadratic; refreshed as the tables double, the indexes are used."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in (P, E, O, S):
+        session.execute(text(f"ANALYZE {table.name}"))
+    session.commit()
