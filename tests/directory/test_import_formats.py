@@ -183,3 +183,14 @@ def test_the_published_archive_is_read_for_its_personne_activite_file(
         zipped.writestr("PS_LibreAcces_SavoirFaire_202612010900.txt", "Type|Savoir|\n")
     summary = run_import(archive)
     assert (summary.rows, summary.rejected) == (30, 0)
+
+
+def test_an_id_written_in_lower_case_keeps_all_its_rows(app: Flask, tmp_path: Path) -> None:
+    staff = "30b0057881/cpet0002"
+    rows = [
+        row(staff, **{"Code profession": "313", "Code savoir-faire": "", "Raison sociale site": s})
+        for s in ("SITE A", "SITE B")
+    ]
+    run_import(write(tmp_path / "s.txt", LAYOUTS["libreacces-56"], rows))
+    activities = find_practitioner("30B0057881/CPET0002").exercices[0].activities
+    assert [a.raison_sociale for a in activities] == ["SITE A", "SITE B"]

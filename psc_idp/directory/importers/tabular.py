@@ -78,21 +78,22 @@ class RowReader:
     def row(
         self, position: int, line: str, current: Person | None
     ) -> tuple[Person, tuple[str, ...], tuple[str, ...], list[tuple[str, str, int]]]:
-        """Read one row: the person it belongs to (``current`` if it continues it, else a new
-        one), its exercice, its activity and its other ids. Raises :class:`Rejected`."""
+        """Read one row of a group (every row of a group has the same national id as
+        written): the person (``current`` once the group's first good row made it), its
+        exercice, its activity and its other ids. Raises :class:`Rejected`."""
         checks.clean(line)
         cells = list(map(str.strip, split_cells(line, self.width)))
         cells.append("")  # index -1: a column this layout lacks
         exercice, activity = self.exercice(cells), self.activity(cells)
         _check_codes(exercice, activity)
         others = checks.other_ids(cells[self.other_ids]) if self.other_ids >= 0 else []
-        raw_id = cells[self.nid]
-        if current is not None and raw_id == current.national_id:
+        if current is not None:
             return current, exercice, activity, others  # civil data: the first row's
         civil: dict = {field: cells[index] for field, index in self.civil}
         checks.closed_code("civility", civil.get("civility"))
         checks.closed_code("sex", civil.get("sex"))
-        person = Person(checks.national_id(raw_id), position, self._civil(civil, exercice))
+        national_id = checks.national_id(cells[self.nid])
+        person = Person(national_id, position, self._civil(civil, exercice))
         return person, exercice, activity, others
 
     @staticmethod
