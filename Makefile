@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 PORT   ?= 8080
 NODE_E2E = tests/e2e/node
 
-.PHONY: run test lint bench install node-deps clean
+.PHONY: run test lint bench bench-import install node-deps clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ node-deps:
 ## Options: make bench BENCH_ARGS="--quick --scenarios jwks,userinfo --postgres".
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## Annuaire Santé import of a 2-million-row synthetic file, then a re-import (ROWS=… to change).
+bench-import: install
+	$(BIN)/python bench/import_bench.py --rows $${ROWS:-2000000}
 
 clean:
 	rm -rf var .pytest_cache

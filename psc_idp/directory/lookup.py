@@ -60,6 +60,12 @@ def _matching(query: str) -> Any:
     )
 
 
+def practitioner_is_active(national_id: str) -> bool:
+    """Whether the practitioner may still use their tokens (one column, one row)."""
+    query = select(Practitioner.active).where(Practitioner.national_id == national_id)
+    return bool(db.session.scalar(query))
+
+
 def search_practitioners(query: str = "", limit: int = 50) -> list[Practitioner]:
     """Practitioners whose national id starts with ``query`` or whose names contain it
     (case-insensitive), by family name."""

@@ -92,6 +92,9 @@ class Practitioner(db.Model):
     # Contact data, used to activate the e-CPS app (codes by e-mail and SMS).
     email: Mapped[str] = _text(254)
     phone: Mapped[str] = _text(32)
+    # SHA-256 of the record an Annuaire Santé import last wrote (NULL for realm-file entries):
+    # an unchanged person is skipped without reading its rows.
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=now)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, nullable=False, default=now, onupdate=now

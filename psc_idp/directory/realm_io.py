@@ -249,6 +249,8 @@ def _apply(practitioner: Practitioner, data: dict[str, Any]) -> None:
     _sync(p.exercices, data["exercices"], Exercice, _apply_exercice)
     _sync(p.other_ids, data["other_ids"], OtherId, _apply_other_id)
     p.updated_at = now()
+    # Edited by hand now: the next directory import rewrites it rather than skip it as unchanged.
+    p.content_hash = None
 
 
 def upsert_practitioners(items: list[dict[str, Any]]) -> int:

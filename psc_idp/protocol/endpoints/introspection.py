@@ -7,6 +7,7 @@ from typing import Any
 
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _Introspection
 
+from psc_idp.directory.lookup import practitioner_is_active
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
 from psc_idp.protocol.endpoints.issued import IssuedToken, find_issued_token
 from psc_idp.protocol.models import Client
@@ -26,6 +27,11 @@ class IntrospectionEndpoint(_Introspection):
     def create_introspection_payload(self, token: IssuedToken | None) -> dict[str, Any]:
         # A certificate-bound token is active only for a caller holding that certificate.
         if token is not None and token.kind == "access_token" and not binding_satisfied(token.row):
+            return {"active": False}
+        # As at UserInfo: a deactivated professional's tokens stop working (Keycloak: a
+        # disabled user's tokens introspect as inactive).
+        national_id = token.grant.national_id if token is not None else None
+        if national_id and not practitioner_is_active(national_id):
             return {"active": False}
         return super().create_introspection_payload(token)
 

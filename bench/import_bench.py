@@ -1,0 +1,97 @@
+"""``make bench-import``: an Annuaire Santé import at national scale, then the same file again.
+
+Writes a synthetic LibreAcces file (2 million rows by default, kept for later runs), imports it
+into a fresh database with ``psc-idp directory import``, then imports it a second time (nothing
+changed). Each import runs in its own process, so its wall time and peak memory (ru_maxrss) are
+its own. Targets: SQLite 3 min, PostgreSQL 5 min, re-import at most half of that, under 400 MB.
+
+    python bench/import_bench.py [--rows N] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PSC_IDP = Path(sys.executable).with_name("psc-idp")
+LIMIT_MB = 400
+
+
+def _run(command: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds, peak RSS in MB, stdout) of one child process."""
+    started = time.monotonic()
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    output = child.stdout.read() if child.stdout else ""
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"{' '.join(command)} failed ({child.returncode})")
+    cpu = usage.ru_utime + usage.ru_stime
+    return time.monotonic() - started, cpu, usage.ru_maxrss / 1024, output
+
+
+def _fresh_database(url: str | None, work: Path) -> str:
+    if not url:
+        database = work / "import-bench.sqlite3"
+        database.unlink(missing_ok=True)
+        return f"sqlite:///{database}"
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+    return url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--database-url", help="PostgreSQL URL of a scratch database (dropped)")
+    parser.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-import")
+    args = parser.parse_args()
+    work = args.workdir
+    work.mkdir(parents=True, exist_ok=True)
+    source = work / f"PS_LibreAcces_Personne_activite_synth_{args.rows}.txt"
+    env = {**os.environ, "PSC_KEYS_DIR": str(work / "keys"), "PSC_REALM_FILE": ""}
+    if not source.exists():
+        seconds, _, _, _ = _run(
+            [str(PSC_IDP), "directory", "synth", "--rows", str(args.rows), "--output", str(source)],
+            env,
+        )
+        print(f"synthetic file: {args.rows} rows in {seconds:.0f} s ({source})")
+    env["PSC_DATABASE_URL"] = _fresh_database(args.database_url, work)
+    backend = "postgresql" if args.database_url else "sqlite"
+    target = 300 if args.database_url else 180
+    # The wall time depends on what else the machine runs: the load is printed with it.
+    print(f"backend {backend}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    results = []
+    for label in ("import", "re-import"):
+        command = [str(PSC_IDP), "directory", "import", str(source)]
+        seconds, cpu, peak, output = _run(command, env)
+        results.append((label, seconds, peak))
+        print(
+            f"{label:10} {seconds:7.1f} s wall  {cpu:7.1f} s CPU  "
+            f"{args.rows / seconds:9.0f} rows/s  {peak:6.0f} MB"
+        )
+        print("   " + output.strip().replace("\n", "\n   "))
+    first, again = results[0][1], results[1][1]
+    scale = args.rows / 2_000_000
+    print(
+        f"targets (scaled to {args.rows} rows): import <= {target * scale:.0f} s "
+        f"[{'ok' if first <= target * scale else 'MISSED'}], re-import <= half "
+        f"[{'ok' if again <= first / 2 else 'MISSED'}], peak < {LIMIT_MB} MB "
+        f"[{'ok' if max(p for _, _, p in results) < LIMIT_MB else 'MISSED'}]"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""One import of one file, batch by batch, resumable.
+
+The guarantee, precisely:
+
+- A file whose *structure* is wrong (missing, empty, unknown header, header not UTF-8, corrupt
+  or ambiguous zip, JSON that does not parse) is refused before anything is written.
+- Rows are applied in batches of whole persons, one transaction each; the run records the
+  position of the first row not yet applied in the same transaction. After a crash, the same
+  command on the same file resumes there: no person is written twice, none is lost.
+- A row that cannot be imported (national id, Luhn key, unknown code, column count, encoding,
+  forbidden characters, value too long) goes to the rejects file with its line number and the
+  reason; the other rows of the file are imported.
+- ``--full`` deactivates the imported practitioners absent from the file only once every batch
+  has been applied, in the run's last transaction (and never when no row was accepted).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from psc_idp.directory.importers import fhir
+from psc_idp.directory.importers.models import ImportRun, ImportSeen, RunStatus
+from psc_idp.directory.importers.records import RejectedItem
+from psc_idp.directory.importers.rejects import RejectsFile
+from psc_idp.directory.importers.source import ImportFileError, Source, open_source
+from psc_idp.directory.importers.tabular import RowReader
+from psc_idp.directory.importers.upsert import (
+    Item,
+    apply_batch,
+    deactivate_absent,
+    refresh_statistics,
+)
+from psc_idp.extensions import db
+from psc_idp.timeutil import now
+
+DEFAULT_BATCH_SIZE = 2000  # persons per transaction
+END = 2**31 - 1  # next_position once the whole file is applied
+
+#: Called with (rows read, bytes read, total bytes) as the import goes.
+Progress = Callable[[int, int, int], None]
+
+
+@dataclass
+class ImportSummary:
+    run_id: int
+    source: str
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    deactivated: int
+    rejected: int
+    merged: int
+    resumed_at: int | None  # line the run resumed from, if it did
+    rejects_path: Path
+
+
+def items(source: Source) -> Iterator[Item | RejectedItem]:
+    if source.layout is not None:
+        return RowReader(source.layout).groups(source.lines())
+    # FHIR is read whole (references between resources): parse it before any write.
+    return iter(list(fhir.groups(source)))
+
+
+def _start_run(source: Source, full: bool) -> tuple[ImportRun, bool]:
+    """The unfinished run of this very file (resume), or a new one."""
+    unfinished = db.session.scalars(
+        select(ImportRun)
+        .where(
+            ImportRun.file_sha256 == source.sha256,
+            ImportRun.full.is_(full),
+            ImportRun.status == RunStatus.running,
+        )
+        .order_by(ImportRun.id.desc())
+    ).first()
+    if unfinished is not None:
+        return unfinished, True
+    run = ImportRun(
+        file_sha256=source.sha256,
+        file_name=source.path.name[:255],
+        file_format=source.format,
+        full=full,
+        next_position=0,
+        rows=0,
+        created=0,
+        updated=0,
+        unchanged=0,
+        deactivated=0,
+        rejected=0,
+    )
+    db.session.add(run)
+    db.session.commit()
+    return run, False
+
+
+class _Batcher:
+    def __init__(self, run: ImportRun, size: int) -> None:
+        self.run, self.size = run, size
+        self.batch: dict[str, Item] = {}
+        self.rejects: RejectsFile | None = None
+        self.rows = self.rejected = self.merged = self.batches = 0
+
+    def add(self, person: Item) -> None:
+        if len(self.batch) >= self.size and person.national_id not in self.batch:
+            self.flush(person.position)
+        known = self.batch.get(person.national_id)
+        if known is None:
+            self.batch[person.national_id] = person
+        else:
+            known.absorb(person)
+        self.rows += person.rows
+
+    def flush(self, next_position: int) -> None:
+        counts = None
+        if self.batch:
+            assert self.rejects is not None
+            counts = apply_batch(db.session, self.run.id, self.batch, self.rejects.write)
+        run = self.run
+        if counts is not None:
+            run.created += counts.created
+            run.updated += counts.updated
+            run.unchanged += counts.unchanged
+            run.rejected += counts.rejected
+            self.merged += counts.merged
+        run.rows += self.rows - (counts.rejected if counts else 0)  # rows accepted
+        run.rejected += self.rejected
+        run.next_position = next_position
+        if self.rejects is not None:
+            self.rejects.sync()  # the rejects before next_position survive the commit
+        db.session.commit()
+        self.batch, self.rows, self.rejected = {}, 0, 0
+        self.batches += 1
+        if self.batches & (self.batches - 1) == 0:  # after batch 1, 2, 4, 8…
+            refresh_statistics(db.session)
+
+
+def _finish(run: ImportRun) -> None:
+    accepted = run.created + run.updated + run.unchanged
+    if run.full and accepted:
+        run.deactivated = deactivate_absent(db.session, run.id)
+    db.session.execute(delete(ImportSeen.__table__).where(ImportSeen.run_id == run.id))
+    run.status, run.finished_at = RunStatus.done, now()
+    db.session.commit()
+
+
+def run_import(
+    path: Path,
+    *,
+    wanted: str = "auto",
+    full: bool = False,
+    rejects_path: Path | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import ``path``; raise ``ImportFileError`` (nothing written) if it cannot be read."""
+    source = open_source(path, wanted)
+    stream = items(source)
+    rejects_path = rejects_path or path.with_name(path.name + ".rejets.txt")
+    if not os.access(rejects_path.parent, os.W_OK):
+        raise ImportFileError(f"Impossible d'écrire le fichier des rejets {rejects_path}.")
+    run, resumed = _start_run(source, full)
+    start = run.next_position if resumed else 0
+    batcher = _Batcher(run, max(1, batch_size))
+    read = items_read = 0
+    try:
+        with RejectsFile(rejects_path, keep_before=start if resumed else None) as rejects:
+            batcher.rejects = rejects
+            for item in stream:
+                read += item.rows if not isinstance(item, RejectedItem) else 1
+                items_read += 1
+                if progress is not None and items_read % 256 == 0:
+                    progress(read, source.bytes_read, source.size)
+                if item.position < start:
+                    continue
+                if isinstance(item, RejectedItem):
+                    rejects.write(item)
+                    batcher.rejected += 1
+                else:
+                    batcher.add(item)
+            batcher.flush(END)
+        _finish(run)
+    except BaseException:
+        db.session.rollback()
+        raise
+    if progress is not None:
+        progress(read, source.size, source.size)
+    return ImportSummary(
+        run.id,
+        source.description,
+        run.rows,
+        run.created,
+        run.updated,
+        run.unchanged,
+        run.deactivated,
+        run.rejected,
+        batcher.merged,
+        start if resumed else None,
+        rejects_path,
+    )
