@@ -1,0 +1,214 @@
+"""The relying-party matrix: real OpenID Connect libraries, each at its own defaults, against one
+real psc-idp server (the e2e session's ``live_server``).
+
+Every relying party is a small web application on a free port of ``localhost``, registered with
+``psc-idp clients add`` as an integrator would, and driven by a professional's browser
+(``requests`` keeping cookies, or Chromium for the single-page application). Each one logs in
+through la mire (test identity picker, then e-CPS answered by the demo realm's scenario), reads
+UserInfo, refreshes twice and logs out."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+import requests
+
+from tests.live_server import free_port
+from tests.relying_party import run_cli
+
+SUB_PREFIX = "f:550dc1c8-d97b-4b1e-ac8c-8eb4471cf9dd:"
+#: The identity chosen in the test identity picker.
+PICKED = "899700218896"
+#: Demo realm scenario: this professional's e-CPS approves every request after 2 seconds.
+ECPS_AUTO_APPROVED = "899700100565"
+MEANS = ["picker", "ecps"]
+TIMEOUT = 15
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def register_client(
+    server: Any, client_id: str, base_url: str, callback_path: str, **options: str
+) -> str | None:
+    """``psc-idp clients add`` for a relying party at ``base_url``; returns its secret."""
+    args = [
+        "clients",
+        "add",
+        client_id,
+        f"--name=RP {client_id}",
+        f"--redirect-uri={base_url}{callback_path}",
+        f"--post-logout-redirect-uri={base_url}/bye",
+    ]
+    args += [f"--{name.replace('_', '-')}={value}" for name, value in options.items()]
+    return run_cli(server, *args).get("client_secret")
+
+
+@dataclass
+class RelyingParty:
+    base_url: str
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+
+class ProfessionalBrowser:
+    """A browser without JavaScript: cookies kept, redirects followed one by one."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.http = requests.Session()
+        self.visited: list[str] = []
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        return self.http.get(url, allow_redirects=False, timeout=TIMEOUT, **kwargs)
+
+    def follow(
+        self, url: str, stop: Callable[[str], bool] = lambda _: False, data: dict | None = None
+    ) -> tuple[str, requests.Response]:
+        """Request ``url`` and follow redirects until an answer that is not one, or until a
+        target ``stop`` accepts (not requested then); returns the last URL and answer."""
+        method = "POST" if data is not None else "GET"
+        while True:
+            self.visited.append(url)
+            response = self.http.request(
+                method, url, data=data, allow_redirects=False, timeout=TIMEOUT
+            )
+            if response.status_code not in REDIRECTS:
+                return url, response
+            url, method, data = urljoin(url, response.headers["Location"]), "GET", None
+            if stop(url):
+                return url, response
+
+    def _on_server(self, url: str, prefix: str) -> bool:
+        parts = urlsplit(url)
+        own = urlsplit(self.server.base_url)
+        return parts.netloc == own.netloc and parts.path.startswith(prefix)
+
+    def login(self, start: str, means: str, national_id: str | None = None) -> requests.Response:
+        """From the relying party's login URL, through la mire, back to the relying party;
+        returns the relying party's last answer."""
+        mire, response = self.follow(start, lambda url: self._on_server(url, "/wallet/login/"))
+        assert self._on_server(mire, "/wallet/login/"), (
+            f"la mire was never reached: {self.visited} → HTTP {response.status_code} "
+            f"{response.text[:800]}"
+        )
+        if means == "picker":
+            resume = self._pick(mire, national_id or PICKED)
+        else:
+            resume = self._ecps(mire, national_id or ECPS_AUTO_APPROVED)
+        _, landed = self.follow(resume)
+        return landed
+
+    def _csrf(self, url: str) -> str:
+        page = self.get(url)
+        assert page.status_code == 200, page.text
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert found, f"no csrf_token at {url}"
+        return found.group(1)
+
+    def _pick(self, mire: str, national_id: str) -> str:
+        picker = f"{mire}/dev"
+        form = {"csrf_token": self._csrf(picker), "national_id": national_id, "auth_mode": "CARD"}
+        resume, _ = self.follow(picker, lambda _: True, data=form)
+        return resume
+
+    def _ecps(self, mire: str, national_id: str) -> str:
+        means = f"{mire}/ecps"
+        csrf = self._csrf(means)
+        sent = self.http.post(
+            means,
+            data={"csrf_token": csrf, "step": "identify", "national_id": national_id},
+            allow_redirects=False,
+            timeout=TIMEOUT,
+        )
+        assert sent.status_code == 302, sent.text
+        deadline = time.monotonic() + 20
+        while (status := self.http.get(f"{means}/status", timeout=TIMEOUT).json())[
+            "status"
+        ] == "pending":
+            assert time.monotonic() < deadline, "the e-CPS request was never answered"
+            time.sleep(0.25)
+        assert status["status"] == "approved", status
+        done = {"csrf_token": csrf, "step": "complete"}
+        resume, _ = self.follow(means, lambda _: True, data=done)
+        return resume
+
+
+@pytest.fixture
+def professional(live_server) -> ProfessionalBrowser:
+    return ProfessionalBrowser(live_server)
+
+
+def serve_in_thread(wsgi_app: Any, port: int) -> Iterator[None]:
+    """Serve a WSGI relying party on ``port`` of localhost until the generator is closed."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", port, wsgi_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def spawn(command: list[str], env: dict[str, str], cwd: Path, ready: str) -> Iterator[None]:
+    """Run a relying party in its own process until the generator is closed; waits for the
+    line starting with ``ready`` on its output (all of it is shown if it never comes)."""
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+    def output() -> str:
+        log.seek(0)
+        return log.read().decode(errors="replace")
+
+    try:
+        deadline = time.monotonic() + 30
+        while ready not in output():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{command[0]} did not start:\n{output()[-4000:]}", pytrace=False)
+            time.sleep(0.1)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
+
+
+def new_base_url() -> str:
+    return f"http://localhost:{free_port()}"
+
+
+def check_userinfo(userinfo: dict[str, Any], national_id: str) -> None:
+    assert userinfo["sub"] == SUB_PREFIX + national_id
+    assert userinfo["SubjectNameID"] == national_id
+
+
+def check_logout(professional: ProfessionalBrowser, rp: RelyingParty) -> None:
+    """RP-initiated logout ends on the registered post-logout URI, the RP's session gone."""
+    url, bye = professional.follow(rp.url("/logout"))
+    assert url.split("?")[0] == rp.url("/bye") and bye.status_code == 200, (url, bye.text)
+    assert professional.get(rp.url("/me")).status_code == 401

@@ -1,0 +1,69 @@
+"""openid-client (v6) in an express application, at its defaults: discovery, PKCE, state,
+``client_secret_post`` (its default for a client with a secret), scope ``openid email``. The
+flag an http issuer needs in development is ``execute: [allowInsecureRequests]``."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.e2e.rp_matrix.conftest import (
+    ECPS_AUTO_APPROVED,
+    MEANS,
+    PICKED,
+    RelyingParty,
+    check_logout,
+    check_userinfo,
+    new_base_url,
+    register_client,
+    spawn,
+)
+
+pytestmark = pytest.mark.e2e
+
+NODE_DIR = Path(__file__).resolve().parents[1] / "node"
+CLIENT_ID = "rp-express-openid-client"
+
+
+@pytest.fixture(scope="module")
+def rp(live_server) -> Iterator[RelyingParty]:
+    node = shutil.which("node")
+    if node is None or not (NODE_DIR / "node_modules" / "express").is_dir():
+        pytest.skip(f"node or express missing: run `npm ci` in {NODE_DIR}")
+    base_url = new_base_url()
+    secret = register_client(live_server, CLIENT_ID, base_url, "/callback")
+    env = {
+        "PSC_ISSUER": live_server.issuer,
+        "RP_CLIENT_ID": CLIENT_ID,
+        "RP_CLIENT_SECRET": secret,
+        "RP_PORT": str(urlsplit(base_url).port),
+    }
+    running = spawn([node, "express-rp.mjs"], env, NODE_DIR, "listening on")
+    next(running)
+    yield RelyingParty(base_url)
+    running.close()
+
+
+@pytest.mark.parametrize("means", MEANS)
+def test_login_userinfo_two_refreshes_and_logout(rp, professional, means):
+    national_id = PICKED if means == "picker" else ECPS_AUTO_APPROVED
+    landed = professional.login(rp.url("/login"), means)
+    assert landed.status_code == 200, landed.text
+    first = landed.json()
+    check_userinfo(first["userinfo"], national_id)
+    assert first["id_token_claims"]["SubjectNameID"] == national_id
+    assert first["userinfo"]["email"]  # scope email
+
+    seen = [first["refresh_token"]]
+    for _ in range(2):
+        refreshed = professional.get(rp.url("/refresh"))
+        assert refreshed.status_code == 200, refreshed.text
+        check_userinfo(refreshed.json()["userinfo"], national_id)
+        seen.append(refreshed.json()["refresh_token"])
+    assert len(set(seen)) == 3
+
+    check_logout(professional, rp)
