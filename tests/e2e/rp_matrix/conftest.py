@@ -56,6 +56,8 @@ def register_client(
 @dataclass
 class RelyingParty:
     base_url: str
+    #: What the relying party printed so far (its own process only).
+    output: Callable[[], str] = lambda: ""
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
@@ -163,7 +165,9 @@ def serve_in_thread(wsgi_app: Any, port: int) -> Iterator[None]:
         thread.join(timeout=10)
 
 
-def spawn(command: list[str], env: dict[str, str], cwd: Path, ready: str) -> Iterator[None]:
+def spawn(
+    command: list[str], env: dict[str, str], cwd: Path, ready: str
+) -> Iterator[Callable[[], str]]:
     """Run a relying party in its own process until the generator is closed; waits for the
     line starting with ``ready`` on its output (all of it is shown if it never comes)."""
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
@@ -187,7 +191,7 @@ def spawn(command: list[str], env: dict[str, str], cwd: Path, ready: str) -> Ite
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"{command[0]} did not start:\n{output()[-4000:]}", pytrace=False)
             time.sleep(0.1)
-        yield
+        yield output
     finally:
         process.terminate()
         try:

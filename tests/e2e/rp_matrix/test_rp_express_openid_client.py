@@ -43,8 +43,8 @@ def rp(live_server) -> Iterator[RelyingParty]:
         "RP_PORT": str(urlsplit(base_url).port),
     }
     running = spawn([node, "express-rp.mjs"], env, NODE_DIR, "listening on")
-    next(running)
-    yield RelyingParty(base_url)
+    output = next(running)
+    yield RelyingParty(base_url, output)
     running.close()
 
 
