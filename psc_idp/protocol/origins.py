@@ -4,9 +4,11 @@ the origins of the client's redirect URIs, ``*`` for any origin (development onl
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from psc_idp.protocol.models import Client
+if TYPE_CHECKING:  # models imports the scope catalogue, which expands web origins
+    from psc_idp.protocol.models import Client
 
 SAME_AS_REDIRECTS = "+"
 ANY_ORIGIN = "*"
