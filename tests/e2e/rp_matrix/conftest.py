@@ -1,16 +1,18 @@
 """The relying-party matrix: real OpenID Connect libraries, each at its own defaults, against one
 real psc-idp server (the e2e session's ``live_server``).
 
-Every relying party is a small web application on a free port of ``localhost``, registered with
-``psc-idp clients add`` as an integrator would, and driven by a professional's browser
+Every relying party is a small web application on a free port of ``localhost``, registered in
+a realm file as an integrator would, and driven by a professional's browser
 (``requests`` keeping cookies, or Chromium for the single-page application). Each one logs in
 through la mire (test identity picker, then e-CPS answered by the demo realm's scenario), reads
 UserInfo, refreshes twice and logs out."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import secrets
 import subprocess
 import tempfile
 import threading
@@ -37,20 +39,49 @@ TIMEOUT = 15
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
-def register_client(
-    server: Any, client_id: str, base_url: str, callback_path: str, **options: str
-) -> str | None:
-    """``psc-idp clients add`` for a relying party at ``base_url``; returns its secret."""
-    args = [
-        "clients",
-        "add",
-        client_id,
-        f"--name=RP {client_id}",
-        f"--redirect-uri={base_url}{callback_path}",
-        f"--post-logout-redirect-uri={base_url}/bye",
-    ]
-    args += [f"--{name.replace('_', '-')}={value}" for name, value in options.items()]
-    return run_cli(server, *args).get("client_secret")
+@dataclass
+class Registration:
+    client_id: str
+    base_url: str
+    secret: str | None
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
+
+
+#: Each relying party: client id, callback path, client authentication registered. Secret
+#: clients get the default of ``psc-idp clients add`` (``client_secret_basic``) whatever their
+#: library sends: psc-idp, as Keycloak, must accept both ways of presenting a secret.
+RELYING_PARTIES = {
+    "authlib": ("rp-authlib-flask", "/callback", "client_secret_basic"),
+    "django": ("rp-django-mozilla", "/oidc/callback/", "client_secret_basic"),
+    "express": ("rp-express-openid-client", "/callback", "client_secret_basic"),
+    "spa": ("rp-spa-oidc-client-ts", "/callback", "none"),
+}
+
+
+@pytest.fixture(scope="session")
+def registrations(live_server, tmp_path_factory) -> dict[str, Registration]:
+    """Every relying party of the matrix registered on a free port of localhost, with one
+    ``psc-idp realm import`` (each start of the command costs seconds)."""
+    made, clients = {}, []
+    for name, (client_id, callback, method) in RELYING_PARTIES.items():
+        base_url = f"http://localhost:{free_port()}"
+        secret = secrets.token_urlsafe(32) if method != "none" else None
+        made[name] = Registration(client_id, base_url, secret)
+        entry = {
+            "client_id": client_id,
+            "name": f"RP {client_id}",
+            "token_endpoint_auth_method": method,
+            "redirect_uris": [f"{base_url}{callback}"],
+            "post_logout_redirect_uris": [f"{base_url}/bye"],
+        }
+        clients.append({**entry, "secret": secret} if secret else entry)
+    realm = tmp_path_factory.mktemp("rp-matrix") / "clients.json"
+    realm.write_text(json.dumps({"clients": clients}))
+    run_cli(live_server, "realm", "import", str(realm))
+    return made
 
 
 @dataclass
@@ -202,8 +233,6 @@ def spawn(
         log.close()
 
 
-def new_base_url() -> str:
-    return f"http://localhost:{free_port()}"
 
 
 def check_userinfo(userinfo: dict[str, Any], national_id: str) -> None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -16,8 +15,6 @@ from tests.e2e.rp_matrix.conftest import (
     RelyingParty,
     check_logout,
     check_userinfo,
-    new_base_url,
-    register_client,
     serve_in_thread,
 )
 
@@ -25,13 +22,12 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def rp(live_server) -> Iterator[RelyingParty]:
-    base_url = new_base_url()
-    secret = register_client(live_server, "rp-authlib-flask", base_url, "/callback")
-    app = create_rp(live_server.issuer, "rp-authlib-flask", secret, base_url)
-    serving = serve_in_thread(app, urlsplit(base_url).port)
+def rp(live_server, registrations) -> Iterator[RelyingParty]:
+    me = registrations["authlib"]
+    app = create_rp(live_server.issuer, me.client_id, me.secret, me.base_url)
+    serving = serve_in_thread(app, me.port)
     next(serving)
-    yield RelyingParty(base_url)
+    yield RelyingParty(me.base_url)
     serving.close()
 
 

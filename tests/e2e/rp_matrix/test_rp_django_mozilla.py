@@ -8,7 +8,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -19,34 +18,29 @@ from tests.e2e.rp_matrix.conftest import (
     RelyingParty,
     check_logout,
     check_userinfo,
-    new_base_url,
-    register_client,
     spawn,
 )
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[3]
-CLIENT_ID = "rp-django-mozilla"
 
 
 @pytest.fixture(scope="module")
-def rp(live_server, tmp_path_factory) -> Iterator[RelyingParty]:
+def rp(live_server, registrations, tmp_path_factory) -> Iterator[RelyingParty]:
     pytest.importorskip("mozilla_django_oidc")
-    base_url = new_base_url()
-    secret = register_client(live_server, CLIENT_ID, base_url, "/oidc/callback/")
+    me = registrations["django"]
     env = {
         "RP_ISSUER": live_server.issuer,
         "RP_AUTHORIZATION_ENDPOINT": live_server.url("/wallet/auth"),
-        "RP_CLIENT_ID": CLIENT_ID,
-        "RP_CLIENT_SECRET": secret,
+        "RP_CLIENT_ID": me.client_id,
+        "RP_CLIENT_SECRET": me.secret,
         "RP_DB": str(tmp_path_factory.mktemp("django-rp") / "rp.sqlite3"),
     }
-    port = str(urlsplit(base_url).port)
-    command = [sys.executable, "-m", "tests.e2e.django_rp.serve", port]
+    command = [sys.executable, "-m", "tests.e2e.django_rp.serve", str(me.port)]
     running = spawn(command, env, ROOT, "listening on")
     output = next(running)
-    yield RelyingParty(base_url, output)
+    yield RelyingParty(me.base_url, output)
     running.close()
 
 

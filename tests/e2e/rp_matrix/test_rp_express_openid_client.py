@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -18,33 +17,29 @@ from tests.e2e.rp_matrix.conftest import (
     RelyingParty,
     check_logout,
     check_userinfo,
-    new_base_url,
-    register_client,
     spawn,
 )
 
 pytestmark = pytest.mark.e2e
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
-CLIENT_ID = "rp-express-openid-client"
 
 
 @pytest.fixture(scope="module")
-def rp(live_server) -> Iterator[RelyingParty]:
+def rp(live_server, registrations) -> Iterator[RelyingParty]:
     node = shutil.which("node")
     if node is None or not (NODE_DIR / "node_modules" / "express").is_dir():
         pytest.skip(f"node or express missing: run `npm ci` in {NODE_DIR}")
-    base_url = new_base_url()
-    secret = register_client(live_server, CLIENT_ID, base_url, "/callback")
+    me = registrations["express"]
     env = {
         "PSC_ISSUER": live_server.issuer,
-        "RP_CLIENT_ID": CLIENT_ID,
-        "RP_CLIENT_SECRET": secret,
-        "RP_PORT": str(urlsplit(base_url).port),
+        "RP_CLIENT_ID": me.client_id,
+        "RP_CLIENT_SECRET": me.secret,
+        "RP_PORT": str(me.port),
     }
     running = spawn([node, "express-rp.mjs"], env, NODE_DIR, "listening on")
     output = next(running)
-    yield RelyingParty(base_url, output)
+    yield RelyingParty(me.base_url, output)
     running.close()
 
 

@@ -21,8 +21,6 @@ from tests.e2e.rp_matrix.conftest import (
     PICKED,
     RelyingParty,
     check_userinfo,
-    new_base_url,
-    register_client,
 )
 
 pytestmark = pytest.mark.e2e
@@ -31,7 +29,6 @@ HERE = Path(__file__).resolve().parent
 LIBRARY = HERE.parents[1] / "e2e" / "node" / "node_modules" / "oidc-client-ts" / "dist" / "browser"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-CLIENT_ID = "rp-spa-oidc-client-ts"
 
 
 def static_files(config: dict[str, str]) -> dict[str, tuple[str, bytes]]:
@@ -71,14 +68,13 @@ def serve_static(files: dict[str, tuple[str, bytes]], port: int) -> ThreadingHTT
 
 
 @pytest.fixture(scope="module")
-def spa(live_server) -> Iterator[RelyingParty]:
+def spa(live_server, registrations) -> Iterator[RelyingParty]:
     if not (LIBRARY / "oidc-client-ts.min.js").is_file():
         pytest.skip("oidc-client-ts is not installed: run `npm ci` in tests/e2e/node")
-    base_url = new_base_url()
-    register_client(live_server, CLIENT_ID, base_url, "/callback", auth_method="none")
-    files = static_files({"authority": live_server.issuer, "client_id": CLIENT_ID})
-    server = serve_static(files, int(base_url.rsplit(":", 1)[1]))
-    yield RelyingParty(base_url)
+    me = registrations["spa"]
+    files = static_files({"authority": live_server.issuer, "client_id": me.client_id})
+    server = serve_static(files, me.port)
+    yield RelyingParty(me.base_url)
     server.shutdown()
 
 
