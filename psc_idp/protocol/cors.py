@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from flask import Blueprint, Response, request
+from werkzeug.exceptions import HTTPException
 
 from psc_idp.extensions import db
 from psc_idp.protocol.client_auth.secret_basic import basic_credentials
@@ -96,10 +97,17 @@ def _allows(origins: Iterable[str] | None, origin: str) -> bool:
     return origin in listed or ANY_ORIGIN in listed
 
 
+def _origins_of(source: OriginSource) -> Iterable[str] | None:
+    try:
+        return source()
+    except HTTPException:  # a body too large or unreadable (413…): no client to speak of
+        return None
+
+
 def add_actual_headers(response: Response, origins: OriginSource) -> Response:
     response.vary.add("Origin")
     origin = request_origin()
-    if origin is not None and _allows(origins(), origin):
+    if origin is not None and _allows(_origins_of(origins), origin):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Credentials"] = "true"
         response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS

@@ -139,6 +139,14 @@ def test_hostile_client_ids_answer_without_cors_and_without_a_500(app, client_id
     assert not allowed(response, ALLOWED)
 
 
+@pytest.mark.parametrize("path", [TOKEN, USERINFO, LOGOUT, REVOKE])
+def test_a_body_too_large_is_a_413_not_a_500(app, path):
+    data = {"client_id": "test-public", "padding": "x" * (128 * 1024)}
+    response = app.test_client().post(path, data=data, headers={"Origin": ALLOWED})
+    assert response.status_code == 413
+    assert not allowed(response, ALLOWED)
+
+
 def test_successful_exchange_carries_cors(app, browser, clients):
     verifier, challenge = pkce_pair()
     callback = browser.login(
