@@ -240,6 +240,26 @@ def test_logout_carries_the_hinted_clients_origins(app, public_tokens):
     assert not allowed(stranger, STRANGER)
 
 
+@pytest.mark.parametrize(
+    "hint",
+    [
+        "x",
+        "a.b.c",
+        "..",
+        "eyJhbGciOiJub25lIn0.e30.",
+        "W10.W10.W10",
+        "e30.e30.e30",
+        "\u00e9.\u00e9.x",
+    ],
+)
+def test_logout_with_a_broken_hint_answers_without_cors_and_without_a_500(app, hint):
+    response = app.test_client().get(
+        LOGOUT, query_string={"id_token_hint": hint}, headers={"Origin": ALLOWED}
+    )
+    assert response.status_code == 400
+    assert not allowed(response, ALLOWED)
+
+
 # --- preflights -------------------------------------------------------------------------------
 def preflight(app, path: str, origin: str, method: str, headers: str = "") -> object:
     request_headers = {"Origin": origin, "Access-Control-Request-Method": method}
