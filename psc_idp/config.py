@@ -82,8 +82,18 @@ class Settings:
     )
     #: UserInfo shape: ``current`` (default), ``2023`` or ``2021`` for older PSC payloads.
     userinfo_profile: str = "current"
-    #: Scopes added to every token whatever the client asked (Keycloak default client scopes).
-    default_scopes: list[str] = field(default_factory=lambda: ["identity"])
+    #: Scopes granted to every token whatever the client asked (Keycloak's default client
+    #: scopes). PSC answers ``openid scope_all identity`` to ``openid scope_all``: ``identity``
+    #: is shown; ``basic``, ``acr`` and ``web-origins`` are granted but, as in Keycloak, not
+    #: listed in ``scope``. ``profile`` and ``email`` are optional (asked for), as PSC's tokens
+    #: show neither. Names come from docs/scopes-and-claims.md.
+    default_scopes: list[str] = field(
+        default_factory=lambda: ["identity", "basic", "acr", "web-origins"]
+    )
+    #: Offline tokens (``offline_access``): idle lifetime, renewed at each use (Keycloak: 30
+    #: days), and maximum lifetime from the login, 0 for none (Keycloak's default: not limited).
+    offline_session_idle_lifetime: int = 30 * 24 * 3600
+    offline_session_max_lifetime: int = 0
     #: Signing algorithm of tokens unless a client registered another one.
     default_signing_alg: str = "RS256"
     #: Largest form or query accepted on protocol endpoints (bytes); larger is refused.

@@ -162,15 +162,18 @@ def build_userinfo(
     palier: str,
     scopes: Iterable[str],
     profile: str = "current",
+    standard: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """UserInfo claims of ``practitioner`` for a token with ``scopes``.
 
-    ``profile`` is ``current`` (default), ``2023`` or ``2021``; anything else is a
-    configuration error and raises ``ValueError``.
+    ``standard`` are the claims the other granted scopes add (``name``, ``email``…), placed
+    after the basic ones and before the sectoral ones. ``profile`` is ``current`` (default),
+    ``2023`` or ``2021``; anything else is a configuration error and raises ``ValueError``.
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown userinfo profile {profile!r}; expected one of {PROFILES}")
     claims = _basic_claims(practitioner, sub)
+    claims.update(standard or {})
     if SECTORAL_SCOPES.isdisjoint(scopes):
         return claims
     claims.update(_sectoral_claims(practitioner, auth_mode, palier, profile))

@@ -5,7 +5,7 @@ A request naming a pushed request (RFC 9126 ``request_uri`` + ``client_id``) tak
 parameters instead of its own, then goes on as any other.
 
 Checks, in order: Authlib's (client, redirect URI, response type, scope), then
-``authorize_checks`` (duplicates, lengths, PKCE, prompt, max_age, acr_values), then the session
+``authorize_checks`` (duplicates, lengths, PKCE, prompt, max_age), then the session
 decision (prompt=login, max_age, acr) below."""
 
 from __future__ import annotations

@@ -115,11 +115,6 @@ def check_max_age(request: OAuth2Request, client: Client) -> None:
         raise InvalidRequestError("Invalid parameter: max_age")
 
 
-def check_acr_values(request: OAuth2Request, client: Client) -> None:
-    if request.payload.data.get("acr_values") and not acceptable_acrs(request.payload.data):
-        raise InvalidRequestError("Invalid parameter: acr_values")
-
-
 CHECKS: tuple[Callable[[OAuth2Request, Client], None], ...] = (
     check_single_values,
     check_characters,
@@ -129,7 +124,6 @@ CHECKS: tuple[Callable[[OAuth2Request, Client], None], ...] = (
     check_pkce,
     check_prompt,
     check_max_age,
-    check_acr_values,
 )
 
 
@@ -152,7 +146,9 @@ def acceptable_acrs(data: dict) -> list[str]:
     """The ``acr`` values a login may end with: the requested level or stronger.
 
     PSC answers ``eidas3`` to a card login asked with ``acr_values=eidas1``: a stronger level
-    satisfies a weaker request; a weaker one never satisfies a stronger request."""
+    satisfies a weaker request; a weaker one never satisfies a stronger request. ``acr_values``
+    is a voluntary claim (OIDC Core §3.1.2.1, §5.5.1.1): values we do not know are ignored, and
+    a request naming none we know asks for no level at all."""
     requested = (data.get("acr_values") or "").split()
     ranking = acr_ranking()
     known = [ranking.index(value) for value in requested if value in ranking]

@@ -13,13 +13,13 @@ from psc_idp.keystore.signing import SUPPORTED_ALGS
 from psc_idp.protocol.client_auth import TOKEN_AUTH_METHODS
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.origins import ANY_ORIGIN, SAME_AS_REDIRECTS, parse_origin
+from psc_idp.protocol.scopes import DEFAULT_CLIENT_SCOPES, SUPPORTED_SCOPES, unknown
 from psc_idp.protocol.secrets import hash_secret
 
 CIBA_GRANT = "urn:openid:params:grant-type:ciba"
 GRANT_TYPES = {"authorization_code", "refresh_token", "client_credentials", CIBA_GRANT}
 DELIVERY_MODES = {"poll", "ping"}
 SECRET_METHODS = {"client_secret_basic", "client_secret_post"}
-DEFAULT_SCOPES = ["openid", "scope_all", "rpps", "identity"]
 LIST_FIELDS = (
     "redirect_uris",
     "post_logout_redirect_uris",
@@ -93,7 +93,12 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
     normal["response_types"] = normal["response_types"] or (
         ["code"] if "authorization_code" in grant_types else []
     )
-    normal["scopes"] = normal["scopes"] or list(DEFAULT_SCOPES)
+    normal["scopes"] = normal["scopes"] or list(DEFAULT_CLIENT_SCOPES)
+    if unknown(normal["scopes"]):
+        raise InvalidClient(
+            f"{client_id}: unknown scopes {unknown(normal['scopes'])}"
+            f" (known: {' '.join(SUPPORTED_SCOPES)})"
+        )
     for name in ("redirect_uris", "post_logout_redirect_uris"):
         normal[name] = [_check_uri(client_id, uri) for uri in normal[name]]
     normal["web_origins"] = _web_origins(client_id, data)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from psc_idp.config import Settings
 from psc_idp.keystore.signing import SUPPORTED_ALGS
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
-from psc_idp.protocol.server import SUPPORTED_SCOPES
+from psc_idp.protocol.scopes import SUPPORTED_SCOPES
 
 
 def endpoint(settings: Settings, path: str) -> str:
@@ -80,6 +80,16 @@ def metadata(settings: Settings) -> dict[str, Any]:
             "given_name",
             "family_name",
             "otherIds",
+            "name",
+            "email",
+            "email_verified",
+            "phone_number",
+            "phone_number_verified",
+            "address",
+            "upn",
+            "groups",
+            "realm_access",
+            "allowed-origins",
         ],
         "claim_types_supported": ["normal"],
         "claims_parameter_supported": False,

@@ -14,8 +14,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
+from psc_idp.protocol import scopes as client_scopes
 from psc_idp.protocol.secrets import verify_secret
 from psc_idp.timeutil import now
+
+#: The two ways of presenting a client secret (RFC 6749 §2.3.1).
+SECRET_METHODS = frozenset({"client_secret_basic", "client_secret_post"})
 
 
 class Client(db.Model, ClientMixin):
@@ -69,13 +73,12 @@ class Client(db.Model, ClientMixin):
         return self.redirect_uris[0] if len(self.redirect_uris) == 1 else None
 
     def get_allowed_scope(self, scope: str | None) -> str:
-        """Requested scopes the client may have, plus the realm's default scopes.
+        """The requested scopes, each allowed for the client (else ``invalid_scope`` naming
+        them, as Keycloak), plus the realm's default scopes.
 
         Keycloak's default client scopes: PSC grants ``openid scope_all identity`` to a
         request for ``openid scope_all``."""
-        allowed = set(self.scopes)
-        requested = [s for s in (scope or "").split() if s in allowed]
-        return " ".join(dict.fromkeys([*requested, *current_settings().default_scopes]))
+        return client_scopes.grant(scope, self.scopes, current_settings().default_scopes)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return redirect_uri in self.redirect_uris  # exact match only
@@ -84,6 +87,10 @@ class Client(db.Model, ClientMixin):
         return verify_secret(client_secret, self.secret_hash)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        # As Keycloak, a secret client may send its secret with Basic or in the form body,
+        # whichever it registered (libraries differ in their default).
+        if self.token_endpoint_auth_method in SECRET_METHODS:
+            return method in SECRET_METHODS
         return method == self.token_endpoint_auth_method
 
     def check_response_type(self, response_type: str) -> bool:

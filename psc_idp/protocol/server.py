@@ -10,6 +10,7 @@ from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.errors import (
     InvalidClientError,
     OAuth2Error,
+    UnsupportedGrantTypeError,
     UnsupportedTokenTypeError,
 )
 from flask import Flask, Response
@@ -26,11 +27,12 @@ from psc_idp.protocol.endpoints.revocation import RevocationEndpoint
 from psc_idp.protocol.grants.authorization_code import AuthorizationCodeGrant
 from psc_idp.protocol.grants.client_credentials import ClientCredentialsGrant
 from psc_idp.protocol.grants.refresh_token import RefreshTokenGrant
+from psc_idp.protocol.keycloak_errors import UnsupportedGrantType, reword
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.responses import authorization_redirect
+from psc_idp.protocol.scopes import SUPPORTED_SCOPES, check_known, unknown
 from psc_idp.protocol.tokens import generate_token
 
-SUPPORTED_SCOPES = ["openid", "scope_all", "rpps", "identity"]
 #: Statuses where Authlib's differ from Keycloak's and the RFCs': a failed client authentication
 #: is 401 whatever the method (Authlib: 400 for some methods; RFC 6749 §5.2 allows 401), and
 #: ``unsupported_token_type`` is an ordinary 400 error (RFC 7009 §2.2.1; Authlib: 401).
@@ -48,6 +50,17 @@ class AuthorizationServer(FlaskAuthorizationServer):
         client = db.session.get(Client, client_id)
         return client if client is not None and client.enabled else None
 
+    def get_token_grant(self, request: OAuth2Request):
+        try:
+            return super().get_token_grant(request)
+        except UnsupportedGrantTypeError as error:
+            raise UnsupportedGrantType() from error
+
+    def validate_requested_scope(self, scope: str | None) -> None:
+        """Unknown scopes are refused by name; whether the client may have the known ones is
+        its ``get_allowed_scope``'s question."""
+        check_known(scope)
+
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         # The generator staged the rows; commit them with the grant's own changes.
         db.session.commit()
@@ -55,6 +68,7 @@ class AuthorizationServer(FlaskAuthorizationServer):
     def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> Response:
         """Errors sent to a redirect URI carry ``iss`` and honour ``response_mode``."""
         db.session.rollback()
+        reword(error)
         if error.redirect_uri:
             status, body, headers = authorization_redirect(
                 error.redirect_uri, error.get_body(), request.payload.data
@@ -68,6 +82,9 @@ class AuthorizationServer(FlaskAuthorizationServer):
 
 
 def create_server(app: Flask) -> AuthorizationServer:
+    strangers = unknown(app.extensions["psc_settings"].default_scopes)
+    if strangers:
+        raise ValueError(f"default_scopes: unknown scopes {strangers}; see scopes_supported")
     server = AuthorizationServer()
     server.init_app(app)
     server.register_token_generator("default", generate_token)

@@ -20,6 +20,7 @@ from psc_idp.directory.lookup import find_practitioner
 from psc_idp.extensions import db
 from psc_idp.jose_header import unverified_header
 from psc_idp.protocol import claims as claim_sets
+from psc_idp.protocol import scopes as client_scopes
 from psc_idp.protocol.client_auth.tls_client_auth import current_certificate, thumbprint
 from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.models import AccessToken, Client, Grant, RefreshToken
@@ -54,10 +55,18 @@ def envelope(settings: Settings, lifetime: int) -> dict[str, Any]:
     }
 
 
-def _refresh_token_value(settings: Settings, client_id: str, scope: str, ctx: TokenContext) -> str:
-    """Opaque to clients; shaped like Keycloak's HS512 refresh token, keyed by the app secret."""
+def _refresh_token_value(
+    settings: Settings, client_id: str, scope: str, ctx: TokenContext, offline: bool
+) -> str:
+    """Opaque to clients; shaped like Keycloak's HS512 refresh token, keyed by the app secret.
+
+    An offline token is ``typ: Offline`` and, as Keycloak's, has no ``exp``: the server keeps its
+    idle expiry (the row) and its maximum lifetime (from the family's creation)."""
     body = envelope(settings, settings.refresh_token_lifetime)
-    body.update(aud=settings.issuer, typ="Refresh", azp=client_id, scope=scope)
+    if offline:
+        del body["exp"]
+    body.update(aud=settings.issuer, typ="Offline" if offline else "Refresh", azp=client_id)
+    body["scope"] = scope
     body.update(claim_sets.session_claims(ctx))
     if ctx.national_id:
         body["sub"] = claim_sets.subject(settings, ctx.national_id)
@@ -111,11 +120,15 @@ def generate_token(
             raise InvalidGrantError("User disabled")
 
     grant = _open_grant(client, scope, ctx)
+    granted = client_scopes.effective(scope, settings.default_scopes)
+    subject = client_scopes.Subject(practitioner, client)
+    shown_scope = client_scopes.shown(scope)
     alg = client.access_token_signed_response_alg or settings.default_signing_alg
     access_claims = envelope(settings, settings.access_token_lifetime)
     access_claims.update(
-        claim_sets.access_token_claims(settings, client.client_id, scope, ctx, practitioner)
+        claim_sets.access_token_claims(settings, client.client_id, shown_scope, ctx, practitioner)
     )
+    access_claims.update(client_scopes.claims_for(client_scopes.ACCESS_TOKEN, granted, subject))
     bound_to = certificate_binding(client)
     if bound_to:
         access_claims["cnf"] = {"x5t#S256": bound_to}
@@ -135,23 +148,36 @@ def generate_token(
         "token_type": "Bearer",
     }
     if practitioner is not None and "openid" in scope.split():
-        token["id_token"] = _id_token(settings, client, ctx, practitioner, access_token)
+        extra = client_scopes.claims_for(client_scopes.ID_TOKEN, granted, subject)
+        token["id_token"] = _id_token(settings, client, ctx, practitioner, access_token, extra)
     if include_refresh_token and practitioner is not None:
-        refresh = _refresh_token_value(settings, client.client_id, scope, ctx)
-        db.session.add(
-            RefreshToken(
-                token_hash=hash_secret(refresh, "refresh"),
-                grant_id=grant.id,
-                expires_at=now() + timedelta(seconds=settings.refresh_token_lifetime),
-            )
-        )
-        token["refresh_token"] = refresh
-        token["refresh_expires_in"] = settings.refresh_token_lifetime
+        token.update(_stage_refresh_token(settings, client, grant, shown_scope, ctx))
     token["not-before-policy"] = 0
     if ctx.sid:
         token["session_state"] = ctx.sid
-    token["scope"] = scope
+    token["scope"] = shown_scope
     return token
+
+
+def _stage_refresh_token(
+    settings: Settings, client: Client, grant: Grant, scope: str, ctx: TokenContext
+) -> dict[str, Any]:
+    """A refresh token of the family; offline when the family was granted ``offline_access``
+    (a narrowed refresh stays offline: the family's scope decides)."""
+    offline = client_scopes.is_offline(grant.scope)
+    refresh = _refresh_token_value(settings, client.client_id, scope, ctx, offline)
+    lifetime = (
+        settings.offline_session_idle_lifetime if offline else settings.refresh_token_lifetime
+    )
+    db.session.add(
+        RefreshToken(
+            token_hash=hash_secret(refresh, "refresh"),
+            grant_id=grant.id,
+            expires_at=now() + timedelta(seconds=lifetime),
+        )
+    )
+    # Keycloak answers 0 for an offline token: no expiry the client can count on.
+    return {"refresh_token": refresh, "refresh_expires_in": 0 if offline else lifetime}
 
 
 def certificate_binding(client: Client) -> str | None:
@@ -165,11 +191,17 @@ def certificate_binding(client: Client) -> str | None:
 
 
 def _id_token(
-    settings: Settings, client: Client, ctx: TokenContext, practitioner: Any, access_token: str
+    settings: Settings,
+    client: Client,
+    ctx: TokenContext,
+    practitioner: Any,
+    access_token: str,
+    extra: dict[str, Any],
 ) -> str:
     alg = client.id_token_signed_response_alg or settings.default_signing_alg
     body = envelope(settings, settings.id_token_lifetime)
     body.update(claim_sets.id_token_claims(settings, client.client_id, ctx, practitioner))
+    body.update(extra)
     body["at_hash"] = half_hash(access_token, alg)
     return sign(claim_sets.in_order(body, claim_sets.ID_TOKEN_ORDER), alg)
 
@@ -263,6 +295,9 @@ def revoke_grants_of_code(code_hash: str) -> None:
 
 
 def revoke_grants_of_session(sid: str) -> None:
-    ids = db.session.scalars(select(Grant.id).where(Grant.sid == sid)).all()
-    for grant_id in ids:
-        revoke_grant(grant_id)
+    """The end of an SSO session ends its token families, except offline ones (Keycloak's
+    offline sessions outlive the user session; revocation ends them)."""
+    rows = db.session.execute(select(Grant.id, Grant.scope).where(Grant.sid == sid)).all()
+    for grant_id, scope in rows:
+        if not client_scopes.is_offline(scope):
+            revoke_grant(grant_id)

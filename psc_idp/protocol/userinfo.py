@@ -12,6 +12,7 @@ from flask import Request, Response, jsonify
 from psc_idp.config import current_settings
 from psc_idp.directory.lookup import find_practitioner
 from psc_idp.directory.userinfo import build_userinfo
+from psc_idp.protocol import scopes
 from psc_idp.protocol.claims import service_account_subject, subject
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.tokens import binding_satisfied, envelope, find_active_access_token, sign
@@ -70,11 +71,13 @@ def userinfo_response(request: Request) -> Response:
 
 def _claims(grant) -> dict[str, Any] | None:
     settings = current_settings()
+    granted = scopes.effective(grant.scope, settings.default_scopes)
     if grant.national_id is None:
         return {
             "sub": service_account_subject(grant.client_id),
             "preferred_username": f"service-account-{grant.client_id}",
             "email_verified": False,
+            **scopes.claims_for(scopes.USERINFO, granted, scopes.Subject(None, grant.client)),
         }
     practitioner = find_practitioner(grant.national_id)
     if practitioner is None or not practitioner.active:
@@ -85,8 +88,11 @@ def _claims(grant) -> dict[str, Any] | None:
         sub=subject(settings, practitioner.national_id),
         auth_mode=auth_mode,
         palier=settings.palier_by_auth_mode.get(auth_mode, ""),
-        scopes=set(grant.scope.split()),
+        scopes=granted,
         profile=settings.userinfo_profile,
+        standard=scopes.claims_for(
+            scopes.USERINFO, granted, scopes.Subject(practitioner, grant.client)
+        ),
     )
 
 

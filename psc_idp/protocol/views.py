@@ -15,6 +15,7 @@ from psc_idp.config import Settings, current_settings
 from psc_idp.protocol import authorize as authorization_flow
 from psc_idp.protocol import cors
 from psc_idp.protocol.discovery import metadata
+from psc_idp.protocol.keycloak_errors import MISSING_GRANT_TYPE
 from psc_idp.protocol.logout import logout_response
 from psc_idp.protocol.tokens import signing_keys
 from psc_idp.protocol.userinfo import userinfo_response
@@ -65,11 +66,11 @@ def _guard_form_post() -> Response | None:
     return None
 
 
-def _require(name: str) -> Response | None:
+def _require_grant_type() -> Response | None:
     # RFC 6749 §5.2: a missing parameter is invalid_request (Authlib would answer
-    # unsupported_grant_type to a request without grant_type); Keycloak says the same.
-    if not request.form.get(name):
-        return oauth_error(400, "invalid_request", f"Missing parameter: {name}")
+    # unsupported_grant_type to a request without grant_type), in Keycloak's words.
+    if not request.form.get("grant_type"):
+        return oauth_error(400, "invalid_request", MISSING_GRANT_TYPE)
     return None
 
 
@@ -107,7 +108,7 @@ def authorize_keycloak_path() -> ResponseReturnValue:
 
 @protocol.post("/protocol/openid-connect/token")
 def token() -> ResponseReturnValue:
-    return _guard_form_post() or _require("grant_type") or _server().create_token_response()
+    return _guard_form_post() or _require_grant_type() or _server().create_token_response()
 
 
 @protocol.post("/protocol/openid-connect/token/introspect")

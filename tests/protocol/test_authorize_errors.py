@@ -181,7 +181,6 @@ def test_missing_redirect_uri_with_several_registered_gets_french_page(app, ask)
         pytest.param({"max_age": "-1"}, "invalid_request", id="max-age-negative"),
         pytest.param({"max_age": "1e3"}, "invalid_request", id="max-age-exponent"),
         pytest.param({"max_age": "9" * 40}, "invalid_request", id="max-age-huge"),
-        pytest.param({"acr_values": "eidas9 loa-high"}, "invalid_request", id="unknown-acrs"),
         pytest.param(
             {"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported", id="request"
         ),

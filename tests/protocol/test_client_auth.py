@@ -155,20 +155,11 @@ def test_unreadable_basic_credentials_are_invalid_client(app, authorization):
 
 @pytest.mark.parametrize(
     "attempt",
-    [
-        "post-for-basic-client",
-        "basic-for-post-client",
-        "secret-for-public-client",
-        "secret-for-jwt-client",
-    ],
+    ["secret-for-public-client", "secret-for-jwt-client"],
 )
 def test_method_not_registered_is_refused(app, clients, attempt):
     headers, data = {}, {"grant_type": "client_credentials"}
-    if attempt == "post-for-basic-client":
-        data.update(client_id="test-web", client_secret=clients.web.secret)
-    elif attempt == "basic-for-post-client":
-        headers = basic("test-post", clients.post.secret)
-    elif attempt == "secret-for-public-client":
+    if attempt == "secret-for-public-client":
         data.update(
             grant_type="refresh_token",
             refresh_token="x",

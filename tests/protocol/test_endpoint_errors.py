@@ -311,7 +311,7 @@ def test_revoked_token_is_inactive(app, clients, tokens):
 @pytest.mark.parametrize("token", ["unknown", "a.b.c", "x" * 9000])
 def test_revoking_an_unknown_token_is_200(app, clients, token):
     response = revoke(app, clients.web, token)
-    assert response.status_code == 200 and response.get_json() == {}
+    assert response.status_code == 200 and response.get_data() == b""  # as Keycloak
 
 
 def test_revoking_another_clients_token_is_refused_and_changes_nothing(app, clients, tokens):

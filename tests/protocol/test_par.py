@@ -347,7 +347,6 @@ def test_unknown_request_uri_gets_french_page(browser, clients, request_uri):
         pytest.param({"code_challenge": "too-short"}, "invalid_request", id="short-challenge"),
         pytest.param({"prompt": "none login"}, "invalid_request", id="prompt-none-login"),
         pytest.param({"max_age": "-1"}, "invalid_request", id="max-age-negative"),
-        pytest.param({"acr_values": "eidas9"}, "invalid_request", id="unknown-acr"),
         pytest.param({"response_mode": "web_message"}, "invalid_request", id="unknown-mode"),
         pytest.param({"nonce": "n" * 2000}, "invalid_request", id="long-nonce"),
         pytest.param({"login_hint": "899700218896\x00"}, "invalid_request", id="nul-login-hint"),

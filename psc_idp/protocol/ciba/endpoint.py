@@ -170,9 +170,7 @@ def _binding_message(value: str | None) -> str:
 
 
 def _check_acr(form, channel: str) -> None:
-    acceptable = acceptable_acrs(form)
-    if form.get("acr_values") and not acceptable:
-        raise InvalidRequestError("Invalid parameter: acr_values")
+    acceptable = acceptable_acrs(form)  # unknown values are voluntary: ignored
     acr = current_settings().acr_by_auth_mode["CARD" if channel == "CARD" else "MOBILE"]
     if acceptable and acr not in acceptable:
         raise InvalidRequestError(f"channel {channel} cannot reach the requested acr_values")

@@ -11,6 +11,7 @@ from urllib.parse import unquote_plus
 from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidClientError
 
+from psc_idp.protocol.keycloak_errors import INVALID_CLIENT
 from psc_idp.protocol.models import Client
 
 
@@ -39,7 +40,5 @@ def authenticate_client_secret_basic(
     client_id, secret = credentials
     client = query_client(client_id)
     if client is None:
-        raise InvalidClientError(
-            status_code=401, description="The client does not exist on this server."
-        )
+        raise InvalidClientError(status_code=401, description=INVALID_CLIENT)
     return client if client.check_client_secret(secret) else None

@@ -1,5 +1,6 @@
-"""Token revocation (RFC 7009). Revoking a refresh token ends its whole family, as Keycloak;
-revoking an access token ends that token only."""
+"""Token revocation (RFC 7009). Revoking a refresh token ends its whole family (an offline one
+included), as Keycloak; revoking an access token ends that token only. The answer is an empty
+200, as Keycloak's (RFC 7009 §2.2: the content is ignored by the client)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from psc_idp.timeutil import now
 
 class RevocationEndpoint(_Revocation):
     CLIENT_AUTH_METHODS = TOKEN_AUTH_METHODS
+
+    def create_endpoint_response(self, request) -> tuple[int, str, list[tuple[str, str]]]:
+        status, _, headers = super().create_endpoint_response(request)
+        return status, "", [(name, value) for name, value in headers if name != "Content-Type"]
 
     def authenticate_token(self, request, client) -> IssuedToken | None:
         self.check_params(request, client)
