@@ -18,6 +18,7 @@ from tests.helpers import (
     TOKEN,
     USERINFO,
     RegisteredClient,
+    decode,
     login_and_get_tokens,
     pkce_pair,
 )
@@ -404,3 +405,8 @@ def test_existing_clients_get_the_redirect_origins_on_upgrade(tmp_path):
         stored = connection.execute(text("SELECT web_origins FROM oauth_client")).scalar_one()
     engine.dispose()
     assert stored == '["+"]'
+
+
+def test_web_origins_scope_puts_the_expanded_origins_in_the_access_token(app, browser, clients):
+    tokens = login_and_get_tokens(app, browser, clients.public, scope="openid web-origins")
+    assert decode(tokens["access_token"])["allowed-origins"] == [ALLOWED]
