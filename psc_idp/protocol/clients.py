@@ -12,6 +12,7 @@ from psc_idp.extensions import db
 from psc_idp.keystore.signing import SUPPORTED_ALGS
 from psc_idp.protocol.client_auth import TOKEN_AUTH_METHODS
 from psc_idp.protocol.models import Client
+from psc_idp.protocol.origins import ANY_ORIGIN, SAME_AS_REDIRECTS, parse_origin
 from psc_idp.protocol.scopes import DEFAULT_CLIENT_SCOPES, SUPPORTED_SCOPES, unknown
 from psc_idp.protocol.secrets import hash_secret
 
@@ -57,6 +58,21 @@ def _list(client_id: str, data: dict[str, Any], name: str, default: list[str]) -
     return list(value)
 
 
+def _web_origins(client_id: str, data: dict[str, Any]) -> list[str]:
+    """Keycloak's "Web origins": each ``scheme://host[:port]`` (kept in the form browsers send),
+    ``+`` for the redirect URIs' origins (the default), or ``*`` for any (development only)."""
+    entries = _list(client_id, data, "web_origins", [SAME_AS_REDIRECTS])
+    normal = []
+    for entry in entries:
+        origin = entry if entry in (SAME_AS_REDIRECTS, ANY_ORIGIN) else parse_origin(entry)
+        if origin is None:
+            raise InvalidClient(
+                f"{client_id}: web_origins: {entry!r} is not scheme://host[:port] (no path), + or *"
+            )
+        normal.append(origin)
+    return list(dict.fromkeys(normal))
+
+
 def validate(data: dict[str, Any]) -> dict[str, Any]:
     """Normalise a client description; raise ``InvalidClient`` with a clear message."""
     client_id = data.get("client_id")
@@ -85,6 +101,7 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
         )
     for name in ("redirect_uris", "post_logout_redirect_uris"):
         normal[name] = [_check_uri(client_id, uri) for uri in normal[name]]
+    normal["web_origins"] = _web_origins(client_id, data)
     if "authorization_code" in grant_types and not normal["redirect_uris"]:
         raise InvalidClient(f"{client_id}: authorization_code needs at least one redirect_uri")
     for name in ALG_FIELDS:
@@ -140,6 +157,7 @@ def upsert_client(data: dict[str, Any]) -> tuple[Client, bool]:
         client.secret_hash = None
     for name in LIST_FIELDS:
         setattr(client, name, data[name])
+    client.web_origins = data["web_origins"]
     client.jwks = data.get("jwks")
     client.jwks_uri = data.get("jwks_uri")
     for name in ALG_FIELDS:
@@ -168,6 +186,7 @@ def client_to_dict(client: Client, with_hash: bool = False) -> dict[str, Any]:
     }
     for name in LIST_FIELDS:
         data[name] = list(getattr(client, name) or [])
+    data["web_origins"] = list(client.web_origins or [])
     for name in ("jwks", "jwks_uri", *ALG_FIELDS, *TLS_FIELDS, *CIBA_FIELDS):
         if getattr(client, name):
             data[name] = getattr(client, name)

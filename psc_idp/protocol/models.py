@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from authlib.oauth2.rfc6749 import ClientMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from psc_idp.config import current_settings
@@ -33,6 +33,11 @@ class Client(db.Model, ClientMixin):
     token_endpoint_auth_method: Mapped[str] = mapped_column(String(40))
     redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Keycloak's "Web origins": origins a browser may call the protocol from (CORS); ``+``
+    #: stands for the redirect URIs' origins, ``*`` for any origin (development only).
+    web_origins: Mapped[list[str]] = mapped_column(
+        JSON, default=lambda: ["+"], server_default=text("'[\"+\"]'")
+    )
     grant_types: Mapped[list[str]] = mapped_column(JSON, default=list)
     response_types: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: Scopes the client may ask for; ``default_scopes`` are always granted (Keycloak's default

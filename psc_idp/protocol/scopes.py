@@ -23,6 +23,7 @@ from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 
 from psc_idp.directory.userinfo import display_names
+from psc_idp.protocol.origins import allowed_origins
 
 ID_TOKEN = "id_token"
 ACCESS_TOKEN = "access_token"
@@ -94,8 +95,10 @@ def _roles(subject: Subject) -> dict[str, Any]:
 
 
 def _web_origins(subject: Subject) -> dict[str, Any]:
-    origins = getattr(subject.client, "web_origins", None)
-    return {"allowed-origins": list(origins)} if origins else {}
+    # Keycloak's allowed-origins: the web origins, "+" expanded to the redirect URIs' origins.
+    client = subject.client
+    origins = allowed_origins(client) if getattr(client, "web_origins", None) else []
+    return {"allowed-origins": origins} if origins else {}
 
 
 def _microprofile(subject: Subject) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from psc_idp.config import Settings, current_settings
 from psc_idp.protocol import authorize as authorization_flow
+from psc_idp.protocol import cors
 from psc_idp.protocol.discovery import metadata
 from psc_idp.protocol.keycloak_errors import MISSING_GRANT_TYPE
 from psc_idp.protocol.logout import logout_response
@@ -21,6 +22,7 @@ from psc_idp.protocol.userinfo import userinfo_response
 
 protocol = Blueprint("protocol", __name__)
 authorization = Blueprint("authorization", __name__)
+cors.init_blueprint(protocol, cors.PROTOCOL_RULES)
 
 TOKEN_PARAMS = [
     "grant_type",
