@@ -182,7 +182,10 @@ class Activity(db.Model):
     siren: Mapped[str] = _text(9)
     finess_site: Mapped[str] = _text(9)
     finess_juridique: Mapped[str] = _text(9)
-    structure_id: Mapped[str] = _text(64)  # identifiant technique (R…, F…, C…)
+    # identifiant technique (R…, F…, C…); indexed: it is the FHIR Organization's id.
+    structure_id: Mapped[str] = mapped_column(
+        String(64), nullable=False, default="", server_default="", index=True
+    )
     raison_sociale: Mapped[str] = _text(300)
     enseigne: Mapped[str] = _text(300)
     complement_destinataire: Mapped[str] = _text(200)
@@ -201,7 +204,10 @@ class Activity(db.Model):
     telecopie: Mapped[str] = _text(32)
     email: Mapped[str] = _text(254)
     code_departement: Mapped[str] = _text(4)
-    ancien_identifiant: Mapped[str] = _text(64)  # 1+FINESS, 3+SIRET, 4+RPPS cabinet…
+    # 1+FINESS, 3+SIRET, 4+RPPS cabinet…; indexed: the Organization's identifier.
+    ancien_identifiant: Mapped[str] = mapped_column(
+        String(64), nullable=False, default="", server_default="", index=True
+    )
     autorite_enregistrement: Mapped[str] = _text(64)  # e.g. CNOM/CNOM/CNOM
 
     exercice: Mapped[Exercice] = relationship(back_populates="activities")
