@@ -45,12 +45,17 @@ class Page:
 
 def _like(column: Any, value: str, mod: str) -> ColumnElement[bool]:
     """FHIR string search: starts with (default), ``:exact``, ``:contains``; without regard
-    to case, except ``:exact``."""
+    to case, except ``:exact`` (accents count: ``LEA`` does not find ``LÉA``)."""
     if mod == "exact":
         return column == value
-    escaped = value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{escaped}%" if mod == "contains" else f"{escaped}%"
-    return func.lower(column).like(pattern, escape="\\")
+    # SQLite folds the case of ASCII letters only: the upper-case form also finds "LÉA" (the
+    # directory writes names in capitals) from "léa".
+    return or_(
+        func.lower(column).like(pattern.lower(), escape="\\"),
+        func.upper(column).like(pattern.upper(), escape="\\"),
+    )
 
 
 def _given(value: str, mod: str) -> ColumnElement[bool]:
