@@ -16,7 +16,7 @@ from psc_idp.directory.fhir.systems import EXERCISE_NAME_URL, coding
 from psc_idp.directory.models import Activity, Exercice, Practitioner
 from psc_idp.timeutil import iso_utc
 
-ROLE_ID = re.compile(r"([0-9]{1,18})-([0-9]{1,6})(?:-([0-9]{1,6}))?")
+ROLE_ID = re.compile(r"([0-9]{1,9})-([0-9]{1,6})(?:-([0-9]{1,6}))?")
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from psc_idp.directory.fhir.systems import (
 from psc_idp.directory.models import GIVEN_NAMES_SEPARATOR, Activity, Exercice, Practitioner
 from psc_idp.extensions import db
 
-_DIGITS = re.compile(r"[0-9]{1,18}")
+#: Row ids: 9 digits at most always fit the 32-bit INTEGER columns (PostgreSQL refuses more).
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass
