@@ -39,7 +39,7 @@ from tests.directory.fhir.conftest import FHIR_JSON, fhir_get, parse
         "PractitionerRole?_page=1.x",
         "Organization?_lastUpdated=2024",
         "Organization?identifier:of-type=FINEG",
-        "Organization?_page=%C3%A9",
+        "Organization?_page=" + "R" * 65,
     ],
 )
 def test_bad_parameters_are_400_operation_outcomes(client: FlaskClient, query: str) -> None:
@@ -78,6 +78,7 @@ def test_nul_is_refused_with_an_operation_outcome(client: FlaskClient, url: str)
         "PractitionerRole?_id=1-2-3,9999999999999999999-1",
         "Organization?identifier=%E2%80%AE",
         "Organization?_id=a/b",
+        "Organization?_page=%C3%A9%E2%80%AE",
     ],
 )
 def test_hostile_values_are_answered_never_a_5xx(client: FlaskClient, query: str) -> None:
