@@ -48,8 +48,8 @@ def _resource(kind: str) -> dict[str, Any]:
     }
     if kind == "PractitionerRole":
         resource["searchInclude"] = list(ROLE_INCLUDES)
-    if kind == "Practitioner":
-        resource["searchRevInclude"] = ["PractitionerRole:practitioner"]
+    if kind in ("Practitioner", "Organization"):
+        resource["searchRevInclude"] = [f"PractitionerRole:{kind.lower()}"]
     return resource
 
 

@@ -320,7 +320,7 @@ def find_role(role_id: str) -> Role | None:
 
 # --- Organization -------------------------------------------------------------------------
 
-ORGANIZATION_PARAMS = frozenset({"identifier", "name", "type", "active"})
+ORGANIZATION_PARAMS = frozenset({"identifier", "name", "type", "active", "_revinclude"})
 _TYPED_COLUMNS = {
     kind: getattr(Activity, column) for kind, column in organization.TYPED_IDENTIFIERS
 }
@@ -380,6 +380,7 @@ def organization_conditions(args: MultiDict[str, str]) -> list[Any]:
 
 def organizations(args: MultiDict[str, str], count: int) -> Page:
     conditions = [Activity.structure_id != "", *organization_conditions(args)]
+    revinclude = _includes(args, "_revinclude", ("PractitionerRole:organization",))
     paged = list(conditions)
     cursor = args.get("_page")
     if cursor is not None:
@@ -401,7 +402,13 @@ def organizations(args: MultiDict[str, str], count: int) -> Page:
     ids = [first for _, first in firsts[:count]]
     by_id = {a.id: a for a in db.session.scalars(select(Activity).where(Activity.id.in_(ids)))}
     found = [by_id[i] for i in ids if organization.has_organization(by_id.get(i))]
-    return Page(found, total or 0, next_cursor)
+    page = Page(found, total or 0, next_cursor)
+    if revinclude and found:
+        # Every role practised at the page's structures (an indexed lookup per structure).
+        where = Activity.structure_id.in_([a.structure_id for a in found])
+        rows = db.session.execute(_role_statement().where(where).order_by(*_role_key())).all()
+        page.includes = [Role(*row) for row in rows]
+    return page
 
 
 def find_organization(structure_id: str) -> Activity | None:

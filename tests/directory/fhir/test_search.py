@@ -234,3 +234,16 @@ def test_revinclude_roles_on_practitioner(app: Flask, client: FlaskClient) -> No
     roles = resources(bundle, "include")
     assert sorted(r["id"] for r in roles) == [f"{person['id']}-0-0", f"{person['id']}-0-1"]
     assert bundle["total"] == 1  # included resources are not counted
+
+
+def test_revinclude_roles_on_organization(app: Flask, client: FlaskClient) -> None:
+    query = "_id=F0B0690117&_revinclude=PractitionerRole:organization"
+    bundle = search(client, f"/fhir/v1/Organization?{query}")
+    assert [r["id"] for r in resources(bundle)] == ["F0B0690117"]
+    roles = resources(bundle, "include")
+    with app.app_context():
+        expected = len(
+            db.session.scalars(select(Activity).where(Activity.structure_id == "F0B0690117")).all()
+        )
+    assert len(roles) == expected == 2
+    assert {r["organization"]["reference"] for r in roles} == {"Organization/F0B0690117"}
