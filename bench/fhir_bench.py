@@ -114,7 +114,7 @@ def _measure_apart(database_url: str, keys: Path, samples: int) -> dict[str, flo
     """One measurement in a process of its own (nothing left over from a previous one)."""
     command = [sys.executable, __file__, "--measure", database_url, "--samples", str(samples)]
     output = subprocess.run(
-        [*command, "--workdir", str(keys.parent)], check=True, capture_output=True, text=True
+        [*command, "--workdir", str(keys.parent)], check=True, stdout=subprocess.PIPE, text=True
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
