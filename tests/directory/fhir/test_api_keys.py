@@ -76,3 +76,10 @@ def test_a_removed_key_stops_working_at_once(client: FlaskClient, runner: FlaskC
     missing = runner.invoke(args=["directory", "api-key", "remove", "a"])
     assert missing.exit_code == 1 and "Aucune clé" in missing.stderr
     assert "Aucune clé" in runner.invoke(args=["directory", "api-key", "list"]).output
+
+
+def test_a_key_needs_a_printable_label(runner: FlaskCliRunner) -> None:
+    for label in ("  ", "a" * 101, "tab\there"):
+        result = runner.invoke(args=["directory", "api-key", "add", label])
+        assert result.exit_code == 1 and "Nom de clé invalide" in result.stderr
+    assert "Aucune clé" in runner.invoke(args=["directory", "api-key", "list"]).output
