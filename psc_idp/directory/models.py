@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.ext.orderinglist import ordering_list
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column, relationship, validates
 
@@ -167,6 +167,10 @@ class Activity(db.Model):
     """Situation d'exercice: where and how an exercice is practised."""
 
     __tablename__ = "dir_activity"
+    # The FHIR Organization is the first activity of a structure id: (structure_id, id) finds
+    # it in one index probe; on structure_id alone PostgreSQL may walk the primary key for
+    # ``ORDER BY id LIMIT 1`` instead, slower the larger the table.
+    __table_args__ = (Index("ix_dir_activity_structure_id", "structure_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     exercice_id: Mapped[int] = mapped_column(
@@ -182,10 +186,7 @@ class Activity(db.Model):
     siren: Mapped[str] = _text(9)
     finess_site: Mapped[str] = _text(9)
     finess_juridique: Mapped[str] = _text(9)
-    # identifiant technique (R…, F…, C…); indexed: it is the FHIR Organization's id.
-    structure_id: Mapped[str] = mapped_column(
-        String(64), nullable=False, default="", server_default="", index=True
-    )
+    structure_id: Mapped[str] = _text(64)  # identifiant technique (R…, F…, C…)
     raison_sociale: Mapped[str] = _text(300)
     enseigne: Mapped[str] = _text(300)
     complement_destinataire: Mapped[str] = _text(200)

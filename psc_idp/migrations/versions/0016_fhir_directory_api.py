@@ -28,9 +28,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("label", name=op.f("uq_dir_api_key_label")),
     )
     with op.batch_alter_table("dir_activity", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_dir_activity_structure_id"), ["structure_id"], unique=False
-        )
+        batch_op.create_index("ix_dir_activity_structure_id", ["structure_id", "id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_dir_activity_ancien_identifiant"), ["ancien_identifiant"], unique=False
         )
@@ -39,5 +37,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("dir_activity", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_dir_activity_ancien_identifiant"))
-        batch_op.drop_index(batch_op.f("ix_dir_activity_structure_id"))
+        batch_op.drop_index("ix_dir_activity_structure_id")
     op.drop_table("dir_api_key")
