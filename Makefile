@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 PORT   ?= 8080
 NODE_E2E = tests/e2e/node
 
-.PHONY: run test lint bench bench-import install node-deps clean
+.PHONY: run test lint bench bench-import bench-fhir install node-deps clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench: install
 ## Annuaire Santé import of a 2-million-row synthetic file, then a re-import (ROWS=… to change).
 bench-import: install
 	$(BIN)/python bench/import_bench.py --rows $${ROWS:-2000000}
+
+## FHIR read by id and search by identifier: 1,000 then 1,000,000 practitioners (BENCH_ARGS=…).
+bench-fhir: install
+	$(BIN)/python bench/fhir_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache

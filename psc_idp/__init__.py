@@ -29,6 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     setup_authenticators(app, settings)
     setup_wallet(app, settings)
     setup_ecps(app, settings)
+    setup_directory_api(app)
     setup_cli(app)
     return app
 
@@ -171,6 +172,12 @@ def setup_ecps(app: Flask, settings: Settings) -> None:
 
     app.register_blueprint(api.bp)  # the phones' side
     app.register_blueprint(simulator.bp)  # /ecps: a phone in a browser tab
+
+
+def setup_directory_api(app: Flask) -> None:
+    from psc_idp.directory import fhir
+
+    fhir.init_app(app)  # /fhir/v1: the Annuaire Santé FHIR API, read only
 
 
 def setup_cli(app: Flask) -> None:

@@ -101,6 +101,10 @@ class Settings:
     default_signing_alg: str = "RS256"
     #: Largest form or query accepted on protocol endpoints (bytes); larger is refused.
     max_request_bytes: int = 64 * 1024
+    #: FHIR directory API: entries per page of a search without ``_count``, and the most a
+    #: ``_count`` may ask for (larger values are lowered to it, as FHIR servers do).
+    fhir_default_count: int = 50
+    fhir_max_count: int = 500
     #: e-CPS: how long a push request waits for the professional (PSC: 120 s).
     ecps_request_lifetime: int = 120
     #: e-CPS: how long activation codes sent by e-mail and SMS stay valid.

@@ -1,5 +1,6 @@
 """Every persistent model, imported in one place for Alembic and ``create_all``."""
 
+from psc_idp.directory.fhir.models import ApiKey
 from psc_idp.directory.importers.models import ImportRun, ImportSeen
 from psc_idp.directory.models import *  # noqa: F403
 from psc_idp.ecps.models import (
@@ -28,6 +29,7 @@ from psc_idp.replay import SeenOnce
 from psc_idp.throttle import ThrottleWindow
 
 __all__ = [
+    "ApiKey",
     "ImportRun",
     "ImportSeen",
     "AccessToken",

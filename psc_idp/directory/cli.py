@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from psc_idp.config import current_settings
 from psc_idp.directory import codes, synth
+from psc_idp.directory.fhir.cli import api_key_cli
 from psc_idp.directory.importers import (
     DEFAULT_BATCH_SIZE,
     FORMATS,
@@ -27,6 +28,7 @@ from psc_idp.directory.national_id import InvalidNationalId, parse_national_id
 from psc_idp.directory.userinfo import build_userinfo
 
 directory_cli = AppGroup("directory", help="Annuaire des professionnels (identités sectorielles).")
+directory_cli.add_command(api_key_cli)
 
 #: What ``show`` assumes: a CPS card login by an SP asking for ``openid scope_all``.
 SHOW_SCOPES = frozenset({"openid", "scope_all"})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.ext.orderinglist import ordering_list
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column, relationship, validates
 
@@ -167,6 +167,10 @@ class Activity(db.Model):
     """Situation d'exercice: where and how an exercice is practised."""
 
     __tablename__ = "dir_activity"
+    # The FHIR Organization is the first activity of a structure id: (structure_id, id) finds
+    # it in one index probe; on structure_id alone PostgreSQL may walk the primary key for
+    # ``ORDER BY id LIMIT 1`` instead, slower the larger the table.
+    __table_args__ = (Index("ix_dir_activity_structure_id", "structure_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     exercice_id: Mapped[int] = mapped_column(
@@ -201,7 +205,10 @@ class Activity(db.Model):
     telecopie: Mapped[str] = _text(32)
     email: Mapped[str] = _text(254)
     code_departement: Mapped[str] = _text(4)
-    ancien_identifiant: Mapped[str] = _text(64)  # 1+FINESS, 3+SIRET, 4+RPPS cabinet…
+    # 1+FINESS, 3+SIRET, 4+RPPS cabinet…; indexed: the Organization's identifier.
+    ancien_identifiant: Mapped[str] = mapped_column(
+        String(64), nullable=False, default="", server_default="", index=True
+    )
     autorite_enregistrement: Mapped[str] = _text(64)  # e.g. CNOM/CNOM/CNOM
 
     exercice: Mapped[Exercice] = relationship(back_populates="activities")
