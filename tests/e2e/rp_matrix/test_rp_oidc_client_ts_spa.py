@@ -6,7 +6,6 @@ origins (default ``+``: the redirect URIs' origins) in a real browser."""
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.chromium import launched_chromium
 from tests.e2e.rp_matrix.conftest import (
     ECPS_AUTO_APPROVED,
     MEANS,
@@ -27,8 +27,6 @@ pytestmark = pytest.mark.e2e
 
 HERE = Path(__file__).resolve().parent
 LIBRARY = HERE.parents[1] / "e2e" / "node" / "node_modules" / "oidc-client-ts" / "dist" / "browser"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
 
 def static_files(config: dict[str, str]) -> dict[str, tuple[str, bytes]]:
@@ -80,14 +78,8 @@ def spa(live_server, registrations) -> Iterator[RelyingParty]:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with launched_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
