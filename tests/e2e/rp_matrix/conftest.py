@@ -233,11 +233,35 @@ def spawn(
         log.close()
 
 
-
-
 def check_userinfo(userinfo: dict[str, Any], national_id: str) -> None:
     assert userinfo["sub"] == SUB_PREFIX + national_id
     assert userinfo["SubjectNameID"] == national_id
+
+
+def check_server_side_journey(
+    professional: ProfessionalBrowser, rp: RelyingParty, means: str
+) -> dict[str, Any]:
+    """A server-side RP's whole path: log in by ``means``, read userinfo, refresh twice (each
+    time a new refresh token, the rotated one kept by the library), log out. Returns what the
+    RP got at login, for the library's own checks."""
+    national_id = PICKED if means == "picker" else ECPS_AUTO_APPROVED
+    landed = professional.login(rp.url("/login"), means)
+    assert landed.status_code == 200, landed.text
+    first = landed.json()
+    check_userinfo(first["userinfo"], national_id)
+    assert first["id_token_claims"]["SubjectNameID"] == national_id
+    assert first["userinfo"]["email"]  # scope email
+
+    seen = [first["refresh_token"]]
+    for _ in range(2):
+        refreshed = professional.get(rp.url("/refresh"))
+        assert refreshed.status_code == 200, refreshed.text
+        check_userinfo(refreshed.json()["userinfo"], national_id)
+        seen.append(refreshed.json()["refresh_token"])
+    assert len(set(seen)) == 3  # rotated each time, and the rotated one was kept
+
+    check_logout(professional, rp)
+    return first
 
 
 def check_logout(professional: ProfessionalBrowser, rp: RelyingParty) -> None:

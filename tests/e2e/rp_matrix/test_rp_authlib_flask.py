@@ -9,12 +9,9 @@ import pytest
 
 from tests.e2e.rp_matrix.authlib_rp import create_rp
 from tests.e2e.rp_matrix.conftest import (
-    ECPS_AUTO_APPROVED,
     MEANS,
-    PICKED,
     RelyingParty,
-    check_logout,
-    check_userinfo,
+    check_server_side_journey,
     serve_in_thread,
 )
 
@@ -33,21 +30,5 @@ def rp(live_server, registrations) -> Iterator[RelyingParty]:
 
 @pytest.mark.parametrize("means", MEANS)
 def test_login_userinfo_two_refreshes_and_logout(rp, professional, means):
-    national_id = PICKED if means == "picker" else ECPS_AUTO_APPROVED
-    landed = professional.login(rp.url("/login"), means)
-    assert landed.status_code == 200, landed.text
-    first = landed.json()
-    check_userinfo(first["userinfo"], national_id)
-    assert first["id_token_claims"]["SubjectNameID"] == national_id
-    assert first["userinfo"]["email"]  # scope email
+    first = check_server_side_journey(professional, rp, means)
     assert first["userinfo"]["family_name"]  # scope profile
-
-    seen = [first["refresh_token"]]
-    for _ in range(2):
-        refreshed = professional.get(rp.url("/refresh"))
-        assert refreshed.status_code == 200, refreshed.text
-        check_userinfo(refreshed.json()["userinfo"], national_id)
-        seen.append(refreshed.json()["refresh_token"])
-    assert len(set(seen)) == 3  # rotated each time, and the rotated one was kept
-
-    check_logout(professional, rp)

@@ -11,12 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.rp_matrix.conftest import (
-    ECPS_AUTO_APPROVED,
     MEANS,
-    PICKED,
     RelyingParty,
-    check_logout,
-    check_userinfo,
+    check_server_side_journey,
     spawn,
 )
 
@@ -45,20 +42,4 @@ def rp(live_server, registrations) -> Iterator[RelyingParty]:
 
 @pytest.mark.parametrize("means", MEANS)
 def test_login_userinfo_two_refreshes_and_logout(rp, professional, means):
-    national_id = PICKED if means == "picker" else ECPS_AUTO_APPROVED
-    landed = professional.login(rp.url("/login"), means)
-    assert landed.status_code == 200, landed.text
-    first = landed.json()
-    check_userinfo(first["userinfo"], national_id)
-    assert first["id_token_claims"]["SubjectNameID"] == national_id
-    assert first["userinfo"]["email"]  # scope email
-
-    seen = [first["refresh_token"]]
-    for _ in range(2):
-        refreshed = professional.get(rp.url("/refresh"))
-        assert refreshed.status_code == 200, refreshed.text
-        check_userinfo(refreshed.json()["userinfo"], national_id)
-        seen.append(refreshed.json()["refresh_token"])
-    assert len(set(seen)) == 3
-
-    check_logout(professional, rp)
+    check_server_side_journey(professional, rp, means)
