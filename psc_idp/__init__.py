@@ -11,6 +11,7 @@ from flask import Flask
 
 from psc_idp.config import PROJECT_ROOT, Settings
 from psc_idp.extensions import db
+from psc_idp.purge import register_purge
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -75,9 +76,11 @@ def setup_keys(app: Flask, settings: Settings) -> None:
 def setup_database(app: Flask, settings: Settings) -> None:
     from psc_idp.migrations import upgrade_database
     from psc_idp.realm.loader import load_startup_realm
+    from psc_idp.throttle import purge_throttle
 
     private_sqlite_file(settings.sqlalchemy_url)
     db.init_app(app)
+    register_purge(app, "throttle", purge_throttle)
     with app.app_context():
         tune_sqlite(db.engine)
         upgrade_database()
@@ -121,16 +124,22 @@ def tune_sqlite(engine) -> None:
 
 def setup_pki(app: Flask) -> None:
     from psc_idp.pki import init_app
+    from psc_idp.pki.purge import purge_pki
 
     init_app(app)  # test hierarchy on first start, /pki routes (CRLs, CA certificates)
+    register_purge(app, "pki", purge_pki)
 
 
 def setup_protocol(app: Flask, settings: Settings) -> None:
     from psc_idp.protocol import views
+    from psc_idp.protocol.ciba.purge import purge_ciba
+    from psc_idp.protocol.purge import purge_protocol
     from psc_idp.protocol.server import create_server
 
     app.extensions["psc_authorization_server"] = create_server(app)
     views.register(app, settings)
+    register_purge(app, "protocol", purge_protocol)
+    register_purge(app, "ciba", purge_ciba)
 
 
 def setup_authenticators(app: Flask, settings: Settings) -> None:
@@ -139,6 +148,8 @@ def setup_authenticators(app: Flask, settings: Settings) -> None:
     from psc_idp.authenticators.ecps import EcpsAuthenticator
     from psc_idp.authenticators.fido import FidoAuthenticator
     from psc_idp.authenticators.registry import register
+    from psc_idp.fido.purge import purge_fido
+    from psc_idp.login.purge import purge_login
 
     # In PSC's order: card, e-CPS, FIDO key; the test picker last.
     register(app, CardAuthenticator())
@@ -146,6 +157,8 @@ def setup_authenticators(app: Flask, settings: Settings) -> None:
     register(app, FidoAuthenticator())
     if settings.dev_mode:
         register(app, TestIdentityPicker())
+    register_purge(app, "login", purge_login)
+    register_purge(app, "fido", purge_fido)
 
 
 def setup_wallet(app: Flask, settings: Settings) -> None:
@@ -169,15 +182,19 @@ def setup_wallet(app: Flask, settings: Settings) -> None:
 
 def setup_ecps(app: Flask, settings: Settings) -> None:
     from psc_idp.ecps import api, simulator
+    from psc_idp.ecps.purge import purge_ecps
 
     app.register_blueprint(api.bp)  # the phones' side
     app.register_blueprint(simulator.bp)  # /ecps: a phone in a browser tab
+    register_purge(app, "ecps", purge_ecps)
 
 
 def setup_directory_api(app: Flask) -> None:
     from psc_idp.directory import fhir
+    from psc_idp.directory.importers.purge import purge_imports
 
     fhir.init_app(app)  # /fhir/v1: the Annuaire Santé FHIR API, read only
+    register_purge(app, "directory_imports", purge_imports)
 
 
 def setup_cli(app: Flask) -> None:

@@ -126,6 +126,10 @@ class Settings:
     #: e-CPS: sender of activation codes: ``outbox`` (database, read at /dev/outbox) or a
     #: ``module:callable`` called as ``send(channel, recipient, subject, body, national_id)``.
     ecps_sender: str = "outbox"
+    #: ``psc-idp purge``: seconds the outbox keeps a message (its codes expire in minutes), and
+    #: the audit trail an event (the account page shows the latest; one year by default).
+    outbox_retention: int = 24 * 3600
+    audit_retention: int = 365 * 24 * 3600
     #: Where ``psc-idp ecps activate`` keeps the private keys of command-line devices.
     ecps_devices_dir: str = ""
     #: Test PKI (psc_idp/pki/settings.py explains each): validity of issued certificates…

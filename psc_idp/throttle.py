@@ -16,6 +16,7 @@ from sqlalchemy import String, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
+from psc_idp.config import Settings
 from psc_idp.extensions import db
 from psc_idp.timeutil import UTCDateTime, from_epoch, now, to_epoch
 
@@ -71,3 +72,10 @@ def hit(key: str, limit: int, window: int) -> Verdict:
 def _purge(connection, moment: datetime) -> None:
     cutoff = moment - timedelta(seconds=MAX_WINDOW)
     connection.execute(delete(ThrottleWindow).where(ThrottleWindow.window_start < cutoff))
+
+
+def purge_throttle(settings: Settings) -> dict[str, int]:
+    """``psc-idp purge``: windows that can no longer count (also done when a window opens)."""
+    cutoff = now() - timedelta(seconds=MAX_WINDOW)
+    deleted = db.session.execute(delete(ThrottleWindow).where(ThrottleWindow.window_start < cutoff))
+    return {"throttle_windows": deleted.rowcount or 0}

@@ -1,4 +1,4 @@
-"""``psc-idp purge``: delete expired codes, tokens, logins and sessions (run it from cron)."""
+"""``psc-idp purge``: delete what has outlived its use, every package's rules (run it from cron)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,18 @@ from flask.cli import with_appcontext
 from psc_idp.cli.output import emit
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
-from psc_idp.login.purge import purge_login
-from psc_idp.protocol.purge import purge_protocol
+from psc_idp.purge import purge_all
 
 
 @click.command("purge")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def purge(as_json: bool) -> None:
-    """Supprimer ce qui a expiré (codes, jetons, connexions, sessions)."""
-    settings = current_settings()
-    counts = {**purge_protocol(settings), **purge_login(settings)}
-    db.session.commit()
+    """Supprimer ce qui a expiré ou fini de servir (jetons, connexions, demandes, journaux…)."""
+    try:
+        counts = purge_all(current_settings())  # one transaction: all or nothing
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     emit(counts, as_json)
