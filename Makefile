@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 PORT   ?= 8080
 NODE_E2E = tests/e2e/node
 
-.PHONY: run test lint bench bench-import bench-fhir install node-deps clean
+.PHONY: run test test-lowest lint bench bench-import bench-fhir install node-deps clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,20 @@ run: install
 ## The whole suite (SQLite; also PostgreSQL when PSC_TEST_DATABASE_URL is set).
 test: install node-deps lint
 	$(BIN)/pytest
+
+## The lowest allowed version of every dependency (pyproject floors), in a venv of its own,
+## on the suite without its end-to-end tests: the floors must bring what the code imports.
+LOWEST       ?= /tmp/psc-idp-lowest
+LOWEST_TESTS ?= tests/protocol tests/ciba tests/ecps tests/fido tests/login tests/card \
+	tests/pki tests/directory tests/realm tests/wallet tests/http tests/test_purge_every_table.py
+test-lowest:
+	rm -rf $(LOWEST)
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/pip install --quiet --upgrade pip uv
+	$(LOWEST)/bin/uv pip install --quiet --python $(LOWEST)/bin/python \
+		--resolution lowest-direct -e '.[test]'
+	$(LOWEST)/bin/uv pip list --python $(LOWEST)/bin/python
+	$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider -m "not e2e" $(LOWEST_TESTS)
 
 lint: install
 	$(BIN)/ruff check psc_idp tests bench
