@@ -79,6 +79,7 @@ class PrivateKeyJWT:
             raise _refuse("The client does not exist on this server.")
         if not client.check_endpoint_auth_method(self.CLIENT_AUTH_METHOD, "token"):
             raise _refuse(f"The client cannot authenticate with method: {self.CLIENT_AUTH_METHOD}")
+        _check_dates(claims)
         key = select_key(self.resolve_client_public_key(client), header)
         verified = self.verify(assertion, key, header["alg"], client_id)
         request.client = client
@@ -97,8 +98,7 @@ class PrivateKeyJWT:
 
     def verify(self, assertion: str, key: jwt.PyJWK, alg: str, client_id: str) -> dict:
         """Signature, then the registered claims: iss = sub = client_id, aud one of ours,
-        exp required (and not too far ahead), nbf and iat dates when present."""
-        _check_dates(claims_of(assertion))
+        exp required (and not too far ahead), nbf and iat when present."""
         try:
             claims = jwt.decode(
                 assertion,
