@@ -219,16 +219,14 @@ def _exercice_and_activity(
     if found["exercice"].get("savoir_faire") and not found["exercice"].get("savoir_faire_type"):
         found["exercice"]["savoir_faire_type"] = "S"
     exercice = tuple(found["exercice"].get(name, "") for name in EXERCICE_FIELDS)
-    checks.profession(exercice[0])
-    checks.closed_code("category", exercice[1])
-    checks.closed_code("civilite_exercice", exercice[2])
+    checks.exercice_codes(exercice)
     check_lengths(exercice, EXERCICE_LENGTHS, EXERCICE_FIELDS)
     organization = organizations.get(_reference(role.get("organization")))
     if organization is None and not found["activity"]:
         return exercice, None
     fields = (_organization_fields(organization) if organization else {}) | found["activity"]
     activity = tuple(fields.get(name, "") for name in ACTIVITY_COLUMNS)
-    checks.closed_code("mode", activity[0])
+    checks.activity_codes(activity)
     check_lengths(activity, ACTIVITY_LENGTHS, ACTIVITY_COLUMNS)
     return exercice, activity
 
