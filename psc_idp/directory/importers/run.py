@@ -63,8 +63,9 @@ class ImportSummary:
 def items(source: Source) -> Iterator[Item | RejectedItem]:
     if source.layout is not None:
         return RowReader(source.layout).groups(source.lines())
-    # FHIR is read whole (references between resources): parse it before any write.
-    return iter(list(fhir.groups(source)))
+    # FHIR: a first pass indexes the roles and organizations (and proves the file parses)
+    # before any write, the second streams the practitioners.
+    return fhir.groups(source)
 
 
 def _start_run(source: Source, full: bool) -> tuple[ImportRun, bool]:

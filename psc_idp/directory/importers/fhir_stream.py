@@ -1,0 +1,149 @@
+"""FHIR resources out of a JSON file in constant memory, whatever its size.
+
+A file holds a searchset Bundle, several Bundles (one after the other or in an array), bare
+resources, or one resource per line (NDJSON). The parser (ijson, its C backend) reads the file
+in chunks; only one resource at a time is built in memory, never the Bundle around it: the
+``entry`` array of a Bundle is walked entry by entry, each ``resource`` handed over as soon as
+it is complete. Malformed JSON, a file not in UTF-8 or nesting deeper than :data:`MAX_DEPTH`
+raise :class:`FhirJsonError` with a French message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import ijson
+
+#: Deeper nesting than any Annuaire Santé resource has (about 8): refused, not parsed.
+MAX_DEPTH = 64
+_BOM = b"\xef\xbb\xbf"
+_OPEN = ("start_map", "start_array")
+_CLOSE = ("end_map", "end_array")
+
+Events = Iterator[tuple[str, Any]]
+
+
+class FhirJsonError(ValueError):
+    """The JSON cannot be read; the message is French."""
+
+
+class _Counting:
+    """A binary reader that counts what it hands over, and drops a leading BOM."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw, self.count, self.first = raw, 0, True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        if self.first and data:
+            self.first = False
+            if data.startswith(_BOM):
+                self.count += len(_BOM)
+                data = data[len(_BOM) :]
+        self.count += len(data)
+        return data
+
+
+def _build(events: Events, event: str, value: Any, depth: int) -> Any:
+    """The whole JSON value that starts with (event, value)."""
+    if event not in _OPEN:
+        return value
+    builder = ijson.ObjectBuilder()
+    builder.event(event, value)
+    level = 1
+    for event, value in events:
+        if event in _OPEN:
+            level += 1
+            if depth + level > MAX_DEPTH:
+                raise FhirJsonError("JSON trop profondément imbriqué.")
+        elif event in _CLOSE:
+            level -= 1
+        builder.event(event, value)
+        if level == 0:
+            return builder.value
+    raise FhirJsonError("JSON illisible : fin de fichier inattendue.")
+
+
+def _skip(events: Events, event: str, depth: int) -> None:
+    """Past the value that starts with ``event`` (bounded in depth like any other)."""
+    if event not in _OPEN:
+        return
+    level = 1
+    for event, _ in events:
+        if event in _OPEN:
+            level += 1
+            if depth + level > MAX_DEPTH:
+                raise FhirJsonError("JSON trop profondément imbriqué.")
+        elif event in _CLOSE:
+            level -= 1
+            if level == 0:
+                return
+
+
+def _entries(events: Events, depth: int) -> Iterator[dict[str, Any]]:
+    """The resources of a Bundle's ``entry`` array (the start_array already read)."""
+    for event, _ in events:
+        if event == "end_array":
+            return
+        if event != "start_map":  # an entry that is not an object holds no resource
+            _skip(events, event, depth + 1)
+            continue
+        for event, value in events:
+            if event == "end_map":
+                break
+            # map_key: the value follows
+            inner, inner_value = next(events)
+            if value == "resource":
+                yield from _value(events, inner, inner_value, depth + 2)
+            else:
+                _skip(events, inner, depth + 2)
+
+
+def _value(events: Events, event: str, value: Any, depth: int) -> Iterator[dict[str, Any]]:
+    """The resources in the value that starts with (event, value): itself if it is one, the
+    entries of a Bundle, the items of an array."""
+    if depth > MAX_DEPTH:
+        raise FhirJsonError("JSON trop profondément imbriqué.")
+    if event == "start_array":
+        for event, value in events:
+            if event == "end_array":
+                return
+            yield from _value(events, event, value, depth + 1)
+        return
+    if event != "start_map":
+        return  # a bare number or string: no resource
+    head: dict[str, Any] = {}
+    for event, key in events:
+        if event == "end_map":
+            break
+        inner, inner_value = next(events)
+        if key == "entry" and inner == "start_array":
+            yield from _entries(events, depth + 1)
+        else:
+            head[key] = _build(events, inner, inner_value, depth + 1)
+    if head.get("resourceType") != "Bundle" and isinstance(head.get("resourceType"), str):
+        yield head
+
+
+def resources(raw: BinaryIO) -> tuple[Iterator[dict[str, Any]], _Counting]:
+    """The resources of the file, one at a time, and the reader (``count``: bytes read)."""
+    reader = _Counting(raw)
+
+    def walk() -> Iterator[dict[str, Any]]:
+        events = iter(ijson.basic_parse(reader, multiple_values=True, use_float=True))
+        try:
+            for event, value in events:
+                yield from _value(events, event, value, 0)
+        except ijson.JSONError as exc:
+            text = str(exc)
+            if "UTF8" in text or "utf-8" in text.lower():
+                raise FhirJsonError("Fichier FHIR illisible : il n'est pas en UTF-8.") from None
+            first = text.strip().splitlines()[0] if text.strip() else "fin de fichier inattendue"
+            raise FhirJsonError(f"JSON illisible ({first}).") from None
+        except (StopIteration, RuntimeError):
+            raise FhirJsonError("JSON illisible : fin de fichier inattendue.") from None
+        except UnicodeDecodeError:
+            raise FhirJsonError("Fichier FHIR illisible : il n'est pas en UTF-8.") from None
+
+    return walk(), reader
