@@ -147,6 +147,7 @@ def _finish(run: ImportRun) -> None:
     db.session.execute(delete(ImportSeen.__table__).where(ImportSeen.run_id == run.id))
     run.status, run.finished_at = RunStatus.done, now()
     db.session.commit()
+    refresh_statistics(db.session)  # the directory is served on what the whole file made
 
 
 def run_import(
