@@ -141,3 +141,14 @@ def test_a_value_that_is_not_json_raises_the_french_error() -> None:
     stream, _ = resources(io.BytesIO(b'{"resourceType": "Practitioner", "id": tru}'))
     with pytest.raises(FhirJsonError, match="JSON illisible"):
         list(stream)
+
+
+def test_progress_is_shown_during_the_first_pass_too(app: Flask, tmp_path: Path) -> None:
+    path = synth.write_file(tmp_path / "s.json", "fhir", 3000)
+    calls: list[tuple[int, int, int]] = []
+    run_import(path, progress=lambda *call: calls.append(call))
+    size = path.stat().st_size
+    indexing = [done for rows, done, _ in calls if rows == 0]
+    assert indexing and max(indexing) <= size // 2  # the first pass is the first half
+    assert calls[-1] == (3000, size, size)
+    assert [done for _, done, _ in calls] == sorted(done for _, done, _ in calls)

@@ -37,6 +37,9 @@ from psc_idp.directory.models import EXERCICE_FIELDS, GIVEN_NAMES_SEPARATOR
 if TYPE_CHECKING:
     from psc_idp.directory.importers.source import Source
 
+#: Called with (rows read, bytes read, total bytes), as ``run.Progress``.
+Progress = Callable[[int, int, int], None]
+
 NATIONAL_ID_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
 STRUCTURE_ID_SYSTEM = "urn:oid:1.2.250.1.71.4.2.2"
 RPPS_SYSTEM = "https://rpps.esante.gouv.fr"
@@ -213,7 +216,7 @@ _INDEX_BATCH = 5000
 class _Index:
     """Organizations by id and roles by practitioner, on disk: the first pass over a file."""
 
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, progress: Progress | None = None) -> None:
         self.folder = tempfile.TemporaryDirectory(prefix="psc-idp-fhir-")
         self.db = sqlite3.connect(Path(self.folder.name) / "index.sqlite3")
         self.db.executescript(
@@ -227,7 +230,7 @@ class _Index:
         roles: list[tuple[str, str]] = []
         with source.open() as handle:
             stream, reader = resources(handle)
-            for resource in _checked(stream):
+            for number, resource in enumerate(_checked(stream), start=1):
                 kind = resource["resourceType"]
                 if kind == "Organization":
                     organizations.append((str(resource.get("id")), _dump(resource)))
@@ -236,6 +239,8 @@ class _Index:
                 if len(organizations) + len(roles) >= _INDEX_BATCH:
                     self._store(organizations, roles)
                 source.bytes_read = reader.count // 2  # the first of two passes
+                if progress is not None and number % 1024 == 0:
+                    progress(0, source.bytes_read, source.size)
         self._store(organizations, roles)
         self.db.execute("CREATE INDEX role_practitioner ON role (practitioner)")
         self.db.commit()
@@ -275,10 +280,11 @@ def _checked(stream: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         raise FhirFileError(str(exc)) from None
 
 
-def groups(source: Source) -> Iterator[Person | RejectedItem]:
+def groups(source: Source, progress: Progress | None = None) -> Iterator[Person | RejectedItem]:
     """Index the file (it must parse whole: :class:`FhirFileError` otherwise, before any
-    write), then return the persons it describes, one practitioner at a time."""
-    index = _Index(source)
+    write), then return the persons it describes, one practitioner at a time. ``progress``
+    hears of the first pass as (0 rows, bytes, total bytes)."""
+    index = _Index(source, progress)
     return _practitioners(source, index)
 
 
