@@ -12,6 +12,7 @@ size of the file. Positions are the practitioner's rank in the file.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
@@ -73,9 +74,12 @@ class FhirFileError(ImportFileError):
     """The file is not readable FHIR JSON (raised before anything is written)."""
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # tab, LF and CR are whitespace
+
+
 def _has_control(value: Any) -> bool:
     if isinstance(value, str):
-        return any(ord(char) < 32 and char not in "\t\n\r" for char in value)
+        return _CONTROL.search(value) is not None
     if isinstance(value, dict):
         return any(_has_control(k) or _has_control(v) for k, v in value.items())
     if isinstance(value, list):
