@@ -215,6 +215,8 @@ def _exercice_and_activity(
 
 
 _INDEX_BATCH = 5000
+_INDEXED = frozenset({"Organization", "PractitionerRole"})  # the first pass
+_PRACTITIONER = frozenset({"Practitioner"})  # the second
 
 
 class _Index:
@@ -233,7 +235,7 @@ class _Index:
         organizations: list[tuple[str, str]] = []
         roles: list[tuple[str, str]] = []
         with source.open() as handle:
-            stream, reader = resources(handle)
+            stream, reader = resources(handle, _INDEXED)
             for number, resource in enumerate(_checked(stream), start=1):
                 kind = resource["resourceType"]
                 if kind == "Organization":
@@ -295,7 +297,7 @@ def groups(source: Source, progress: Progress | None = None) -> Iterator[Person 
 def _practitioners(source: Source, index: _Index) -> Iterator[Person | RejectedItem]:
     try:
         with source.open() as handle:
-            stream, reader = resources(handle)
+            stream, reader = resources(handle, _PRACTITIONER)
             position = 0
             for resource in _checked(stream):
                 source.bytes_read = (source.size + reader.count) // 2

@@ -22,6 +22,7 @@ _OPEN = ("start_map", "start_array")
 _CLOSE = ("end_map", "end_array")
 
 Events = Iterator[tuple[str, Any]]
+Kinds = frozenset[str] | None
 
 
 class FhirJsonError(ValueError):
@@ -97,7 +98,7 @@ def _skip(events: Events, event: str, depth: int) -> None:
                 return
 
 
-def _entries(events: Events, depth: int) -> Iterator[dict[str, Any]]:
+def _entries(events: Events, depth: int, kinds: Kinds) -> Iterator[dict[str, Any]]:
     """The resources of a Bundle's ``entry`` array (the start_array already read)."""
     for event, _ in events:
         if event == "end_array":
@@ -111,21 +112,24 @@ def _entries(events: Events, depth: int) -> Iterator[dict[str, Any]]:
             # map_key: the value follows
             inner, inner_value = next(events)
             if value == "resource":
-                yield from _value(events, inner, inner_value, depth + 2)
+                yield from _value(events, inner, inner_value, depth + 2, kinds)
             else:
                 _skip(events, inner, depth + 2)
 
 
-def _value(events: Events, event: str, value: Any, depth: int) -> Iterator[dict[str, Any]]:
+def _value(
+    events: Events, event: str, value: Any, depth: int, kinds: Kinds
+) -> Iterator[dict[str, Any]]:
     """The resources in the value that starts with (event, value): itself if it is one, the
-    entries of a Bundle, the items of an array."""
+    entries of a Bundle, the items of an array. A resource whose type is not in ``kinds``
+    (when given) is passed over without being built, once its ``resourceType`` is read."""
     if depth > MAX_DEPTH:
         raise FhirJsonError("JSON trop profondément imbriqué.")
     if event == "start_array":
         for event, value in events:
             if event == "end_array":
                 return
-            yield from _value(events, event, value, depth + 1)
+            yield from _value(events, event, value, depth + 1, kinds)
         return
     if event != "start_map":
         return  # a bare number or string: no resource
@@ -135,22 +139,27 @@ def _value(events: Events, event: str, value: Any, depth: int) -> Iterator[dict[
             break
         inner, inner_value = next(events)
         if key == "entry" and inner == "start_array":
-            yield from _entries(events, depth + 1)
-        else:
-            head[key] = _build(events, inner, inner_value, depth + 1)
+            yield from _entries(events, depth + 1, kinds)
+            continue
+        head[key] = _build(events, inner, inner_value, depth + 1)
+        wanted = kinds is None or inner_value in kinds or inner_value == "Bundle"
+        if key == "resourceType" and isinstance(inner_value, str) and not wanted:
+            _skip(events, "start_map", depth)  # the rest of this resource
+            return
     if head.get("resourceType") != "Bundle" and isinstance(head.get("resourceType"), str):
         yield head
 
 
-def resources(raw: BinaryIO) -> tuple[Iterator[dict[str, Any]], _Counting]:
-    """The resources of the file, one at a time, and the reader (``count``: bytes read)."""
+def resources(raw: BinaryIO, kinds: Kinds = None) -> tuple[Iterator[dict[str, Any]], _Counting]:
+    """The resources of the file, one at a time (only those of ``kinds`` if given), and the
+    reader (``count``: bytes read)."""
     reader = _Counting(raw)
 
     def walk() -> Iterator[dict[str, Any]]:
         events = iter(ijson.basic_parse(reader, multiple_values=True, use_float=True))
         try:
             for event, value in events:
-                yield from _value(events, event, value, 0)
+                yield from _value(events, event, value, 0, kinds)
         except ijson.JSONError as exc:
             text = str(exc)
             if "UTF8" in text or "utf-8" in text.lower():
