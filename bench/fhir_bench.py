@@ -4,7 +4,8 @@ For each size, writes a synthetic LibreAcces file (``psc-idp directory synth``, 
 runs), imports it into a fresh database (``psc-idp directory import``), then times in-process
 requests through the WSGI app (no network, so only psc-idp and the database are measured):
 ``GET /fhir/v1/Practitioner/{id}`` and ``GET /fhir/v1/Practitioner?identifier=…`` for random
-practitioners, plus ``/Organization/{id}`` and ``/PractitionerRole/{id}``. Target: at 1,000,000
+practitioners, plus ``/Organization/{id}``, ``/PractitionerRole/{id}`` and the UserInfo of each
+(an access token issued to a bench client for each practitioner). Target: at 1,000,000
 practitioners as fast as at 1,000, within 20 % (indexed lookups only), by the median.
 
     python bench/fhir_bench.py [--small-rows N] [--large-rows N] [--database-url URL]
@@ -27,6 +28,7 @@ PSC_IDP = Path(sys.executable).with_name("psc-idp")
 #: A synthetic person has ~1.87 rows: these give ~1,000 and ~1,000,000 practitioners.
 SMALL_ROWS, LARGE_ROWS = 1_870, 1_870_000
 TOLERANCE = 1.20
+USERINFO = "/auth/realms/esante-wallet/protocol/openid-connect/userinfo"
 
 
 def _fresh_database(url: str | None, work: Path, label: str) -> str:
@@ -62,15 +64,42 @@ def _load(rows: int, work: Path, env: dict[str, str]) -> None:
     print(f"  imported {rows} rows in {time.monotonic() - started:.0f} s")
 
 
-def _median_ms(client, urls: list[str]) -> float:
+def _median_ms(client, urls: list[str | tuple[str, str]]) -> float:
+    """Median time of GET requests; a (url, token) pair is sent with that bearer token."""
     timings = []
-    for url in urls:
+    for case in urls:
+        url, token = case if isinstance(case, tuple) else (case, None)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         started = time.perf_counter()
-        response = client.get(url)
+        response = client.get(url, headers=headers)
         timings.append(time.perf_counter() - started)
         if response.status_code != 200:
             raise SystemExit(f"{url}: {response.status_code} {response.get_data(as_text=True)}")
     return statistics.median(timings) * 1000
+
+
+def _access_tokens(national_ids: list[str]) -> list[str]:
+    """An access token (scope ``openid scope_all``) for each practitioner, as the token
+    endpoint would issue it after a login."""
+    from psc_idp.extensions import db
+    from psc_idp.protocol.clients import upsert_client
+    from psc_idp.protocol.context import TokenContext
+    from psc_idp.protocol.tokens import generate_token
+
+    client, _ = upsert_client(
+        {
+            "client_id": "bench-fhir",
+            "secret": "bench-fhir-secret",
+            "redirect_uris": ["http://localhost/bench"],
+        }
+    )
+    tokens = []
+    for national_id in national_ids:
+        context = TokenContext(national_id=national_id, acr="eidas1", auth_mode="MOBILE")
+        token = generate_token("authorization_code", client, context, "openid scope_all")
+        tokens.append(token["access_token"])
+    db.session.commit()
+    return tokens
 
 
 def _measure(database_url: str, keys_dir: Path, samples: int) -> dict[str, float]:
@@ -94,6 +123,8 @@ def _measure(database_url: str, keys_dir: Path, samples: int) -> dict[str, float
             .join(Exercice, Exercice.id == Activity.exercice_id)
             .where(Exercice.practitioner_id.in_([p.id for p in people]))
         ).all()[:samples]
+        with app.test_request_context("/"):
+            tokens = _access_tokens([p.national_id for p in people])
     client = app.test_client()
     system = "urn:oid:1.2.250.1.71.4.2.1"
     cases = {
@@ -103,6 +134,7 @@ def _measure(database_url: str, keys_dir: Path, samples: int) -> dict[str, float
         ],
         "read PractitionerRole": [f"/fhir/v1/PractitionerRole/{p.id}-0-0" for p in people],
         "read Organization": [f"/fhir/v1/Organization/{s}" for s in structures],
+        "userinfo": [(USERINFO, token) for token in tokens],
     }
     print(f"  {count} practitioners", file=sys.stderr)
     for urls in cases.values():  # warm-up: caches, pages of the indexes

@@ -187,7 +187,8 @@ def import_command(
     type=click.Choice(synth.FORMATS),
     default="libreacces",
     show_default=True,
-    help="Format du fichier produit (fhir : ressources NDJSON, une situation par ligne).",
+    help="Format du fichier produit (fhir : ressources NDJSON, une par ligne ; un Bundle "
+    "searchset si --output finit par .json).",
 )
 @click.option(
     "--output",

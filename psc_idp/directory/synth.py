@@ -265,11 +265,11 @@ def _write_tabular(out: TextIO, layout: Layout, rows: int, seed: int) -> None:
 
 
 def _fhir_lines(rows: int, seed: int) -> Iterator[dict]:
-    emitted_people: set[int] = set()
+    last_person = 0  # persons come one after the other
     emitted_structures: set[str] = set()
     for p, e, a in persons(rows, seed):
-        if p.index not in emitted_people:
-            emitted_people.add(p.index)
+        if p.index != last_person:
+            last_person = p.index
             yield _practitioner(p)
         s = a.structure
         if s["structure_id"] not in emitted_structures:
@@ -356,12 +356,25 @@ def _role(p: Person, e: Exercice, a: Activity) -> dict:
     }
 
 
-def write(out: TextIO, file_format: str, rows: int, seed: int = 1) -> None:
-    """Write ``rows`` rows (FHIR: roles, with their practitioners and organizations)."""
+def _write_bundle(out: TextIO, rows: int, seed: int) -> None:
+    """One searchset Bundle holding every resource, written entry by entry."""
+    out.write('{"resourceType":"Bundle","type":"searchset","entry":[\n')
+    for number, resource in enumerate(_fhir_lines(rows, seed)):
+        entry = {"fullUrl": f"{resource['resourceType']}/{resource.get('id', number)}"}
+        entry["resource"] = resource
+        out.write(("," if number else "") + json.dumps(entry, ensure_ascii=False) + "\n")
+    out.write("]}\n")
+
+
+def write(out: TextIO, file_format: str, rows: int, seed: int = 1, bundle: bool = False) -> None:
+    """Write ``rows`` rows (FHIR: roles, with their practitioners and organizations, one
+    resource per line, or one searchset Bundle with ``bundle``)."""
     if file_format == "libreacces":
         _write_tabular(out, libreacces.LIBREACCES_56, rows, seed)
     elif file_format == "psc-extract":
         _write_tabular(out, psc_extract.PSC_EXTRACT_51, rows, seed)
+    elif file_format == "fhir" and bundle:
+        _write_bundle(out, rows, seed)
     elif file_format == "fhir":
         for resource in _fhir_lines(rows, seed):
             out.write(json.dumps(resource, ensure_ascii=False, separators=(",", ":")) + "\n")
@@ -379,12 +392,14 @@ PUBLISHED_NAMES = {
 
 def write_file(path: Path | None, file_format: str, rows: int, seed: int = 1) -> Path:
     """Write a synthetic file at ``path`` (a ``.zip`` holds it under its published name);
-    by default under its published name in the current directory."""
+    by default under its published name in the current directory. FHIR is NDJSON, or one
+    searchset Bundle when ``path`` ends in ``.json``."""
     member = PUBLISHED_NAMES[file_format].format(ts=datetime.now(UTC).strftime("%Y%m%d%H%M"))
     target = path or Path(member)
     if target.suffix.lower() != ".zip":
+        bundle = target.suffix.lower() == ".json"
         with target.open("w", encoding="utf-8", newline="\n") as out:
-            write(out, file_format, rows, seed)
+            write(out, file_format, rows, seed, bundle=bundle)
         return target
     with (
         zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive,

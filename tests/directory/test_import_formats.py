@@ -188,7 +188,15 @@ def test_the_published_archive_is_read_for_its_personne_activite_file(
 def test_an_id_written_in_lower_case_keeps_all_its_rows(app: Flask, tmp_path: Path) -> None:
     staff = "30b0057881/cpet0002"
     rows = [
-        row(staff, **{"Code profession": "313", "Code savoir-faire": "", "Raison sociale site": s})
+        row(
+            staff,
+            **{
+                "Code profession": "313",
+                "Code type savoir-faire": "",
+                "Code savoir-faire": "",
+                "Raison sociale site": s,
+            },
+        )
         for s in ("SITE A", "SITE B")
     ]
     run_import(write(tmp_path / "s.txt", LAYOUTS["libreacces-56"], rows))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from psc_idp.directory import synth
 from psc_idp.directory.importers import run as run_module
@@ -172,3 +172,18 @@ def test_a_realm_file_edit_is_undone_by_the_next_import_of_the_file(
     db.session.expire_all()
     practitioner = find_practitioner(someone)
     assert practitioner.family_name == "DUPONT" and len(practitioner.exercices) == 1
+
+
+def test_an_import_leaves_statistics_for_every_table_it_filled(app: Flask, tmp_path: Path) -> None:
+    # PostgreSQL without autovacuum (or before it runs) would plan reads of a practitioner's
+    # activities on no statistics at all: a bitmap scan expecting hundreds of rows.
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("statistics are PostgreSQL's (SQLite plans are checked in fhir/)")
+    run_import(write(tmp_path / "s.txt", LAYOUT, [row(rpps(n)) for n in range(300, 340)]))
+    analysed = db.session.execute(
+        text(
+            "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL"
+            " AND relname IN ('dir_practitioner', 'dir_exercice', 'dir_activity')"
+        )
+    ).scalars()
+    assert sorted(analysed) == ["dir_activity", "dir_exercice", "dir_practitioner"]

@@ -5,20 +5,53 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from psc_idp.directory import codes
+from psc_idp.directory import codes, nomenclatures
 from psc_idp.directory.importers.records import Rejected
-from psc_idp.directory.national_id import InvalidNationalId, luhn_is_valid, parse_national_id
+from psc_idp.directory.models import ACTIVITY_FIELDS, ADDRESS_FIELDS, EXERCICE_FIELDS
+from psc_idp.directory.national_id import (
+    ORIGIN_BY_TYPE,
+    InvalidNationalId,
+    luhn_is_valid,
+    parse_national_id,
+)
 
-# Nomenclatures complete enough to refuse an unknown code. Sectors, savoir-faire, genres…
-# have many more codes than psc-idp lists: they are imported as they are.
 _PROFESSIONS = {**codes.PROFESSIONS, **codes.STAFF_PROFESSIONS}
+#: Coded fields and their nomenclature: a non-empty value outside it is a reject.
 _CLOSED = {
-    "civility": ("civilité", codes.CIVILITES),
-    "civilite_exercice": ("civilité d'exercice", codes.CIVILITES_EXERCICE),
-    "category": ("catégorie professionnelle", codes.CATEGORIES),
-    "mode": ("mode d'exercice", codes.MODES),
-    "sex": ("sexe", {"M": "", "F": ""}),
+    "civility": ("civilité", codes.CIVILITES, ""),
+    "civilite_exercice": ("civilité d'exercice", codes.CIVILITES_EXERCICE, ""),
+    "category": ("catégorie professionnelle", codes.CATEGORIES, "TRE_R09"),
+    "mode": ("mode d'exercice", codes.MODES, "TRE_R23"),
+    "sex": ("sexe", {"M": "", "F": ""}, ""),
+    "savoir_faire_type": ("type de savoir-faire", nomenclatures.SAVOIR_FAIRE_TYPES, "TRE_R04"),
+    "sector": ("secteur d'activité", nomenclatures.SECTORS, "TRE_R02"),
+    "pharmacist_section": (
+        "section tableau pharmaciens",
+        nomenclatures.PHARMACIST_SECTIONS,
+        "TRE_G05",
+    ),
+    "role": ("rôle", nomenclatures.ROLES, "TRE_R21"),
+    "genre": ("genre d'activité", nomenclatures.GENRES, "TRE_R22"),
 }
+# Address codes (INSEE, TRE_R35) are checked for their form: their lists are long and change
+# every year (communes), and a structure abroad has codes of its own country.
+_SHAPES = {
+    "code_type_voie": ("code type de voie", re.compile(r"[A-Z]{1,4}")),
+    "code_commune": ("code commune", re.compile(r"[0-9][0-9AB][0-9]{3}")),
+    "code_pays": ("code pays", re.compile(r"[0-9]{5}")),
+    "code_departement": ("code département", re.compile(r"[0-9]{2}|2[AB]|9[78][0-9]")),
+}
+_ACTIVITY_COLUMNS = (*ACTIVITY_FIELDS, *ADDRESS_FIELDS)
+_EXERCICE_CODES = tuple(
+    (EXERCICE_FIELDS.index(name), name) for name in ("category", "civilite_exercice")
+)
+_SF_TYPE = EXERCICE_FIELDS.index("savoir_faire_type")
+_SF = EXERCICE_FIELDS.index("savoir_faire")
+_ACTIVITY_CODES = tuple(
+    (_ACTIVITY_COLUMNS.index(name), name)
+    for name in ("mode", "sector", "pharmacist_section", "role", "genre")
+)
+_ACTIVITY_SHAPES = tuple((_ACTIVITY_COLUMNS.index(name), name) for name in _SHAPES)
 
 
 def national_id(value: str) -> str:
@@ -40,7 +73,55 @@ def profession(value: str) -> None:
 def closed_code(name: str, value: str | None) -> None:
     """An empty value passes; a non-empty one must belong to its nomenclature."""
     if value and value not in _CLOSED[name][1]:
-        raise Rejected(f"code {_CLOSED[name][0]} inconnu « {value[:20]} »")
+        what, _, nomenclature = _CLOSED[name]
+        where = f" ({nomenclature})" if nomenclature else ""
+        raise Rejected(f"code {what} inconnu « {value[:20]} »{where}")
+
+
+def savoir_faire(kind: str, code: str) -> None:
+    """A savoir-faire comes with its type, and belongs to that type's nomenclature."""
+    if not kind and not code:
+        return
+    if not code:
+        raise Rejected(f"type de savoir-faire « {kind[:20]} » sans code savoir-faire")
+    if not kind:
+        raise Rejected(f"code savoir-faire « {code[:20]} » sans type de savoir-faire")
+    closed_code("savoir_faire_type", kind)
+    if code not in nomenclatures.SAVOIR_FAIRE:
+        raise Rejected(f"code savoir-faire inconnu « {code[:20]} » (JDV_J107)")
+    listed = nomenclatures.SAVOIR_FAIRE_BY_TYPE.get(kind)
+    if listed is not None and code not in listed:
+        raise Rejected(f"code savoir-faire « {code[:20]} » d'un autre type que « {kind} »")
+
+
+def exercice_codes(exercice: tuple[str, ...]) -> None:
+    """Every coded field of an exercice tuple (in ``EXERCICE_FIELDS`` order)."""
+    profession(exercice[0])
+    for index, name in _EXERCICE_CODES:
+        closed_code(name, exercice[index])
+    savoir_faire(exercice[_SF_TYPE], exercice[_SF])
+
+
+def activity_codes(activity: tuple[str, ...]) -> None:
+    """Every coded field of an activity tuple (activity then address columns)."""
+    for index, name in _ACTIVITY_CODES:
+        closed_code(name, activity[index])
+    for index, name in _ACTIVITY_SHAPES:
+        value = activity[index]
+        if value and not _SHAPES[name][1].fullmatch(value):
+            raise Rejected(f"{_SHAPES[name][0]} invalide « {value[:20]} »")
+
+
+def id_type(kind: str, local: str, written: str) -> None:
+    """``Type d'identifiant PP`` and ``Identifiant PP`` agree with the national id."""
+    if kind and (kind not in ORIGIN_BY_TYPE or not written.startswith(kind)):
+        raise Rejected(
+            f"type d'identifiant PP « {kind[:20]} » incohérent avec l'identification nationale"
+        )
+    if local and local.upper() != written[1:].upper():
+        raise Rejected(
+            f"identifiant PP « {local[:20]} » incohérent avec l'identification nationale"
+        )
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")

@@ -1,19 +1,27 @@
 """Annuaire Santé FHIR resources (``/fhir/v1``): Practitioner, PractitionerRole, Organization.
 
-Input is a searchset Bundle (JSON), several Bundles or bare resources one per line (NDJSON).
-Roles point to their practitioner and organization by reference, so the resources of a file are
-read whole before persons are built: this format suits an establishment's extract or a few
-pages of the API, not the national file (use ``libreacces`` or ``psc-extract`` for that).
-Positions are the practitioner's rank in the file.
+Input is a searchset Bundle (JSON), several Bundles or bare resources one per line (NDJSON),
+read as a stream (:mod:`fhir_stream`). Roles point to their practitioner and organization by
+reference, in any order, so the file is read twice: first every Organization and
+PractitionerRole goes to an index on disk (a temporary SQLite file), which also proves the
+whole file parses before anything is written; then each Practitioner, in file order, is built
+with its roles and their organizations looked up there. Memory stays constant whatever the
+size of the file. Positions are the practitioner's rank in the file.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from psc_idp.directory.importers import checks
+from psc_idp.directory.importers.fhir_stream import FhirJsonError, resources
 from psc_idp.directory.importers.records import (
     ACTIVITY_COLUMNS,
     ACTIVITY_LENGTHS,
@@ -29,6 +37,9 @@ from psc_idp.directory.models import EXERCICE_FIELDS, GIVEN_NAMES_SEPARATOR
 
 if TYPE_CHECKING:
     from psc_idp.directory.importers.source import Source
+
+#: Called with (rows read, bytes read, total bytes), as ``run.Progress``.
+Progress = Callable[[int, int, int], None]
 
 NATIONAL_ID_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
 STRUCTURE_ID_SYSTEM = "urn:oid:1.2.250.1.71.4.2.2"
@@ -63,45 +74,17 @@ class FhirFileError(ImportFileError):
     """The file is not readable FHIR JSON (raised before anything is written)."""
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # tab, LF and CR are whitespace
+
+
 def _has_control(value: Any) -> bool:
     if isinstance(value, str):
-        return any(ord(char) < 32 and char not in "\t\n\r" for char in value)
+        return _CONTROL.search(value) is not None
     if isinstance(value, dict):
         return any(_has_control(k) or _has_control(v) for k, v in value.items())
     if isinstance(value, list):
         return any(_has_control(item) for item in value)
     return False
-
-
-def _resources(document: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(document, list):
-        for item in document:
-            yield from _resources(item)
-    elif isinstance(document, dict):
-        if document.get("resourceType") == "Bundle":
-            for entry in document.get("entry") or []:
-                if isinstance(entry, dict):
-                    yield from _resources(entry.get("resource"))
-        elif isinstance(document.get("resourceType"), str):
-            yield document
-
-
-def load(text: str) -> list[dict[str, Any]]:
-    """Every resource of a JSON or NDJSON text; :class:`FhirFileError` if it does not parse."""
-    try:
-        return list(_resources(json.loads(text)))
-    except json.JSONDecodeError:
-        pass
-    except RecursionError:
-        raise FhirFileError("JSON trop profondément imbriqué.") from None
-    found: list[dict[str, Any]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            try:
-                found.extend(_resources(json.loads(line)))
-            except (json.JSONDecodeError, RecursionError):
-                raise FhirFileError(f"JSON illisible (ligne {number}).") from None
-    return found
 
 
 def _reference(value: Any) -> str:
@@ -209,7 +192,7 @@ def _exercise_name(role: dict[str, Any]) -> dict[str, str]:
 
 
 def _exercice_and_activity(
-    role: dict[str, Any], organizations: dict[str, dict[str, Any]]
+    role: dict[str, Any], organizations: Callable[[str], dict[str, Any] | None]
 ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
     found: dict[str, dict[str, str]] = {"exercice": _exercise_name(role), "activity": {}}
     for nomenclature, code in (*_codings(role.get("code")), *_codings(role.get("specialty"))):
@@ -219,45 +202,119 @@ def _exercice_and_activity(
     if found["exercice"].get("savoir_faire") and not found["exercice"].get("savoir_faire_type"):
         found["exercice"]["savoir_faire_type"] = "S"
     exercice = tuple(found["exercice"].get(name, "") for name in EXERCICE_FIELDS)
-    checks.profession(exercice[0])
-    checks.closed_code("category", exercice[1])
-    checks.closed_code("civilite_exercice", exercice[2])
+    checks.exercice_codes(exercice)
     check_lengths(exercice, EXERCICE_LENGTHS, EXERCICE_FIELDS)
-    organization = organizations.get(_reference(role.get("organization")))
+    organization = organizations(_reference(role.get("organization")))
     if organization is None and not found["activity"]:
         return exercice, None
     fields = (_organization_fields(organization) if organization else {}) | found["activity"]
     activity = tuple(fields.get(name, "") for name in ACTIVITY_COLUMNS)
-    checks.closed_code("mode", activity[0])
+    checks.activity_codes(activity)
     check_lengths(activity, ACTIVITY_LENGTHS, ACTIVITY_COLUMNS)
     return exercice, activity
 
 
-def groups(source: Source) -> Iterator[Person | RejectedItem]:
-    with source.open() as handle:
-        raw = handle.read()
-    source.bytes_read = len(raw)
+_INDEX_BATCH = 5000
+_INDEXED = frozenset({"Organization", "PractitionerRole"})  # the first pass
+_PRACTITIONER = frozenset({"Practitioner"})  # the second
+
+
+class _Index:
+    """Organizations by id and roles by practitioner, on disk: the first pass over a file."""
+
+    def __init__(self, source: Source, progress: Progress | None = None) -> None:
+        self.folder = tempfile.TemporaryDirectory(prefix="psc-idp-fhir-")
+        self.db = sqlite3.connect(Path(self.folder.name) / "index.sqlite3")
+        self.db.executescript(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+            "CREATE TABLE organization (id TEXT PRIMARY KEY, body TEXT NOT NULL);"
+            "CREATE TABLE role (seq INTEGER PRIMARY KEY, practitioner TEXT NOT NULL,"
+            " body TEXT NOT NULL);"
+        )
+        self.organization = lru_cache(maxsize=4096)(self._organization)
+        organizations: list[tuple[str, str]] = []
+        roles: list[tuple[str, str]] = []
+        with source.open() as handle:
+            stream, reader = resources(handle, _INDEXED)
+            for number, resource in enumerate(_checked(stream), start=1):
+                kind = resource["resourceType"]
+                if kind == "Organization":
+                    organizations.append((str(resource.get("id")), _dump(resource)))
+                elif kind == "PractitionerRole":
+                    roles.append((_reference(resource.get("practitioner")), _dump(resource)))
+                if len(organizations) + len(roles) >= _INDEX_BATCH:
+                    self._store(organizations, roles)
+                source.bytes_read = reader.count // 2  # the first of two passes
+                if progress is not None and number % 1024 == 0:
+                    progress(0, source.bytes_read, source.size)
+        self._store(organizations, roles)
+        self.db.execute("CREATE INDEX role_practitioner ON role (practitioner)")
+        self.db.commit()
+
+    def _store(self, organizations: list[tuple[str, str]], roles: list[tuple[str, str]]) -> None:
+        # The last Organization of an id wins, as when the file was read whole.
+        self.db.executemany("INSERT OR REPLACE INTO organization VALUES (?, ?)", organizations)
+        self.db.executemany("INSERT INTO role (practitioner, body) VALUES (?, ?)", roles)
+        organizations.clear()
+        roles.clear()
+
+    def roles(self, practitioner: str) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT body FROM role WHERE practitioner = ? ORDER BY seq", (practitioner,)
+        )
+        return [json.loads(body) for (body,) in rows]
+
+    def _organization(self, identifier: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT body FROM organization WHERE id = ?", (identifier,)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def close(self) -> None:
+        self.db.close()
+        self.folder.cleanup()
+
+
+def _dump(resource: dict[str, Any]) -> str:
+    return json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
+
+
+def _checked(stream: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise FhirFileError("Fichier FHIR illisible : il n'est pas en UTF-8.") from None
-    resources = load(text)
-    by_type: dict[str, list[dict[str, Any]]] = {}
-    for resource in resources:
-        by_type.setdefault(resource["resourceType"], []).append(resource)
-    organizations = {str(o.get("id")): o for o in by_type.get("Organization", [])}
-    roles: dict[str, list[dict[str, Any]]] = {}
-    for role in by_type.get("PractitionerRole", []):
-        roles.setdefault(_reference(role.get("practitioner")), []).append(role)
-    for position, practitioner in enumerate(by_type.get("Practitioner", []), start=1):
-        yield from _person(position, practitioner, roles, organizations)
+        yield from stream
+    except FhirJsonError as exc:
+        raise FhirFileError(str(exc)) from None
+
+
+def groups(source: Source, progress: Progress | None = None) -> Iterator[Person | RejectedItem]:
+    """Index the file (it must parse whole: :class:`FhirFileError` otherwise, before any
+    write), then return the persons it describes, one practitioner at a time. ``progress``
+    hears of the first pass as (0 rows, bytes, total bytes)."""
+    index = _Index(source, progress)
+    return _practitioners(source, index)
+
+
+def _practitioners(source: Source, index: _Index) -> Iterator[Person | RejectedItem]:
+    try:
+        with source.open() as handle:
+            stream, reader = resources(handle, _PRACTITIONER)
+            position = 0
+            for resource in _checked(stream):
+                source.bytes_read = (source.size + reader.count) // 2
+                if resource["resourceType"] != "Practitioner":
+                    continue
+                position += 1
+                roles = index.roles(str(resource.get("id")))
+                yield from _person(position, resource, roles, index.organization)
+    finally:
+        index.close()
 
 
 def _person(
     position: int,
     practitioner: dict[str, Any],
-    roles: dict[str, list[dict[str, Any]]],
-    organizations: dict[str, dict[str, Any]],
+    roles: list[dict[str, Any]],
+    organizations: Callable[[str], dict[str, Any] | None],
 ) -> Iterator[Person | RejectedItem]:
     try:
         if _has_control(practitioner):
@@ -269,7 +326,7 @@ def _person(
     except (AttributeError, TypeError):  # a value of the wrong JSON type somewhere
         yield RejectedItem(position, str(practitioner.get("id") or "")[:64], _MALFORMED)
         return
-    for role in roles.get(str(practitioner.get("id")), []):
+    for role in roles:
         try:
             if _has_control(role):
                 raise Rejected("caractère de contrôle interdit dans la ressource")

@@ -6,12 +6,18 @@ the genre of activity (the last four). The file carries the names of practice on
 
 from __future__ import annotations
 
-from psc_idp.directory.importers.tabular import IGNORED, NATIONAL_ID, Layout
+from psc_idp.directory.importers.tabular import (
+    ID_TYPE,
+    IGNORED,
+    LOCAL_ID,
+    NATIONAL_ID,
+    Layout,
+)
 
 _ = IGNORED
 _COMMON = (
-    ("Type d'identifiant PP", _),
-    ("Identifiant PP", _),
+    ("Type d'identifiant PP", ID_TYPE),
+    ("Identifiant PP", LOCAL_ID),
     ("Identification nationale PP", NATIONAL_ID),
     ("Code civilité d'exercice", ("exercice", "civilite_exercice")),
     ("Libellé civilité d'exercice", _),

@@ -8,11 +8,17 @@ Given names are ``'``-separated (``ANNE'CATHERINE'``).
 
 from __future__ import annotations
 
-from psc_idp.directory.importers.tabular import IGNORED, NATIONAL_ID, OTHER_IDS, Layout
+from psc_idp.directory.importers.tabular import (
+    ID_TYPE,
+    LOCAL_ID,
+    NATIONAL_ID,
+    OTHER_IDS,
+    Layout,
+)
 
 _COMMON = (
-    ("Type d'identifiant PP", IGNORED),
-    ("Identifiant PP", IGNORED),
+    ("Type d'identifiant PP", ID_TYPE),
+    ("Identifiant PP", LOCAL_ID),
     ("Identification nationale PP", NATIONAL_ID),
     ("Nom de famille", ("civil", "family_name")),
     ("Prénoms", ("civil", "given_names")),

@@ -60,11 +60,12 @@ class ImportSummary:
     rejects_path: Path
 
 
-def items(source: Source) -> Iterator[Item | RejectedItem]:
+def items(source: Source, progress: Progress | None = None) -> Iterator[Item | RejectedItem]:
     if source.layout is not None:
         return RowReader(source.layout).groups(source.lines())
-    # FHIR is read whole (references between resources): parse it before any write.
-    return iter(list(fhir.groups(source)))
+    # FHIR: a first pass indexes the roles and organizations (and proves the file parses)
+    # before any write, the second streams the practitioners.
+    return fhir.groups(source, progress)
 
 
 def _start_run(source: Source, full: bool) -> tuple[ImportRun, bool]:
@@ -146,6 +147,7 @@ def _finish(run: ImportRun) -> None:
     db.session.execute(delete(ImportSeen.__table__).where(ImportSeen.run_id == run.id))
     run.status, run.finished_at = RunStatus.done, now()
     db.session.commit()
+    refresh_statistics(db.session)  # the directory is served on what the whole file made
 
 
 def run_import(
@@ -159,7 +161,7 @@ def run_import(
 ) -> ImportSummary:
     """Import ``path``; raise ``ImportFileError`` (nothing written) if it cannot be read."""
     source = open_source(path, wanted)
-    stream = items(source)
+    stream = items(source, progress)
     rejects_path = rejects_path or path.with_name(path.name + ".rejets.txt")
     if not os.access(rejects_path.parent, os.W_OK):
         raise ImportFileError(f"Impossible d'écrire le fichier des rejets {rejects_path}.")

@@ -27,6 +27,8 @@ from psc_idp.directory.importers.records import (
 from psc_idp.directory.models import EXERCICE_FIELDS, GIVEN_NAMES_SEPARATOR
 
 NATIONAL_ID = ("nid", "")
+ID_TYPE = ("id_type", "")  # Type d'identifiant PP, checked against the national id
+LOCAL_ID = ("local_id", "")  # Identifiant PP, likewise
 IGNORED = ("ignore", "")
 OTHER_IDS = ("other_ids", "")
 
@@ -74,6 +76,7 @@ class RowReader:
         self.exercice = itemgetter(*(where.get(("exercice", n), -1) for n in EXERCICE_FIELDS))
         self.activity = itemgetter(*(where.get(("activity", n), -1) for n in ACTIVITY_COLUMNS))
         self.other_ids = where.get(OTHER_IDS, -1)
+        self.id_type, self.local_id = where.get(ID_TYPE, -1), where.get(LOCAL_ID, -1)
 
     def row(
         self, position: int, line: str, current: Person | None
@@ -85,6 +88,7 @@ class RowReader:
         cells = list(map(str.strip, split_cells(line, self.width)))
         cells.append("")  # index -1: a column this layout lacks
         exercice, activity = self.exercice(cells), self.activity(cells)
+        checks.id_type(cells[self.id_type], cells[self.local_id], cells[self.nid])
         _check_codes(exercice, activity)
         others = checks.other_ids(cells[self.other_ids]) if self.other_ids >= 0 else []
         if current is not None:
@@ -183,10 +187,8 @@ class RawGroup:
 
 
 def _check_codes(exercice: tuple[str, ...], activity: tuple[str, ...]) -> None:
-    checks.profession(exercice[0])
-    checks.closed_code("category", exercice[1])
-    checks.closed_code("civilite_exercice", exercice[2])
-    checks.closed_code("mode", activity[0])
+    checks.exercice_codes(exercice)
+    checks.activity_codes(activity)
     check_lengths(exercice, EXERCICE_LENGTHS, EXERCICE_FIELDS)
     check_lengths(activity, ACTIVITY_LENGTHS, ACTIVITY_COLUMNS)
 

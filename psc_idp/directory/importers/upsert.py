@@ -295,9 +295,11 @@ def deactivate_absent(session: Session, run_id: int) -> int:
 def refresh_statistics(session: Session) -> None:
     """PostgreSQL: ANALYZE the tables an import fills. Planned on the statistics of an empty
     table, every ``national_id IN (…)`` lookup becomes a sequential scan and the import turns
-    quadratic; refreshed as the tables double, the indexes are used."""
+    quadratic; refreshed as the tables double, the indexes are used. Activities too: without
+    statistics (autovacuum may be late or off) a read of one practitioner's activities was
+    planned as a bitmap scan expecting 252 rows instead of an index scan finding one."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for table in (P, E, O, S):
+    for table in (P, E, A, O, S):
         session.execute(text(f"ANALYZE {table.name}"))
     session.commit()

@@ -18,6 +18,7 @@ from tests.helpers import Browser, basic, decode, exchange_code, pkce_pair, quer
 
 USERINFO = "/auth/realms/esante-wallet/protocol/openid-connect/userinfo"
 INTROSPECT = "/auth/realms/esante-wallet/protocol/openid-connect/token/introspect"
+TOKEN = "/auth/realms/esante-wallet/protocol/openid-connect/token"
 IMPORTED, OTHER = rpps(900), rpps(901)
 
 
@@ -90,6 +91,13 @@ def test_imported_professional_logs_in_with_ecps_until_a_full_file_drops_them(
         assert run_import(_extract(tmp_path, OTHER), full=True).deactivated == 1
     assert _userinfo(app, tokens["access_token"]).status_code == 401
     assert _introspect(app, clients, tokens["access_token"]) == {"active": False}
+    refused = app.test_client().post(
+        TOKEN,
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        headers=basic(clients.web.client_id, clients.web.secret),
+    )
+    assert refused.status_code == 400
+    assert refused.get_json() == {"error": "invalid_grant", "error_description": "User disabled"}
 
 
 def test_imported_professional_logs_in_with_a_test_card(
