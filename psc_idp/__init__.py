@@ -26,9 +26,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     setup_database(app, settings)
     setup_pki(app)
     setup_protocol(app, settings)
-    setup_authenticators(app, settings)
+    setup_means(app, settings)
     setup_wallet(app, settings)
-    setup_ecps(app, settings)
     setup_directory_api(app)
     setup_cli(app)
     return app
@@ -133,12 +132,19 @@ def setup_protocol(app: Flask, settings: Settings) -> None:
     views.register(app, settings)
 
 
-def setup_authenticators(app: Flask, settings: Settings) -> None:
-    from psc_idp.authenticators.card import CardAuthenticator
-    from psc_idp.authenticators.dev import TestIdentityPicker
-    from psc_idp.authenticators.ecps import EcpsAuthenticator
-    from psc_idp.authenticators.fido import FidoAuthenticator
-    from psc_idp.authenticators.registry import register
+def setup_means(app: Flask, settings: Settings) -> None:
+    """Each means of authentication: its place on la mire (registry), its pages, its API."""
+    from urllib.parse import urlsplit
+
+    from psc_idp.means.card import pages as card_pages
+    from psc_idp.means.card.authenticator import CardAuthenticator
+    from psc_idp.means.dev.picker import TestIdentityPicker
+    from psc_idp.means.ecps import account as ecps_account
+    from psc_idp.means.ecps.authenticator import EcpsAuthenticator
+    from psc_idp.means.ecps.phone import api, simulator
+    from psc_idp.means.fido import enrolment
+    from psc_idp.means.fido.authenticator import FidoAuthenticator
+    from psc_idp.means.registry import register
 
     # In PSC's order: card, e-CPS, FIDO key; the test picker last.
     register(app, CardAuthenticator())
@@ -147,12 +153,20 @@ def setup_authenticators(app: Flask, settings: Settings) -> None:
     if settings.dev_mode:
         register(app, TestIdentityPicker())
 
+    prefix = urlsplit(settings.wallet_base).path
+    app.register_blueprint(ecps_account.bp, url_prefix=prefix)  # devices, card activation
+    app.register_blueprint(enrolment.bp, url_prefix=prefix)  # FIDO keys
+    app.register_blueprint(card_pages.bp, url_prefix=prefix)  # CARD-channel CIBA requests
+    app.register_blueprint(api.bp)  # the phones' side
+    app.register_blueprint(simulator.bp)  # /ecps: a phone in a browser tab
+
 
 def setup_wallet(app: Flask, settings: Settings) -> None:
+    """The UI shell: la mire, the account home, error pages; the development landing."""
     from urllib.parse import urlsplit
 
     from psc_idp.timeutil import local_display
-    from psc_idp.wallet import account, account_keys, ciba_card, dev_pages, views
+    from psc_idp.wallet import account, dev_pages, views
     from psc_idp.wallet.errors import register_error_handlers
 
     app.jinja_env.filters["local_time"] = local_display  # pages speak Paris time
@@ -160,18 +174,9 @@ def setup_wallet(app: Flask, settings: Settings) -> None:
     prefix = urlsplit(settings.wallet_base).path
     app.register_blueprint(views.bp, url_prefix=prefix)
     app.register_blueprint(account.bp, url_prefix=prefix)
-    app.register_blueprint(account_keys.bp, url_prefix=prefix)
-    app.register_blueprint(ciba_card.bp, url_prefix=prefix)
     if settings.dev_mode:
         app.register_blueprint(dev_pages.bp)
     register_error_handlers(app, settings)
-
-
-def setup_ecps(app: Flask, settings: Settings) -> None:
-    from psc_idp.ecps import api, simulator
-
-    app.register_blueprint(api.bp)  # the phones' side
-    app.register_blueprint(simulator.bp)  # /ecps: a phone in a browser tab
 
 
 def setup_directory_api(app: Flask) -> None:

@@ -9,6 +9,7 @@ from psc_idp.cli.output import emit
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.login.purge import purge_login
+from psc_idp.means.fido.purge import purge_fido
 from psc_idp.protocol.purge import purge_protocol
 
 
@@ -18,6 +19,6 @@ from psc_idp.protocol.purge import purge_protocol
 def purge(as_json: bool) -> None:
     """Supprimer ce qui a expiré (codes, jetons, connexions, sessions)."""
     settings = current_settings()
-    counts = {**purge_protocol(settings), **purge_login(settings)}
+    counts = {**purge_protocol(settings), **purge_fido(), **purge_login(settings)}
     db.session.commit()
     emit(counts, as_json)

@@ -37,9 +37,9 @@ from psc_idp.protocol.authorize_checks import acceptable_acrs, prompt_values
 from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.grants.authorization_code import AuthorizationCodeGrant
 from psc_idp.protocol.pushed_requests import is_pushed_reference, take_pushed_request
+from psc_idp.protocol.redirect_check import redirect_check
 from psc_idp.timeutil import epoch
 from psc_idp.wallet.pages import error_page
-from psc_idp.wallet.redirect_check import redirect_check
 
 
 class StoredRequest(OAuth2Request):

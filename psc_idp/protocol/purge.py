@@ -8,7 +8,6 @@ from sqlalchemy import delete, exists, select
 
 from psc_idp.config import Settings
 from psc_idp.extensions import db
-from psc_idp.fido.models import FidoCeremony
 from psc_idp.protocol.models import (
     AccessToken,
     AuthorizationCode,
@@ -29,7 +28,6 @@ def purge_protocol(settings: Settings) -> dict[str, int]:
         "refresh_tokens": _delete(RefreshToken, RefreshToken.expires_at < moment),
         "codes": _delete(AuthorizationCode, AuthorizationCode.expires_at < code_horizon),
         "seen_once": _delete(SeenOnce, SeenOnce.expires_at < moment),
-        "fido_ceremonies": _delete(FidoCeremony, FidoCeremony.expires_at < moment),
         "pushed_requests": _delete(
             PushedAuthorizationRequest, PushedAuthorizationRequest.expires_at < moment
         ),

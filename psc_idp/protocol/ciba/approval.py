@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from psc_idp.ecps import pushes
-from psc_idp.ecps.models import EcpsPush
 from psc_idp.extensions import db
+from psc_idp.means.ecps import pushes
+from psc_idp.means.ecps.models import EcpsPush
 from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.timeutil import epoch, now, to_epoch
 

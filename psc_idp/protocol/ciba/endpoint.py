@@ -25,8 +25,8 @@ from authlib.oauth2.rfc6749.errors import (
 from psc_idp.config import current_settings
 from psc_idp.directory.lookup import find_practitioner
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
-from psc_idp.ecps import pushes
 from psc_idp.extensions import db
+from psc_idp.means.ecps import pushes
 from psc_idp.protocol.authorize_checks import acceptable_acrs
 from psc_idp.protocol.ciba import ping
 from psc_idp.protocol.ciba.hints import national_id_from_id_token

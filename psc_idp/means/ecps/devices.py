@@ -1,0 +1,32 @@
+"""A professional's devices, as the account page shows and manages them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from psc_idp.extensions import db
+from psc_idp.means import audit
+from psc_idp.means.ecps.models import EcpsDevice
+from psc_idp.timeutil import now
+
+
+def devices_for(national_id: str) -> list[EcpsDevice]:
+    query = (
+        select(EcpsDevice)
+        .where(EcpsDevice.national_id == national_id)
+        .order_by(EcpsDevice.created_at.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def revoke(device: EcpsDevice, by: str) -> None:
+    if device.status == "revoked":
+        return
+    device.status = "revoked"
+    device.revoked_at = now()
+    audit.record("device_revoked", device.national_id, device.id, by=by)
+
+
+def rename(device: EcpsDevice, name: str) -> None:
+    device.name = name.strip()[:100] or device.name
+    audit.record("device_renamed", device.national_id, device.id, name=device.name)
