@@ -166,7 +166,7 @@ def setup_wallet(app: Flask, settings: Settings) -> None:
     from urllib.parse import urlsplit
 
     from psc_idp.timeutil import local_display
-    from psc_idp.wallet import account, dev_pages, views
+    from psc_idp.wallet import account, dev_pages, protocol_pages, views
     from psc_idp.wallet.errors import register_error_handlers
 
     app.jinja_env.filters["local_time"] = local_display  # pages speak Paris time
@@ -177,6 +177,7 @@ def setup_wallet(app: Flask, settings: Settings) -> None:
     if settings.dev_mode:
         app.register_blueprint(dev_pages.bp)
     register_error_handlers(app, settings)
+    protocol_pages.init_app(app)  # the pages of authorize, resume and logout
 
 
 def setup_directory_api(app: Flask) -> None:

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from flask import current_app
+from sqlalchemy import select
 
 from psc_idp.extensions import db
 from psc_idp.login.models import LoginStatus, LoginTransaction
@@ -39,8 +40,8 @@ class HeadlessMeans(Protocol):
 
     id: str
     channels: tuple[str, ...]
+    default_channel: bool
 
-    def is_enabled(self) -> bool: ...
     def headless_acr(self) -> str: ...
     def check_headless(self, national_id: str) -> None: ...
     def start_headless(self, tx: LoginTransaction) -> str | None: ...
@@ -48,13 +49,21 @@ class HeadlessMeans(Protocol):
 
 
 def _means() -> list[HeadlessMeans]:
-    registered = current_app.extensions.get(REGISTRY, {}).values()
-    return [m for m in registered if m.channels and m.is_enabled()]
+    """The means that serve channels, the default one first. A means serves its channels even
+    when la mire does not offer it (the card signs its CIBA decisions without TLS here)."""
+    registered = [m for m in current_app.extensions.get(REGISTRY, {}).values() if m.channels]
+    return sorted(registered, key=lambda means: not means.default_channel)
 
 
 def served_channels() -> list[str]:
-    """Every channel some enabled means serves, in la mire's order."""
+    """Every channel some means serves, the default first."""
     return [channel for means in _means() for channel in means.channels]
+
+
+def default_channel() -> str:
+    """The channel of a request that names none (PSC: the e-CPS's)."""
+    served = served_channels()
+    return served[0] if served else ""
 
 
 def means_for(channel: str) -> HeadlessMeans | None:
@@ -120,3 +129,18 @@ def record(tx: LoginTransaction, result: AuthResult) -> bool:
     if result.status == AuthStatus.FAILURE:
         return refuse_headless_login(tx)
     return False
+
+
+def pending(national_id: str, channel: str) -> list[LoginTransaction]:
+    """The professional's headless logins still waiting on ``channel``, oldest first."""
+    query = (
+        select(LoginTransaction)
+        .where(
+            LoginTransaction.login_hint == national_id,
+            LoginTransaction.browser_hash == "",
+            LoginTransaction.status == LoginStatus.PENDING,
+            LoginTransaction.expires_at > now(),
+        )
+        .order_by(LoginTransaction.created_at)
+    )
+    return [tx for tx in db.session.scalars(query) if is_headless(tx, channel)]

@@ -38,6 +38,8 @@ class Authenticator(ABC):
     auth_modes: ClassVar[tuple[str, ...]]
     #: CIBA ``channel`` values this means serves without a browser (empty: browser only).
     channels: ClassVar[tuple[str, ...]] = ()
+    #: Whether a CIBA request that names no channel is for this means.
+    default_channel: ClassVar[bool] = False
     #: ``event`` → French label, for the events this means records in the audit trail.
     audit_events: ClassVar[dict[str, str]] = {}
 

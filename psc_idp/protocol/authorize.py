@@ -33,13 +33,13 @@ from psc_idp.login.transactions import (
     load_transaction,
     set_browser_cookie,
 )
+from psc_idp.protocol import pages
 from psc_idp.protocol.authorize_checks import acceptable_acrs, prompt_values
 from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.grants.authorization_code import AuthorizationCodeGrant
 from psc_idp.protocol.pushed_requests import is_pushed_reference, take_pushed_request
 from psc_idp.protocol.redirect_check import redirect_check
 from psc_idp.timeutil import epoch
-from psc_idp.wallet.pages import error_page
 
 
 class StoredRequest(OAuth2Request):
@@ -92,7 +92,7 @@ def resume(tx_id: str) -> Response:
     ).rowcount
     db.session.commit()
     if finished != 1:
-        return error_page("Connexion déjà traitée", "Retournez sur le service.", "used_transaction")
+        return pages.render(pages.AlreadyResumed())
     grant, redirect_uri, failure = _validate(StoredRequest(params))
     if failure is not None:
         return failure
@@ -196,11 +196,9 @@ def _error(oauth_request: OAuth2Request, error: OAuth2Error) -> Response:
     if error.redirect_uri:
         return _server().handle_error_response(oauth_request, error)
     db.session.rollback()
-    return error_page(
-        "Demande de connexion invalide",
-        "Le service qui vous a redirigé ici a envoyé une demande incorrecte. "
-        "Retournez sur le service et réessayez ; si le problème persiste, contactez-le.",
-        f"{error.error}: {error.description}",
-        status=400,
-        redirect_check=redirect_check(oauth_request),
+    return pages.render(
+        pages.InvalidAuthorizationRequest(
+            details=f"{error.error}: {error.description}",
+            redirect_check=redirect_check(oauth_request),
+        )
     )

@@ -3,7 +3,11 @@
 The card's certificate reaches psc-idp through its own HTTPS listener or a trusted reverse proxy
 (``psc_idp.tls.presented``). The first visit shows who the card says (or why it is refused);
 posting the page logs in with ``authMode: CARD``. A page opened without TLS sends the browser to
-the origin that asks for the certificate."""
+the origin that asks for the certificate.
+
+Without a browser (CIBA channel ``CARD``) nothing is sent: the request waits until the card
+holder decides, with a JWS signed by the card (``decision``) or on the page of pending requests
+reached with the card (``pages``); the decision is recorded at once (``login.headless``)."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from psc_idp.pki import VerifiedCertificate
 from psc_idp.timeutil import epoch
 
 AUTH_MODE = "CARD"
+CHANNEL = "CARD"
 NO_CERTIFICATE = (
     "Aucun certificat de carte CPS n'a été présenté. Vérifiez que la carte est insérée et que "
     "le lecteur est reconnu (ou que le certificat de test est importé dans le navigateur), "
@@ -34,6 +39,8 @@ class CardAuthenticator(Authenticator):
     label = "Carte CPS"
     description = "Insérez votre carte dans le lecteur : le navigateur présente son certificat."
     auth_modes = (AUTH_MODE,)
+    #: CIBA requests the professional decides with the card (``decision``, ``pages``).
+    channels = (CHANNEL,)
 
     def is_enabled(self) -> bool:
         # No origin asks for a certificate (no TLS listener, no TLS base): nothing to offer.

@@ -13,10 +13,14 @@ from flask.cli import with_appcontext
 
 from psc_idp.cli.output import emit, fail
 from psc_idp.extensions import db
-from psc_idp.means.card.decision import CardDecisionRefused, decide_with_card, sign_decision
+from psc_idp.means.card.decision import (
+    CardDecisionRefused,
+    PendingRequest,
+    decide_with_card,
+    pending_requests,
+    sign_decision,
+)
 from psc_idp.pki import CertificateRejected, verify_client_certificate
-from psc_idp.protocol.ciba.approval import pending_card_requests
-from psc_idp.protocol.ciba.models import CibaRequest
 
 
 @click.command("approve")
@@ -51,10 +55,10 @@ def approve_with_card(
     return {"request": request.id, "client_id": request.client_id, "status": status}
 
 
-def _wait_for_request(national_id: str, request_id: str | None, wait: float) -> CibaRequest:
+def _wait_for_request(national_id: str, request_id: str | None, wait: float) -> PendingRequest:
     deadline = time.monotonic() + wait
     while True:
-        found = [r for r in pending_card_requests(national_id) if request_id in (None, r.id)]
+        found = [r for r in pending_requests(national_id) if request_id in (None, r.id)]
         if found:
             return found[-1]
         if time.monotonic() >= deadline:

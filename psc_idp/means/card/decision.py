@@ -1,13 +1,15 @@
 """Approving a CARD-channel CIBA request with the CPS card, as CPS-Gestion does: a JWS over the
 request id, the decision, the binding message and the time, signed with the card's key, its
 certificate in ``x5c``. The certificate is verified like a card login (chain, dates, usage,
-revocation, active professional)."""
+revocation, active professional). The request is known here as its login without a browser
+(``login.headless``, same id), and the decision is recorded there like any login."""
 
 from __future__ import annotations
 
 import base64
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -15,12 +17,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.jose_header import unverified_header
+from psc_idp.login import headless
+from psc_idp.login.models import LoginStatus, LoginTransaction
+from psc_idp.login.results import AuthResult
+from psc_idp.login.transactions import LoginOutcome
+from psc_idp.means.card.authenticator import AUTH_MODE, CHANNEL
 from psc_idp.pki import CertificateRejected, verify_client_certificate
-from psc_idp.protocol.ciba import approval
-from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.replay import accept_once
+from psc_idp.timeutil import epoch, now
 
 DECISION_TYP = "cps-ciba-decision+jwt"
 DECISIONS = {"approve": "approved", "deny": "denied"}
@@ -36,9 +43,7 @@ class CardDecisionRefused(ValueError):
         self.reason = reason
 
 
-def sign_decision(
-    request: CibaRequest, decision: str, certificate: x509.Certificate, key: Any
-) -> str:
+def sign_decision(request: Any, decision: str, certificate: x509.Certificate, key: Any) -> str:
     """What the card holder's software signs (``psc-idp cps approve``, the wallet page)."""
     claims = {
         "request_id": request.id,
@@ -53,24 +58,63 @@ def sign_decision(
     return jwt.encode(claims, key, algorithm=alg, headers=headers)
 
 
-def decide_with_card(token: str) -> tuple[CibaRequest, str]:
-    """Check a card-signed decision and apply it; returns the request and its new status."""
+def decide_with_card(token: str) -> tuple[LoginTransaction, str]:
+    """Check a card-signed decision and record it (committed: the CLI's and the page's whole
+    work); returns the request's login and ``approved`` or ``denied``."""
     certificate = _certificate(token)
     try:
         verified = verify_client_certificate(certificate, purpose="card")
     except CertificateRejected as rejection:
         raise CardDecisionRefused(rejection.reason, rejection.message_fr) from rejection
     claims = _claims(token, certificate)
-    request = db.session.get(CibaRequest, str(claims.get("request_id", ""))[:64])
-    if request is None or request.national_id != verified.national_id or request.channel != "CARD":
+    login = db.session.get(LoginTransaction, str(claims.get("request_id", ""))[:64])
+    if login is None or not headless.is_headless(login, CHANNEL):
         raise CardDecisionRefused("unknown_request", "Demande inconnue pour cette carte.")
-    if claims.get("binding_message", "") != request.binding_message:
+    if login.login_hint != verified.national_id:
+        raise CardDecisionRefused("unknown_request", "Demande inconnue pour cette carte.")
+    if claims.get("binding_message", "") != login.params.get("binding_message", ""):
         raise CardDecisionRefused("invalid_decision", "Le code de liaison ne correspond pas.")
-    if approval.state(request) != "pending":
+    if not is_waiting(login):
         raise CardDecisionRefused("request_closed", "Cette demande n'est plus en attente.")
-    if not approval.decide(request, DECISIONS[claims["decision"]]):
+    if not record_decision(login, approve=claims["decision"] == "approve"):
         raise CardDecisionRefused("request_closed", "Cette demande a déjà été traitée.")
-    return request, request.status
+    db.session.commit()
+    return login, decision_status(login)
+
+
+@dataclass(frozen=True)
+class PendingRequest:
+    """A CARD-channel request as the card holder sees it."""
+
+    id: str
+    client_id: str
+    client_name: str
+    binding_message: str
+
+
+def pending_requests(national_id: str) -> list[PendingRequest]:
+    """The card holder's requests still waiting, oldest first."""
+    return [
+        PendingRequest(tx.id, tx.client_id, tx.client_name, tx.params.get("binding_message", ""))
+        for tx in headless.pending(national_id, CHANNEL)
+    ]
+
+
+def is_waiting(login: LoginTransaction) -> bool:
+    return login.status == LoginStatus.PENDING and login.expires_at > now()
+
+
+def record_decision(login: LoginTransaction, approve: bool) -> bool:
+    """The card holder's answer, as the outcome of the login; True if it ended the login."""
+    if approve:
+        acr = current_settings().acr_by_auth_mode[AUTH_MODE]
+        outcome = LoginOutcome(login.login_hint, AUTH_MODE, acr, epoch())
+        return headless.record(login, AuthResult.success(outcome))
+    return headless.record(login, AuthResult.failure("Refusé avec la carte CPS."))
+
+
+def decision_status(login: LoginTransaction) -> str:
+    return DECISIONS["approve"] if login.status == LoginStatus.AUTHENTICATED else DECISIONS["deny"]
 
 
 def _certificate(token: str) -> x509.Certificate:

@@ -1,6 +1,7 @@
 """« Demandes en attente » (``/wallet/ciba``): the professional, with their CPS card in the
 reader, sees the CARD-channel CIBA requests of heavy clients and approves or denies them. The
-TLS client authentication with the card is the proof of possession."""
+TLS client authentication with the card is the proof of possession; the decision is recorded
+as the outcome of the request's login (``decision.record_decision``)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from flask.typing import ResponseReturnValue
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.login.csrf import bound_token, same_token
+from psc_idp.login.headless import is_headless
+from psc_idp.login.models import LoginTransaction
+from psc_idp.means.card.authenticator import CHANNEL
 from psc_idp.means.card.certificate import presented_card
+from psc_idp.means.card.decision import is_waiting, pending_requests, record_decision
 from psc_idp.pki import VerifiedCertificate
-from psc_idp.protocol.ciba import approval
-from psc_idp.protocol.ciba.models import CibaRequest
-from psc_idp.protocol.models import Client
 
 bp = Blueprint("ciba_card", __name__)
 
@@ -38,12 +40,11 @@ def pending() -> ResponseReturnValue:
         return render_template(
             "card/ciba.html", problem=problem, secure_url=secure, dev_mode=settings.dev_mode
         ), 400
-    requests = approval.pending_card_requests(card.national_id)
-    names = {c.client_id: c.name or c.client_id for c in db.session.query(Client)}
+    requests = pending_requests(card.national_id)
     page = render_template(
         "card/ciba.html",
         national_id=card.national_id,
-        requests=[(r, names.get(r.client_id, r.client_id)) for r in requests],
+        requests=[(r, r.client_name) for r in requests],
         csrf_token=_csrf(card),
         dev_mode=settings.dev_mode,
     )
@@ -58,10 +59,10 @@ def decide(request_id: str) -> ResponseReturnValue:
         abort(403)
     if not same_token(request.form.get("csrf_token"), _csrf(card)):
         abort(400)
-    ciba = db.session.get(CibaRequest, request_id[:64])
-    if ciba is None or ciba.national_id != card.national_id or ciba.channel != "CARD":
+    login = db.session.get(LoginTransaction, request_id[:64])
+    if login is None or not is_headless(login, CHANNEL) or login.login_hint != card.national_id:
         abort(404)
-    outcome = "approved" if request.form.get("decision") == "approve" else "denied"
-    if approval.state(ciba) == "pending":
-        approval.decide(ciba, outcome)
+    if is_waiting(login):
+        record_decision(login, approve=request.form.get("decision") == "approve")
+    db.session.commit()
     return redirect(url_for("ciba_card.pending"))

@@ -5,6 +5,9 @@
    left, and follows the request live (``poll``).
 3. As soon as one device approves, the login succeeds with ``authMode: MOBILE``.
 
+Without a browser (CIBA channel ``MOBILE``, PSC's default) the push goes out the same way and the
+outcome is read from it.
+
 Unknown, inactive and device-less national ids get one and the same message, so that the login
 page does not tell who is a registered professional."""
 
@@ -23,10 +26,10 @@ from psc_idp.directory.national_id import InvalidNationalId, validate_national_i
 from psc_idp.extensions import db
 from psc_idp.login.models import LoginTransaction
 from psc_idp.login.transactions import LoginOutcome
-from psc_idp.means.base import Authenticator, AuthResult
+from psc_idp.means.base import Authenticator, AuthResult, HeadlessRefused
 from psc_idp.means.ecps import pushes
 from psc_idp.means.ecps.models import EcpsPush
-from psc_idp.timeutil import epoch, now
+from psc_idp.timeutil import epoch, now, to_epoch
 
 AUTH_MODE = "MOBILE"
 NO_ECPS = "Aucune application e-CPS active n'est associée à cet identifiant."
@@ -46,6 +49,8 @@ class EcpsAuthenticator(Authenticator):
     label = "Application e-CPS"
     description = "Validez la connexion sur votre téléphone avec votre code PIN."
     auth_modes = (AUTH_MODE,)
+    channels = ("MOBILE",)
+    default_channel = True
     audit_events = {
         "activation_started": "Activation d'une e-CPS demandée",
         "device_activated": "e-CPS activée",
@@ -145,15 +150,53 @@ class EcpsAuthenticator(Authenticator):
             return {"status": "none"}
         return {"status": pushes.state(push), "expires_in": pushes.describe(push)["expires_in"]}
 
+    # --- without a browser (CIBA) -----------------------------------------------------------
+    def check_headless(self, national_id: str) -> None:
+        reach = pushes.reach(national_id)
+        if reach == pushes.Reach.LOCKED:
+            raise HeadlessRefused("The user's e-CPS is locked")
+        if reach == pushes.Reach.NONE:
+            raise HeadlessRefused("The user has no active e-CPS: use channel=CARD")
+
+    def start_headless(self, tx: LoginTransaction) -> str | None:
+        try:
+            push = pushes.send_push(
+                tx.login_hint,
+                "ciba",
+                subject_ref=tx.id,
+                client_id=tx.client_id,
+                client_name=tx.client_name,
+                binding_message=tx.params["binding_message"],
+                lifetime=max(1, round((tx.expires_at - now()).total_seconds())),
+            )
+        except pushes.TooManyPendingPushes as error:
+            raise HeadlessRefused(
+                f"The user already has {error.cap} pending e-CPS requests: "
+                "wait for an answer or for them to expire",
+                status=403,
+            ) from error
+        return push.id
+
+    def headless_result(self, tx: LoginTransaction) -> AuthResult:
+        push = self._current_push(tx, kind="ciba")
+        status = pushes.state(push) if push is not None else "pending"
+        if status == "approved":
+            decided = to_epoch(push.decided_at) if push.decided_at else epoch()
+            outcome = LoginOutcome(push.national_id, AUTH_MODE, self._acr(), decided)
+            return AuthResult.success(outcome)
+        if status in ("denied", "cancelled"):
+            return AuthResult.failure(MESSAGES[status])
+        return AuthResult.pending()  # expired too: the request's own expiry answers
+
     # --- helpers -------------------------------------------------------------------------
     def _acr(self) -> str:
         return current_settings().acr_by_auth_mode[AUTH_MODE]
 
     @staticmethod
-    def _current_push(tx: LoginTransaction) -> EcpsPush | None:
+    def _current_push(tx: LoginTransaction, kind: str = "login") -> EcpsPush | None:
         query = (
             select(EcpsPush)
-            .where(EcpsPush.subject_ref == tx.id, EcpsPush.kind == "login")
+            .where(EcpsPush.subject_ref == tx.id, EcpsPush.kind == kind)
             .order_by(EcpsPush.created_at.desc())
             .limit(1)
         )

@@ -7,7 +7,6 @@ no background worker is needed and any instance sees the same state."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
+from psc_idp.login.binding import binding_code  # noqa: F401 (the means' name for it)
 from psc_idp.means import audit
 from psc_idp.means.ecps import jose
 from psc_idp.means.ecps.errors import EcpsError
@@ -63,11 +63,6 @@ def reach(national_id: str) -> Reach:
     if devices.active:
         return Reach.REACHABLE
     return Reach.LOCKED if devices.locked else Reach.NONE
-
-
-def binding_code() -> str:
-    """Two digits, shown on the client and on the phone, as PSC does."""
-    return f"{secrets.randbelow(100):02d}"
 
 
 def create_push(

@@ -64,7 +64,8 @@ def _settle_pending() -> None:
         CibaRequest.ping_auth_req_id.is_not(None), CibaRequest.status == "pending"
     )
     for request in db.session.scalars(query):
-        if approval.state(request) == "expired":
+        approval.settle(request)
+        if approval.state(request) == approval.CibaStatus.EXPIRED:
             # Expiry is an end too: tell the client, whose poll will read expired_token.
             request.next_notify_at = request.next_notify_at or now()
     db.session.commit()
