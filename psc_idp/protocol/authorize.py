@@ -22,10 +22,10 @@ from authlib.oauth2.rfc6749.errors import (
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oidc.core.errors import LoginRequiredError
 from flask import Response, current_app, redirect, request, url_for
-from sqlalchemy import update
 
+from psc_idp.atomic import claim
 from psc_idp.extensions import db
-from psc_idp.login.models import LoginTransaction, SsoSession
+from psc_idp.login.models import LoginStatus, LoginTransaction, SsoSession
 from psc_idp.login.sessions import current_session, touch
 from psc_idp.login.transactions import (
     browser_cookie,
@@ -80,23 +80,19 @@ def authorize() -> Response:
 
 
 def resume(tx_id: str) -> Response:
-    tx = load_transaction(tx_id, request, statuses=("authenticated", "cancelled", "failed"))
+    ended = (LoginStatus.AUTHENTICATED, LoginStatus.CANCELLED, LoginStatus.FAILED)
+    tx = load_transaction(tx_id, request, statuses=ended)
     outcome, params = tx.status, dict(tx.params)
     ctx = TokenContext.of_login(tx)
     # Each transaction resumes once, even if the browser sends the request twice.
-    finished = db.session.execute(
-        update(LoginTransaction)
-        .where(LoginTransaction.id == tx.id, LoginTransaction.status == outcome)
-        .values(status="done"),
-        execution_options={"synchronize_session": False},
-    ).rowcount
+    finished = claim(LoginTransaction, tx.id, outcome, LoginStatus.DONE)
     db.session.commit()
-    if finished != 1:
+    if not finished:
         return pages.render(pages.AlreadyResumed())
     grant, redirect_uri, failure = _validate(StoredRequest(params))
     if failure is not None:
         return failure
-    if outcome != "authenticated":
+    if outcome != LoginStatus.AUTHENTICATED:
         return _error(grant.request, AccessDeniedError(redirect_uri=redirect_uri))
     return _issue_code(grant, redirect_uri, ctx)
 

@@ -28,7 +28,7 @@ from psc_idp.login.models import LoginTransaction
 from psc_idp.login.transactions import LoginOutcome
 from psc_idp.means.base import Authenticator, AuthResult, HeadlessRefused
 from psc_idp.means.ecps import pushes
-from psc_idp.means.ecps.models import EcpsPush
+from psc_idp.means.ecps.models import EcpsPush, PushStatus
 from psc_idp.timeutil import epoch, now, to_epoch
 
 AUTH_MODE = "MOBILE"
@@ -66,7 +66,8 @@ class EcpsAuthenticator(Authenticator):
     # --- pages ---------------------------------------------------------------------------
     def start(self, tx: LoginTransaction, error: str = "") -> ResponseReturnValue:
         push = self._current_push(tx)
-        if push is not None and pushes.state(push) in ("pending", "approved") and not error:
+        waiting = (PushStatus.PENDING, PushStatus.APPROVED)
+        if push is not None and pushes.state(push) in waiting and not error:
             return self._waiting_page(tx, push)
         return render_template(
             "ecps/identify.html",
@@ -133,12 +134,13 @@ class EcpsAuthenticator(Authenticator):
         return AuthResult.pending()
 
     def _outcome(self, tx: LoginTransaction, push: EcpsPush) -> AuthResult:
+        pushes.settle(push)  # a form post: where a scenario's decision is written
         status = pushes.state(push)
-        if status == "approved":
+        if status == PushStatus.APPROVED:
             return AuthResult.success(
                 LoginOutcome(push.national_id, AUTH_MODE, self._acr(), epoch())
             )
-        if status == "denied":
+        if status == PushStatus.DENIED:
             return AuthResult.failure(MESSAGES["denied"])
         if status in MESSAGES:
             return AuthResult.retry(MESSAGES[status])
@@ -179,12 +181,15 @@ class EcpsAuthenticator(Authenticator):
 
     def headless_result(self, tx: LoginTransaction) -> AuthResult:
         push = self._current_push(tx, kind="ciba")
-        status = pushes.state(push) if push is not None else "pending"
-        if status == "approved":
+        if push is None:
+            return AuthResult.pending()
+        pushes.settle(push)
+        status = pushes.state(push)
+        if status == PushStatus.APPROVED:
             decided = to_epoch(push.decided_at) if push.decided_at else epoch()
             outcome = LoginOutcome(push.national_id, AUTH_MODE, self._acr(), decided)
             return AuthResult.success(outcome)
-        if status in ("denied", "cancelled"):
+        if status in (PushStatus.DENIED, PushStatus.CANCELLED):
             return AuthResult.failure(MESSAGES[status])
         return AuthResult.pending()  # expired too: the request's own expiry answers
 

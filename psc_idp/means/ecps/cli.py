@@ -18,7 +18,7 @@ from psc_idp.extensions import db
 from psc_idp.means.ecps import outbox, pushes
 from psc_idp.means.ecps.activation import complete_card_activation, register_device
 from psc_idp.means.ecps.errors import EcpsError
-from psc_idp.means.ecps.models import EcpsDevice
+from psc_idp.means.ecps.models import DeviceStatus, EcpsDevice, PushStatus
 from psc_idp.means.ecps.phone.virtual_device import VirtualDevice
 from psc_idp.timeutil import iso_utc
 
@@ -104,7 +104,7 @@ def _all_with_pending() -> list[str]:
 
     from psc_idp.means.ecps.models import EcpsPush
 
-    query = select(EcpsPush.national_id).where(EcpsPush.status == "pending").distinct()
+    query = select(EcpsPush.national_id).where(EcpsPush.status == PushStatus.PENDING).distinct()
     return list(db.session.scalars(query))
 
 
@@ -123,7 +123,7 @@ def _decide(decision: str, national_id: str, request_id: str | None, pin: str, w
 def _local_device(national_id: str) -> tuple[VirtualDevice, EcpsDevice]:
     for device in VirtualDevice.all_in(devices_folder(), national_id):
         row = db.session.get(EcpsDevice, device.device_id)
-        if row is not None and row.status == "active":
+        if row is not None and row.status == DeviceStatus.ACTIVE:
             return device, row
     fail(f"aucune e-CPS active en ligne de commande pour {national_id} : `psc-idp ecps activate`")
     raise AssertionError("unreachable")

@@ -6,6 +6,7 @@ PIN is stored as a salted slow hash."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, String, Text
@@ -13,6 +14,24 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from psc_idp.extensions import db
 from psc_idp.timeutil import UTCDateTime, now
+
+
+class DeviceStatus(StrEnum):
+    """Changed by ``devices`` only."""
+
+    ACTIVE = "active"
+    LOCKED = "locked"  # 3 wrong PINs: activate again
+    REVOKED = "revoked"
+
+
+class PushStatus(StrEnum):
+    """Changed by ``pushes`` only. ``expired`` is never stored: computed from ``expires_at``."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
 
 
 class EcpsDevice(db.Model):
@@ -28,7 +47,7 @@ class EcpsDevice(db.Model):
     pin_hash: Mapped[str] = mapped_column(String(255))
     pin_failures: Mapped[int] = mapped_column(default=0)
     #: ``active``, ``locked`` (3 wrong PINs: activate again) or ``revoked``
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    status: Mapped[str] = mapped_column(String(20), default=DeviceStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -72,7 +91,7 @@ class EcpsPush(db.Model):
     #: The login transaction (browser logins) or CIBA request it serves.
     subject_ref: Mapped[str | None] = mapped_column(String(64), index=True)
     #: ``pending``, ``approved``, ``denied``, ``cancelled`` (expiry is computed from expires_at)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=PushStatus.PENDING)
     device_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

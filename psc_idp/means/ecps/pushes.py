@@ -3,7 +3,8 @@
 A decision is an ES256 JWS by the device over the request id, the decision, the binding message
 and a timestamp (``iat``), with a ``jti`` accepted once; approving also needs the PIN, and three
 wrong PINs lock the device. Expiry and realm scenarios are applied when a request is read, so
-no background worker is needed and any instance sees the same state."""
+no background worker is needed and any instance sees the same state: ``state`` only reads;
+``settle`` writes what a scenario decided, where a request is answered."""
 
 from __future__ import annotations
 
@@ -16,19 +17,28 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from psc_idp.atomic import claim
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.login.binding import binding_code  # noqa: F401 (the means' name for it)
 from psc_idp.means import audit
+from psc_idp.means.ecps import devices as device_status
 from psc_idp.means.ecps import jose
 from psc_idp.means.ecps.errors import EcpsError
-from psc_idp.means.ecps.models import EcpsDevice, EcpsPush, EcpsPushGate, EcpsScenario
+from psc_idp.means.ecps.models import (
+    DeviceStatus,
+    EcpsDevice,
+    EcpsPush,
+    EcpsPushGate,
+    EcpsScenario,
+    PushStatus,
+)
 from psc_idp.means.ecps.pin import verify_pin
 from psc_idp.replay import accept_once
 from psc_idp.timeutil import epoch, iso_utc, now
 
 DECISION_TYP = "ecps-decision+jwt"
-DECISIONS = {"approve": "approved", "deny": "denied"}
+DECISIONS = {"approve": PushStatus.APPROVED, "deny": PushStatus.DENIED}
 
 
 @dataclass(frozen=True)
@@ -41,7 +51,7 @@ def devices_of(national_id: str) -> DeviceSummary:
     statuses = db.session.scalars(
         select(EcpsDevice.status).where(EcpsDevice.national_id == national_id)
     ).all()
-    return DeviceSummary(statuses.count("active"), statuses.count("locked"))
+    return DeviceSummary(statuses.count(DeviceStatus.ACTIVE), statuses.count(DeviceStatus.LOCKED))
 
 
 def scenario_of(national_id: str) -> EcpsScenario | None:
@@ -123,9 +133,9 @@ def send_push(
             .where(
                 EcpsPush.subject_ref == subject_ref,
                 EcpsPush.kind == kind,
-                EcpsPush.status == "pending",
+                EcpsPush.status == PushStatus.PENDING,
             )
-            .values(status="cancelled", decided_at=now()),
+            .values(status=PushStatus.CANCELLED, decided_at=now()),
             execution_options={"synchronize_session": False},
         )
     cap = current_settings().ecps_max_pending_pushes
@@ -156,49 +166,65 @@ def live_pending_count(national_id: str) -> int:
     )
     query = select(func.count()).where(
         EcpsPush.national_id == national_id,
-        EcpsPush.status == "pending",
+        EcpsPush.status == PushStatus.PENDING,
         EcpsPush.expires_at > moment,
         or_(EcpsPush.auto_decide_at.is_(None), ~scenario_decided),
     )
     return db.session.scalar(query) or 0
 
 
-def state(push: EcpsPush) -> str:
-    """``pending``, ``approved``, ``denied``, ``cancelled`` or ``expired``, scenarios applied."""
-    moment = now()
-    scenario_due = push.auto_decide_at is not None and push.auto_decide_at <= moment
-    # A scenario whose delay outlives the request never decides it: the request expires.
-    if push.status == "pending" and scenario_due and push.auto_decide_at <= push.expires_at:
-        # Decided when the scenario says, not when someone happens to look.
-        _set_status(push, push.auto_decision or "denied", None, decided_at=push.auto_decide_at)
-    if push.status == "pending" and push.expires_at <= moment:
-        return "expired"
-    return push.status
+def _scenario_due(push: EcpsPush) -> bool:
+    """A scenario decides when it says, unless its delay outlives the request (it expires)."""
+    due = push.auto_decide_at
+    return (
+        push.status == PushStatus.PENDING
+        and due is not None
+        and due <= now()
+        and (due <= push.expires_at)
+    )
+
+
+def state(push: EcpsPush) -> PushStatus:
+    """``pending``, ``approved``, ``denied``, ``cancelled`` or ``expired``, scenarios applied;
+    reads only (``settle`` writes a scenario's decision)."""
+    if _scenario_due(push):
+        return PushStatus(push.auto_decision or PushStatus.DENIED)
+    if push.status == PushStatus.PENDING and push.expires_at <= now():
+        return PushStatus.EXPIRED
+    return PushStatus(push.status)
+
+
+def decided_at(push: EcpsPush) -> datetime | None:
+    """When the push was decided: by a device, or when its scenario said."""
+    return push.auto_decide_at if _scenario_due(push) else push.decided_at
+
+
+def settle(push: EcpsPush) -> None:
+    """Write what a due scenario decided (the owner's write; the caller commits)."""
+    if _scenario_due(push):
+        decision = push.auto_decision or PushStatus.DENIED
+        _set_status(push, decision, None, decided_at=push.auto_decide_at)
 
 
 def _set_status(
     push: EcpsPush, status: str, device_id: str | None, decided_at: datetime | None = None
 ) -> bool:
     """Pending → ``status`` atomically: of two deciders, only one wins."""
-    won = db.session.execute(
-        update(EcpsPush)
-        .where(EcpsPush.id == push.id, EcpsPush.status == "pending")
-        .values(status=status, decided_at=decided_at or now(), device_id=device_id),
-        execution_options={"synchronize_session": False},
-    ).rowcount
+    values = {"decided_at": decided_at or now(), "device_id": device_id}
+    won = claim(EcpsPush, push.id, PushStatus.PENDING, status, **values)
     db.session.commit()
     db.session.refresh(push)
-    return won == 1
+    return won
 
 
 def pending_for(national_id: str) -> list[EcpsPush]:
     """Newest first: the request just sent is the one the professional is looking for."""
     query = (
         select(EcpsPush)
-        .where(EcpsPush.national_id == national_id, EcpsPush.status == "pending")
+        .where(EcpsPush.national_id == national_id, EcpsPush.status == PushStatus.PENDING)
         .order_by(EcpsPush.created_at.desc())
     )
-    return [push for push in db.session.scalars(query) if state(push) == "pending"]
+    return [push for push in db.session.scalars(query) if state(push) == PushStatus.PENDING]
 
 
 def closed_among(national_id: str, push_ids: list[str]) -> list[dict[str, str]]:
@@ -212,7 +238,7 @@ def closed_among(national_id: str, push_ids: list[str]) -> list[dict[str, str]]:
 
 
 def cancel(push: EcpsPush) -> None:
-    _set_status(push, "cancelled", device_id=None)
+    _set_status(push, PushStatus.CANCELLED, device_id=None)
 
 
 def describe(push: EcpsPush) -> dict[str, Any]:
@@ -237,7 +263,7 @@ def decide(device: EcpsDevice, push_id: str, token: str) -> str:
         raise EcpsError("unknown_request", "Demande inconnue.", 404)
     claims = _verified_decision(device, push, token)
     current = state(push)
-    if current != "pending":
+    if current != PushStatus.PENDING:
         raise EcpsError("request_closed", f"Cette demande n'est plus en attente ({current}).", 409)
     decision = claims["decision"]
     if decision == "approve":
@@ -277,7 +303,7 @@ def _check_pin(device: EcpsDevice, pin: str) -> None:
         update(EcpsDevice)
         .where(
             EcpsDevice.id == device.id,
-            EcpsDevice.status == "active",
+            EcpsDevice.status == DeviceStatus.ACTIVE,
             EcpsDevice.pin_failures < limit,
         )
         .values(pin_failures=EcpsDevice.pin_failures + 1)
@@ -292,7 +318,7 @@ def _check_pin(device: EcpsDevice, pin: str) -> None:
         return
     audit.record("wrong_pin", device.national_id, device.id, failures=failures)
     if failures >= limit:
-        _lock(device)
+        device_status.lock(device)
         db.session.commit()
         raise _locked()
     db.session.commit()
@@ -304,17 +330,6 @@ def _reset_failures(device: EcpsDevice) -> None:
         update(EcpsDevice).where(EcpsDevice.id == device.id).values(pin_failures=0),
         execution_options={"synchronize_session": False},
     )
-
-
-def _lock(device: EcpsDevice) -> None:
-    locked = db.session.execute(
-        update(EcpsDevice)
-        .where(EcpsDevice.id == device.id, EcpsDevice.status == "active")
-        .values(status="locked", locked_at=now()),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    if locked:
-        audit.record("device_locked", device.national_id, device.id)
 
 
 def _locked() -> EcpsError:

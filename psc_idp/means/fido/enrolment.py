@@ -20,7 +20,7 @@ from psc_idp.login.models import SsoSession
 from psc_idp.login.sessions import current_session
 from psc_idp.means import audit
 from psc_idp.means.ecps import pushes
-from psc_idp.means.ecps.models import EcpsPush
+from psc_idp.means.ecps.models import EcpsPush, PushStatus
 from psc_idp.means.fido.ceremonies import (
     CeremonyFailed,
     begin_registration,
@@ -63,10 +63,11 @@ def _approval(session: SsoSession) -> EcpsPush | None:
 
 
 def _fresh(push: EcpsPush | None) -> bool:
-    if push is None or pushes.state(push) != "approved" or push.decided_at is None:
+    decided = pushes.decided_at(push) if push is not None else None
+    if push is None or pushes.state(push) != PushStatus.APPROVED or decided is None:
         return False
     window = timedelta(seconds=current_settings().fido_enrolment_approval_window)
-    return push.decided_at + window >= now()
+    return decided + window >= now()
 
 
 def _checked_session() -> SsoSession:

@@ -25,6 +25,7 @@ class CibaRequest(db.Model):
     #: PSC's ``channel``, one a means registered (``login.headless``): the e-CPS's, the card's.
     channel: Mapped[str] = mapped_column(String(10))
     #: ``pending``, ``approved``, ``denied``, ``issued`` (expiry is computed from expires_at)
+    #: ``approval.CibaStatus``, changed by ``approval`` only.
     status: Mapped[str] = mapped_column(String(20), default="pending")
     #: The means's own reference for the request's login (the e-CPS push); the login itself
     #: shares this request's ``id``.

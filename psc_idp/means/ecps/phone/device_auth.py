@@ -12,7 +12,7 @@ from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.means.ecps import jose
 from psc_idp.means.ecps.errors import EcpsError
-from psc_idp.means.ecps.models import EcpsDevice
+from psc_idp.means.ecps.models import DeviceStatus, EcpsDevice
 from psc_idp.replay import accept_once
 
 SCHEME = "ECPS-Device"
@@ -35,13 +35,13 @@ def authenticate_device(request: Request, allow_locked: bool = False) -> EcpsDev
     device = db.session.get(EcpsDevice, device_id[:64]) if device_id else None
     if device is None:
         raise EcpsError("unknown_device", "Appareil inconnu de ce serveur.", 401)
-    if device.status == "revoked":
+    if device.status == DeviceStatus.REVOKED:
         # Permanent, unlike a refused call token: the device should forget its key.
         raise EcpsError("device_revoked", "Cette e-CPS a été révoquée.", 401)
     claims = _claims(token, device, request)
     if not accept_once(f"device-call\0{device.id}\0{claims['jti']}", claims["exp"] + 60):
         raise _unauthorized("Jeton d'appel déjà utilisé.")
-    if device.status == "locked" and not allow_locked:
+    if device.status == DeviceStatus.LOCKED and not allow_locked:
         raise EcpsError("device_locked", "Cette e-CPS est verrouillée : réactivez-la.", 423)
     return device
 
