@@ -136,6 +136,7 @@ def setup_means(app: Flask, settings: Settings) -> None:
     """Each means of authentication: its place on la mire (registry), its pages, its API."""
     from urllib.parse import urlsplit
 
+    from psc_idp.http.errors import ErrorPolicy, register_policy
     from psc_idp.means.card import pages as card_pages
     from psc_idp.means.card.authenticator import CardAuthenticator
     from psc_idp.means.dev.picker import TestIdentityPicker
@@ -157,14 +158,16 @@ def setup_means(app: Flask, settings: Settings) -> None:
     app.register_blueprint(ecps_account.bp, url_prefix=prefix)  # devices, card activation
     app.register_blueprint(enrolment.bp, url_prefix=prefix)  # FIDO keys
     app.register_blueprint(card_pages.bp, url_prefix=prefix)  # CARD-channel CIBA requests
-    app.register_blueprint(api.bp)  # the phones' side
+    api.init_app(app)  # the phones' side (JSON errors)
     app.register_blueprint(simulator.bp)  # /ecps: a phone in a browser tab
+    register_policy(app, ErrorPolicy("/ecps", json=False, blueprints=("ecps_simulator",)))
 
 
 def setup_wallet(app: Flask, settings: Settings) -> None:
     """The UI shell: la mire, the account home, error pages; the development landing."""
     from urllib.parse import urlsplit
 
+    from psc_idp.http.errors import ErrorPolicy, register_policy
     from psc_idp.timeutil import local_display
     from psc_idp.wallet import account, dev_pages, protocol_pages, views
     from psc_idp.wallet.errors import register_error_handlers
@@ -174,8 +177,12 @@ def setup_wallet(app: Flask, settings: Settings) -> None:
     prefix = urlsplit(settings.wallet_base).path
     app.register_blueprint(views.bp, url_prefix=prefix)
     app.register_blueprint(account.bp, url_prefix=prefix)
+    # The wallet's and the means' pages: French pages (JSON only to a caller asking for it).
+    pages = ("wallet", "account", "authorization", "ecps_account", "keys", "ciba_card")
+    register_policy(app, ErrorPolicy(prefix + "/", json=False, blueprints=pages))
     if settings.dev_mode:
         app.register_blueprint(dev_pages.bp)
+        register_policy(app, ErrorPolicy("/", json=False, blueprints=("dev",)))
     register_error_handlers(app, settings)
     protocol_pages.init_app(app)  # the pages of authorize, resume and logout
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from psc_idp import throttle
 from psc_idp.config import current_settings
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
 from psc_idp.extensions import db
+from psc_idp.http.errors import ErrorPolicy, register_policy
 from psc_idp.means.ecps import activation, pushes
 from psc_idp.means.ecps.devices import revoke
 from psc_idp.means.ecps.errors import EcpsError, TooManyRequests
@@ -192,6 +193,12 @@ def _describe(device: EcpsDevice) -> dict[str, Any]:
         "pin_failures": device.pin_failures,
         "created_at": iso_utc(device.created_at),
     }
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    # Devices read JSON: the app's own handlers (guard refusals, 404, 405, 500) answer JSON here.
+    register_policy(app, ErrorPolicy("/ecps/api/", json=True, blueprints=("ecps_api",)))
 
 
 @bp.errorhandler(EcpsError)
