@@ -14,7 +14,7 @@ from psc_idp.login.account import account_csrf, session_or_login
 from psc_idp.means import audit
 from psc_idp.means.ecps import devices
 from psc_idp.means.fido.enrolment import keys_for
-from psc_idp.means.registry import audit_labels
+from psc_idp.means.registry import audit_labels, registered_authenticators
 
 bp = Blueprint("account", __name__)
 
@@ -34,6 +34,7 @@ def home() -> ResponseReturnValue:
         devices=devices.devices_for(session.national_id),
         keys=keys_for(session.national_id),
         events=[(e, labels.get(e.event, e.event)) for e in audit.recent(session.national_id)],
+        setup_urls={a.id: a.setup_url() for a in registered_authenticators()},
         csrf_token=account_csrf(session),
         logout_url=f"{current_settings().issuer}/protocol/openid-connect/logout",
         dev_mode=current_settings().dev_mode,

@@ -63,6 +63,14 @@ class EcpsAuthenticator(Authenticator):
         "push_denied": "Demande refusée",
     }
 
+    # --- set-up ----------------------------------------------------------------------------
+    def configured_for(self, national_id: str) -> bool:
+        return pushes.reach(national_id) == pushes.Reach.REACHABLE
+
+    def setup_url(self) -> str | None:
+        """Activation with the card (a phone activates by contact codes on its own)."""
+        return url_for("ecps_account.card_activation")
+
     # --- pages ---------------------------------------------------------------------------
     def start(self, tx: LoginTransaction, error: str = "") -> ResponseReturnValue:
         push = self._current_push(tx)

@@ -9,9 +9,11 @@ from collections.abc import Mapping
 
 from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 
 from psc_idp.config import current_settings
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
+from psc_idp.extensions import db
 from psc_idp.login.models import LoginTransaction
 from psc_idp.login.transactions import LoginOutcome
 from psc_idp.means.base import Authenticator, AuthResult
@@ -20,6 +22,7 @@ from psc_idp.means.fido.ceremonies import (
     begin_authentication,
     complete_authentication,
 )
+from psc_idp.means.fido.models import FidoCredential
 from psc_idp.timeutil import epoch
 
 AUTH_MODE = "FIDO"
@@ -34,6 +37,16 @@ class FidoAuthenticator(Authenticator):
         "key_enrolled": "Clé de sécurité enregistrée",
         "key_revoked": "Clé de sécurité révoquée",
     }
+
+    # --- set-up: enrolment in the account space, approved on the e-CPS (``enrolment``) --------
+    def configured_for(self, national_id: str) -> bool:
+        query = select(FidoCredential.id).where(
+            FidoCredential.national_id == national_id, FidoCredential.revoked_at.is_(None)
+        )
+        return db.session.scalar(query.limit(1)) is not None
+
+    def setup_url(self) -> str | None:
+        return url_for("keys.add")
 
     def start(self, tx: LoginTransaction, error: str = "") -> ResponseReturnValue:
         national_id = request.args.get("nid", "")[:64] or None
