@@ -23,15 +23,15 @@ def account_csrf(session: SsoSession) -> str:
 
 
 def session_or_login(
-    return_to: str, card_only: bool = False
+    return_to: str, auth_mode: str | None = None
 ) -> tuple[SsoSession | None, ResponseReturnValue | None]:
     """The SSO session, or a redirect to a wallet login that comes back to ``return_to``.
-    ``card_only``: the session must have been opened with the CPS card."""
+    ``auth_mode``: the session must have been opened with that means (its level is asked)."""
     session = current_session(request)
-    if session is not None and (not card_only or session.auth_mode == "CARD"):
+    if session is not None and (auth_mode is None or session.auth_mode == auth_mode):
         touch(session)
         return session, None
-    acrs = [current_settings().acr_by_auth_mode["CARD"]] if card_only else []
+    acrs = [current_settings().acr_by_auth_mode[auth_mode]] if auth_mode else []
     browser = browser_cookie(request)
     tx = create_transaction(WALLET_CLIENT, WALLET_CLIENT_NAME, {}, acrs, browser)
     tx.return_to = return_to

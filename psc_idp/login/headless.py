@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from flask import current_app
 from sqlalchemy import select
 
 from psc_idp.extensions import db
+from psc_idp.login.flow import accept_headless_login, refuse_headless_login
 from psc_idp.login.models import LoginStatus, LoginTransaction
+from psc_idp.login.results import AuthResult, AuthStatus
 from psc_idp.timeutil import now
-
-if TYPE_CHECKING:
-    from psc_idp.login.results import AuthResult
 
 #: Where the means are registered (``psc_idp.means.registry``), by id, in la mire's order.
 REGISTRY = "psc_authenticators"
@@ -121,9 +120,6 @@ def settle(login_id: str) -> LoginTransaction | None:
 def record(tx: LoginTransaction, result: AuthResult) -> bool:
     """Record how a headless login ended; True if this call ended it (of two concurrent
     deciders, one wins)."""
-    from psc_idp.login.flow import accept_headless_login, refuse_headless_login
-    from psc_idp.login.results import AuthStatus
-
     if result.status == AuthStatus.SUCCESS and result.outcome is not None:
         return accept_headless_login(tx, result.outcome)
     if result.status == AuthStatus.FAILURE:

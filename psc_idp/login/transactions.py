@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Request, Response, current_app, request
 
+from psc_idp.atomic import claim
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.login.csrf import same_token
@@ -148,6 +149,12 @@ def record_failure(tx: LoginTransaction) -> bool:
         tx.status = LoginStatus.FAILED
         return True
     return False
+
+
+def resume_once(tx: LoginTransaction) -> bool:
+    """Its end (authenticated, cancelled, failed) → ``done``, once: of two resumes of the same
+    transaction (a reload, a second tab) only one goes on."""
+    return claim(LoginTransaction, tx.id, tx.status, LoginStatus.DONE)
 
 
 def end_transaction(tx: LoginTransaction, status: LoginStatus) -> None:

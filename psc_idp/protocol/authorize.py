@@ -23,14 +23,14 @@ from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oidc.core.errors import LoginRequiredError
 from flask import Response, current_app, redirect, request, url_for
 
-from psc_idp.atomic import claim
 from psc_idp.extensions import db
-from psc_idp.login.models import LoginStatus, LoginTransaction, SsoSession
+from psc_idp.login.models import LoginStatus, SsoSession
 from psc_idp.login.sessions import current_session, touch
 from psc_idp.login.transactions import (
     browser_cookie,
     create_transaction,
     load_transaction,
+    resume_once,
     set_browser_cookie,
 )
 from psc_idp.protocol import pages
@@ -85,7 +85,7 @@ def resume(tx_id: str) -> Response:
     outcome, params = tx.status, dict(tx.params)
     ctx = TokenContext.of_login(tx)
     # Each transaction resumes once, even if the browser sends the request twice.
-    finished = claim(LoginTransaction, tx.id, outcome, LoginStatus.DONE)
+    finished = resume_once(tx)
     db.session.commit()
     if not finished:
         return pages.render(pages.AlreadyResumed())

@@ -15,6 +15,7 @@ from psc_idp.login.account import account_csrf, session_or_login
 from psc_idp.login.csrf import same_token
 from psc_idp.login.models import SsoSession
 from psc_idp.login.sessions import current_session
+from psc_idp.means.card.authenticator import AUTH_MODE as CARD
 from psc_idp.means.ecps import devices
 from psc_idp.means.ecps.activation import start_card_activation
 from psc_idp.means.ecps.models import EcpsDevice
@@ -54,7 +55,7 @@ def rename(device_id: str) -> ResponseReturnValue:
 def card_activation() -> ResponseReturnValue:
     """Activate an e-CPS with the CPS card: a card-authenticated page shows a single-use code
     and its QR code, which the phone scans or types."""
-    session, login = session_or_login(url_for("ecps_account.card_activation"), card_only=True)
+    session, login = session_or_login(url_for("ecps_account.card_activation"), CARD)
     if login is not None:
         return login
     settings = current_settings()
