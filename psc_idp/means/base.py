@@ -29,7 +29,7 @@ __all__ = ["Authenticator", "AuthResult", "AuthStatus", "HeadlessRefused", "Logi
 
 
 class Authenticator(ABC):
-    #: Short id used in URLs and in the ``PSC_AUTHENTICATORS`` setting.
+    #: Short id, used in URLs (``/wallet/login/<tx>/<id>``).
     id: ClassVar[str]
     #: French label and one-line description on the login page.
     label: ClassVar[str]
