@@ -21,7 +21,7 @@ import requests
 from bench.login import login
 from bench.realm import CLIENT_ID
 from bench.servers import CIBA_EXPIRY, PscTarget, parallel
-from psc_idp.ecps.virtual_device import VirtualDevice
+from psc_idp.means.ecps.phone.virtual_device import VirtualDevice
 from tests.live_server import _psc_idp_command
 
 PIN = "1357"

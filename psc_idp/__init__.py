@@ -27,9 +27,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     setup_database(app, settings)
     setup_pki(app)
     setup_protocol(app, settings)
-    setup_authenticators(app, settings)
+    setup_means(app, settings)
     setup_wallet(app, settings)
-    setup_ecps(app, settings)
     setup_directory_api(app)
     setup_cli(app)
     return app
@@ -142,14 +141,25 @@ def setup_protocol(app: Flask, settings: Settings) -> None:
     register_purge(app, "ciba", purge_ciba)
 
 
-def setup_authenticators(app: Flask, settings: Settings) -> None:
-    from psc_idp.authenticators.card import CardAuthenticator
-    from psc_idp.authenticators.dev import TestIdentityPicker
-    from psc_idp.authenticators.ecps import EcpsAuthenticator
-    from psc_idp.authenticators.fido import FidoAuthenticator
-    from psc_idp.authenticators.registry import register
-    from psc_idp.fido.purge import purge_fido
+def setup_means(app: Flask, settings: Settings) -> None:
+    """Each means of authentication: its place on la mire (registry), its pages, its API, its
+    purge; and the login layer's purge (transactions, browserless ones included, and sessions)."""
+    from urllib.parse import urlsplit
+
+    from psc_idp.http.errors import ErrorPolicy, register_policy
     from psc_idp.login.purge import purge_login
+    from psc_idp.means.audit import purge_audit
+    from psc_idp.means.card import pages as card_pages
+    from psc_idp.means.card.authenticator import CardAuthenticator
+    from psc_idp.means.dev.picker import TestIdentityPicker
+    from psc_idp.means.ecps import account as ecps_account
+    from psc_idp.means.ecps.authenticator import EcpsAuthenticator
+    from psc_idp.means.ecps.phone import api, simulator
+    from psc_idp.means.ecps.purge import purge_ecps
+    from psc_idp.means.fido import enrolment
+    from psc_idp.means.fido.authenticator import FidoAuthenticator
+    from psc_idp.means.fido.purge import purge_fido
+    from psc_idp.means.registry import register
 
     # In PSC's order: card, e-CPS, FIDO key; the test picker last.
     register(app, CardAuthenticator())
@@ -158,14 +168,26 @@ def setup_authenticators(app: Flask, settings: Settings) -> None:
     if settings.dev_mode:
         register(app, TestIdentityPicker())
     register_purge(app, "login", purge_login)
+    register_purge(app, "audit", purge_audit)
+    register_purge(app, "ecps", purge_ecps)
     register_purge(app, "fido", purge_fido)
+
+    prefix = urlsplit(settings.wallet_base).path
+    app.register_blueprint(ecps_account.bp, url_prefix=prefix)  # devices, card activation
+    app.register_blueprint(enrolment.bp, url_prefix=prefix)  # FIDO keys
+    app.register_blueprint(card_pages.bp, url_prefix=prefix)  # CARD-channel CIBA requests
+    api.init_app(app)  # the phones' side (JSON errors)
+    app.register_blueprint(simulator.bp)  # /ecps: a phone in a browser tab
+    register_policy(app, ErrorPolicy("/ecps", json=False, blueprints=("ecps_simulator",)))
 
 
 def setup_wallet(app: Flask, settings: Settings) -> None:
+    """The UI shell: la mire, the account home, error pages; the development landing."""
     from urllib.parse import urlsplit
 
+    from psc_idp.http.errors import ErrorPolicy, register_policy
     from psc_idp.timeutil import local_display
-    from psc_idp.wallet import account, account_keys, ciba_card, dev_pages, views
+    from psc_idp.wallet import account, dev_pages, protocol_pages, views
     from psc_idp.wallet.errors import register_error_handlers
 
     app.jinja_env.filters["local_time"] = local_display  # pages speak Paris time
@@ -173,20 +195,14 @@ def setup_wallet(app: Flask, settings: Settings) -> None:
     prefix = urlsplit(settings.wallet_base).path
     app.register_blueprint(views.bp, url_prefix=prefix)
     app.register_blueprint(account.bp, url_prefix=prefix)
-    app.register_blueprint(account_keys.bp, url_prefix=prefix)
-    app.register_blueprint(ciba_card.bp, url_prefix=prefix)
+    # The wallet's and the means' pages: French pages (JSON only to a caller asking for it).
+    pages = ("wallet", "account", "authorization", "ecps_account", "keys", "ciba_card")
+    register_policy(app, ErrorPolicy(prefix + "/", json=False, blueprints=pages))
     if settings.dev_mode:
         app.register_blueprint(dev_pages.bp)
+        register_policy(app, ErrorPolicy("/", json=False, blueprints=("dev",)))
     register_error_handlers(app, settings)
-
-
-def setup_ecps(app: Flask, settings: Settings) -> None:
-    from psc_idp.ecps import api, simulator
-    from psc_idp.ecps.purge import purge_ecps
-
-    app.register_blueprint(api.bp)  # the phones' side
-    app.register_blueprint(simulator.bp)  # /ecps: a phone in a browser tab
-    register_purge(app, "ecps", purge_ecps)
+    protocol_pages.init_app(app)  # the pages of authorize, resume and logout
 
 
 def setup_directory_api(app: Flask) -> None:

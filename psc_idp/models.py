@@ -3,8 +3,9 @@
 from psc_idp.directory.fhir.models import ApiKey
 from psc_idp.directory.importers.models import ImportRun, ImportSeen
 from psc_idp.directory.models import *  # noqa: F403
-from psc_idp.ecps.models import (
-    AuditEvent,
+from psc_idp.login.models import LoginTransaction, SsoSession
+from psc_idp.means.audit import AuditEvent
+from psc_idp.means.ecps.models import (
     EcpsActivation,
     EcpsDevice,
     EcpsPush,
@@ -12,8 +13,7 @@ from psc_idp.ecps.models import (
     EcpsScenario,
     OutboxMessage,
 )
-from psc_idp.fido.models import FidoCeremony, FidoCredential
-from psc_idp.login.models import LoginTransaction, SsoSession
+from psc_idp.means.fido.models import FidoCeremony, FidoCredential
 from psc_idp.pki.models import PkiCertificate, PkiCrl, PkiCrlCache
 from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.protocol.models import (

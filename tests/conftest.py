@@ -84,7 +84,7 @@ def make_app(database_url: str, keys_dir: Path):
             "dev_mode": True,
             "realm_file": "",
             # The suite activates the same test professionals' e-CPS over and over; the
-            # activation throttles are tested with their defaults in tests/ecps/.
+            # activation throttles are tested with their defaults in tests/means/ecps/.
             "ecps_activations_per_national_id": 0,
             "ecps_activations_per_ip": 0,
             **overrides,

@@ -16,13 +16,17 @@ _FLASK_OPTIONS = {"env_file", "app", "debug"}
 
 def register_commands(app: Flask) -> None:
     from psc_idp.cli.clients import clients_cli
-    from psc_idp.cli.ecps import ecps_cli, outbox_command
     from psc_idp.cli.keys import keys_cli
     from psc_idp.cli.pki import cps_cli, pki_cli
     from psc_idp.cli.purge import purge
     from psc_idp.cli.realm import realm_cli
     from psc_idp.cli.serve import serve
     from psc_idp.directory.cli import directory_cli
+    from psc_idp.means.card.cli import cps_approve
+    from psc_idp.means.ecps.cli import ecps_cli, outbox_command
+
+    # Each means owns its commands; the card's join the PKI's ``cps`` group (card certificates).
+    cps_cli.add_command(cps_approve)
 
     for command in (
         clients_cli,

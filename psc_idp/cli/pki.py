@@ -227,18 +227,3 @@ def pki_show(as_json: bool) -> None:
         "extra_trust_anchors": [str(Path(p)) for p in pki_setting("pki_extra_trust_anchors")],
     }
     emit(data, as_json)
-
-
-@cps_cli.command("approve")
-@click.option("--cert", "cert_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--key", "key_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--request", "request_id", help="Demande CIBA précise (sinon la plus récente).")
-@click.option("--deny", is_flag=True, help="Refuser au lieu d'approuver.")
-@click.option("--wait", default=0.0, type=float, help="Attendre une demande (secondes).")
-@click.option("--json", "as_json", is_flag=True)
-def cps_approve(cert_path, key_path, request_id, deny, wait, as_json) -> None:
-    """Approuver (ou refuser) une demande CIBA « carte » avec la carte CPS, comme CPS-Gestion :
-    la décision est signée avec la clé de la carte."""
-    from psc_idp.cli.ciba_card import approve_with_card
-
-    emit(approve_with_card(cert_path, key_path, request_id, deny, wait), as_json)

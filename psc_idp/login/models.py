@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, String
@@ -12,8 +13,19 @@ from psc_idp.extensions import db
 from psc_idp.timeutil import UTCDateTime, now
 
 
+class LoginStatus(StrEnum):
+    """Where a login stands; changed by ``login/`` (and, once, by the resume of the protocol)."""
+
+    PENDING = "pending"
+    AUTHENTICATED = "authenticated"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    DONE = "done"
+
+
 class LoginTransaction(db.Model):
-    """An authorization request waiting for the professional to log in.
+    """An authorization request waiting for the professional to log in (or, with no browser
+    bound to it, a CIBA request: ``login.headless``).
 
     The validated request is stored here under a random id (never replayed from a cookie or the
     browser); the login UI reports who logged in and how, then the protocol resumes it."""
@@ -30,7 +42,7 @@ class LoginTransaction(db.Model):
     #: ``acr`` values that satisfy the request (empty: any).
     acceptable_acrs: Mapped[list[str]] = mapped_column(JSON, default=list)
     login_hint: Mapped[str] = mapped_column(String(255), default="")
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=LoginStatus.PENDING)
     failures: Mapped[int] = mapped_column(default=0)
     national_id: Mapped[str | None] = mapped_column(String(64))
     auth_mode: Mapped[str | None] = mapped_column(String(20))

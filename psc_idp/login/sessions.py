@@ -51,11 +51,11 @@ def session_is_active(sid: str) -> bool:
 
 
 def open_session(
-    national_id: str, auth_mode: str, acr: str, auth_time: int
+    national_id: str, auth_mode: str, acr: str, auth_time: int, session_id: str | None = None
 ) -> tuple[SsoSession, str]:
     cookie = secrets.token_urlsafe(32)
     session = SsoSession(
-        id=str(uuid.uuid4()),
+        id=session_id or str(uuid.uuid4()),
         cookie_hash=_hash(cookie),
         national_id=national_id,
         auth_mode=auth_mode,

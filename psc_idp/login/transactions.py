@@ -15,10 +15,11 @@ from typing import Any
 
 from flask import Request, Response, current_app, request
 
+from psc_idp.atomic import claim
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.login.csrf import same_token
-from psc_idp.login.models import LoginTransaction
+from psc_idp.login.models import LoginStatus, LoginTransaction
 from psc_idp.timeutil import now
 from psc_idp.tls.scheme import cookie_secure
 
@@ -106,7 +107,7 @@ def create_transaction(
 
 
 def load_transaction(
-    tx_id: str, request: Request, statuses: tuple[str, ...] = ("pending",)
+    tx_id: str, request: Request, statuses: tuple[str, ...] = (LoginStatus.PENDING,)
 ) -> LoginTransaction:
     """The transaction, if this browser owns it, it is still alive and in one of ``statuses``."""
     tx = db.session.get(LoginTransaction, tx_id[:64])  # a NUL was refused by http.guard
@@ -145,13 +146,24 @@ def record_failure(tx: LoginTransaction) -> bool:
     """Count a failed attempt; True when the login must now be abandoned (lockout)."""
     tx.failures += 1
     if tx.failures >= MAX_FAILURES:
-        tx.status = "failed"
+        tx.status = LoginStatus.FAILED
         return True
     return False
 
 
+def resume_once(tx: LoginTransaction) -> bool:
+    """Its end (authenticated, cancelled, failed) → ``done``, once: of two resumes of the same
+    transaction (a reload, a second tab) only one goes on."""
+    return claim(LoginTransaction, tx.id, tx.status, LoginStatus.DONE)
+
+
+def end_transaction(tx: LoginTransaction, status: LoginStatus) -> None:
+    """The login stops here: ``cancelled``, ``failed`` or (a wallet login) ``done``."""
+    tx.status = status
+
+
 def mark_authenticated(tx: LoginTransaction, outcome: LoginOutcome, sid: str) -> None:
-    tx.status = "authenticated"
+    tx.status = LoginStatus.AUTHENTICATED
     tx.national_id = outcome.national_id
     tx.auth_mode = outcome.auth_mode
     tx.acr = outcome.acr

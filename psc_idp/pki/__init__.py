@@ -61,7 +61,11 @@ def init_app(app: Flask) -> Hierarchy:
     hierarchy = get_hierarchy(app.extensions["psc_settings"])
     app.extensions["psc_pki"] = hierarchy
     if views.bp.name not in app.blueprints:
+        from psc_idp.http.errors import ErrorPolicy, register_policy
+
         app.register_blueprint(views.bp)
+        # Files for machines and browsers alike: the errors of any page of the app.
+        register_policy(app, ErrorPolicy("/pki/", json=False, blueprints=("pki",)))
     with app.app_context():
         ensure_crl_rows()
         record_server_certificate(hierarchy)

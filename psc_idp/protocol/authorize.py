@@ -22,24 +22,24 @@ from authlib.oauth2.rfc6749.errors import (
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oidc.core.errors import LoginRequiredError
 from flask import Response, current_app, redirect, request, url_for
-from sqlalchemy import update
 
 from psc_idp.extensions import db
-from psc_idp.login.models import LoginTransaction, SsoSession
+from psc_idp.login.models import LoginStatus, SsoSession
 from psc_idp.login.sessions import current_session, touch
 from psc_idp.login.transactions import (
     browser_cookie,
     create_transaction,
     load_transaction,
+    resume_once,
     set_browser_cookie,
 )
+from psc_idp.protocol import pages
 from psc_idp.protocol.authorize_checks import acceptable_acrs, prompt_values
 from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.grants.authorization_code import AuthorizationCodeGrant
 from psc_idp.protocol.pushed_requests import is_pushed_reference, take_pushed_request
+from psc_idp.protocol.redirect_check import redirect_check
 from psc_idp.timeutil import epoch
-from psc_idp.wallet.pages import error_page
-from psc_idp.wallet.redirect_check import redirect_check
 
 
 class StoredRequest(OAuth2Request):
@@ -80,23 +80,19 @@ def authorize() -> Response:
 
 
 def resume(tx_id: str) -> Response:
-    tx = load_transaction(tx_id, request, statuses=("authenticated", "cancelled", "failed"))
+    ended = (LoginStatus.AUTHENTICATED, LoginStatus.CANCELLED, LoginStatus.FAILED)
+    tx = load_transaction(tx_id, request, statuses=ended)
     outcome, params = tx.status, dict(tx.params)
     ctx = TokenContext.of_login(tx)
     # Each transaction resumes once, even if the browser sends the request twice.
-    finished = db.session.execute(
-        update(LoginTransaction)
-        .where(LoginTransaction.id == tx.id, LoginTransaction.status == outcome)
-        .values(status="done"),
-        execution_options={"synchronize_session": False},
-    ).rowcount
+    finished = resume_once(tx)
     db.session.commit()
-    if finished != 1:
-        return error_page("Connexion déjà traitée", "Retournez sur le service.", "used_transaction")
+    if not finished:
+        return pages.render(pages.AlreadyResumed())
     grant, redirect_uri, failure = _validate(StoredRequest(params))
     if failure is not None:
         return failure
-    if outcome != "authenticated":
+    if outcome != LoginStatus.AUTHENTICATED:
         return _error(grant.request, AccessDeniedError(redirect_uri=redirect_uri))
     return _issue_code(grant, redirect_uri, ctx)
 
@@ -196,11 +192,9 @@ def _error(oauth_request: OAuth2Request, error: OAuth2Error) -> Response:
     if error.redirect_uri:
         return _server().handle_error_response(oauth_request, error)
     db.session.rollback()
-    return error_page(
-        "Demande de connexion invalide",
-        "Le service qui vous a redirigé ici a envoyé une demande incorrecte. "
-        "Retournez sur le service et réessayez ; si le problème persiste, contactez-le.",
-        f"{error.error}: {error.description}",
-        status=400,
-        redirect_check=redirect_check(oauth_request),
+    return pages.render(
+        pages.InvalidAuthorizationRequest(
+            details=f"{error.error}: {error.description}",
+            redirect_check=redirect_check(oauth_request),
+        )
     )

@@ -14,9 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.common.urls import add_params_to_uri
-from flask import Request, Response, make_response, redirect, render_template, url_for
+from flask import Request, Response, redirect, url_for
 
-from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.login.csrf import bound_token, same_token
 from psc_idp.login.models import SsoSession
@@ -26,9 +25,9 @@ from psc_idp.login.transactions import (
     issued_browser_cookie,
     set_browser_cookie,
 )
+from psc_idp.protocol import pages
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.tokens import decode_id_token_hint, revoke_grants_of_session
-from psc_idp.wallet.pages import error_page
 
 PARAMS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state")
 
@@ -60,9 +59,7 @@ def logout_response(req: Request) -> Response:
         state = params.get("state")
         response = redirect(add_params_to_uri(target, [("state", state)] if state else []))
     else:
-        response = make_response(
-            render_template("wallet/logged_out.html", dev_mode=current_settings().dev_mode)
-        )
+        response = pages.render(pages.LoggedOut())
     clear_cookie(response)
     return response
 
@@ -129,14 +126,9 @@ def _confirmation(req: Request) -> Response:
     browser = browser_cookie(req)
     # The hint goes along: after confirmation it still names the client and its session.
     hidden = {name: req.values[name] for name in PARAMS if name in req.values}
-    response = make_response(
-        render_template(
-            "wallet/logout_confirm.html",
-            action_url=url_for("protocol.logout"),
-            csrf_token=_csrf_for(browser),
-            hidden=hidden,
-            cancel_url=None,
-            dev_mode=current_settings().dev_mode,
+    response = pages.render(
+        pages.LogoutConfirmation(
+            action_url=url_for("protocol.logout"), csrf_token=_csrf_for(browser), hidden=hidden
         )
     )
     set_browser_cookie(response, browser)
@@ -144,9 +136,4 @@ def _confirmation(req: Request) -> Response:
 
 
 def _failure(details: str) -> Response:
-    return error_page(
-        "Déconnexion impossible",
-        "La demande de déconnexion envoyée par le service est incorrecte.",
-        details,
-        status=400,
-    )
+    return pages.render(pages.LogoutRefused(details=details))

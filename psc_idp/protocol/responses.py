@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from authlib.common.urls import add_params_to_uri
-from flask import render_template
 
 from psc_idp.config import current_settings
+from psc_idp.protocol import pages
 
 
 def authorization_redirect(
@@ -17,7 +17,8 @@ def authorization_redirect(
     params = [*params, ("iss", current_settings().issuer)]
     mode = request_data.get("response_mode") or "query"
     if mode == "form_post":
-        body = render_template("wallet/form_post.html", action=redirect_uri, fields=dict(params))
+        page = pages.FormPost(action=redirect_uri, fields=dict(params))
+        body = pages.render(page).get_data(as_text=True)
         # The page holds the code: never from a cache (as in the Form Post Response Mode example).
         headers = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")]
         return 200, body, headers

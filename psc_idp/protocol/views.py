@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from psc_idp.config import Settings, current_settings
+from psc_idp.http.errors import ErrorPolicy, register_policy
 from psc_idp.protocol import authorize as authorization_flow
 from psc_idp.protocol import cors
 from psc_idp.protocol.discovery import metadata
@@ -158,6 +159,15 @@ def resume(tx_id: str) -> ResponseReturnValue:
     return authorization_flow.resume(tx_id)
 
 
+#: Endpoints under the issuer that a browser visits: they answer pages.
+BROWSER_ENDPOINTS = ("/protocol/openid-connect/auth", "/protocol/openid-connect/logout")
+
+
 def register(app: Flask, settings: Settings) -> None:
-    app.register_blueprint(protocol, url_prefix=urlsplit(settings.issuer).path)
+    issuer_path = urlsplit(settings.issuer).path
+    app.register_blueprint(protocol, url_prefix=issuer_path)
+    register_policy(app, ErrorPolicy(
+        issuer_path + "/", json=True, pages=BROWSER_ENDPOINTS, blueprints=("protocol",)
+    ))
+    # Served under the wallet, whose pages' policy it shares.
     app.register_blueprint(authorization, url_prefix=urlsplit(settings.wallet_base).path)

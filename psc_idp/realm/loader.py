@@ -23,8 +23,8 @@ import yaml
 
 from psc_idp.config import Settings
 from psc_idp.directory.realm_io import export_practitioners, upsert_practitioners
-from psc_idp.ecps.scenarios import export_scenarios, upsert_scenarios
 from psc_idp.extensions import db
+from psc_idp.means.ecps.scenarios import export_scenarios, upsert_scenarios
 from psc_idp.protocol.clients import all_clients, client_to_dict, upsert_client
 from psc_idp.realm.models import RealmOption
 from psc_idp.realm.problems import Problems, RealmInvalid, line_marks

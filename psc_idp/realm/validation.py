@@ -9,7 +9,7 @@ from typing import Any
 
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
 from psc_idp.directory.userinfo import PROFILES
-from psc_idp.ecps.scenarios import ACTIONS
+from psc_idp.means.ecps.scenarios import ACTIONS
 from psc_idp.realm import checks
 from psc_idp.realm.client_checks import check_clients
 from psc_idp.realm.practitioner_checks import check_practitioners

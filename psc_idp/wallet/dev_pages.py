@@ -12,9 +12,9 @@ from flask.typing import ResponseReturnValue
 
 from psc_idp.config import Settings, current_settings
 from psc_idp.directory.lookup import find_practitioner, search_practitioners, summary
-from psc_idp.ecps import outbox
-from psc_idp.ecps.models import EcpsScenario
 from psc_idp.extensions import db
+from psc_idp.means.ecps import outbox
+from psc_idp.means.ecps.models import EcpsScenario
 from psc_idp.protocol.clients import SECRET_METHODS, all_clients
 from psc_idp.protocol.discovery import endpoint
 from psc_idp.protocol.models import Client

@@ -8,16 +8,19 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from psc_idp.authenticators.registry import enabled_authenticators, get_authenticator
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.login.flow import accept_login
+from psc_idp.login.models import LoginStatus
+from psc_idp.login.results import AuthStatus
 from psc_idp.login.sessions import current_session, set_cookie
 from psc_idp.login.transactions import (
     check_csrf,
+    end_transaction,
     load_transaction,
     record_failure,
 )
+from psc_idp.means.registry import enabled_authenticators, get_authenticator
 from psc_idp.wallet.pages import error_page
 
 bp = Blueprint("wallet", __name__)
@@ -80,20 +83,20 @@ def means(tx_id: str, means_id: str) -> ResponseReturnValue:
         return authenticator.start(tx)
     check_csrf(tx, request.form)
     result = authenticator.finish(tx, request.form)
-    if result.status == "success" and result.outcome is not None:
+    if result.status == AuthStatus.SUCCESS and result.outcome is not None:
         cookie = accept_login(tx, result.outcome, current_session(request))
         db.session.commit()
         response = redirect(_after_login(tx))
         set_cookie(response, cookie)
         return response
-    if result.status == "pending":
+    if result.status == AuthStatus.PENDING:
         # Post/redirect/get: reloading the waiting page must not post again.
         return redirect(
             url_for("wallet.means", tx_id=tx.id, means_id=means_id, **(result.params or {}))
         )
-    abandoned = record_failure(tx) or result.status == "failure"
+    abandoned = record_failure(tx) or result.status == AuthStatus.FAILURE
     if abandoned:
-        tx.status = "failed"
+        end_transaction(tx, LoginStatus.FAILED)
         db.session.commit()
         return redirect(_after_abandon(tx))
     db.session.commit()
@@ -115,7 +118,7 @@ def means_status(tx_id: str, means_id: str) -> ResponseReturnValue:
 def _after_login(tx) -> str:
     """Back to the authorization request, or to the wallet page the login was for."""
     if tx.return_to:
-        tx.status = "done"
+        end_transaction(tx, LoginStatus.DONE)
         db.session.commit()
         return tx.return_to
     return url_for("authorization.resume", tx_id=tx.id)
@@ -130,6 +133,6 @@ def _after_abandon(tx) -> str:
 def cancel(tx_id: str) -> ResponseReturnValue:
     # A plain link: the transaction id is secret and bound to this browser.
     tx = load_transaction(tx_id, request)
-    tx.status = "cancelled"
+    end_transaction(tx, LoginStatus.CANCELLED)
     db.session.commit()
     return redirect(_after_abandon(tx))

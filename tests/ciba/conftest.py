@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from psc_idp.ecps.models import EcpsPush
 from psc_idp.extensions import db
+from psc_idp.means.ecps.models import EcpsPush
 from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.protocol.clients import upsert_client
 from tests.helpers import TOKEN, basic

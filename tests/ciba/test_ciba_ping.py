@@ -14,8 +14,8 @@ from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.protocol.ciba.ping import deliver_due
 from psc_idp.protocol.clients import upsert_client
 from tests.ciba.conftest import GRANT, Dpi
-from tests.ecps.helpers import activate_by_contact
 from tests.helpers import decode
+from tests.means.ecps.helpers import activate_by_contact
 
 MIDWIFE = "899700100318"
 

@@ -7,14 +7,14 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from psc_idp.ecps import pushes
 from psc_idp.extensions import db
+from psc_idp.means.card.decision import decide_with_card, sign_decision
+from psc_idp.means.ecps import pushes
 from psc_idp.pki import issue_card
-from psc_idp.protocol.ciba.card import decide_with_card, sign_decision
 from psc_idp.protocol.ciba.grant import PENDING
 from psc_idp.protocol.ciba.models import CibaRequest
-from tests.ecps.helpers import activate_by_contact
 from tests.helpers import USERINFO, decode
+from tests.means.ecps.helpers import activate_by_contact
 
 NURSE = "899700100490"
 DENTIST = "899700100235"
@@ -173,7 +173,7 @@ def test_card_channel_approved_with_the_card_key(app, dpi):
 
 
 def test_realm_scenario_answers_ciba(app, dpi):
-    from psc_idp.ecps.scenarios import upsert_scenarios
+    from psc_idp.means.ecps.scenarios import upsert_scenarios
 
     with app.app_context():
         upsert_scenarios([{"national_id": "899700100805", "action": "approve", "delay": 0}])

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.ecps.helpers import activate_by_contact
-from tests.ecps.live import live_database_env
 from tests.live_server import LiveServer
+from tests.means.ecps.helpers import activate_by_contact
+from tests.means.ecps.live import live_database_env
 from tests.relying_party import run_cli
 
 DOCTOR = "899700427885"  # Dr Kit DOC0042788 (nobody needs him without an e-CPS)

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from psc_idp.ecps import pushes
 from psc_idp.extensions import db
+from psc_idp.means.ecps import pushes
 from psc_idp.replay import SeenOnce
 from psc_idp.timeutil import UTCDateTime, local_display, now, to_epoch
-from tests.ecps.helpers import activate_by_contact
+from tests.means.ecps.helpers import activate_by_contact
 
 NURSE = "899700100490"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ecps.helpers import API, BASE, activate_by_contact
 from tests.helpers import (
     AUTHORIZE,
     INTROSPECT,
@@ -20,6 +19,7 @@ from tests.helpers import (
     pkce_pair,
 )
 from tests.http.hostile import DEEP_JSON, DEEP_JWS, DEEP_PAYLOAD_JWS, unsigned_jws
+from tests.means.ecps.helpers import API, BASE, activate_by_contact
 
 CIBA = f"{OIDC}/ext/ciba/auth"
 PAR = f"{OIDC}/ext/par/request"
@@ -202,8 +202,8 @@ def test_device_call_with_non_integer_times_is_401(app, kind):
 def test_decision_with_a_string_iat_is_refused(app):
     import time
 
-    from psc_idp.ecps import pushes
     from psc_idp.extensions import db
+    from psc_idp.means.ecps import pushes
 
     phone = activate_by_contact(app, NURSE, pin="2468")
     with app.app_context():
@@ -223,7 +223,7 @@ def test_decision_with_a_string_iat_is_refused(app):
 def test_nul_in_my_own_device_name_or_id_is_a_french_page(app):
     import re
 
-    from tests.ecps.test_account_and_outbox import _log_in_to_account
+    from tests.means.ecps.test_account_and_outbox import _log_in_to_account
 
     phone = activate_by_contact(app, "899700100565")
     browser = _log_in_to_account(app, "899700100565")

@@ -40,8 +40,8 @@ def test_sweep_finds_the_routes(app):
 @pytest.fixture(scope="module")
 def logged_in(app):
     """A professional's browser with an SSO session, so account pages go past the login."""
-    from tests.ecps.helpers import activate_by_contact
-    from tests.ecps.test_account_and_outbox import _log_in_to_account
+    from tests.means.ecps.helpers import activate_by_contact
+    from tests.means.ecps.test_account_and_outbox import _log_in_to_account
 
     activate_by_contact(app, "899700100565")
     return _log_in_to_account(app, "899700100565").http

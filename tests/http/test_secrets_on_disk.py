@@ -15,7 +15,7 @@ from sqlalchemy import text
 from psc_idp.keystore import AppSecret, ReadableSecretFile
 from tests.ciba.test_ciba_ping import MIDWIFE, _deliver, _ping_client, receiver  # noqa: F401
 from tests.conftest import create_app_for_tests
-from tests.ecps.helpers import API, activate_by_contact
+from tests.means.ecps.helpers import API, activate_by_contact
 
 NURSE = "899700100490"
 
@@ -101,7 +101,7 @@ def test_outbox_keeps_no_code_in_clear_but_shows_it_to_the_developer(app):
             text("SELECT body FROM outbox_message ORDER BY id DESC LIMIT 2")
         ).scalars()
         stored = list(rows)
-        from psc_idp.ecps import outbox
+        from psc_idp.means.ecps import outbox
 
         shown = [m.body for m in outbox.latest(NURSE, limit=2)]
     codes = [re.search(r"\d{6}", body).group() for body in shown]

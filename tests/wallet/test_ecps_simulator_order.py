@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from psc_idp.ecps import pushes
 from psc_idp.extensions import db
+from psc_idp.means.ecps import pushes
 from psc_idp.timeutil import now
-from tests.ecps.helpers import activate_by_contact
+from tests.means.ecps.helpers import activate_by_contact
 
 PHARMACIST = "899700101308"
 

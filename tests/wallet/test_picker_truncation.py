@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from psc_idp.authenticators.dev.picker import SHOWN, french_number
 from psc_idp.directory.national_id import rpps_luhn_key
 from psc_idp.directory.realm_io import upsert_practitioners
 from psc_idp.extensions import db
+from psc_idp.means.dev.picker import SHOWN, french_number
 from tests.helpers import Browser, pkce_pair
 
 MANY = SHOWN + 12

@@ -108,7 +108,7 @@ PICKER_CTX: dict[str, Any] = {
 
 PAGES: dict[str, tuple[str, dict[str, Any]]] = {
     "login": ("wallet/login.html", LOGIN_CTX),
-    "dev_picker": ("wallet/dev_picker.html", PICKER_CTX),
+    "dev_picker": ("dev/picker.html", PICKER_CTX),
     "error": (
         "wallet/error.html",
         {
@@ -311,7 +311,7 @@ def test_login_optional_parts_absent(app: Flask) -> None:
 
 
 def test_picker_form_carries_csrf_and_preselects_login_hint(app: Flask) -> None:
-    page = parse(render(app, "wallet/dev_picker.html", **PICKER_CTX))
+    page = parse(render(app, "dev/picker.html", **PICKER_CTX))
 
     form = page.find("form", method="post")
     assert form and form[0]["action"] == "/wallet/dev/login"
@@ -326,7 +326,7 @@ def test_picker_form_carries_csrf_and_preselects_login_hint(app: Flask) -> None:
 
 
 def test_picker_shows_practitioner_details_and_inactive(app: Flask) -> None:
-    page = parse(render(app, "wallet/dev_picker.html", **PICKER_CTX))
+    page = parse(render(app, "dev/picker.html", **PICKER_CTX))
     text = page.all_text
 
     assert "Rechercher une identité de test (nom ou identifiant national)" in text
@@ -343,7 +343,7 @@ def test_picker_shows_practitioner_details_and_inactive(app: Flask) -> None:
 
 
 def test_picker_auth_modes(app: Flask) -> None:
-    page = parse(render(app, "wallet/dev_picker.html", **PICKER_CTX))
+    page = parse(render(app, "dev/picker.html", **PICKER_CTX))
 
     modes = {m["value"]: m for m in page.find("input", type="radio", name="auth_mode")}
     assert set(modes) == {"CARD", "MOBILE", "FIDO"}
@@ -358,7 +358,7 @@ def test_picker_auth_modes(app: Flask) -> None:
 def test_picker_error_is_an_alert_and_keeps_values(app: Flask) -> None:
     html = render(
         app,
-        "wallet/dev_picker.html",
+        "dev/picker.html",
         **dict(PICKER_CTX, error="Identité inconnue : <b>x</b>", login_hint="899700218896"),
     )
     page = parse(html)
@@ -372,7 +372,7 @@ def test_picker_error_is_an_alert_and_keeps_values(app: Flask) -> None:
 
 
 def test_picker_no_result(app: Flask) -> None:
-    page = parse(render(app, "wallet/dev_picker.html", **dict(PICKER_CTX, practitioners=[])))
+    page = parse(render(app, "dev/picker.html", **dict(PICKER_CTX, practitioners=[])))
     assert "Aucune identité de test ne correspond" in page.all_text
     assert not page.find("input", name="national_id")
     assert not page.find("div", role="alert")

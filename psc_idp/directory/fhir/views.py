@@ -14,6 +14,7 @@ from psc_idp.directory.fhir import api_keys, bundle, search
 from psc_idp.directory.fhir.capability import capability_statement
 from psc_idp.directory.fhir.errors import FhirError, fhir_response, outcome_response
 from psc_idp.directory.fhir.params import count
+from psc_idp.http.errors import ErrorPolicy, register_policy
 from psc_idp.timeutil import iso_utc, now
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir/v1")
@@ -76,4 +77,5 @@ def read(resource_type: str, resource_id: str) -> Response:
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # The app's own handlers (guard refusals, 404, 405, 500, 503) answer OperationOutcome here.
-    app.extensions.setdefault("psc_api_errors", {})["/fhir/"] = outcome_response
+    policy = ErrorPolicy("/fhir/", json=True, render=outcome_response, blueprints=("fhir",))
+    register_policy(app, policy)

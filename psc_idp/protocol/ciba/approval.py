@@ -1,63 +1,71 @@
-"""Where a CIBA request stands, and the professional's decision on it.
-
-MOBILE requests follow their e-CPS push (approved on a phone, by the CLI device or by a realm
-scenario); CARD requests are decided by a JWS signed with the card's key (CPS-Gestion, or the
-wallet page reached with the card). Every change from ``pending`` is atomic."""
+"""Where a CIBA request stands. Its login runs without a browser (``login.headless``): the
+means of its channel starts it and says how it ended, ``login/`` records the outcome as for any
+login. ``settle`` follows that login and flips the request from ``pending`` once, atomically;
+``state`` only reads."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 
-from sqlalchemy import select, update
-
-from psc_idp.ecps import pushes
-from psc_idp.ecps.models import EcpsPush
+from psc_idp.atomic import claim
 from psc_idp.extensions import db
+from psc_idp.login import headless
+from psc_idp.login.models import LoginStatus, LoginTransaction
 from psc_idp.protocol.ciba.models import CibaRequest
-from psc_idp.timeutil import epoch, now, to_epoch
-
-PUSH_OUTCOMES = {"approved": "approved", "denied": "denied", "cancelled": "denied"}
+from psc_idp.timeutil import epoch, now
 
 
-def state(request: CibaRequest) -> str:
-    """``pending``, ``approved``, ``denied``, ``expired`` or ``issued``."""
-    if request.status == "pending" and request.channel == "MOBILE" and request.push_id:
-        push = db.session.get(EcpsPush, request.push_id)
-        outcome = PUSH_OUTCOMES.get(pushes.state(push)) if push is not None else None
-        if outcome is not None:
-            decided = push.decided_at or now()
-            decide(request, outcome, auth_time=to_epoch(decided))
-    if request.status == "pending" and request.expires_at <= now():
-        return "expired"
-    return request.status
+class CibaStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    ISSUED = "issued"
+    #: Never stored: a pending request past its ``expires_at``.
+    EXPIRED = "expired"
 
 
-def decide(request: CibaRequest, outcome: str, auth_time: int | None = None) -> bool:
+def settle(request: CibaRequest) -> None:
+    """Follow the request's login; pending → approved or denied when it ended. The owner's
+    write, called where a poll or a ping round is answered."""
+    if request.status != CibaStatus.PENDING:
+        return
+    login = headless.settle(request.id)
+    if login is None:
+        return
+    if login.status == LoginStatus.AUTHENTICATED:
+        decide(request, CibaStatus.APPROVED, auth_time=login.auth_time)
+    elif login.status in (LoginStatus.FAILED, LoginStatus.CANCELLED):
+        decide(request, CibaStatus.DENIED)
+
+
+def state(request: CibaRequest) -> CibaStatus:
+    """``pending``, ``approved``, ``denied``, ``expired`` or ``issued``, as stored (no write)."""
+    if request.status == CibaStatus.PENDING and request.expires_at <= now():
+        return CibaStatus.EXPIRED
+    return CibaStatus(request.status)
+
+
+def login_of(request: CibaRequest) -> LoginTransaction | None:
+    """The recorded login: who, how (``authMode``, ``acr``), when, and its session."""
+    return db.session.get(LoginTransaction, request.id)
+
+
+def decide(request: CibaRequest, outcome: CibaStatus, auth_time: int | None = None) -> bool:
     """pending → ``outcome``; True if this call made the change. A ping client is then due a
     notification."""
-    values = {"status": outcome, "decided_at": now(), "auth_time": auth_time or epoch()}
+    values = {"decided_at": now(), "auth_time": auth_time or epoch()}
     if request.notification_token:
         values["next_notify_at"] = now()
-    won = db.session.execute(
-        update(CibaRequest)
-        .where(CibaRequest.id == request.id, CibaRequest.status == "pending")
-        .values(**values),
-        execution_options={"synchronize_session": False},
-    ).rowcount
+    won = claim(CibaRequest, request.id, CibaStatus.PENDING, outcome, **values)
     db.session.commit()
     db.session.refresh(request)
-    return won == 1
+    return won
 
 
 def mark_issued(request: CibaRequest) -> bool:
     """approved → issued, once: of two concurrent polls only one gets the tokens."""
-    won = db.session.execute(
-        update(CibaRequest)
-        .where(CibaRequest.id == request.id, CibaRequest.status == "approved")
-        .values(status="issued"),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    return won == 1
+    return claim(CibaRequest, request.id, CibaStatus.APPROVED, CibaStatus.ISSUED)
 
 
 def record_poll(request: CibaRequest) -> bool:
@@ -72,16 +80,3 @@ def record_poll(request: CibaRequest) -> bool:
         request.interval += 5  # CIBA §11: slow_down increases the interval by 5 s
     db.session.commit()
     return not too_soon
-
-
-def pending_card_requests(national_id: str) -> list[CibaRequest]:
-    query = (
-        select(CibaRequest)
-        .where(
-            CibaRequest.national_id == national_id,
-            CibaRequest.channel == "CARD",
-            CibaRequest.status == "pending",
-        )
-        .order_by(CibaRequest.created_at)
-    )
-    return [r for r in db.session.scalars(query) if state(r) == "pending"]

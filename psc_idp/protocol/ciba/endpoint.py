@@ -1,7 +1,10 @@
 """The backchannel authentication endpoint (CIBA Core §7), at PSC's path
 ``{issuer}/protocol/openid-connect/ext/ciba/auth``. Checks, in order: client authentication and
 grant type, duplicates, scope, the one hint, the user, binding message, channel and acr,
-requested expiry, ping token, then the means on that channel."""
+requested expiry, ping token, then the means on that channel.
+
+The request is a login without a browser (``login.headless``): the means registered for the
+channel starts it and reports how it ended; this module knows no channel by name."""
 
 from __future__ import annotations
 
@@ -25,8 +28,10 @@ from authlib.oauth2.rfc6749.errors import (
 from psc_idp.config import current_settings
 from psc_idp.directory.lookup import find_practitioner
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
-from psc_idp.ecps import pushes
 from psc_idp.extensions import db
+from psc_idp.login import headless
+from psc_idp.login.binding import binding_code
+from psc_idp.login.headless import HeadlessMeans, HeadlessRefused
 from psc_idp.protocol.authorize_checks import acceptable_acrs
 from psc_idp.protocol.ciba import ping
 from psc_idp.protocol.ciba.hints import national_id_from_id_token
@@ -36,7 +41,6 @@ from psc_idp.protocol.secrets import hash_secret
 from psc_idp.timeutil import now
 
 GRANT_TYPE = "urn:openid:params:grant-type:ciba"
-CHANNELS = {"MOBILE", "CARD"}
 BINDING_MESSAGE = re.compile(r"^[\w .,:;!?'-]{1,20}$")
 SINGLE_VALUED = [
     "scope",
@@ -61,17 +65,17 @@ class InvalidBindingMessageError(OAuth2Error):
     error = "invalid_binding_message"
 
 
-class TooManyPendingError(AccessDeniedError):
-    """CIBA Core §13: ``access_denied`` (403) when the OP denies the request; here because the
-    professional's phone already has as many requests waiting as allowed (approval fatigue).
-    ``slow_down`` is a token-endpoint error (§11), not one of this endpoint's."""
-
-    status_code = 403
+def refused_by_means(refused: HeadlessRefused) -> AccessDeniedError:
+    """CIBA Core §13: ``access_denied`` when the OP denies the request; 403 when the means says
+    so (the professional's phone already has as many requests waiting as allowed: approval
+    fatigue). ``slow_down`` is a token-endpoint error (§11), not one of this endpoint's."""
+    return AccessDeniedError(refused.description, status_code=refused.status)
 
 
 @dataclass
 class BackchannelRequest(EndpointRequest):
     national_id: str = ""
+    means: HeadlessMeans | None = None
     values: dict[str, Any] = field(default_factory=dict)
 
 
@@ -92,32 +96,56 @@ class BackchannelAuthenticationEndpoint(Endpoint):
                 raise InvalidRequestError(f"Duplicated parameter: {name}")
         scope = _scope(client, form.get("scope", ""))
         national_id = _national_id(form)
-        channel = form.get("channel") or "MOBILE"
-        if channel not in CHANNELS:
-            raise InvalidRequestError("Invalid parameter: channel (MOBILE or CARD)")
-        _check_acr(form, channel)
+        channel = form.get("channel") or headless.default_channel()
+        means = headless.means_for(channel)
+        if means is None:
+            served = " or ".join(headless.served_channels())
+            raise InvalidRequestError(f"Invalid parameter: channel ({served})")
+        _check_acr(form, channel, means)
         values = {
             "scope": scope,
             "channel": channel,
+            "acrs": acceptable_acrs(form),
             "binding_message": _binding_message(form.get("binding_message")),
             "expires_in": _expiry(form.get("requested_expiry")),
             "notification_token": _notification_token(client, form),
         }
-        _check_means(national_id, channel)
-        return BackchannelRequest(request, client, national_id, values)
+        try:
+            means.check_headless(national_id)
+        except HeadlessRefused as refused:
+            raise refused_by_means(refused) from refused
+        return BackchannelRequest(request, client, national_id, means, values)
 
     def create_response(self, validated: BackchannelRequest) -> tuple[int, dict, list]:
         values, client = validated.values, validated.client
         auth_req_id = secrets.token_urlsafe(32)
         settings = current_settings()
+        request_id = str(uuid.uuid4())
+        try:
+            # The login shares the request's id: the means and the professional's pages name it.
+            _, reference = headless.begin(
+                validated.means,
+                login_id=request_id,
+                channel=values["channel"],
+                client_id=client.client_id,
+                client_name=client.name or client.client_id,
+                national_id=validated.national_id,
+                binding_message=values["binding_message"],
+                acceptable_acrs=values["acrs"],
+                lifetime=values["expires_in"],
+            )
+        except HeadlessRefused as refused:
+            db.session.commit()  # what the means recorded of its refusal; releases its gate
+            raise refused_by_means(refused) from refused
         ciba = CibaRequest(
-            id=str(uuid.uuid4()),
+            id=request_id,
             auth_req_hash=hash_secret(auth_req_id, "ciba"),
             client_id=client.client_id,
             national_id=validated.national_id,
             scope=values["scope"],
             binding_message=values["binding_message"],
             channel=values["channel"],
+            push_id=reference,
             interval=settings.ciba_interval,
             expires_at=now() + timedelta(seconds=values["expires_in"]),
             # Sealed at rest: both go back to the client with the ping.
@@ -126,24 +154,6 @@ class BackchannelAuthenticationEndpoint(Endpoint):
                 auth_req_id if values["notification_token"] else None, ping.AUTH_REQ_ID_PURPOSE
             ),
         )
-        if ciba.channel == "MOBILE":
-            try:
-                push = pushes.send_push(
-                    validated.national_id,
-                    "ciba",
-                    subject_ref=ciba.id,
-                    client_id=client.client_id,
-                    client_name=client.name or client.client_id,
-                    binding_message=ciba.binding_message,
-                    lifetime=values["expires_in"],
-                )
-            except pushes.TooManyPendingPushes as error:
-                db.session.commit()  # the refusal's audit record; releases the gate
-                raise TooManyPendingError(
-                    f"The user already has {error.cap} pending e-CPS requests: "
-                    "wait for an answer or for them to expire"
-                ) from error
-            ciba.push_id = push.id
         db.session.add(ciba)
         db.session.commit()
         body = {
@@ -182,15 +192,15 @@ def _national_id(form) -> str:
 
 def _binding_message(value: str | None) -> str:
     if value is None or value == "":
-        return pushes.binding_code()
+        return binding_code()
     if not BINDING_MESSAGE.match(value):
         raise InvalidBindingMessageError("binding_message: at most 20 plain characters")
     return value
 
 
-def _check_acr(form, channel: str) -> None:
+def _check_acr(form, channel: str, means: HeadlessMeans) -> None:
     acceptable = acceptable_acrs(form)  # unknown values are voluntary: ignored
-    acr = current_settings().acr_by_auth_mode["CARD" if channel == "CARD" else "MOBILE"]
+    acr = means.headless_acr()
     if acceptable and acr not in acceptable:
         raise InvalidRequestError(f"channel {channel} cannot reach the requested acr_values")
 
@@ -211,14 +221,3 @@ def _notification_token(client, form) -> str | None:
             raise InvalidRequestError("client_notification_token is required in ping mode")
         return token
     return None
-
-
-def _check_means(national_id: str, channel: str) -> None:
-    if channel != "MOBILE" or pushes.scenario_of(national_id) is not None:
-        return
-    devices = pushes.devices_of(national_id)
-    if devices.active:
-        return
-    if devices.locked:
-        raise AccessDeniedError("The user's e-CPS is locked")
-    raise AccessDeniedError("The user has no active e-CPS: use channel=CARD")

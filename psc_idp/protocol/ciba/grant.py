@@ -17,16 +17,14 @@ from authlib.oauth2.rfc8628.errors import (
     SlowDownError,
 )
 
-from psc_idp.config import current_settings
 from psc_idp.extensions import db
-from psc_idp.login.sessions import open_session
 from psc_idp.protocol.ciba import approval
+from psc_idp.protocol.ciba.approval import CibaStatus
 from psc_idp.protocol.ciba.endpoint import GRANT_TYPE
 from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
 from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.secrets import hash_secret
-from psc_idp.timeutil import epoch
 
 #: PSC's description, word for word (psc-reference §6).
 PENDING = (
@@ -60,35 +58,24 @@ class CibaGrant(grants.BaseGrant, grants.TokenEndpointMixin):
         client = self.request.client
         if client.backchannel_token_delivery_mode != "ping" and not approval.record_poll(request):
             raise SlowDownError("Too early to poll: wait interval seconds")
+        approval.settle(request)
         status = approval.state(request)
-        if status == "pending":
+        if status == CibaStatus.PENDING:
             raise AuthorizationPendingError(PENDING)
-        if status == "denied":
+        if status == CibaStatus.DENIED:
             raise AccessDeniedError("The end-user denied the authorization request")
-        if status == "expired":
+        if status == CibaStatus.EXPIRED:
             raise ExpiredTokenError("The authorization request has expired")
-        if status != "approved" or not approval.mark_issued(request):
+        login = approval.login_of(request)
+        if status != CibaStatus.APPROVED or login is None or not approval.mark_issued(request):
             raise InvalidGrantError("Invalid auth_req_id")
         token = self.generate_token(
-            user=self._context(request),
+            # A user session without a browser (Keycloak opens one for CIBA), opened when the
+            # login was recorded: its id is the ``session_state``; who, how and when are the
+            # login's, whatever the means.
+            user=TokenContext.of_login(login),
             scope=request.scope,
             include_refresh_token=client.check_grant_type("refresh_token"),
         )
         self.save_token(token)
         return 200, token, self.TOKEN_RESPONSE_HEADER
-
-    @staticmethod
-    def _context(request: CibaRequest) -> TokenContext:
-        """A user session without a browser (Keycloak opens one for CIBA): its id is the
-        ``session_state`` of the tokens, and the refresh tokens live as long as it does."""
-        auth_mode = "CARD" if request.channel == "CARD" else "MOBILE"
-        acr = current_settings().acr_by_auth_mode[auth_mode]
-        auth_time = request.auth_time or epoch()
-        session, _ = open_session(request.national_id, auth_mode, acr, auth_time)
-        return TokenContext(
-            national_id=request.national_id,
-            sid=session.id,
-            auth_time=auth_time,
-            acr=acr,
-            auth_mode=auth_mode,
-        )

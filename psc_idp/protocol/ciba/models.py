@@ -22,10 +22,13 @@ class CibaRequest(db.Model):
     national_id: Mapped[str] = mapped_column(String(64), index=True)
     scope: Mapped[str] = mapped_column(Text, default="")
     binding_message: Mapped[str] = mapped_column(String(100), default="")
-    #: PSC's ``channel``: ``MOBILE`` (e-CPS push) or ``CARD`` (CPS card, CPS-Gestion).
+    #: PSC's ``channel``, one a means registered (``login.headless``): the e-CPS's, the card's.
     channel: Mapped[str] = mapped_column(String(10))
     #: ``pending``, ``approved``, ``denied``, ``issued`` (expiry is computed from expires_at)
+    #: ``approval.CibaStatus``, changed by ``approval`` only.
     status: Mapped[str] = mapped_column(String(20), default="pending")
+    #: The means's own reference for the request's login (the e-CPS push); the login itself
+    #: shares this request's ``id``.
     push_id: Mapped[str | None] = mapped_column(String(64))
     interval: Mapped[int] = mapped_column(default=5)
     last_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -61,10 +61,12 @@ def deliver_due(limit: int = 20) -> int:
 
 def _settle_pending() -> None:
     query = select(CibaRequest).where(
-        CibaRequest.ping_auth_req_id.is_not(None), CibaRequest.status == "pending"
+        CibaRequest.ping_auth_req_id.is_not(None),
+        CibaRequest.status == approval.CibaStatus.PENDING,
     )
     for request in db.session.scalars(query):
-        if approval.state(request) == "expired":
+        approval.settle(request)
+        if approval.state(request) == approval.CibaStatus.EXPIRED:
             # Expiry is an end too: tell the client, whose poll will read expired_token.
             request.next_notify_at = request.next_notify_at or now()
     db.session.commit()
@@ -78,7 +80,7 @@ def _due(limit: int) -> list[CibaRequest]:
             CibaRequest.notified_at.is_(None),
             CibaRequest.notify_attempts < MAX_ATTEMPTS,
             CibaRequest.next_notify_at <= now(),
-            or_(CibaRequest.status != "pending", CibaRequest.expires_at <= now()),
+            or_(CibaRequest.status != approval.CibaStatus.PENDING, CibaRequest.expires_at <= now()),
         )
         .limit(limit)
     )

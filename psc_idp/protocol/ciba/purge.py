@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import or_
 
 from psc_idp.config import Settings
+from psc_idp.protocol.ciba.approval import CibaStatus
 from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.purge import delete_where
 from psc_idp.timeutil import now
@@ -20,5 +21,6 @@ KEPT_AFTER_EXPIRY = timedelta(hours=1)
 
 
 def purge_ciba(settings: Settings) -> dict[str, int]:
-    done = or_(CibaRequest.status == "issued", CibaRequest.expires_at < now() - KEPT_AFTER_EXPIRY)
+    expired_long_ago = CibaRequest.expires_at < now() - KEPT_AFTER_EXPIRY
+    done = or_(CibaRequest.status == CibaStatus.ISSUED, expired_long_ago)
     return {"ciba_requests": delete_where(CibaRequest, done)}

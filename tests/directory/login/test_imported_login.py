@@ -12,9 +12,9 @@ from psc_idp.directory.importers import run_import
 from psc_idp.extensions import db
 from psc_idp.pki import issue_card
 from tests.directory.import_files import LAYOUTS, row, rpps, write
-from tests.ecps.helpers import activate_by_contact
-from tests.ecps.test_login_with_ecps import EcpsLogin
 from tests.helpers import Browser, basic, decode, exchange_code, pkce_pair, query_of
+from tests.means.ecps.helpers import activate_by_contact
+from tests.means.ecps.test_login_with_ecps import EcpsLogin
 
 USERINFO = "/auth/realms/esante-wallet/protocol/openid-connect/userinfo"
 INTROSPECT = "/auth/realms/esante-wallet/protocol/openid-connect/token/introspect"

@@ -1,1 +1,0 @@
-"""Means of authentication behind one small interface (``base.Authenticator``)."""

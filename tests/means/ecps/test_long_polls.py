@@ -1,0 +1,89 @@
+"""Device long polls are bounded per device and per process, with a fast 429, so that they
+never hold every thread the protocol endpoints need."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+import requests
+
+from psc_idp.means.ecps.phone.long_polls import long_polls
+from psc_idp.means.ecps.phone.virtual_device import VirtualDevice
+from tests.live_server import LiveServer
+from tests.means.ecps.helpers import activate_by_contact
+from tests.means.ecps.live import live_database_env
+from tests.relying_party import run_cli
+
+GP = "899700218896"
+
+
+def test_a_device_holds_at_most_two_long_polls(app):
+    phone = activate_by_contact(app, GP)
+    with app.app_context(), ExitStack() as held:
+        for _ in range(2):
+            held.enter_context(long_polls().slot(phone.device.device_id))
+        refused = phone.call("GET", "/requests?wait=25")
+        assert refused.status_code == 429
+        assert refused.get_json()["error"] == "too_many_requests"
+        assert refused.headers["Retry-After"] == "5"
+        # A plain read does not wait, so it is not bounded.
+        assert phone.call("GET", "/requests").status_code == 200
+
+
+def test_long_polls_are_bounded_per_process(app):
+    phone = activate_by_contact(app, GP)
+    with app.app_context(), ExitStack() as held:
+        for other in range(4):
+            held.enter_context(long_polls().slot(f"another-device-{other}"))
+        refused = phone.call("GET", "/requests?wait=25")
+        assert refused.status_code == 429
+        assert "occupé" in refused.get_json()["error_description"]
+    assert phone.call("GET", "/requests?wait=1").status_code == 200  # slots released
+
+
+@pytest.mark.e2e
+def test_token_requests_answer_while_devices_long_poll(database_url):
+    """One worker (8 threads) and 12 long polls of 25 s: before the bound, the token request
+    queued behind them; with it, 4 are held, 8 get a 429 at once, the token request answers."""
+    with LiveServer(env=live_database_env(database_url), workers=1) as server:
+        devices = [
+            VirtualDevice.load(
+                Path(run_cli(server, "ecps", "activate", GP, "--pin", "1234")["key_file"])
+            )
+            for _ in range(6)
+        ]
+        url = server.url("/ecps/api/v1/requests")
+        refused = threading.Semaphore(0)
+
+        def long_poll(device: VirtualDevice) -> int:
+            token = device.call_token("GET", url)
+            answer = requests.get(
+                f"{url}?wait=25",
+                headers={"Authorization": f"ECPS-Device {token}"},
+                timeout=60,
+            )
+            if answer.status_code == 429:
+                refused.release()
+            return answer.status_code
+
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            polls = [pool.submit(long_poll, device) for device in devices * 2]
+            # Let the long polls reach the server: the 8 past the bound come back at once
+            # (without the bound none would, and the token request below would starve).
+            for _ in range(8):
+                if not refused.acquire(timeout=3):
+                    break
+            token = requests.post(
+                f"{server.issuer}/protocol/openid-connect/token",
+                data={"grant_type": "client_credentials"},
+                auth=("demo-web", server.demo_secret("demo-web")),
+                timeout=15,  # well before the 25 s long polls end and free their threads
+            )
+            statuses = sorted(poll.result() for poll in polls)
+        assert token.status_code == 200, token.text
+        assert token.json()["access_token"]
+        assert statuses == [200] * 4 + [429] * 8
