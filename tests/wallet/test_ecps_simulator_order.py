@@ -6,7 +6,8 @@ import json
 from datetime import timedelta
 
 from psc_idp.extensions import db
-from psc_idp.means.ecps import pushes
+from psc_idp.means.ecps import devices, pushes
+from psc_idp.means.ecps.models import EcpsDevice
 from psc_idp.timeutil import now
 from tests.means.ecps.helpers import activate_by_contact
 
@@ -25,6 +26,10 @@ def test_device_listing_is_newest_first(app):
             ids.append(push.id)
         db.session.commit()
     listed = [r["binding_message"] for r in phone.pending()]
+    # The device is revoked again: other tests expect this professional without one.
+    with app.app_context():
+        devices.revoke(db.session.get(EcpsDevice, phone.device.device_id), by="test")
+        db.session.commit()
     assert listed == ["22", "33", "11"]
 
 
