@@ -13,8 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from psc_idp.config import Settings, current_settings
 from psc_idp.protocol import authorize as authorization_flow
-from psc_idp.protocol import cors
-from psc_idp.protocol import published
+from psc_idp.protocol import cors, published
 from psc_idp.protocol.discovery import metadata_document
 from psc_idp.protocol.keycloak_errors import MISSING_GRANT_TYPE
 from psc_idp.protocol.logout import logout_response
