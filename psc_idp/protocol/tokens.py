@@ -23,6 +23,7 @@ from psc_idp.protocol import claims as claim_sets
 from psc_idp.protocol import scopes as client_scopes
 from psc_idp.protocol.client_auth.tls_client_auth import current_certificate, thumbprint
 from psc_idp.protocol.context import TokenContext
+from psc_idp.protocol.lookups import AccessTokenWithClient, access_token_with_client
 from psc_idp.protocol.models import AccessToken, Client, Grant, RefreshToken
 from psc_idp.protocol.secrets import hash_secret
 from psc_idp.timeutil import epoch, now
@@ -247,25 +248,27 @@ def decode_id_token_hint(value: str) -> dict[str, Any]:
     return claims
 
 
-def find_active_access_token(value: str) -> tuple[dict[str, Any], AccessToken] | None:
-    """A valid, unrevoked access token with its grant, in one query."""
+def find_active_access_token(value: str) -> tuple[dict[str, Any], AccessTokenWithClient] | None:
+    """A valid, unrevoked access token of a live family, with its client, in one query."""
     claims = decode_access_token(value)
     if claims is None or claims.get("typ") != "Bearer":
         return None
-    row = db.session.execute(
-        select(AccessToken).where(AccessToken.jti == claims["jti"])
-    ).scalar_one_or_none()
-    if row is None or row.revoked_at is not None or not grant_is_live(row.grant):
+    state = access_token_with_client(str(claims["jti"]))
+    if state is None or state.revoked_at is not None or not state.family.live:
         return None
-    return claims, row
+    return claims, state
 
 
 def binding_satisfied(row: AccessToken) -> bool:
+    return binding_matches(row.cnf_x5t)
+
+
+def binding_matches(cnf_x5t: str | None) -> bool:
     """A certificate-bound token is usable only with the same certificate (RFC 8705 §3)."""
-    if row.cnf_x5t is None:
+    if cnf_x5t is None:
         return True
     certificate = current_certificate()
-    return certificate is not None and thumbprint(certificate) == row.cnf_x5t
+    return certificate is not None and thumbprint(certificate) == cnf_x5t
 
 
 def grant_is_live(grant: Grant) -> bool:
