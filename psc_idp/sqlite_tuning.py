@@ -59,11 +59,11 @@ def _database_file(engine: Engine) -> Path | None:
     return Path(database)
 
 
-def tune_sqlite(engine: Engine) -> None:
+def tune_sqlite(engine: Engine) -> WriterQueue | None:
     """WAL lets readers work while one instance writes; NORMAL sync is durable across crashes of
     the process (not of the machine), the usual trade-off for an embedded default."""
     if engine.dialect.name != "sqlite":
-        return
+        return None
 
     @event.listens_for(engine, "connect")
     def _pragmas(connection, _record) -> None:
@@ -74,9 +74,11 @@ def tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    if _database_file(engine) is not None:
-        queue_writers(engine, WriterQueue())
+    queue = WriterQueue() if _database_file(engine) is not None else None
+    if queue is not None:
+        queue_writers(engine, queue)
     engine.dispose()  # connections opened before the listeners get them too
+    return queue
 
 
 def _owner(connection: Any) -> int:
