@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import insert, select, update
 
 from psc_idp.config import Settings, current_settings
-from psc_idp.directory.lookup import find_practitioner
+from psc_idp.directory.reading import read_practitioner
 from psc_idp.extensions import db
 from psc_idp.jose_header import unverified_header
 from psc_idp.protocol import claims as claim_sets
@@ -133,7 +133,7 @@ def generate_token(
     scope = scope or ""
     practitioner = None
     if ctx.national_id:
-        practitioner = find_practitioner(ctx.national_id)
+        practitioner = read_practitioner(ctx.national_id)
         if practitioner is None or not practitioner.active:
             # Keycloak's answer when the user behind a grant was disabled.
             raise InvalidGrantError("User disabled")

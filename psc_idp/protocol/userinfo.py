@@ -10,7 +10,7 @@ from typing import Any
 from flask import Request, Response, jsonify
 
 from psc_idp.config import current_settings
-from psc_idp.directory.lookup import find_practitioner
+from psc_idp.directory.reading import read_practitioner
 from psc_idp.directory.userinfo import build_userinfo
 from psc_idp.protocol import scopes
 from psc_idp.protocol.claims import service_account_subject, subject
@@ -78,7 +78,7 @@ def _claims(grant: TokenFamily, client: Client | None) -> dict[str, Any] | None:
             "email_verified": False,
             **scopes.claims_for(scopes.USERINFO, granted, scopes.Subject(None, client)),
         }
-    practitioner = find_practitioner(grant.national_id)
+    practitioner = read_practitioner(grant.national_id)
     if practitioner is None or not practitioner.active:
         return None
     auth_mode = grant.auth_mode or ""
