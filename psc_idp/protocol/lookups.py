@@ -161,3 +161,59 @@ def refresh_token_state(token_hash: str) -> RefreshTokenState | None:
     if row is None:
         return None
     return RefreshTokenState(row.expires_at, row.revoked_at, row.used_at, TokenFamily.of(row))
+
+
+# --- refresh: the token and its whole family, for the rotation -------------------------------
+_REFRESH_WITH_GRANT = (
+    select(
+        _refresh.c.token_hash,
+        _refresh.c.grant_id,
+        _refresh.c.expires_at,
+        _refresh.c.used_at,
+        _refresh.c.revoked_at,
+        *(column.label(f"grant__{column.name}") for column in _grant.c),
+    )
+    .join(_grant, _grant.c.id == _refresh.c.grant_id)
+    .where(_refresh.c.token_hash == bindparam("token_hash"))
+)
+
+
+class GrantRecord:
+    """A token family's row (the attributes of ``Grant``), read-only."""
+
+    def __init__(self, values: dict[str, Any]):
+        self.__dict__.update(values)
+
+
+@dataclass(frozen=True)
+class RefreshTokenRecord:
+    """A refresh token with its family, as the refresh grant reads it (Authlib's TokenMixin)."""
+
+    token_hash: str
+    grant_id: str
+    expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+    grant: GrantRecord
+
+    def check_client(self, client: Client) -> bool:
+        return self.grant.client_id == client.client_id
+
+    def get_scope(self) -> str:
+        return self.grant.scope
+
+
+def refresh_token_with_grant(token_hash: str) -> RefreshTokenRecord | None:
+    row = _first(_REFRESH_WITH_GRANT, token_hash=token_hash)
+    if row is None:
+        return None
+    mapping = row._mapping
+    grant = {k[len("grant__") :]: v for k, v in mapping.items() if k.startswith("grant__")}
+    return RefreshTokenRecord(
+        row.token_hash,
+        row.grant_id,
+        row.expires_at,
+        row.used_at,
+        row.revoked_at,
+        GrantRecord(grant),
+    )
