@@ -4,16 +4,19 @@ SQLite admits one writer at a time. A writer that finds the lock taken waits in 
 handler, which sleeps 1, 2, 5 … then 100 ms between attempts: under load a writer can sleep a
 whole second while the lock was free most of that time (the refresh and CIBA tails of the
 benchmark), or give up. Here a connection takes a writers' lock before its first INSERT,
-UPDATE or DELETE and gives it back when its transaction ends, so that the threads of a worker
-queue on a ``threading.Lock`` (woken at once) and at most one writer per process waits in
-SQLite's handler. SQLite's own lock and busy timeout stay underneath, unchanged: nothing here
-is needed for correctness, and a writer that cannot get its turn within the busy timeout goes
-on without it."""
+UPDATE or DELETE and gives it back when its transaction ends: the threads of a worker queue on
+a ``threading.Lock`` (woken at once), the workers on an ``flock`` of a file beside the
+database (a lock per process alone would starve the other workers: its threads hand the turn
+to each other at once while the other worker's writer sleeps in SQLite's handler). SQLite's own
+lock and busy timeout stay underneath, unchanged: nothing here is needed for correctness, and a
+writer that cannot get its turn within the busy timeout goes on without it."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,30 +29,50 @@ _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 class WriterQueue:
-    """The writers' turn within one process: a lock taken before a connection's first write and
-    given back when its transaction ends."""
+    """The writers' turn on one database file: a connection takes it before its first write
+    and gives it back when its transaction ends. Threads of a process queue on a lock; the
+    processes (workers, instances on the host) on an ``flock`` of a file beside the database,
+    which one thread per process at most polls every millisecond or two."""
 
-    def __init__(self, timeout: float = BUSY_TIMEOUT_MS / 1000):
+    def __init__(self, path: Path, timeout: float = BUSY_TIMEOUT_MS / 1000):
+        self.path = path
         self.timeout = timeout
-        self._lock = threading.Lock()
-        self._pid = os.getpid()
-        #: id of the DB-API connection holding the lock (None: free).
+        self._open()
+        # A forked worker gets its own descriptor (an inherited one would share the parent's
+        # flock) and a fresh lock, before any of its threads runs.
+        os.register_at_fork(after_in_child=self._open)
+
+    def _open(self) -> None:
+        self._threads = threading.Lock()
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        #: id of the DB-API connection holding the turn (None: free).
         self._holder: int | None = None
 
     def acquire(self, owner: int) -> None:
-        if self._pid != os.getpid():  # a forked worker: its parent's lock state is not its own
-            self._lock, self._holder, self._pid = threading.Lock(), None, os.getpid()
         if self._holder == owner:
             return
-        if self._lock.acquire(timeout=self.timeout):
-            self._holder = owner
-        # else: SQLite's busy timeout decides, as without the queue
+        deadline = time.monotonic() + self.timeout
+        if not self._threads.acquire(timeout=self.timeout):
+            return  # SQLite's busy timeout decides, as without the queue
+        delay = 0.0002
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    self._threads.release()
+                    return
+                time.sleep(delay)
+                delay = min(delay * 2, 0.002)
+        self._holder = owner
 
     def release(self, owner: int) -> None:
-        if self._holder != owner or self._pid != os.getpid():
+        if self._holder != owner:
             return
         self._holder = None
-        self._lock.release()
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
 
 
 def _database_file(engine: Engine) -> Path | None:
@@ -74,7 +97,8 @@ def tune_sqlite(engine: Engine) -> WriterQueue | None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    queue = WriterQueue() if _database_file(engine) is not None else None
+    database = _database_file(engine)
+    queue = WriterQueue(database.with_name(database.name + ".writers")) if database else None
     if queue is not None:
         queue_writers(engine, queue)
     engine.dispose()  # connections opened before the listeners get them too

@@ -9,8 +9,8 @@ from sqlalchemy import create_engine, text
 from psc_idp.sqlite_tuning import WriterQueue, tune_sqlite
 
 
-def test_queue_is_held_by_one_connection_at_a_time():
-    queue = WriterQueue(timeout=0.05)
+def test_queue_is_held_by_one_connection_at_a_time(tmp_path):
+    queue = WriterQueue(tmp_path / "db.writers", timeout=0.05)
     queue.acquire(1)
     queue.acquire(1)  # the same transaction writing again: already its turn
     assert queue._holder == 1
