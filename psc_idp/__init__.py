@@ -75,6 +75,7 @@ def setup_keys(app: Flask, settings: Settings) -> None:
 def setup_database(app: Flask, settings: Settings) -> None:
     from psc_idp.migrations import upgrade_database
     from psc_idp.realm.loader import load_startup_realm
+    from psc_idp.sqlite_tuning import tune_sqlite
     from psc_idp.throttle import purge_throttle
 
     private_sqlite_file(settings.sqlalchemy_url)
@@ -100,25 +101,6 @@ def private_sqlite_file(url: str) -> None:
     in_file = database not in ("", ":memory:") and not database.startswith("file:")
     if parsed.get_backend_name() == "sqlite" and in_file:  # a file: URI names its own options
         create_private_file(Path(database))
-
-
-def tune_sqlite(engine) -> None:
-    """WAL lets readers work while one instance writes; NORMAL sync is durable across crashes of
-    the process (not of the machine), the usual trade-off for an embedded default."""
-    if engine.dialect.name != "sqlite":
-        return
-    from sqlalchemy import event
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(connection, _record) -> None:
-        cursor = connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    engine.dispose()  # connections opened before the listener get the pragmas too
 
 
 def setup_pki(app: Flask) -> None:

@@ -41,6 +41,16 @@ class SigningKey:
         return {"kid": self.kid, "kty": jwk["kty"], "alg": self.alg, "use": "sig", **jwk}
 
 
+@dataclass(frozen=True)
+class JwksDocument:
+    body: bytes
+    etag: str
+    #: The key list it was made from: a reload makes a new list, hence a new document.
+    keys: list[SigningKey]
+    #: When the next retired key stops being published (epoch seconds).
+    valid_until: float
+
+
 def _generate(alg: str) -> Any:
     if alg == "ES256":
         return ec.generate_private_key(ec.SECP256R1())
@@ -66,6 +76,7 @@ class SigningKeys:
         self._keys: list[SigningKey] = []
         self._stamp: float | None = None
         self._checked = 0.0
+        self._document: JwksDocument | None = None
 
     # --- reading ---------------------------------------------------------------------------
     def active(self, alg: str) -> SigningKey:
@@ -78,9 +89,29 @@ class SigningKeys:
         return next((k for k in self._current() if k.kid == kid), None)
 
     def jwks(self) -> dict[str, list[dict[str, Any]]]:
+        return json.loads(self.jwks_document().body)
+
+    def jwks_document(self) -> JwksDocument:
+        """The published key set, serialised once per change of the folder (or when a retired
+        key leaves it), with its ETag: the JWKS endpoint answers from it without work."""
+        keys = self._current()
+        cached = self._document
+        if cached is not None and cached.keys is keys and time.time() < cached.valid_until:
+            return cached
         horizon = time.time() - self.publish_grace
-        published = [k for k in self._current() if k.retired_at is None or k.retired_at > horizon]
-        return {"keys": [k.public_jwk() for k in published]}
+        published = [k for k in keys if k.retired_at is None or k.retired_at > horizon]
+        body = json.dumps(
+            {"keys": [k.public_jwk() for k in published]}, separators=(",", ":")
+        ).encode()
+        leaving = [k.retired_at + self.publish_grace for k in published if k.retired_at]
+        document = JwksDocument(
+            body=body,
+            etag=hashlib.sha256(body).hexdigest()[:32],
+            keys=keys,
+            valid_until=min(leaving, default=float("inf")),
+        )
+        self._document = document
+        return document
 
     def _current(self) -> list[SigningKey]:
         now = time.monotonic()

@@ -77,7 +77,8 @@ def token_client_origins() -> list[str] | None:
     found = find_active_access_token(value) if value else None
     if found is None:
         return any_origin()
-    return allowed_origins(found[1].grant.client)
+    client = found[1].client
+    return allowed_origins(client) if client is not None else None
 
 
 def logout_client_origins() -> list[str] | None:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from psc_idp.config import Settings
 from psc_idp.keystore.signing import SUPPORTED_ALGS
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
+from psc_idp.protocol.published import Document
 from psc_idp.protocol.scopes import SUPPORTED_SCOPES
 
 
@@ -45,6 +46,22 @@ def client_auth_methods(settings: Settings) -> list[str]:
     if not settings.mtls_available:
         methods.remove("tls_client_auth")
     return methods
+
+
+_last: tuple[dict[str, Any], Document] | None = None
+
+
+def metadata_document(settings: Settings) -> Document:
+    """The metadata serialised, reused while it is unchanged: building the dictionary is cheap
+    (settings may change at run time, so it is built each time), serialising it is not."""
+    global _last
+    current = metadata(settings)
+    cached = _last
+    if cached is not None and cached[0] == current:
+        return cached[1]
+    document = Document.of(current)
+    _last = (current, document)
+    return document
 
 
 def metadata(settings: Settings) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from psc_idp.protocol.grants.authorization_code import AuthorizationCodeGrant
 from psc_idp.protocol.grants.client_credentials import ClientCredentialsGrant
 from psc_idp.protocol.grants.refresh_token import RefreshTokenGrant
 from psc_idp.protocol.keycloak_errors import UnsupportedGrantType, reword
+from psc_idp.protocol.lookups import enabled_client
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.responses import authorization_redirect
 from psc_idp.protocol.scopes import SUPPORTED_SCOPES, check_known, unknown
@@ -47,8 +48,7 @@ class AuthorizationServer(FlaskAuthorizationServer):
         # A NUL (form, Basic, assertion claims) was refused by http.guard; ids are <= 255.
         if not isinstance(client_id, str) or len(client_id) > 255:
             return None
-        client = db.session.get(Client, client_id)
-        return client if client is not None and client.enabled else None
+        return enabled_client(client_id)
 
     def get_token_grant(self, request: OAuth2Request):
         try:

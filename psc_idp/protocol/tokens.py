@@ -7,22 +7,24 @@ import base64
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import jwt
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from psc_idp.config import Settings, current_settings
-from psc_idp.directory.lookup import find_practitioner
+from psc_idp.directory.reading import read_practitioner
 from psc_idp.extensions import db
 from psc_idp.jose_header import unverified_header
 from psc_idp.protocol import claims as claim_sets
 from psc_idp.protocol import scopes as client_scopes
 from psc_idp.protocol.client_auth.tls_client_auth import current_certificate, thumbprint
 from psc_idp.protocol.context import TokenContext
+from psc_idp.protocol.lookups import AccessTokenWithClient, access_token_with_client
 from psc_idp.protocol.models import AccessToken, Client, Grant, RefreshToken
 from psc_idp.protocol.secrets import hash_secret
 from psc_idp.timeutil import epoch, now
@@ -77,13 +79,26 @@ def _refresh_token_value(
     return jwt.encode(body, key, algorithm="HS512")
 
 
-def _open_grant(client: Client, scope: str, ctx: TokenContext) -> Grant:
+@dataclass(frozen=True)
+class _Family:
+    id: str
+    scope: str
+
+
+def _open_grant(client: Client, scope: str, ctx: TokenContext) -> _Family:
+    """The token family: the grant being refreshed (CIBA, refresh), else a new one."""
     if ctx.grant_id:
-        grant = db.session.get(Grant, ctx.grant_id)
-        if grant is not None:
-            return grant
-    grant = Grant(
-        id=str(uuid.uuid4()),
+        row = db.session.execute(
+            select(Grant.id, Grant.scope).where(Grant.id == ctx.grant_id)
+        ).first()
+        if row is not None:
+            return _Family(row.id, row.scope or "")
+    family = _Family(str(uuid.uuid4()), scope)
+    # Core inserts, on the session's connection: the rows commit with the grant's own changes
+    # (save_token), without the unit of work's bookkeeping.
+    _insert(
+        Grant,
+        id=family.id,
         client_id=client.client_id,
         national_id=ctx.national_id,
         scope=scope,
@@ -93,9 +108,13 @@ def _open_grant(client: Client, scope: str, ctx: TokenContext) -> Grant:
         auth_mode=ctx.auth_mode,
         nonce=ctx.nonce,
         code_hash=ctx.code_hash,
+        created_at=now(),
     )
-    db.session.add(grant)
-    return grant
+    return family
+
+
+def _insert(model: Any, **values: Any) -> None:
+    db.session.connection().execute(insert(model.__table__), values)
 
 
 def generate_token(
@@ -114,7 +133,7 @@ def generate_token(
     scope = scope or ""
     practitioner = None
     if ctx.national_id:
-        practitioner = find_practitioner(ctx.national_id)
+        practitioner = read_practitioner(ctx.national_id)
         if practitioner is None or not practitioner.active:
             # Keycloak's answer when the user behind a grant was disabled.
             raise InvalidGrantError("User disabled")
@@ -133,13 +152,13 @@ def generate_token(
     if bound_to:
         access_claims["cnf"] = {"x5t#S256": bound_to}
     access_token = sign(claim_sets.in_order(access_claims, claim_sets.ACCESS_TOKEN_ORDER), alg)
-    db.session.add(
-        AccessToken(
-            jti=access_claims["jti"],
-            grant_id=grant.id,
-            expires_at=now() + timedelta(seconds=settings.access_token_lifetime),
-            cnf_x5t=bound_to,
-        )
+    _insert(
+        AccessToken,
+        jti=access_claims["jti"],
+        grant_id=grant.id,
+        expires_at=now() + timedelta(seconds=settings.access_token_lifetime),
+        revoked_at=None,
+        cnf_x5t=bound_to,
     )
     token: dict[str, Any] = {
         "access_token": access_token,
@@ -160,7 +179,7 @@ def generate_token(
 
 
 def _stage_refresh_token(
-    settings: Settings, client: Client, grant: Grant, scope: str, ctx: TokenContext
+    settings: Settings, client: Client, grant: _Family, scope: str, ctx: TokenContext
 ) -> dict[str, Any]:
     """A refresh token of the family; offline when the family was granted ``offline_access``
     (a narrowed refresh stays offline: the family's scope decides)."""
@@ -169,12 +188,13 @@ def _stage_refresh_token(
     lifetime = (
         settings.offline_session_idle_lifetime if offline else settings.refresh_token_lifetime
     )
-    db.session.add(
-        RefreshToken(
-            token_hash=hash_secret(refresh, "refresh"),
-            grant_id=grant.id,
-            expires_at=now() + timedelta(seconds=lifetime),
-        )
+    _insert(
+        RefreshToken,
+        token_hash=hash_secret(refresh, "refresh"),
+        grant_id=grant.id,
+        expires_at=now() + timedelta(seconds=lifetime),
+        used_at=None,
+        revoked_at=None,
     )
     # Keycloak answers 0 for an offline token: no expiry the client can count on.
     return {"refresh_token": refresh, "refresh_expires_in": 0 if offline else lifetime}
@@ -247,25 +267,27 @@ def decode_id_token_hint(value: str) -> dict[str, Any]:
     return claims
 
 
-def find_active_access_token(value: str) -> tuple[dict[str, Any], AccessToken] | None:
-    """A valid, unrevoked access token with its grant, in one query."""
+def find_active_access_token(value: str) -> tuple[dict[str, Any], AccessTokenWithClient] | None:
+    """A valid, unrevoked access token of a live family, with its client, in one query."""
     claims = decode_access_token(value)
     if claims is None or claims.get("typ") != "Bearer":
         return None
-    row = db.session.execute(
-        select(AccessToken).where(AccessToken.jti == claims["jti"])
-    ).scalar_one_or_none()
-    if row is None or row.revoked_at is not None or not grant_is_live(row.grant):
+    state = access_token_with_client(str(claims["jti"]))
+    if state is None or state.revoked_at is not None or not state.family.live:
         return None
-    return claims, row
+    return claims, state
 
 
 def binding_satisfied(row: AccessToken) -> bool:
+    return binding_matches(row.cnf_x5t)
+
+
+def binding_matches(cnf_x5t: str | None) -> bool:
     """A certificate-bound token is usable only with the same certificate (RFC 8705 §3)."""
-    if row.cnf_x5t is None:
+    if cnf_x5t is None:
         return True
     certificate = current_certificate()
-    return certificate is not None and thumbprint(certificate) == row.cnf_x5t
+    return certificate is not None and thumbprint(certificate) == cnf_x5t
 
 
 def grant_is_live(grant: Grant) -> bool:

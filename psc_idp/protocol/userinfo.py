@@ -10,12 +10,13 @@ from typing import Any
 from flask import Request, Response, jsonify
 
 from psc_idp.config import current_settings
-from psc_idp.directory.lookup import find_practitioner
+from psc_idp.directory.reading import read_practitioner
 from psc_idp.directory.userinfo import build_userinfo
 from psc_idp.protocol import scopes
 from psc_idp.protocol.claims import service_account_subject, subject
+from psc_idp.protocol.lookups import TokenFamily
 from psc_idp.protocol.models import Client
-from psc_idp.protocol.tokens import binding_satisfied, envelope, find_active_access_token, sign
+from psc_idp.protocol.tokens import binding_matches, envelope, find_active_access_token, sign
 
 
 def bearer_error(status: int, error: str, description: str) -> Response:
@@ -51,17 +52,15 @@ def userinfo_response(request: Request) -> Response:
     found = find_active_access_token(value)
     if found is None:
         return bearer_error(401, "invalid_token", "Token verification failed")
-    _, row = found
-    if not binding_satisfied(row):
+    _, token = found
+    if not binding_matches(token.cnf_x5t):
         return bearer_error(401, "invalid_token", "Certificate binding does not match")
-    grant = row.grant
-    scopes = set(grant.scope.split())
-    if "openid" not in scopes:
+    family, client = token.family, token.client
+    if "openid" not in family.scope.split():
         return bearer_error(403, "insufficient_scope", "Missing openid scope")
-    claims = _claims(grant)
+    claims = _claims(family, client)
     if claims is None:
         return bearer_error(401, "invalid_token", "User disabled")
-    client = grant.client
     if client is not None and client.userinfo_signed_response_alg:
         return _signed(claims, client)
     response = jsonify(claims)
@@ -69,7 +68,7 @@ def userinfo_response(request: Request) -> Response:
     return response
 
 
-def _claims(grant) -> dict[str, Any] | None:
+def _claims(grant: TokenFamily, client: Client | None) -> dict[str, Any] | None:
     settings = current_settings()
     granted = scopes.effective(grant.scope, settings.default_scopes)
     if grant.national_id is None:
@@ -77,9 +76,9 @@ def _claims(grant) -> dict[str, Any] | None:
             "sub": service_account_subject(grant.client_id),
             "preferred_username": f"service-account-{grant.client_id}",
             "email_verified": False,
-            **scopes.claims_for(scopes.USERINFO, granted, scopes.Subject(None, grant.client)),
+            **scopes.claims_for(scopes.USERINFO, granted, scopes.Subject(None, client)),
         }
-    practitioner = find_practitioner(grant.national_id)
+    practitioner = read_practitioner(grant.national_id)
     if practitioner is None or not practitioner.active:
         return None
     auth_mode = grant.auth_mode or ""
@@ -90,9 +89,7 @@ def _claims(grant) -> dict[str, Any] | None:
         palier=settings.palier_by_auth_mode.get(auth_mode, ""),
         scopes=granted,
         profile=settings.userinfo_profile,
-        standard=scopes.claims_for(
-            scopes.USERINFO, granted, scopes.Subject(practitioner, grant.client)
-        ),
+        standard=scopes.claims_for(scopes.USERINFO, granted, scopes.Subject(practitioner, client)),
     )
 
 

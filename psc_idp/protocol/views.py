@@ -14,8 +14,8 @@ from werkzeug.exceptions import HTTPException
 from psc_idp.config import Settings, current_settings
 from psc_idp.http.errors import ErrorPolicy, register_policy
 from psc_idp.protocol import authorize as authorization_flow
-from psc_idp.protocol import cors
-from psc_idp.protocol.discovery import metadata
+from psc_idp.protocol import cors, published
+from psc_idp.protocol.discovery import metadata_document
 from psc_idp.protocol.keycloak_errors import MISSING_GRANT_TYPE
 from psc_idp.protocol.logout import logout_response
 from psc_idp.protocol.tokens import signing_keys
@@ -92,14 +92,13 @@ def realm_info() -> ResponseReturnValue:
 @protocol.get("/.well-known/openid-configuration")
 @protocol.get("/.well-known/wallet-openid-configuration")
 def discovery() -> ResponseReturnValue:
-    return jsonify(metadata(current_settings()))
+    return published.answer(metadata_document(current_settings()), request)
 
 
 @protocol.get("/protocol/openid-connect/certs")
 def jwks() -> ResponseReturnValue:
-    response = jsonify(signing_keys().jwks())
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    document = signing_keys().jwks_document()
+    return published.answer(published.Document(document.body, document.etag), request)
 
 
 @protocol.route("/protocol/openid-connect/auth", methods=["GET", "POST"])

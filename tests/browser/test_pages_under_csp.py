@@ -22,9 +22,9 @@ def _violations(page) -> list[str]:
     seen: list[str] = []
     page.on(
         "console",
-        lambda message: seen.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            seen.append(message.text) if "Content Security Policy" in message.text else None
+        ),
     )
     return seen
 
@@ -71,9 +71,7 @@ def test_form_post_and_cross_site_logout_under_the_policy(live_server, page):
     )
     page.route(
         SERVICE_PAGE,
-        lambda route: route.fulfill(
-            status=200, content_type="text/html; charset=utf-8", body=form
-        ),
+        lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=form),
     )
     page.goto(SERVICE_PAGE)
     page.get_by_role("button", name="Se déconnecter du service").click()
@@ -108,9 +106,7 @@ def test_authorization_posted_from_another_site_completes(live_server, page):
     )
     page.route(
         SERVICE_PAGE,
-        lambda route: route.fulfill(
-            status=200, content_type="text/html; charset=utf-8", body=form
-        ),
+        lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=form),
     )
     page.goto(SERVICE_PAGE)
     page.get_by_role("button", name="Se connecter avec Pro Santé Connect").click()

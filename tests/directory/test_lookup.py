@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event
 
 from psc_idp.directory.lookup import find_practitioner, search_practitioners, summary
+from psc_idp.directory.reading import read_practitioner
 from psc_idp.directory.realm_io import upsert_practitioners
 from psc_idp.directory.userinfo import build_userinfo
 from psc_idp.extensions import db
@@ -139,3 +140,37 @@ def test_userinfo_costs_a_fixed_number_of_queries(app: Any) -> None:
     assert len(small_document["SubjectRefPro"]["exercices"]) == 1
     assert small == large
     assert large <= 4  # practitioner, exercices, activities, other ids
+
+
+def _read_statements(national_id: str) -> tuple[int, dict[str, Any]]:
+    with counting_statements() as statements:
+        practitioner = read_practitioner(national_id)
+        document = build_userinfo(
+            practitioner, sub="s", auth_mode="CARD", palier="p", scopes={"openid", "scope_all"}
+        )
+    return len(statements), document
+
+
+def test_read_practitioner_costs_two_queries_whatever_its_activities(app: Any) -> None:
+    upsert_practitioners([_practitioner("899700100151", 1, 1), _practitioner("899700100235", 2, 3)])
+    db.session.commit()
+    small, _ = _read_statements("899700100151")
+    large, document = _read_statements("899700100235")
+    assert small == large == 2
+    exercices = document["SubjectRefPro"]["exercices"]
+    assert [len(e["activities"]) for e in exercices] == [3, 3]
+    assert read_practitioner("899700100999") is None and read_practitioner("") is None
+
+
+@pytest.mark.parametrize("profile", ["current", "2023", "2021"])
+def test_read_practitioner_gives_the_same_userinfo_as_the_model(demo: Any, profile: str) -> None:
+    for item in demo:
+        national_id = item["national_id"]
+        model, record = find_practitioner(national_id), read_practitioner(national_id)
+        assert record is not None and record.active == model.active
+        assert record.first_given_name == model.first_given_name
+        options = {"sub": "s", "auth_mode": "CARD", "palier": "p", "profile": profile}
+        scopes = {"openid", "scope_all"}
+        assert build_userinfo(record, scopes=scopes, **options) == build_userinfo(
+            model, scopes=scopes, **options
+        )

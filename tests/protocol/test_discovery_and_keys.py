@@ -89,3 +89,44 @@ def test_retired_key_leaves_the_jwks_once_its_tokens_expired(make_app, tmp_path)
     published = {k["kid"] for k in app.test_client().get(CERTS).get_json()["keys"]}
     assert not old & published
     assert len(published) == 4  # ES256 new, PS256, RS256 new and the RS256 just retired
+
+
+@pytest.mark.parametrize("path", [CERTS, f"{ISSUER_PATH}/.well-known/openid-configuration"])
+def test_published_documents_carry_an_etag_and_answer_304(app, path):
+    web = app.test_client()
+    first = web.get(path)
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and etag.startswith('"') and first.get_json()
+    assert first.headers["Cache-Control"] == "no-cache"
+    again = web.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == etag
+    assert web.get(path, headers={"If-None-Match": f'"other", W/{etag}'}).status_code == 304
+    stale = web.get(path, headers={"If-None-Match": '"other"'})
+    assert stale.status_code == 200 and stale.get_json() == first.get_json()
+
+
+def test_jwks_etag_changes_when_another_instance_rotates(make_app, tmp_path):
+    app = _own_keys_app(make_app, tmp_path)
+    other = make_app(keys_dir=str(tmp_path / "keys"), database_url=f"sqlite:///{tmp_path}/db")
+    before = app.test_client().get(CERTS)
+    _run(other, "keys", "rotate", "--alg", "RS256")
+    time.sleep(1.1)  # each instance looks at the shared folder at most once a second
+    after = app.test_client().get(CERTS, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert len(after.get_json()["keys"]) == len(before.get_json()["keys"]) + 1
+
+
+def test_cached_jwks_drops_a_retired_key_when_its_grace_ends(tmp_path, monkeypatch):
+    from psc_idp.keystore import signing
+
+    keys = signing.SigningKeys(tmp_path, publish_grace=60)
+    keys.ensure()
+    keys.rotate(("ES256",))
+    assert len(keys.jwks()["keys"]) == 4  # the retired ES256 key is still published
+    later = time.time() + 120
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+    published = keys.jwks()["keys"]
+    assert len(published) == 3
+    assert sorted(k["alg"] for k in published) == ["ES256", "PS256", "RS256"]

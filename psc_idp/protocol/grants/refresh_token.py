@@ -20,19 +20,23 @@ from psc_idp.protocol import scopes
 from psc_idp.protocol.client_auth import TOKEN_AUTH_METHODS
 from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.keycloak_errors import INVALID_REFRESH_TOKEN, REFRESH_REUSE
-from psc_idp.protocol.models import Grant, RefreshToken
-from psc_idp.protocol.tokens import find_refresh_token, revoke_grant
+from psc_idp.protocol.lookups import GrantRecord, RefreshTokenRecord, refresh_token_with_grant
+from psc_idp.protocol.models import RefreshToken
+from psc_idp.protocol.secrets import hash_secret
+from psc_idp.protocol.tokens import revoke_grant
 from psc_idp.timeutil import now
 
 SESSION_NOT_ACTIVE = "Session not active"
+_REFRESH = RefreshToken.__table__
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
 
-    def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken:
-        row = find_refresh_token(refresh_token)
+    def authenticate_refresh_token(self, refresh_token: str) -> RefreshTokenRecord:
+        # The token and its family in one Core query; the rotation below is the atomic check.
+        row = refresh_token_with_grant(hash_secret(refresh_token, "refresh"))
         if row is None:
             raise InvalidGrantError(INVALID_REFRESH_TOKEN)
         if row.revoked_at is not None or row.grant.revoked_at is not None:
@@ -53,7 +57,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             touch_session(row.grant.sid)
         return row
 
-    def _validate_token_scope(self, token: RefreshToken) -> None:
+    def _validate_token_scope(self, token: RefreshTokenRecord) -> None:
         """RFC 6749 §6: a refresh may narrow the scope, never widen it; the scopes it may not
         have are named, as Keycloak names invalid scopes."""
         requested = (self.request.payload.scope or "").split()
@@ -63,15 +67,19 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if wider:
             raise scopes.invalid_scopes(wider)
 
-    def authenticate_user(self, refresh_token: RefreshToken) -> TokenContext:
+    def authenticate_user(self, refresh_token: RefreshTokenRecord) -> TokenContext:
         # Rotation, atomically: of two concurrent refreshes with one token only one wins.
-        won = db.session.execute(
-            update(RefreshToken)
-            .where(
-                RefreshToken.token_hash == refresh_token.token_hash, RefreshToken.used_at.is_(None)
+        won = (
+            db.session.connection()
+            .execute(
+                update(_REFRESH)
+                .where(
+                    _REFRESH.c.token_hash == refresh_token.token_hash, _REFRESH.c.used_at.is_(None)
+                )
+                .values(used_at=now())
             )
-            .values(used_at=now())
-        ).rowcount
+            .rowcount
+        )
         if won != 1:
             db.session.rollback()
             raise InvalidGrantError(REFRESH_REUSE)
@@ -80,11 +88,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             grant, nonce=grant.nonce, grant_id=grant.id, code_hash=grant.code_hash
         )
 
-    def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
+    def revoke_old_credential(self, refresh_token: RefreshTokenRecord) -> None:
         """Already marked used in ``authenticate_user``; committed with the new tokens."""
 
 
-def _check_offline_session(grant: Grant) -> None:
+def _check_offline_session(grant: GrantRecord) -> None:
     limit = current_settings().offline_session_max_lifetime
     if limit and grant.created_at + timedelta(seconds=limit) < now():
         raise InvalidGrantError("Offline session not active")

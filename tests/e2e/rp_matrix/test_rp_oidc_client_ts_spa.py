@@ -91,16 +91,18 @@ def page(chromium) -> Iterator[Any]:
     page.calls = []  # the application's fetches to psc-idp, with the CORS answer
     page.on(
         "response",
-        lambda response: page.calls.append(
-            (
-                response.request.method,
-                response.url.split("?")[0],
-                response.status,
-                response.headers.get("access-control-allow-origin"),
+        lambda response: (
+            page.calls.append(
+                (
+                    response.request.method,
+                    response.url.split("?")[0],
+                    response.status,
+                    response.headers.get("access-control-allow-origin"),
+                )
             )
-        )
-        if response.request.resource_type == "fetch"
-        else None,
+            if response.request.resource_type == "fetch"
+            else None
+        ),
     )
     yield page
     context.close()

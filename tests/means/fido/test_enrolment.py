@@ -468,5 +468,3 @@ def test_without_a_session(app):
         assert "La demande n'a pas pu être traitée." in htmllib.unescape(
             response.get_data(as_text=True)
         )
-
-
