@@ -133,7 +133,8 @@ class Bench:
 
     def _approvals(self, target: servers.PscTarget) -> Callable[[], flows.FlowOutcome]:
         if not target.devices:
-            target.devices = flows.activate_devices(target, 4)
+            # One phone per worker: each posts its decisions one after the other.
+            target.devices = flows.activate_devices(target, self._flow_workers)
         count = 20 if self.options.quick else 400
         prepared = flows.prepare_approvals(target, target.devices, count)
         return lambda: flows.approvals(target, prepared, self.options.seconds, self._flow_workers)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from pathlib import Path
 
 import requests
@@ -161,23 +162,28 @@ def prepare_approvals(
 
     parallel(count, ask)
     api = f"{target.server.base_url}/ecps/api/v1"
-    approvals = []
+    by_device: list[list[Approval]] = []
     for device in devices:
         token = device.call_token("GET", f"{api}/requests")
         listed = requests.get(
             f"{api}/requests", headers={"Authorization": f"ECPS-Device {token}"}, timeout=30
         )
         listed.raise_for_status()
+        mine = []
         for push in listed.json()["requests"]:
             url = f"{api}/requests/{push['id']}/decision"
-            approvals.append(
+            mine.append(
                 Approval(
                     url,
                     device.call_token("POST", url, lifetime=110),
                     device.decision(push["id"], "approve", push["binding_message"], PIN),
                 )
             )
-    return approvals
+        by_device.append(mine)
+    # Interleaved, one device after the other: a phone decides one request at a time, and
+    # the PIN attempts in flight on one device are bounded (ecps_max_pin_failures), so the
+    # workers must not all post to the same phone at once.
+    return [item for turn in zip_longest(*by_device) for item in turn if item is not None]
 
 
 def approvals(
