@@ -70,11 +70,25 @@ EXERCICE_FIELDS = (
 GIVEN_NAMES_SEPARATOR = "'"
 
 
+class GivenNames:
+    """The given names, stored as one column joined by ``GIVEN_NAMES_SEPARATOR``: shared by the
+    model and by the read-only records of the hot paths (``directory.reading``)."""
+
+    @property
+    def given_name_list(self) -> list[str]:
+        return [name for name in self.given_names.split(GIVEN_NAMES_SEPARATOR) if name]
+
+    @property
+    def first_given_name(self) -> str:
+        names = self.given_name_list
+        return names[0] if names else ""
+
+
 def _text(length: int) -> MappedColumn[str]:
     return mapped_column(String(length), nullable=False, default="", server_default="")
 
 
-class Practitioner(db.Model):
+class Practitioner(GivenNames, db.Model):
     __tablename__ = "dir_practitioner"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,15 +135,6 @@ class Practitioner(db.Model):
     def _set_id_type(self, _key: str, value: str) -> str:
         self.id_type = value[:1]
         return value
-
-    @property
-    def given_name_list(self) -> list[str]:
-        return [name for name in self.given_names.split(GIVEN_NAMES_SEPARATOR) if name]
-
-    @property
-    def first_given_name(self) -> str:
-        names = self.given_name_list
-        return names[0] if names else ""
 
     def __repr__(self) -> str:
         return f"<Practitioner {self.national_id} {self.family_name}>"

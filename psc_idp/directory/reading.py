@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from psc_idp.directory.models import (
-    GIVEN_NAMES_SEPARATOR,
     Activity,
     Exercice,
+    GivenNames,
     OtherId,
     Practitioner,
 )
@@ -52,18 +52,9 @@ class Record:
         self.__dict__.update(values)
 
 
-class PractitionerRecord(Record):
+class PractitionerRecord(GivenNames, Record):
     exercices: list[Record]
     other_ids: list[Record]
-
-    @property
-    def given_name_list(self) -> list[str]:
-        return [name for name in self.given_names.split(GIVEN_NAMES_SEPARATOR) if name]
-
-    @property
-    def first_given_name(self) -> str:
-        names = self.given_name_list
-        return names[0] if names else ""
 
 
 def _prefixed(mapping: Any, prefix: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,15 +45,16 @@ class IssuedToken:
 
 
 def find_issued_token(value: str, hint: str | None) -> IssuedToken | None:
+    return _in_hint_order(value, hint, _find_access, _find_refresh)
+
+
+def _in_hint_order(value: str, hint: str | None, access: Callable, refresh: Callable):
+    """The kind the hint names is tried first (RFC 7009 §2.1, RFC 7662 §2.1), then the other."""
     if len(value) > 8192:
         return None
-    order = (
-        ("refresh_token", "access_token")
-        if hint == "refresh_token"
-        else ("access_token", "refresh_token")
-    )
-    for kind in order:
-        token = _find_access(value) if kind == "access_token" else _find_refresh(value)
+    finders = (refresh, access) if hint == "refresh_token" else (access, refresh)
+    for find in finders:
+        token = find(value)
         if token is not None:
             return token
     return None
@@ -101,18 +103,7 @@ class PresentedToken:
 
 def find_presented_token(value: str, hint: str | None) -> PresentedToken | None:
     """As ``find_issued_token``, for a reader that changes nothing (introspection)."""
-    if len(value) > 8192:
-        return None
-    order = (
-        ("refresh_token", "access_token")
-        if hint == "refresh_token"
-        else ("access_token", "refresh_token")
-    )
-    for kind in order:
-        token = _presented_access(value) if kind == "access_token" else _presented_refresh(value)
-        if token is not None:
-            return token
-    return None
+    return _in_hint_order(value, hint, _presented_access, _presented_refresh)
 
 
 def _presented_access(value: str) -> PresentedToken | None:
