@@ -1,0 +1,126 @@
+"""Reads of the hot paths, prepared once and run on the database driver's own cursor.
+
+A SQLAlchemy Core ``select`` costs about 80 µs to execute on these machines when the driver
+itself answers in 12 µs: the execution context and the result object, built anew for every
+statement. A :class:`PreparedRead` keeps what they compute and is the same for every call (the
+SQL of each dialect, its parameters' order and bind processors, its columns' result
+processors) and runs the statement on the DBAPI cursor of the session's connection, in the same
+transaction. Only SQLAlchemy's public API is used (``compile``, ``construct_params``,
+``positiontup``, the types' ``bind_processor`` / ``result_processor``), so a column's type
+(``UTCDateTime``, ``JSON``, ``Boolean``) reads exactly as through SQLAlchemy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql import Select
+
+Processor = Callable[[Any], Any] | None
+
+
+class Record(tuple):
+    """A result row: a tuple whose columns are also attributes (as SQLAlchemy's ``Row``)."""
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+    _index: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[self._index[name]]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def _mapping(self) -> dict[str, Any]:
+        return dict(zip(self._fields, self, strict=True))
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    positional: tuple[str, ...] | None
+    construct: Callable[[Mapping[str, Any]], dict[str, Any]]
+    binds: dict[str, Processor]
+    results: tuple[Processor, ...]
+    record: type[Record]
+
+
+class PreparedRead:
+    """``statement`` compiled once per dialect; ``first`` and ``all`` run it."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: dict[str, _Compiled] = {}
+
+    def first(self, connection: Connection, **params: Any) -> Record | None:
+        compiled = self._for(connection.dialect)
+        cursor = self._execute(compiled, connection, params)
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if row is None else _record(compiled, row)
+
+    def all(self, connection: Connection, **params: Any) -> list[Record]:
+        compiled = self._for(connection.dialect)
+        cursor = self._execute(compiled, connection, params)
+        try:
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        return [_record(compiled, row) for row in rows]
+
+    def _execute(self, compiled: _Compiled, connection: Connection, params: dict[str, Any]) -> Any:
+        values = compiled.construct(params)
+        for name, process in compiled.binds.items():
+            if process is not None and values.get(name) is not None:
+                values[name] = process(values[name])
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        if compiled.positional is None:
+            cursor.execute(compiled.sql, values)
+        else:
+            cursor.execute(compiled.sql, [values[name] for name in compiled.positional])
+        return cursor
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = _compile(self.statement, dialect)
+        return compiled
+
+
+def _record(compiled: _Compiled, row: tuple[Any, ...]) -> Record:
+    values = [
+        value if process is None or value is None else process(value)
+        for process, value in zip(compiled.results, row, strict=True)
+    ]
+    return compiled.record(values)
+
+
+def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    columns = list(statement.selected_columns)
+    names = tuple(column.key for column in columns)
+    record = type("Record", (Record,), {
+        "__slots__": (), "_fields": names, "_index": {n: i for i, n in enumerate(names)}
+    })
+    binds = {
+        name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+        for name, bind in compiled.binds.items()
+    }
+    results = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+    )
+    positional = tuple(compiled.positiontup) if compiled.positional else None
+    return _Compiled(
+        sql=compiled.string,
+        positional=positional,
+        construct=lambda params: compiled.construct_params(params),
+        binds=binds,
+        results=results,
+        record=record,
+    )
