@@ -1,7 +1,7 @@
 """Whether a request reached psc-idp over HTTPS: on its own TLS listener (werkzeug sets the
 WSGI scheme), or through a proxy in ``PSC_TRUSTED_PROXIES`` that says so in
-``X-Forwarded-Proto``. gunicorn already believes that header from the same proxies; the app
-checks again so that any server in front gives the same answer (HSTS, ``Secure`` cookies)."""
+``X-Forwarded-Proto``. The app itself decides, so that any server in front gives the same
+answer (HSTS, ``Secure`` cookies)."""
 
 from __future__ import annotations
 
