@@ -1,4 +1,4 @@
-"""Reads of the hot paths, prepared once and run on the database driver's own cursor.
+"""Reads and inserts of the hot paths, prepared once and run on the database driver's cursor.
 
 A SQLAlchemy Core ``select`` costs about 80 µs to execute on these machines when the driver
 itself answers in 12 µs: the execution context and the result object, built anew for every
@@ -7,7 +7,11 @@ SQL of each dialect, its parameters' order and bind processors, its columns' res
 processors) and runs the statement on the DBAPI cursor of the session's connection, in the same
 transaction. Only SQLAlchemy's public API is used (``compile``, ``construct_params``,
 ``positiontup``, the types' ``bind_processor`` / ``result_processor``), so a column's type
-(``UTCDateTime``, ``JSON``, ``Boolean``) reads exactly as through SQLAlchemy."""
+(``UTCDateTime``, ``JSON``, ``Boolean``) reads and writes exactly as through SQLAlchemy.
+
+A :class:`PreparedInsert` names its columns once; a column it leaves out must have no default
+of SQLAlchemy's own (that default would not run here), which it checks when prepared. On
+SQLite, an insert takes the writers' turn first, as every write does (``sqlite_tuning``)."""
 
 from __future__ import annotations
 
@@ -15,8 +19,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import Select
+
+from psc_idp.sqlite_tuning import before_write
 
 Processor = Callable[[Any], Any] | None
 
@@ -124,3 +131,58 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
         results=results,
         record=record,
     )
+
+
+class PreparedInsert:
+    """``INSERT INTO table (columns…)`` compiled once per dialect; ``execute`` runs it."""
+
+    def __init__(self, table: Table, columns: tuple[str, ...]) -> None:
+        defaulted = [
+            column.name
+            for column in table.c
+            if column.name not in columns and (column.default is not None or column.onupdate)
+        ]
+        if defaulted:
+            raise ValueError(f"{table.name}: columns with a default must be given: {defaulted}")
+        self.table = table
+        self.columns = columns
+        self._compiled: dict[str, _CompiledInsert] = {}
+
+    def execute(self, connection: Connection, **values: Any) -> None:
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = self._compile(dialect)
+        given = [values[name] for name in self.columns]
+        row = [
+            value if process is None or value is None else process(value)
+            for process, value in zip(compiled.binds, given, strict=True)
+        ]
+        dbapi_connection = connection.connection.dbapi_connection
+        before_write(dialect, dbapi_connection)
+        cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if compiled.positional:
+                cursor.execute(compiled.sql, row)
+            else:
+                cursor.execute(compiled.sql, dict(zip(self.columns, row, strict=True)))
+        finally:
+            cursor.close()
+
+    def _compile(self, dialect: Dialect) -> _CompiledInsert:
+        statement = insert(self.table).values({name: bindparam(name) for name in self.columns})
+        compiled = statement.compile(dialect=dialect)
+        if compiled.positional and tuple(compiled.positiontup or ()) != self.columns:
+            raise ValueError(f"{self.table.name}: unexpected parameter order")
+        binds = tuple(
+            self.table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in self.columns
+        )
+        return _CompiledInsert(compiled.string, bool(compiled.positional), binds)
+
+
+@dataclass(frozen=True)
+class _CompiledInsert:
+    sql: str
+    positional: bool
+    binds: tuple[Processor, ...]

@@ -14,12 +14,13 @@ from typing import Any
 import jwt
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from psc_idp.config import Settings, current_settings
 from psc_idp.directory.reading import read_practitioner
 from psc_idp.extensions import db
 from psc_idp.jose_header import unverified_header
+from psc_idp.prepared_sql import PreparedInsert
 from psc_idp.protocol import claims as claim_sets
 from psc_idp.protocol import scopes as client_scopes
 from psc_idp.protocol.client_auth.tls_client_auth import current_certificate, thumbprint
@@ -94,7 +95,7 @@ def _open_grant(client: Client, scope: str, ctx: TokenContext) -> _Family:
         if row is not None:
             return _Family(row.id, row.scope or "")
     family = _Family(str(uuid.uuid4()), scope)
-    # Core inserts, on the session's connection: the rows commit with the grant's own changes
+    # Prepared inserts, on the session's connection: the rows commit with the grant's own changes
     # (save_token), without the unit of work's bookkeeping.
     _insert(
         Grant,
@@ -113,8 +114,15 @@ def _open_grant(client: Client, scope: str, ctx: TokenContext) -> _Family:
     return family
 
 
+_INSERTS: dict[tuple[str, tuple[str, ...]], PreparedInsert] = {}
+
+
 def _insert(model: Any, **values: Any) -> None:
-    db.session.connection().execute(insert(model.__table__), values)
+    key = (model.__tablename__, tuple(values))
+    prepared = _INSERTS.get(key)
+    if prepared is None:
+        prepared = _INSERTS[key] = PreparedInsert(model.__table__, key[1])
+    prepared.execute(db.session.connection(), **values)
 
 
 def generate_token(
