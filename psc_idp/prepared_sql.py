@@ -112,6 +112,9 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     columns = list(statement.selected_columns)
     names = tuple(column.key for column in columns)
+    clashing = [name for name in names if hasattr(tuple, name)]
+    if clashing:  # row.count would be tuple.count: label such columns otherwise
+        raise ValueError(f"column names that a tuple already has: {clashing}")
     record = type("Record", (Record,), {
         "__slots__": (), "_fields": names, "_index": {n: i for i, n in enumerate(names)}
     })

@@ -26,8 +26,8 @@ from authlib.oauth2.rfc6749.errors import (
 )
 
 from psc_idp.config import current_settings
-from psc_idp.directory.lookup import find_practitioner
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
+from psc_idp.directory.reading import is_active
 from psc_idp.extensions import db
 from psc_idp.login import headless
 from psc_idp.login.binding import binding_code
@@ -184,8 +184,7 @@ def _national_id(form) -> str:
             national_id = validate_national_id(form["login_hint"])
     except (InvalidNationalId, ValueError) as error:
         raise UnknownUserIdError("Unknown user") from error
-    practitioner = find_practitioner(national_id)
-    if practitioner is None or not practitioner.active:
+    if not is_active(national_id):  # unknown, or no longer active
         raise UnknownUserIdError("Unknown user")
     return national_id
 
