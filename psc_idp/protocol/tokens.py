@@ -28,6 +28,7 @@ from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.lookups import AccessTokenWithClient, access_token_with_client
 from psc_idp.protocol.models import AccessToken, Client, Grant, RefreshToken
 from psc_idp.protocol.secrets import hash_secret
+from psc_idp.protocol.staged import stage
 from psc_idp.timeutil import epoch, now
 
 _HASHES = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
@@ -95,8 +96,8 @@ def _open_grant(client: Client, scope: str, ctx: TokenContext) -> _Family:
         if row is not None:
             return _Family(row.id, row.scope or "")
     family = _Family(str(uuid.uuid4()), scope)
-    # Prepared inserts, on the session's connection: the rows commit with the grant's own changes
-    # (save_token), without the unit of work's bookkeeping.
+    # Prepared inserts, staged: run and committed with the grant's own writes by save_token,
+    # after the signatures (protocol/staged.py), without the unit of work's bookkeeping.
     _insert(
         Grant,
         id=family.id,
@@ -122,7 +123,7 @@ def _insert(model: Any, **values: Any) -> None:
     prepared = _INSERTS.get(key)
     if prepared is None:
         prepared = _INSERTS[key] = PreparedInsert(model.__table__, key[1])
-    prepared.execute(db.session.connection(), **values)
+    stage(lambda: prepared.execute(db.session.connection(), **values))
 
 
 def generate_token(
@@ -135,7 +136,8 @@ def generate_token(
 ) -> dict[str, Any]:
     """Authlib's token generator: builds the PSC token response and stages its rows.
 
-    The rows are committed by ``save_token`` with the rest of the grant's work."""
+    The rows are staged; ``save_token`` writes and commits them with the rest of the grant's
+    work."""
     settings = current_settings()
     ctx = user or TokenContext(national_id=None)
     scope = scope or ""
