@@ -52,7 +52,7 @@ class _Compiled:
     positional: tuple[str, ...] | None
     construct: Callable[[Mapping[str, Any]], dict[str, Any]]
     binds: dict[str, Processor]
-    results: tuple[Processor, ...]
+    columns: tuple[Any, ...]
     record: type[Record]
 
 
@@ -62,24 +62,39 @@ class PreparedRead:
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
+        self._processors: dict[str, tuple[Processor, ...]] = {}
 
     def first(self, connection: Connection, **params: Any) -> Record | None:
         compiled = self._for(connection.dialect)
         cursor = self._execute(compiled, connection, params)
         try:
             row = cursor.fetchone()
+            results = self._results(compiled, connection.dialect, cursor)
         finally:
             cursor.close()
-        return None if row is None else _record(compiled, row)
+        return None if row is None else _record(compiled, results, row)
 
     def all(self, connection: Connection, **params: Any) -> list[Record]:
         compiled = self._for(connection.dialect)
         cursor = self._execute(compiled, connection, params)
         try:
             rows = cursor.fetchall()
+            results = self._results(compiled, connection.dialect, cursor)
         finally:
             cursor.close()
-        return [_record(compiled, row) for row in rows]
+        return [_record(compiled, results, row) for row in rows]
+
+    def _results(self, compiled: _Compiled, dialect: Dialect, cursor: Any) -> tuple[Processor, ...]:
+        """The columns' result processors; as SQLAlchemy's, they may depend on the type the
+        driver reports for each column (psycopg: a float or a numeric), known once executed."""
+        results = self._processors.get(dialect.name)
+        if results is None:
+            codes = [description[1] for description in cursor.description]
+            results = self._processors[dialect.name] = tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, code)
+                for column, code in zip(compiled.columns, codes, strict=True)
+            )
+        return results
 
     def _execute(self, compiled: _Compiled, connection: Connection, params: dict[str, Any]) -> Any:
         values = compiled.construct(params)
@@ -100,10 +115,10 @@ class PreparedRead:
         return compiled
 
 
-def _record(compiled: _Compiled, row: tuple[Any, ...]) -> Record:
+def _record(compiled: _Compiled, results: tuple[Processor, ...], row: tuple[Any, ...]) -> Record:
     values = [
         value if process is None or value is None else process(value)
-        for process, value in zip(compiled.results, row, strict=True)
+        for process, value in zip(results, row, strict=True)
     ]
     return compiled.record(values)
 
@@ -122,16 +137,13 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
         name: bind.type.dialect_impl(dialect).bind_processor(dialect)
         for name, bind in compiled.binds.items()
     }
-    results = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
-    )
     positional = tuple(compiled.positiontup) if compiled.positional else None
     return _Compiled(
         sql=compiled.string,
         positional=positional,
         construct=lambda params: compiled.construct_params(params),
         binds=binds,
-        results=results,
+        columns=tuple(columns),
         record=record,
     )
 
@@ -156,10 +168,11 @@ class PreparedInsert:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             compiled = self._compiled[dialect.name] = self._compile(dialect)
-        given = [values[name] for name in self.columns]
         row = [
             value if process is None or value is None else process(value)
-            for process, value in zip(compiled.binds, given, strict=True)
+            for process, value in zip(
+                compiled.binds, (values[name] for name in compiled.order), strict=True
+            )
         ]
         dbapi_connection = connection.connection.dbapi_connection
         before_write(dialect, dbapi_connection)
@@ -168,24 +181,27 @@ class PreparedInsert:
             if compiled.positional:
                 cursor.execute(compiled.sql, row)
             else:
-                cursor.execute(compiled.sql, dict(zip(self.columns, row, strict=True)))
+                cursor.execute(compiled.sql, dict(zip(compiled.order, row, strict=True)))
         finally:
             cursor.close()
 
     def _compile(self, dialect: Dialect) -> _CompiledInsert:
         statement = insert(self.table).values({name: bindparam(name) for name in self.columns})
         compiled = statement.compile(dialect=dialect)
-        if compiled.positional and tuple(compiled.positiontup or ()) != self.columns:
-            raise ValueError(f"{self.table.name}: unexpected parameter order")
+        # The table's column order, whatever the order the columns were named in.
+        order = tuple(compiled.positiontup) if compiled.positional else self.columns
+        if sorted(order) != sorted(self.columns):
+            raise ValueError(f"{self.table.name}: unexpected parameters {order}")
         binds = tuple(
             self.table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in self.columns
+            for name in order
         )
-        return _CompiledInsert(compiled.string, bool(compiled.positional), binds)
+        return _CompiledInsert(compiled.string, bool(compiled.positional), order, binds)
 
 
 @dataclass(frozen=True)
 class _CompiledInsert:
     sql: str
     positional: bool
+    order: tuple[str, ...]
     binds: tuple[Processor, ...]
