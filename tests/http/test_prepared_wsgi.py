@@ -74,7 +74,9 @@ def test_what_could_change_the_answer_goes_to_flask(app, monkeypatch, environ):
     base = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_NAME": "localhost",
             "SERVER_PORT": "80", "wsgi.url_scheme": "http"}
     client = Client(wrap(app))
+    scheme = environ.get("wsgi.url_scheme", "http")
     response = client.open(environ_base={**base, **environ}, path=path,
+                           base_url=f"{scheme}://localhost",
                            method=environ.get("REQUEST_METHOD", "GET"),
                            query_string=environ.get("QUERY_STRING"))
     assert response.status == "200 OK"  # Flask's view, not the refusing producer
