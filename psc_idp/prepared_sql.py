@@ -19,7 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert
+from sqlalchemy import Table, bindparam
+from sqlalchemy import insert as core_insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import Select
 
@@ -186,7 +187,9 @@ class PreparedInsert:
             cursor.close()
 
     def _compile(self, dialect: Dialect) -> _CompiledInsert:
-        statement = insert(self.table).values({name: bindparam(name) for name in self.columns})
+        statement = core_insert(self.table).values(
+            {name: bindparam(name) for name in self.columns}
+        )
         compiled = statement.compile(dialect=dialect)
         # The table's column order, whatever the order the columns were named in.
         order = tuple(compiled.positiontup) if compiled.positional else self.columns
@@ -205,3 +208,36 @@ class _CompiledInsert:
     positional: bool
     order: tuple[str, ...]
     binds: tuple[Processor, ...]
+
+
+_INSERTS: dict[tuple[str, tuple[str, ...]], PreparedInsert] = {}
+
+
+def insert(table: Table, connection: Connection, **values: Any) -> None:
+    """One row into ``table`` by a prepared insert of exactly these columns."""
+    key = (table.name, tuple(values))
+    prepared = _INSERTS.get(key)
+    if prepared is None:
+        prepared = _INSERTS[key] = PreparedInsert(table, key[1])
+    prepared.execute(connection, **values)
+
+
+def insert_new(instance: Any, connection: Connection) -> Any:
+    """Write a new ORM ``instance``'s row at once, as its flush would (the column defaults the
+    model declares are applied, and set on the instance), without the unit of work: the
+    instance stays outside the session, for reading. Returns it."""
+    table = instance.__table__
+    values: dict[str, Any] = {}
+    for column in table.c:
+        key = column.key
+        if key in instance.__dict__:
+            values[key] = instance.__dict__[key]
+        elif column.default is not None:
+            default = column.default
+            value = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+            setattr(instance, key, value)
+            values[key] = value
+        else:
+            values[key] = None
+    insert(table, connection, **values)
+    return instance

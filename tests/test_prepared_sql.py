@@ -15,7 +15,7 @@ from psc_idp.directory import reading
 from psc_idp.extensions import db
 from psc_idp.login import sessions
 from psc_idp.means.ecps import pushes
-from psc_idp.prepared_sql import PreparedInsert, PreparedRead, Record
+from psc_idp.prepared_sql import PreparedInsert, PreparedRead, Record, insert_new
 from psc_idp.protocol import lookups
 from psc_idp.protocol.models import Grant
 from psc_idp.protocol.secrets import hash_secret
@@ -132,3 +132,32 @@ def test_access_token_state_reads_through_the_prepared_statement(app_context, is
     state = lookups.access_token_state(claims["jti"])
     assert state is not None and state.family.national_id == DOCTOR
     assert state.expires_at > now()
+
+
+def test_insert_new_writes_the_row_a_flush_would_write(app_context):
+    from psc_idp.means.ecps.models import EcpsPush
+
+    def push(push_id: str) -> EcpsPush:
+        return EcpsPush(
+            id=push_id, national_id=DOCTOR, kind="ciba", expires_at=now() + timedelta(minutes=2)
+        )
+
+    flushed, direct = push(str(uuid.uuid4())), push(str(uuid.uuid4()))
+    db.session.add(flushed)
+    db.session.flush()
+    insert_new(direct, db.session.connection())
+    # The model's defaults were applied (and are readable on the instance).
+    assert direct.status == "pending" and direct.client_id == "" and direct.created_at
+    table = EcpsPush.__table__
+    rows = {
+        row.id: row._mapping
+        for row in db.session.connection().execute(
+            select(table).where(table.c.id.in_([flushed.id, direct.id]))
+        )
+    }
+    ignored = {"id", "created_at"}
+    assert {k: v for k, v in rows[direct.id].items() if k not in ignored} == {
+        k: v for k, v in rows[flushed.id].items() if k not in ignored
+    }
+    assert direct not in db.session  # outside the unit of work
+    db.session.rollback()

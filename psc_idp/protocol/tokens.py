@@ -16,11 +16,11 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from flask import current_app
 from sqlalchemy import select, update
 
+from psc_idp import prepared_sql
 from psc_idp.config import Settings, current_settings
 from psc_idp.directory.reading import read_practitioner
 from psc_idp.extensions import db
 from psc_idp.jose_header import unverified_header
-from psc_idp.prepared_sql import PreparedInsert
 from psc_idp.protocol import claims as claim_sets
 from psc_idp.protocol import scopes as client_scopes
 from psc_idp.protocol.client_auth.tls_client_auth import current_certificate, thumbprint
@@ -115,15 +115,8 @@ def _open_grant(client: Client, scope: str, ctx: TokenContext) -> _Family:
     return family
 
 
-_INSERTS: dict[tuple[str, tuple[str, ...]], PreparedInsert] = {}
-
-
 def _insert(model: Any, **values: Any) -> None:
-    key = (model.__tablename__, tuple(values))
-    prepared = _INSERTS.get(key)
-    if prepared is None:
-        prepared = _INSERTS[key] = PreparedInsert(model.__table__, key[1])
-    stage(lambda: prepared.execute(db.session.connection(), **values))
+    stage(lambda: prepared_sql.insert(model.__table__, db.session.connection(), **values))
 
 
 def generate_token(

@@ -34,7 +34,7 @@ from psc_idp.means.ecps.models import (
     PushStatus,
 )
 from psc_idp.means.ecps.pin import verify_pin
-from psc_idp.prepared_sql import PreparedRead
+from psc_idp.prepared_sql import PreparedRead, insert_new
 from psc_idp.replay import accept_once
 from psc_idp.timeutil import epoch, iso_utc, now
 
@@ -108,7 +108,7 @@ def create_push(
     if scenario is not None and scenario.action in DECISIONS:
         push.auto_decision = DECISIONS[scenario.action]
         push.auto_decide_at = now() + timedelta(seconds=scenario.delay_seconds)
-    db.session.add(push)
+    insert_new(push, db.session.connection())  # no unit of work: the gate is held meanwhile
     audit.record("push_sent", national_id, kind=kind, client=client_name, request=push.id)
     return push
 

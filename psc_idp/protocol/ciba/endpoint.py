@@ -32,6 +32,7 @@ from psc_idp.extensions import db
 from psc_idp.login import headless
 from psc_idp.login.binding import binding_code
 from psc_idp.login.headless import HeadlessMeans, HeadlessRefused
+from psc_idp.prepared_sql import insert_new
 from psc_idp.protocol.authorize_checks import acceptable_acrs
 from psc_idp.protocol.ciba import ping
 from psc_idp.protocol.ciba.hints import national_id_from_id_token
@@ -154,7 +155,7 @@ class BackchannelAuthenticationEndpoint(Endpoint):
                 auth_req_id if values["notification_token"] else None, ping.AUTH_REQ_ID_PURPOSE
             ),
         )
-        db.session.add(ciba)
+        insert_new(ciba, db.session.connection())
         db.session.commit()
         body = {
             "auth_req_id": auth_req_id,
