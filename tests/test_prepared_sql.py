@@ -137,10 +137,10 @@ def test_access_token_state_reads_through_the_prepared_statement(app_context, is
 def test_insert_new_writes_the_row_a_flush_would_write(app_context):
     from psc_idp.means.ecps.models import EcpsPush
 
+    expires = now() + timedelta(minutes=2)
+
     def push(push_id: str) -> EcpsPush:
-        return EcpsPush(
-            id=push_id, national_id=DOCTOR, kind="ciba", expires_at=now() + timedelta(minutes=2)
-        )
+        return EcpsPush(id=push_id, national_id=DOCTOR, kind="ciba", expires_at=expires)
 
     flushed, direct = push(str(uuid.uuid4())), push(str(uuid.uuid4()))
     db.session.add(flushed)
