@@ -4,6 +4,7 @@ answer left to Flask, and bounded responses handed over in one piece."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,7 +28,8 @@ def _paths(app: Flask) -> list[str]:
 
 
 def _answer(wsgi: Any, path: str, **headers: str) -> tuple[str, dict[str, str], bytes]:
-    response = Client(wsgi).get(path, headers=headers)
+    # The peer of a request through the server (the test client sets none).
+    response = Client(wsgi).get(path, headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"})
     kept = {k: v for k, v in response.headers.items() if k not in PER_RESPONSE}
     return response.status, kept, response.get_data()
 
@@ -58,8 +60,6 @@ def test_published_answer_is_flasks_answer(app, index):
         {"QUERY_STRING": "x=1"},
         {"HTTP_ORIGIN": "https://sp.example"},
         {"HTTP_AUTHORIZATION": "Bearer x"},
-        {"HTTP_X_FORWARDED_PROTO": "https"},
-        {"wsgi.url_scheme": "https"},
         {"REQUEST_METHOD": "HEAD"},
     ],
 )
@@ -117,3 +117,45 @@ def test_a_streamed_response_is_left_to_the_server():
     assert seen == ["200 OK"] and not isinstance(body, list)
     assert b"".join(body) == b"ab"
     body.close()
+
+
+@pytest.mark.parametrize("proto", ["http", "https"])
+def test_behind_a_proxy_on_this_host_the_answer_is_flasks_with_hsts_over_https(
+    app, monkeypatch, proto
+):
+    settings = app.extensions["psc_settings"]
+    monkeypatch.setattr(settings, "base_url", "https://idp.example")  # HSTS is sent over https
+    path = _paths(app)[2]
+    forwarded = {"X-Forwarded-Proto": proto}  # from 127.0.0.1: believed
+    fast = _answer(wrap(app), path, **forwarded)
+    through_flask = _answer(wrap_without_shortcut(app), path, **forwarded)
+    assert fast == through_flask
+    assert ("Strict-Transport-Security" in fast[1]) == (proto == "https")
+
+
+def wrap_without_shortcut(app: Flask) -> Any:
+    """The workers' app with no published route: every request reaches Flask."""
+    wsgi = wrap(app)
+    return lambda environ, start: (
+        wsgi({**environ, "QUERY_STRING": environ.get("QUERY_STRING") or "flask=1"}, start)
+    )
+
+
+def test_process_variables_do_not_read_as_the_request(app, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://attacker.example")
+    monkeypatch.setenv("SSL_CLIENT_CERT", "-----BEGIN CERTIFICATE-----")
+    seen: dict[str, Any] = {}
+
+    def spy(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.update(environ)
+        start_response("200 OK", [("Content-Length", "0")])
+        return [b""]
+
+    monkeypatch.setattr(app, "wsgi_app", spy)
+    wsgi = wrap(app)
+    environ = {**os.environ, "REQUEST_METHOD": "GET", "PATH_INFO": "/x", "SERVER_NAME": "x",
+               "SERVER_PORT": "80", "wsgi.url_scheme": "http", "REMOTE_ADDR": "10.1.2.3"}
+    environ["HTTP_X_FORWARDED_PROTO"] = "https"  # from a peer that is not trusted
+    wsgi(environ, lambda *args: None)
+    assert "HTTP_PROXY" not in seen and "SSL_CLIENT_CERT" not in seen
+    assert seen["wsgi.url_scheme"] == "http"
