@@ -57,7 +57,7 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
         help="bases de psc-idp (sqlite ; both avec --postgres)",
     )
     parser.add_argument("--no-peer", action="store_true", help="psc-idp seul, sans npm")
-    parser.add_argument("--workers", type=int, default=2, help="processus gunicorn de psc-idp")
+    parser.add_argument("--workers", type=int, default=2, help="processus serveur de psc-idp")
     parser.add_argument(
         "--idle-wait", type=float, help="attente maximale du repos (30 s ; 2 s en --quick)"
     )

@@ -1,7 +1,7 @@
 """The two servers under load, behind one interface: where their endpoints are, which process
 tree burns their CPU, and how to prepare the tokens and requests a timed phase consumes.
 
-psc-idp runs as ``psc-idp serve`` (gunicorn, its defaults) on SQLite or on a fresh PostgreSQL
+psc-idp runs as ``psc-idp serve`` (granian, its defaults) on SQLite or on a fresh PostgreSQL
 database; the peer is node-oidc-provider, installed by npm into a temporary folder."""
 
 from __future__ import annotations

@@ -110,9 +110,22 @@ def _owner(connection: Any) -> int:
     return id(getattr(connection, "dbapi_connection", connection))
 
 
+#: The queue of each tuned engine's dialect (one engine per app), for writes that do not go
+#: through SQLAlchemy's execution events (psc_idp/prepared_sql.py).
+_QUEUES: dict[int, WriterQueue] = {}
+
+
+def before_write(dialect: Any, dbapi_connection: Any) -> None:
+    """Take the writers' turn for a write run on the driver's cursor directly."""
+    queue = _QUEUES.get(id(dialect))
+    if queue is not None:
+        queue.acquire(id(dbapi_connection))
+
+
 def queue_writers(engine: Engine, queue: WriterQueue) -> None:
     dialect = engine.dialect
     commit, rollback = dialect.do_commit, dialect.do_rollback
+    _QUEUES[id(dialect)] = queue
 
     @event.listens_for(engine, "before_cursor_execute")
     def _before(conn, _cursor, statement: str, *_args: Any) -> None:

@@ -1,6 +1,6 @@
-"""A real ``psc-idp serve`` process (gunicorn) on a free port, for end-to-end tests.
+"""A real ``psc-idp serve`` process (granian) on a free port, for end-to-end tests.
 
-Every server gets its own temporary folder holding its keys, its SQLite database, gunicorn's
+Every server gets its own temporary folder holding its keys, its SQLite database, the server's
 control socket and its output; nothing is read from or written to the project's ``keys/`` or
 ``var/``. Settings inherited from the environment (``PSC_*``) are dropped so that a developer's
 shell cannot change what a test sees; pass what a test needs through ``env``.
@@ -16,9 +16,9 @@ Two instances sharing one database and one set of keys (behind a load balancer, 
     first = LiveServer(env={"PSC_DATABASE_URL": url}).start()
     second = LiveServer(env={"PSC_DATABASE_URL": url}, keys_dir=first.keys_dir).start()
 
-``stop()`` asks gunicorn's master to stop (SIGTERM; it stops its workers), kills the server's
-whole process group if that takes longer than ``stop_timeout``, and removes the temporary
-folder; it is safe to call more than once and also runs when the interpreter exits.
+``stop()`` asks the server's main process to stop (SIGTERM; it stops its workers), kills
+the server's whole process group if that takes longer than ``stop_timeout``, and removes the
+temporary folder; it is safe to call more than once and also runs when the interpreter exits.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class LiveServer:
     :param keys_dir: use these keys instead of fresh ones (to share them with another server).
     :param data_dir: where the default SQLite database lives (fresh folder if not given).
     :param dev_mode: start in development mode (test identity picker, demo realm).
-    :param workers: gunicorn worker processes.
+    :param workers: server worker processes.
     :param host: address to listen on; ``base_url`` always names ``localhost``.
     :param port: fixed port; by default a free one is chosen.
     :param startup_timeout: seconds to wait for the discovery document.
@@ -137,7 +137,7 @@ class LiveServer:
         return secrets[client_id]
 
     def output(self) -> str:
-        """Everything the server printed so far (summary, gunicorn log, access log).
+        """Everything the server printed so far (summary, server log, access log).
 
         Still available after ``stop()``, which keeps the last of it in memory."""
         if self._final_output is not None:
@@ -160,7 +160,7 @@ class LiveServer:
                 "PSC_DEV_MODE": "1" if self.dev_mode else "0",
                 # No HTTPS listener unless a test asks for one: its port is fixed (8443).
                 "PSC_TLS_PORT": "0",
-                # gunicorn puts its control socket here: one per server, none in $HOME.
+                # Anything the server keeps at run time stays in its own folder, none in $HOME.
                 "XDG_RUNTIME_DIR": str(runtime_dir),
                 "PYTHONUNBUFFERED": "1",
             }
@@ -242,8 +242,8 @@ class LiveServer:
         process, self.process = self.process, None
         if process is not None:
             if process.poll() is None:
-                # gunicorn's master stops its own workers; signalling the whole group at once
-                # races with that and can leave the master waiting for workers already gone.
+                # The main process stops its own workers; signalling the whole group at once
+                # races with that and can leave it waiting for workers already gone.
                 process.send_signal(signal.SIGTERM)
                 try:
                     process.wait(timeout=self.stop_timeout)
@@ -297,5 +297,5 @@ class LiveServer:
 
     @property
     def pid(self) -> int | None:
-        """Process id of gunicorn's master while the server runs."""
+        """Process id of the server's main process while it runs."""
         return self.process.pid if self.process else None

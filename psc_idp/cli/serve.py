@@ -1,35 +1,20 @@
-"""``psc-idp serve``: the production server (gunicorn), with a start-up summary."""
+"""``psc-idp serve``: the production server (granian, psc_idp/http/server.py), with a
+start-up summary."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import with_appcontext
-from gunicorn.app.base import BaseApplication
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
-from psc_idp.http.guard import close_oversized
+from psc_idp.http import server
+from psc_idp.http.server import Listener
 from psc_idp.protocol.ciba.ping import start_notifier
 from psc_idp.protocol.models import Client
 from psc_idp.realm.loader import demo_secrets
 from psc_idp.tls.listener import start_tls_listener
-
-
-class _Gunicorn(BaseApplication):
-    def __init__(self, app: Flask, options: dict[str, Any]):
-        self.application = app
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Flask:
-        return self.application
 
 
 def summary() -> list[str]:
@@ -56,14 +41,6 @@ def summary() -> list[str]:
     return lines
 
 
-def _forwarded(settings) -> dict[str, str]:
-    """X-Forwarded-Proto (https behind nginx) is believed from the same proxies as the
-    client-certificate headers; gunicorn's own default (127.0.0.1) otherwise."""
-    if not settings.trusted_proxies:
-        return {}
-    return {"forwarded_allow_ips": ",".join(settings.trusted_proxies)}
-
-
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option(
@@ -76,7 +53,7 @@ def _forwarded(settings) -> dict[str, str]:
 @click.option("--threads", default=8, show_default=True, type=int)
 @with_appcontext
 def serve(host: str, port: int | None, workers: int, threads: int) -> None:
-    """Servir psc-idp avec gunicorn."""
+    """Servir psc-idp (serveur HTTP granian)."""
     settings = current_settings()
     if port is not None:
         settings.listen_on(port)
@@ -90,24 +67,6 @@ def serve(host: str, port: int | None, workers: int, threads: int) -> None:
     db.engine.dispose()
     if settings.tls_port:
         start_tls_listener(app, settings, host)
-    _Gunicorn(
-        app,
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread",
-            "accesslog": "-" if current_settings().access_log else None,
-            "timeout": 60,
-            # Device long polls last up to 25 s: do not let them hold a shutdown that long.
-            "graceful_timeout": 5,
-            # No control socket: several instances (or `make run` next to tests) on one host
-            # would otherwise contend for the same default path.
-            "control_socket_disable": True,
-            **_forwarded(settings),
-            # Each worker sends the CIBA pings that are due (psc_idp.protocol.ciba.ping).
-            "post_worker_init": lambda worker: start_notifier(app),
-            # A 413 leaves the body unread: its connection closes, and the answer says so.
-            "pre_request": close_oversized(settings.max_request_bytes),
-        },
-    ).run()
+    listener = Listener(host, port, workers, threads, access_log=settings.access_log)
+    # Each worker sends the CIBA pings that are due (psc_idp.protocol.ciba.ping).
+    server.serve(app, listener, on_worker_start=start_notifier)

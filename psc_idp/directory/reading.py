@@ -1,4 +1,4 @@
-"""A practitioner read for a token or a UserInfo answer: two Core queries (the person with
+"""A practitioner read for a token or a UserInfo answer: two prepared queries (the person with
 exercices and activities in one, the other ids in the other), rows turned into read-only
 records with the attributes and properties of the ORM models. ``lookup.find_practitioner`` stays
 the way to load one to change it."""
@@ -17,6 +17,7 @@ from psc_idp.directory.models import (
     Practitioner,
 )
 from psc_idp.extensions import db
+from psc_idp.prepared_sql import PreparedRead
 
 _person, _exercice, _activity, _other = (
     Practitioner.__table__,
@@ -26,7 +27,7 @@ _person, _exercice, _activity, _other = (
 )
 _E, _A = "exercice__", "activity__"
 
-_IDENTITY = (
+_IDENTITY = PreparedRead(
     select(
         _person,
         *(c.label(_E + c.name) for c in _exercice.c),
@@ -38,11 +39,22 @@ _IDENTITY = (
     .where(_person.c.national_id == bindparam("national_id"))
     .order_by(_exercice.c.position, _exercice.c.id, _activity.c.position, _activity.c.id)
 )
-_OTHER_IDS = (
+_OTHER_IDS = PreparedRead(
     select(_other)
     .where(_other.c.practitioner_id == bindparam("practitioner_id"))
     .order_by(_other.c.position, _other.c.id)
 )
+_ACTIVE = PreparedRead(
+    select(_person.c.active).where(_person.c.national_id == bindparam("national_id"))
+)
+
+
+def is_active(national_id: str) -> bool | None:
+    """Whether the practitioner may act: None if there is none with this national id."""
+    if not national_id:
+        return None
+    row = _ACTIVE.first(db.session.connection(), national_id=national_id)
+    return None if row is None else bool(row.active)
 
 
 class Record:
@@ -67,7 +79,7 @@ def read_practitioner(national_id: str) -> PractitionerRecord | None:
     if not national_id:
         return None
     connection = db.session.connection()
-    rows = connection.execute(_IDENTITY, {"national_id": national_id}).all()
+    rows = _IDENTITY.all(connection, national_id=national_id)
     if not rows:
         return None
     first = rows[0]._mapping
@@ -86,6 +98,6 @@ def read_practitioner(national_id: str) -> PractitionerRecord | None:
         activity = _prefixed(mapping, _A)
         if activity["id"] is not None:
             current.activities.append(Record(activity))
-    others = connection.execute(_OTHER_IDS, {"practitioner_id": person.id}).all()
+    others = _OTHER_IDS.all(connection, practitioner_id=person.id)
     person.other_ids = [Record(dict(row._mapping)) for row in others]
     return person

@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -65,19 +65,6 @@ def close_after_413(response: Response) -> Response:
     if response.status_code == 413:
         response.headers["Connection"] = "close"
     return response
-
-
-def close_oversized(limit: int) -> Callable[[Any, Any], None]:
-    """A gunicorn ``pre_request`` hook. gunicorn drops a ``Connection`` header set by the
-    application and answers keep-alive; a request announcing a body larger than the app will
-    read is marked to close, so that its 413 says ``Connection: close`` and means it."""
-
-    def hook(_worker: Any, req: Any) -> None:
-        for name, value in req.headers:
-            if name == "CONTENT-LENGTH" and value.isdigit() and int(value) > limit:
-                req.must_close = True
-
-    return hook
 
 
 def check_request() -> None:

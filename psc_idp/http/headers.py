@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from psc_idp.config import current_settings
+from psc_idp.config import Settings, current_settings
 from psc_idp.tls.scheme import request_is_https
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -45,14 +45,17 @@ HEADERS = {
 def add_security_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
-    settings = current_settings()
-    if (
-        settings.hsts_max_age > 0
-        and settings.base_url.startswith("https://")
-        and request_is_https(request)
-    ):
-        response.headers["Strict-Transport-Security"] = f"max-age={settings.hsts_max_age}"
+    hsts = strict_transport(current_settings())
+    if hsts and request_is_https(request):
+        response.headers["Strict-Transport-Security"] = hsts
     return response
+
+
+def strict_transport(settings: Settings) -> str:
+    """The HSTS value for an https request; "" when none is sent (an http base URL)."""
+    if settings.hsts_max_age > 0 and settings.base_url.startswith("https://"):
+        return f"max-age={settings.hsts_max_age}"
+    return ""
 
 
 def init_app(app: Flask) -> None:

@@ -18,6 +18,7 @@ from psc_idp.extensions import db
 from psc_idp.login.flow import accept_headless_login, refuse_headless_login
 from psc_idp.login.models import LoginStatus, LoginTransaction
 from psc_idp.login.results import AuthResult, AuthStatus
+from psc_idp.prepared_sql import insert_new
 from psc_idp.timeutil import now
 
 #: Where the means are registered (``psc_idp.means.registry``), by id, in la mire's order.
@@ -97,7 +98,7 @@ def begin(
         expires_at=now() + timedelta(seconds=lifetime),
     )
     reference = means.start_headless(tx)
-    db.session.add(tx)
+    insert_new(tx, db.session.connection())  # its row at once, outside the unit of work
     return tx, reference
 
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from flask import Request, Response, current_app, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.login.models import SsoSession
+from psc_idp.prepared_sql import PreparedRead
 from psc_idp.timeutil import now
 from psc_idp.tls.scheme import cookie_secure
 
@@ -24,7 +26,8 @@ def _hash(value: str) -> str:
     return current_app.extensions["psc_app_secret"].keyed_hash(value, "sso-cookie")
 
 
-def _alive(session: SsoSession | None) -> bool:
+def _alive(session: Any) -> bool:
+    """``session``: an SsoSession or a row of its ended/created/last seen times."""
     if session is None or session.ended_at is not None:
         return False
     settings = current_settings()
@@ -46,8 +49,17 @@ def current_session(request: Request) -> SsoSession | None:
     return session if _alive(session) else None
 
 
+_LIFETIME = PreparedRead(
+    select(SsoSession.ended_at, SsoSession.created_at, SsoSession.last_seen_at).where(
+        SsoSession.id == bindparam("sid")
+    )
+)
+_TOUCH = update(SsoSession.__table__).where(SsoSession.__table__.c.id == bindparam("sid"))
+
+
 def session_is_active(sid: str) -> bool:
-    return _alive(db.session.get(SsoSession, sid))
+    """Whether the session ``sid`` is alive (read only: the refresh path's check)."""
+    return _alive(_LIFETIME.first(db.session.connection(), sid=sid))
 
 
 def open_session(
@@ -71,9 +83,8 @@ def touch(session: SsoSession) -> None:
 
 
 def touch_session(sid: str) -> None:
-    session = db.session.get(SsoSession, sid)
-    if session is not None:
-        touch(session)
+    """Keep the session ``sid`` alive: one UPDATE, committed with the caller's work."""
+    db.session.execute(_TOUCH, {"sid": sid, "last_seen_at": now()})
 
 
 def end_session(session: SsoSession) -> None:

@@ -96,7 +96,7 @@ class Hierarchy:
 
     @property
     def server_fullchain_path(self) -> Path:
-        """Server certificate followed by its issuing CA: what nginx and gunicorn want."""
+        """Server certificate followed by its issuing CA: what nginx and TLS servers want."""
         return self.folder / "server.fullchain.pem"
 
     @property

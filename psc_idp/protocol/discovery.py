@@ -6,9 +6,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from psc_idp.config import Settings
+from psc_idp.http.published import Document
 from psc_idp.keystore.signing import SUPPORTED_ALGS
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
-from psc_idp.protocol.published import Document
 from psc_idp.protocol.scopes import SUPPORTED_SCOPES
 
 

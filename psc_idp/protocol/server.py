@@ -32,6 +32,7 @@ from psc_idp.protocol.lookups import enabled_client
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.responses import authorization_redirect
 from psc_idp.protocol.scopes import SUPPORTED_SCOPES, check_known, unknown
+from psc_idp.protocol.staged import discard_staged, run_staged
 from psc_idp.protocol.tokens import generate_token
 
 #: Statuses where Authlib's differ from Keycloak's and the RFCs': a failed client authentication
@@ -62,11 +63,14 @@ class AuthorizationServer(FlaskAuthorizationServer):
         check_known(scope)
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        # The generator staged the rows; commit them with the grant's own changes.
+        # The grant and the generator staged their writes (protocol/staged.py): run them, after
+        # the signatures, and commit them together.
+        run_staged()
         db.session.commit()
 
     def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> Response:
         """Errors sent to a redirect URI carry ``iss`` and honour ``response_mode``."""
+        discard_staged()
         db.session.rollback()
         reword(error)
         if error.redirect_uri:

@@ -14,8 +14,9 @@ from typing import Any
 import jwt
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
+from psc_idp import prepared_sql
 from psc_idp.config import Settings, current_settings
 from psc_idp.directory.reading import read_practitioner
 from psc_idp.extensions import db
@@ -27,6 +28,7 @@ from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.lookups import AccessTokenWithClient, access_token_with_client
 from psc_idp.protocol.models import AccessToken, Client, Grant, RefreshToken
 from psc_idp.protocol.secrets import hash_secret
+from psc_idp.protocol.staged import stage
 from psc_idp.timeutil import epoch, now
 
 _HASHES = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
@@ -94,8 +96,8 @@ def _open_grant(client: Client, scope: str, ctx: TokenContext) -> _Family:
         if row is not None:
             return _Family(row.id, row.scope or "")
     family = _Family(str(uuid.uuid4()), scope)
-    # Core inserts, on the session's connection: the rows commit with the grant's own changes
-    # (save_token), without the unit of work's bookkeeping.
+    # Prepared inserts, staged: run and committed with the grant's own writes by save_token,
+    # after the signatures (protocol/staged.py), without the unit of work's bookkeeping.
     _insert(
         Grant,
         id=family.id,
@@ -114,7 +116,7 @@ def _open_grant(client: Client, scope: str, ctx: TokenContext) -> _Family:
 
 
 def _insert(model: Any, **values: Any) -> None:
-    db.session.connection().execute(insert(model.__table__), values)
+    stage(lambda: prepared_sql.insert(model.__table__, db.session.connection(), **values))
 
 
 def generate_token(
@@ -127,7 +129,8 @@ def generate_token(
 ) -> dict[str, Any]:
     """Authlib's token generator: builds the PSC token response and stages its rows.
 
-    The rows are committed by ``save_token`` with the rest of the grant's work."""
+    The rows are staged; ``save_token`` writes and commits them with the rest of the grant's
+    work."""
     settings = current_settings()
     ctx = user or TokenContext(national_id=None)
     scope = scope or ""

@@ -12,9 +12,11 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from psc_idp.config import Settings, current_settings
+from psc_idp.http import published
 from psc_idp.http.errors import ErrorPolicy, register_policy
+from psc_idp.http.prepared import published_routes
 from psc_idp.protocol import authorize as authorization_flow
-from psc_idp.protocol import cors, published
+from psc_idp.protocol import cors
 from psc_idp.protocol.discovery import metadata_document
 from psc_idp.protocol.keycloak_errors import MISSING_GRANT_TYPE
 from psc_idp.protocol.logout import logout_response
@@ -97,8 +99,12 @@ def discovery() -> ResponseReturnValue:
 
 @protocol.get("/protocol/openid-connect/certs")
 def jwks() -> ResponseReturnValue:
-    document = signing_keys().jwks_document()
-    return published.answer(published.Document(document.body, document.etag), request)
+    return published.answer(_jwks(signing_keys()), request)
+
+
+def _jwks(signing) -> published.Document:
+    document = signing.jwks_document()
+    return published.Document(document.body, document.etag)
 
 
 @protocol.route("/protocol/openid-connect/auth", methods=["GET", "POST"])
@@ -165,6 +171,12 @@ BROWSER_ENDPOINTS = ("/protocol/openid-connect/auth", "/protocol/openid-connect/
 def register(app: Flask, settings: Settings) -> None:
     issuer_path = urlsplit(settings.issuer).path
     app.register_blueprint(protocol, url_prefix=issuer_path)
+    # The same documents as the views above, answered before Flask (psc_idp/http/prepared.py).
+    routes = published_routes(app)
+    signing = app.extensions["psc_signing_keys"]
+    for name in ("openid-configuration", "wallet-openid-configuration"):
+        routes[f"{issuer_path}/.well-known/{name}"] = lambda: metadata_document(settings)
+    routes[f"{issuer_path}/protocol/openid-connect/certs"] = lambda: _jwks(signing)
     register_policy(app, ErrorPolicy(
         issuer_path + "/", json=True, pages=BROWSER_ENDPOINTS, blueprints=("protocol",)
     ))

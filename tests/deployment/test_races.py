@@ -1,5 +1,5 @@
 """Single use under concurrency: of many simultaneous exchanges of one code or one refresh
-token, exactly one succeeds (real server, several gunicorn workers and threads)."""
+token, exactly one succeeds (real server, several server workers and threads)."""
 
 from __future__ import annotations
 

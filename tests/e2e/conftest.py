@@ -1,4 +1,4 @@
-"""End-to-end set-up: a real ``psc-idp serve`` (gunicorn) for the folder's tests.
+"""End-to-end set-up: a real ``psc-idp serve`` (granian) for the folder's tests.
 
 On SQLite the server keeps everything in its own temporary folder (database, keys). On a
 PostgreSQL run (``PSC_TEST_DATABASE_URL`` set) it works in the session's fresh database

@@ -1,4 +1,4 @@
-"""Against a real server (gunicorn): a 413 closes the connection and says so, and a request
+"""Against a real server (granian): a 413 closes the connection and says so, and a request
 still gets an answer in its own language."""
 
 from __future__ import annotations

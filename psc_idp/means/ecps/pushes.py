@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from psc_idp.atomic import claim
@@ -34,6 +34,7 @@ from psc_idp.means.ecps.models import (
     PushStatus,
 )
 from psc_idp.means.ecps.pin import verify_pin
+from psc_idp.prepared_sql import PreparedRead, insert_new
 from psc_idp.replay import accept_once
 from psc_idp.timeutil import epoch, iso_utc, now
 
@@ -54,8 +55,16 @@ def devices_of(national_id: str) -> DeviceSummary:
     return DeviceSummary(statuses.count(DeviceStatus.ACTIVE), statuses.count(DeviceStatus.LOCKED))
 
 
-def scenario_of(national_id: str) -> EcpsScenario | None:
-    return db.session.get(EcpsScenario, national_id)
+_SCENARIO = PreparedRead(
+    select(EcpsScenario.action, EcpsScenario.delay_seconds).where(
+        EcpsScenario.national_id == bindparam("national_id")
+    )
+)
+
+
+def scenario_of(national_id: str) -> Any:
+    """The professional's realm scenario (``action``, ``delay_seconds``), read-only; None."""
+    return _SCENARIO.first(db.session.connection(), national_id=national_id)
 
 
 class Reach(StrEnum):
@@ -99,7 +108,7 @@ def create_push(
     if scenario is not None and scenario.action in DECISIONS:
         push.auto_decision = DECISIONS[scenario.action]
         push.auto_decide_at = now() + timedelta(seconds=scenario.delay_seconds)
-    db.session.add(push)
+    insert_new(push, db.session.connection())  # no unit of work: the gate is held meanwhile
     audit.record("push_sent", national_id, kind=kind, client=client_name, request=push.id)
     return push
 
@@ -158,19 +167,24 @@ def _enter_gate(national_id: str) -> None:
     )
 
 
+_MOMENT = bindparam("moment", type_=EcpsPush.expires_at.type)
+_SCENARIO_DECIDED = (EcpsPush.auto_decide_at <= _MOMENT) & (
+    EcpsPush.auto_decide_at <= EcpsPush.expires_at
+)
+_LIVE_PENDING = PreparedRead(
+    select(func.count().label("pending")).where(
+        EcpsPush.national_id == bindparam("national_id"),
+        EcpsPush.status == PushStatus.PENDING,
+        EcpsPush.expires_at > _MOMENT,
+        or_(EcpsPush.auto_decide_at.is_(None), ~_SCENARIO_DECIDED),
+    )
+)
+
+
 def live_pending_count(national_id: str) -> int:
     """Pushes still waiting for the professional, as ``state`` would say (in one query)."""
-    moment = now()
-    scenario_decided = (EcpsPush.auto_decide_at <= moment) & (
-        EcpsPush.auto_decide_at <= EcpsPush.expires_at
-    )
-    query = select(func.count()).where(
-        EcpsPush.national_id == national_id,
-        EcpsPush.status == PushStatus.PENDING,
-        EcpsPush.expires_at > moment,
-        or_(EcpsPush.auto_decide_at.is_(None), ~scenario_decided),
-    )
-    return db.session.scalar(query) or 0
+    row = _LIVE_PENDING.first(db.session.connection(), national_id=national_id, moment=now())
+    return row.pending if row is not None else 0
 
 
 def _scenario_due(push: EcpsPush) -> bool:

@@ -26,12 +26,13 @@ from authlib.oauth2.rfc6749.errors import (
 )
 
 from psc_idp.config import current_settings
-from psc_idp.directory.lookup import find_practitioner
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
+from psc_idp.directory.reading import is_active
 from psc_idp.extensions import db
 from psc_idp.login import headless
 from psc_idp.login.binding import binding_code
 from psc_idp.login.headless import HeadlessMeans, HeadlessRefused
+from psc_idp.prepared_sql import insert_new
 from psc_idp.protocol.authorize_checks import acceptable_acrs
 from psc_idp.protocol.ciba import ping
 from psc_idp.protocol.ciba.hints import national_id_from_id_token
@@ -154,7 +155,7 @@ class BackchannelAuthenticationEndpoint(Endpoint):
                 auth_req_id if values["notification_token"] else None, ping.AUTH_REQ_ID_PURPOSE
             ),
         )
-        db.session.add(ciba)
+        insert_new(ciba, db.session.connection())
         db.session.commit()
         body = {
             "auth_req_id": auth_req_id,
@@ -184,8 +185,7 @@ def _national_id(form) -> str:
             national_id = validate_national_id(form["login_hint"])
     except (InvalidNationalId, ValueError) as error:
         raise UnknownUserIdError("Unknown user") from error
-    practitioner = find_practitioner(national_id)
-    if practitioner is None or not practitioner.active:
+    if not is_active(national_id):  # unknown, or no longer active
         raise UnknownUserIdError("Unknown user")
     return national_id
 

@@ -25,6 +25,7 @@ from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
 from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.secrets import hash_secret
+from psc_idp.protocol.staged import stage
 
 #: PSC's description, word for word (psc-reference §6).
 PENDING = (
@@ -67,8 +68,10 @@ class CibaGrant(grants.BaseGrant, grants.TokenEndpointMixin):
         if status == CibaStatus.EXPIRED:
             raise ExpiredTokenError("The authorization request has expired")
         login = approval.login_of(request)
-        if status != CibaStatus.APPROVED or login is None or not approval.mark_issued(request):
+        if status != CibaStatus.APPROVED or login is None:
             raise InvalidGrantError("Invalid auth_req_id")
+        # approved → issued once, with the tokens' rows (staged: after the signatures).
+        stage(lambda: _issue_once(request))
         token = self.generate_token(
             # A user session without a browser (Keycloak opens one for CIBA), opened when the
             # login was recorded: its id is the ``session_state``; who, how and when are the
@@ -79,3 +82,9 @@ class CibaGrant(grants.BaseGrant, grants.TokenEndpointMixin):
         )
         self.save_token(token)
         return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
+def _issue_once(request: CibaRequest) -> None:
+    """Of two concurrent polls of an approved request, only one gets the tokens."""
+    if not approval.mark_issued(request):
+        raise InvalidGrantError("Invalid auth_req_id")

@@ -23,6 +23,7 @@ from psc_idp.protocol.keycloak_errors import INVALID_REFRESH_TOKEN, REFRESH_REUS
 from psc_idp.protocol.lookups import GrantRecord, RefreshTokenRecord, refresh_token_with_grant
 from psc_idp.protocol.models import RefreshToken
 from psc_idp.protocol.secrets import hash_secret
+from psc_idp.protocol.staged import stage
 from psc_idp.protocol.tokens import revoke_grant
 from psc_idp.timeutil import now
 
@@ -54,7 +55,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             if not session_is_active(row.grant.sid):
                 raise InvalidGrantError(SESSION_NOT_ACTIVE)
             # As Keycloak: using a refresh token keeps the user session alive (idle timeout).
-            touch_session(row.grant.sid)
+            sid = row.grant.sid
+            stage(lambda: touch_session(sid))
         return row
 
     def _validate_token_scope(self, token: RefreshTokenRecord) -> None:
@@ -68,28 +70,30 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise scopes.invalid_scopes(wider)
 
     def authenticate_user(self, refresh_token: RefreshTokenRecord) -> TokenContext:
-        # Rotation, atomically: of two concurrent refreshes with one token only one wins.
-        won = (
-            db.session.connection()
-            .execute(
-                update(_REFRESH)
-                .where(
-                    _REFRESH.c.token_hash == refresh_token.token_hash, _REFRESH.c.used_at.is_(None)
-                )
-                .values(used_at=now())
-            )
-            .rowcount
-        )
-        if won != 1:
-            db.session.rollback()
-            raise InvalidGrantError(REFRESH_REUSE)
+        stage(lambda: _rotate(refresh_token.token_hash))
         grant = refresh_token.grant
         return TokenContext.of_login(
             grant, nonce=grant.nonce, grant_id=grant.id, code_hash=grant.code_hash
         )
 
     def revoke_old_credential(self, refresh_token: RefreshTokenRecord) -> None:
-        """Already marked used in ``authenticate_user``; committed with the new tokens."""
+        """Marked used by the rotation ``authenticate_user`` staged, with the new tokens."""
+
+
+def _rotate(token_hash: str) -> None:
+    """Mark the token used, atomically: of two concurrent refreshes with one token only one
+    wins; the other's new tokens are never committed."""
+    won = (
+        db.session.connection()
+        .execute(
+            update(_REFRESH)
+            .where(_REFRESH.c.token_hash == token_hash, _REFRESH.c.used_at.is_(None))
+            .values(used_at=now())
+        )
+        .rowcount
+    )
+    if won != 1:
+        raise InvalidGrantError(REFRESH_REUSE)
 
 
 def _check_offline_session(grant: GrantRecord) -> None:

@@ -28,7 +28,7 @@ class Document:
 
 def answer(document: Document, request: Request) -> Response:
     quoted = f'"{document.etag}"'
-    if _matches(request.headers.get("If-None-Match", ""), quoted):
+    if matches(request.headers.get("If-None-Match", ""), quoted):
         response = Response(status=304)
     else:
         response = Response(document.body, mimetype="application/json")
@@ -37,7 +37,7 @@ def answer(document: Document, request: Request) -> Response:
     return response
 
 
-def _matches(header: str, quoted: str) -> bool:
+def matches(header: str, quoted: str) -> bool:
     """RFC 9110 §13.1.2: ``*`` or a list of entity tags, compared weakly."""
     if not header:
         return False

@@ -1,0 +1,150 @@
+"""The WSGI application each server worker runs: the Flask app, its environ made sound, and
+two shortcuts.
+
+- **The environ.** granian starts every request's environ from the process environment: a
+  variable such as ``HTTP_PROXY`` or ``SSL_CLIENT_CERT`` set for the process would read as a
+  request header or as a certificate from psc-idp's own TLS listener. Those that the request
+  did not set itself are removed. And the scheme is ``https`` when a proxy on this host or in
+  ``PSC_TRUSTED_PROXIES`` says so in ``X-Forwarded-Proto``, as gunicorn did: cookies, HSTS, the
+  card's origin and the URLs Flask builds then know the request came over TLS.
+
+- **Published documents before Flask.** Discovery and JWKS are the same bytes for every caller
+  (``http/published.py``); a plain ``GET`` of one of them (no query, no ``Origin``, no
+  credentials) is answered here with exactly the headers Flask would send,
+  in a few microseconds instead of a whole request cycle (HSTS included over https). Anything
+  else about such a request (a CORS ``Origin``, credentials, a query string the guard must
+  see) goes to Flask.
+- **One piece.** A response of known, bounded length is handed to the server as one bytes
+  object: granian then writes it at once instead of iterating over it from Rust."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask
+
+from psc_idp.http.headers import HEADERS as SECURITY_HEADERS
+from psc_idp.http.headers import strict_transport
+from psc_idp.http.published import Document, matches
+
+StartResponse = Callable[..., Any]
+#: What a published path answers from: the current document (it may change on key rotation).
+Producer = Callable[[], Document]
+
+#: Request headers that make a published document's answer differ (CORS, HSTS, the guard's
+#: checks of credentials): with one of them, Flask answers.
+_FLASK_DECIDES = (
+    "QUERY_STRING",
+    "HTTP_ORIGIN",
+    "HTTP_AUTHORIZATION",
+    "HTTP_DPOP",
+    "HTTP_CLIENT_CERT",
+    "HTTP_X_SSL_CLIENT_CERT",
+    "HTTP_ECPS_DEVICE",
+)
+#: Process variables that would read as part of the request (headers, certificate, peer).
+_REQUEST_PREFIXES = ("HTTP_", "SSL_", "REMOTE_", "CONTENT_", "AUTH_")
+#: Larger bodies are left to the server's own iteration (files, exports).
+ONE_PIECE_LIMIT = 1 << 20
+
+
+def published_routes(app: Flask) -> dict[str, Producer]:
+    """The published documents by path, as the protocol registered them."""
+    return app.extensions.setdefault("psc_published_routes", {})
+
+
+def wrap(app: Flask) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+    routes = published_routes(app)
+    flask_app = app.wsgi_app
+    inherited = {k: v for k, v in os.environ.items() if k.startswith(_REQUEST_PREFIXES)}
+    settings = app.extensions.get("psc_settings")
+    proxies = _networks(settings.trusted_proxies if settings is not None else [])
+
+    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        for name, value in inherited.items():
+            if environ.get(name) == value:
+                del environ[name]
+        if environ.get("HTTP_X_FORWARDED_PROTO") and _believed(environ, proxies):
+            forwarded = environ["HTTP_X_FORWARDED_PROTO"].split(",")[0].strip().lower()
+            if forwarded in ("http", "https"):
+                environ["wsgi.url_scheme"] = forwarded
+        if environ["REQUEST_METHOD"] == "GET":
+            producer = routes.get(environ.get("PATH_INFO", ""))
+            if producer is not None and not any(environ.get(name) for name in _FLASK_DECIDES):
+                https = environ.get("wsgi.url_scheme") == "https"
+                hsts = strict_transport(settings) if https and settings is not None else ""
+                return _published(producer(), environ, start_response, hsts)
+        return _in_one_piece(flask_app, environ, start_response)
+
+    return application
+
+
+def _networks(entries: list[str]) -> list[Any]:
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            continue
+    return networks
+
+
+def _believed(environ: dict[str, Any], proxies: list[Any]) -> bool:
+    """A proxy on this host, or one in ``PSC_TRUSTED_PROXIES``."""
+    try:
+        peer = ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return peer.is_loopback or any(peer in network for network in proxies)
+
+
+def _published(
+    document: Document, environ: dict[str, Any], start_response: StartResponse, hsts: str
+) -> list[bytes]:
+    quoted = f'"{document.etag}"'
+    # As Flask sends them (CORS adds Vary: Origin to every protocol answer).
+    common = [
+        ("ETag", quoted),
+        ("Cache-Control", "no-cache"),
+        ("Vary", "Origin"),
+        *SECURITY_HEADERS.items(),
+    ]
+    if hsts:
+        common.append(("Strict-Transport-Security", hsts))
+    if matches(environ.get("HTTP_IF_NONE_MATCH", ""), quoted):
+        start_response("304 NOT MODIFIED", common)
+        return []
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(document.body))),
+        *common,
+    ]
+    start_response("200 OK", headers)
+    return [document.body]
+
+
+def _in_one_piece(
+    flask_app: Callable[..., Iterable[bytes]],
+    environ: dict[str, Any],
+    start_response: StartResponse,
+) -> Iterable[bytes]:
+    length: list[int] = []
+
+    def noting_length(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+        for name, value in headers:
+            if name.lower() == "content-length" and value.isdigit():
+                length.append(int(value))
+        return start_response(status, headers, *exc_info)
+
+    iterable = flask_app(environ, noting_length)
+    if not length or length[0] > ONE_PIECE_LIMIT:
+        return iterable  # streamed, or large: the server iterates (and closes) it
+    try:
+        return [b"".join(iterable)]
+    finally:
+        close = getattr(iterable, "close", None)
+        if close is not None:
+            close()

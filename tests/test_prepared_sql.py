@@ -1,0 +1,163 @@
+"""Prepared reads and inserts answer exactly as SQLAlchemy does, on SQLite and PostgreSQL:
+same rows, same Python values (aware datetimes, decoded JSON, booleans), for every statement
+of the hot paths."""
+
+from __future__ import annotations
+
+import gc
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, select
+
+from psc_idp.directory import reading
+from psc_idp.extensions import db
+from psc_idp.login import sessions
+from psc_idp.means.ecps import pushes
+from psc_idp.prepared_sql import PreparedInsert, PreparedRead, Record, insert_new
+from psc_idp.protocol import lookups
+from psc_idp.protocol.models import Grant
+from psc_idp.protocol.secrets import hash_secret
+from psc_idp.protocol.tokens import decode_access_token
+from psc_idp.timeutil import now
+from tests.helpers import DOCTOR, decode, login_and_get_tokens
+
+
+@pytest.fixture
+def issued(app, clients, browser):
+    """Tokens of a real login (a professional's access and refresh tokens, its SSO session)."""
+    tokens = login_and_get_tokens(app, browser, clients.web)
+    return tokens
+
+
+def _cases(issued: dict) -> list[tuple[str, PreparedRead, dict]]:
+    jti = decode(issued["access_token"])["jti"]
+    refresh_hash = hash_secret(issued["refresh_token"], "refresh")
+    person = reading.read_practitioner(DOCTOR)
+    return [
+        ("client", lookups._CLIENT_BY_ID, {"client_id": "demo-web"}),
+        ("client unknown", lookups._CLIENT_BY_ID, {"client_id": "nobody"}),
+        ("access", lookups._ACCESS_BY_JTI, {"jti": jti}),
+        ("access with client", lookups._ACCESS_WITH_CLIENT, {"jti": jti}),
+        ("refresh", lookups._REFRESH_BY_HASH, {"token_hash": refresh_hash}),
+        ("refresh with grant", lookups._REFRESH_WITH_GRANT, {"token_hash": refresh_hash}),
+        ("identity", reading._IDENTITY, {"national_id": DOCTOR}),
+        ("other ids", reading._OTHER_IDS, {"practitioner_id": person.id}),
+        ("active", reading._ACTIVE, {"national_id": DOCTOR}),
+        ("scenario", pushes._SCENARIO, {"national_id": DOCTOR}),
+        ("pending pushes", pushes._LIVE_PENDING, {"national_id": DOCTOR, "moment": now()}),
+        ("session", sessions._LIFETIME, {"sid": issued["session_state"]}),
+    ]
+
+
+def test_every_prepared_read_of_the_code_is_checked_here(app_context, issued):
+    checked = {id(prepared) for _, prepared, _ in _cases(issued)}
+    prepared = [o for o in gc.get_objects() if isinstance(o, PreparedRead)]
+    unchecked = [p.statement for p in prepared if id(p) not in checked]
+    assert prepared and not unchecked, f"add these to _cases: {unchecked}"
+
+
+def test_prepared_reads_answer_as_sqlalchemy(app_context, issued):
+    connection = db.session.connection()
+    for name, prepared, params in _cases(issued):
+        expected = [tuple(row) for row in connection.execute(prepared.statement, params)]
+        got = [tuple(row) for row in prepared.all(connection, **params)]
+        assert got == expected, name
+        first = prepared.first(connection, **params)
+        assert (tuple(first) if first is not None else None) == (
+            expected[0] if expected else None
+        ), name
+        if expected:  # same Python types, column by column (aware datetimes, JSON, bools)
+            assert [type(v) for v in got[0]] == [type(v) for v in expected[0]], name
+    found = [name for name, read, params in _cases(issued) if read.first(connection, **params)]
+    # The data was there: these cases read real rows, not only empty answers.
+    assert {"client", "access", "refresh with grant", "identity", "session"} <= set(found)
+
+
+def test_records_read_by_attribute_and_mapping(app_context, issued):
+    row = lookups._CLIENT_BY_ID.first(db.session.connection(), client_id="demo-web")
+    assert isinstance(row, Record)
+    assert row.client_id == "demo-web" == row._mapping["client_id"]
+    assert isinstance(row.redirect_uris, list)
+    assert row.created_at.tzinfo is not None
+    with pytest.raises(AttributeError):
+        _ = row.no_such_column
+
+
+def test_a_column_named_like_a_tuple_method_is_refused(app_context):
+    table = Table("t_clash", MetaData(), Column("count", Integer))
+    with pytest.raises(ValueError, match="count"):
+        PreparedRead(select(table.c.count)).first(db.session.connection())
+
+
+def test_prepared_insert_writes_what_a_core_insert_writes(app_context, clients):
+    grant_id = str(uuid.uuid4())
+    moment = now() - timedelta(seconds=5)
+    PreparedInsert(
+        Grant.__table__, ("id", "client_id", "national_id", "scope", "created_at", "auth_time")
+    ).execute(
+        db.session.connection(),
+        id=grant_id,
+        client_id="demo-web",
+        national_id=None,
+        scope="openid",
+        created_at=moment,
+        auth_time=None,
+    )
+    row = db.session.get(Grant, grant_id)
+    assert (row.client_id, row.national_id, row.scope, row.created_at) == (
+        "demo-web",
+        None,
+        "openid",
+        moment,
+    )
+    db.session.rollback()
+    assert db.session.get(Grant, grant_id) is None  # in the session's transaction
+
+
+def test_prepared_insert_refuses_to_skip_a_column_with_a_default():
+    table = Table(
+        "t_defaults",
+        MetaData(),
+        Column("id", String, primary_key=True),
+        Column("made", String, default="x"),
+    )
+    with pytest.raises(ValueError, match="made"):
+        PreparedInsert(table, ("id",))
+
+
+def test_access_token_state_reads_through_the_prepared_statement(app_context, issued):
+    claims = decode_access_token(issued["access_token"])
+    state = lookups.access_token_state(claims["jti"])
+    assert state is not None and state.family.national_id == DOCTOR
+    assert state.expires_at > now()
+
+
+def test_insert_new_writes_the_row_a_flush_would_write(app_context):
+    from psc_idp.means.ecps.models import EcpsPush
+
+    expires = now() + timedelta(minutes=2)
+
+    def push(push_id: str) -> EcpsPush:
+        return EcpsPush(id=push_id, national_id=DOCTOR, kind="ciba", expires_at=expires)
+
+    flushed, direct = push(str(uuid.uuid4())), push(str(uuid.uuid4()))
+    db.session.add(flushed)
+    db.session.flush()
+    insert_new(direct, db.session.connection())
+    # The model's defaults were applied (and are readable on the instance).
+    assert direct.status == "pending" and direct.client_id == "" and direct.created_at
+    table = EcpsPush.__table__
+    rows = {
+        row.id: row._mapping
+        for row in db.session.connection().execute(
+            select(table).where(table.c.id.in_([flushed.id, direct.id]))
+        )
+    }
+    ignored = {"id", "created_at"}
+    assert {k: v for k, v in rows[direct.id].items() if k not in ignored} == {
+        k: v for k, v in rows[flushed.id].items() if k not in ignored
+    }
+    assert direct not in db.session  # outside the unit of work
+    db.session.rollback()
