@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import click
@@ -12,6 +17,7 @@ from gunicorn.app.base import BaseApplication
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.http.guard import close_oversized
+from psc_idp.observe.metrics import MULTIPROC_ENV, use_multiprocess, worker_exited
 from psc_idp.protocol.ciba.ping import start_notifier
 from psc_idp.protocol.models import Client
 from psc_idp.realm.loader import demo_secrets
@@ -56,6 +62,25 @@ def summary() -> list[str]:
     return lines
 
 
+def shared_metrics_folder() -> None:
+    """Workers write their metrics to files in a private folder, summed by ``/metrics``; the
+    folder is new at each start (no dead worker's counts) and removed at exit. An operator's
+    own ``PROMETHEUS_MULTIPROC_DIR`` is kept."""
+    existing = os.environ.get(MULTIPROC_ENV)
+    if existing:
+        use_multiprocess(Path(existing))
+        return
+    folder = Path(tempfile.mkdtemp(prefix="psc-idp-metrics-"))  # 0700
+    master = os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == master:  # forked workers inherit the handler: only the master's acts
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
+    use_multiprocess(folder)
+
+
 def _forwarded(settings) -> dict[str, str]:
     """X-Forwarded-Proto (https behind nginx) is believed from the same proxies as the
     client-certificate headers; gunicorn's own default (127.0.0.1) otherwise."""
@@ -88,6 +113,8 @@ def serve(host: str, port: int | None, workers: int, threads: int) -> None:
     # used by two processes at once hangs PostgreSQL conversations (seen at shutdown).
     db.session.remove()
     db.engine.dispose()
+    if workers > 1:
+        shared_metrics_folder()
     if settings.tls_port:
         start_tls_listener(app, settings, host)
     _Gunicorn(
@@ -97,7 +124,8 @@ def serve(host: str, port: int | None, workers: int, threads: int) -> None:
             "workers": workers,
             "threads": threads,
             "worker_class": "gthread",
-            "accesslog": "-" if current_settings().access_log else None,
+            # psc-idp writes its own line per request (psc_idp.observe, PSC_ACCESS_LOG).
+            "accesslog": None,
             "timeout": 60,
             # Device long polls last up to 25 s: do not let them hold a shutdown that long.
             "graceful_timeout": 5,
@@ -107,6 +135,7 @@ def serve(host: str, port: int | None, workers: int, threads: int) -> None:
             **_forwarded(settings),
             # Each worker sends the CIBA pings that are due (psc_idp.protocol.ciba.ping).
             "post_worker_init": lambda worker: start_notifier(app),
+            "child_exit": lambda server, worker: worker_exited(worker.pid),
             # A 413 leaves the body unread: its connection closes, and the answer says so.
             "pre_request": close_oversized(settings.max_request_bytes),
         },

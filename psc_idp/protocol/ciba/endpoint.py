@@ -25,6 +25,8 @@ from authlib.oauth2.rfc6749.errors import (
     UnauthorizedClientError,
 )
 
+from psc_idp import audit
+from psc_idp.audit import events
 from psc_idp.config import current_settings
 from psc_idp.directory.lookup import find_practitioner
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
@@ -32,6 +34,7 @@ from psc_idp.extensions import db
 from psc_idp.login import headless
 from psc_idp.login.binding import binding_code
 from psc_idp.login.headless import HeadlessMeans, HeadlessRefused
+from psc_idp.observe.metrics import count_ciba
 from psc_idp.protocol.authorize_checks import acceptable_acrs
 from psc_idp.protocol.ciba import ping
 from psc_idp.protocol.ciba.hints import national_id_from_id_token
@@ -136,6 +139,7 @@ class BackchannelAuthenticationEndpoint(Endpoint):
             )
         except HeadlessRefused as refused:
             db.session.commit()  # what the means recorded of its refusal; releases its gate
+            count_ciba("refused")
             raise refused_by_means(refused) from refused
         ciba = CibaRequest(
             id=request_id,
@@ -155,7 +159,16 @@ class BackchannelAuthenticationEndpoint(Endpoint):
             ),
         )
         db.session.add(ciba)
+        audit.record(
+            events.CIBA_REQUESTED,
+            validated.national_id,
+            client_id=client.client_id,
+            outcome="pending",
+            channel=values["channel"],
+            request=request_id,
+        )
         db.session.commit()
+        count_ciba("accepted")
         body = {
             "auth_req_id": auth_req_id,
             "expires_in": values["expires_in"],
