@@ -248,7 +248,8 @@ class Settings:
         """Build settings from ``PSC_*`` environment variables, then ``overrides``."""
         settings = cls()
         for f in fields(cls):
-            raw = _from_env_or_file(f"PSC_{f.name.upper()}")
+            name = f"PSC_{f.name.upper()}"
+            raw = _from_env_or_file(name) if f.name in FROM_FILE else os.environ.get(name)
             if raw is None:
                 continue
             setattr(settings, f.name, _convert(getattr(settings, f.name), f.type, raw))
@@ -261,6 +262,11 @@ class Settings:
             settings.base_url_derived = True
             settings.listen_on(settings.port)
         return settings
+
+
+#: Settings that hold a secret, also read from the file named by ``PSC_X_FILE`` (only these:
+#: ``PSC_REALM_FILE`` is the realm file's path, not the realm's name in a file).
+FROM_FILE = frozenset({"database_url", "metrics_token"})
 
 
 class UnreadableSettingFile(Exception):

@@ -42,7 +42,12 @@ def accept_login(tx: LoginTransaction, outcome: LoginOutcome, previous: SsoSessi
     """Open the SSO session for ``outcome`` and mark the transaction; returns the new cookie."""
     refused = refusal(tx, outcome)
     if refused is not None:
-        _audit_end(tx, outcome, "refused", reason=refused.reason)
+        # The error page rolls the request back: the refusal is kept in a commit of its own,
+        # after the rollback of whatever the request had staged (as the page would do).
+        client_id, headless = tx.client_id, tx.browser_hash == ""
+        db.session.rollback()
+        _audit(client_id, headless, outcome, "refused", reason=refused.reason)
+        db.session.commit()
         raise refused
     if previous is not None:
         end_session(previous)
@@ -73,15 +78,21 @@ def record_failed_attempt(tx: LoginTransaction, means: str, message: str) -> boo
 
 
 def _audit_end(tx: LoginTransaction, outcome: LoginOutcome, result: str, **detail: str) -> None:
+    _audit(tx.client_id, tx.browser_hash == "", outcome, result, **detail)
+
+
+def _audit(
+    client_id: str, headless: bool, outcome: LoginOutcome, result: str, **detail: str
+) -> None:
     event = events.LOGIN_SUCCEEDED if result == "success" else events.LOGIN_REFUSED
     audit.record(
         event,
         outcome.national_id,
-        client_id=tx.client_id,
+        client_id=client_id,
         means=outcome.auth_mode,
         acr=outcome.acr,
         outcome=result,
-        headless=tx.browser_hash == "",
+        headless=headless,
         **detail,
     )
     count_login(outcome.auth_mode, result)

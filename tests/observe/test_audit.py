@@ -5,14 +5,20 @@ the account page shows the professional their own events only."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from psc_idp.audit import AuditEvent, record
 from psc_idp.audit.query import parse_since
+from psc_idp.directory.lookup import find_practitioner
 from psc_idp.extensions import db
-from psc_idp.timeutil import now
+from psc_idp.login.flow import accept_login
+from psc_idp.login.models import LoginTransaction
+from psc_idp.login.transactions import LoginOutcome, TransactionError
+from psc_idp.timeutil import epoch, now
 from tests.helpers import DOCTOR, LOGOUT, REVOKE, Browser, login_and_get_tokens, token_call
 
 AGENT = "Mozilla/5.0 (audit test)"
@@ -163,3 +169,33 @@ def test_the_account_page_shows_own_events_only(app, clients):
     assert "Accès accordé à un service" in page
     assert clients.web.client_id in page
     assert "someone-elses-service" not in page
+
+
+def test_a_refused_login_is_kept_although_the_request_rolls_back(app, clients):
+    """The last guard of login/flow refuses an inactive professional; the error page rolls the
+    request back, the refusal stays (the means' own checks refuse earlier, as a failure)."""
+    start = _last_id(app)
+    with app.test_request_context("/wallet/login/x/card", headers={"User-Agent": AGENT}):
+        find_practitioner(OTHER).active = False
+        db.session.commit()
+        try:
+            tx = LoginTransaction(
+                id=uuid.uuid4().hex,
+                client_id=clients.web.client_id,
+                params={},
+                browser_hash="b",
+                csrf_token="c",
+                expires_at=now() + timedelta(minutes=5),
+            )
+            db.session.add(tx)
+            db.session.flush()
+            with pytest.raises(TransactionError):
+                accept_login(tx, LoginOutcome(OTHER, "CARD", "eidas3", epoch()), None)
+            db.session.rollback()  # what the error page does
+        finally:
+            find_practitioner(OTHER).active = True
+            db.session.commit()
+    (event,) = _events_since(app, start)
+    assert (event.event, event.outcome, event.national_id) == ("login_refused", "refused", OTHER)
+    assert (event.client_id, event.means, event.acr) == (clients.web.client_id, "CARD", "eidas3")
+    assert event.detail["reason"] == "inactive" and event.user_agent == AGENT
