@@ -41,14 +41,21 @@ def ready() -> Response:
     return _answer([_run("signing_keys", _signing_keys), _run("database", _database)])
 
 
-def _run(name: str, check: Callable[[], list[Check] | dict[str, Any]]) -> Check:
+class NotReady(Exception):
+    """A check that ran and found the instance not ready, with what it saw."""
+
+    def __init__(self, data: dict[str, Any]):
+        super().__init__(data.get("reason", ""))
+        self.data = data
+
+
+def _run(name: str, check: Callable[[], dict[str, Any]]) -> Check:
     try:
-        data = check()
+        return {"name": name, "status": "UP", "data": check()}
+    except NotReady as not_ready:
+        return {"name": name, "status": "DOWN", "data": not_ready.data}
     except Exception as error:  # any failure is the answer, never a 500
         return {"name": name, "status": "DOWN", "data": {"reason": _reason(error)}}
-    if isinstance(data, list):  # the database check also reports the migrations
-        return data[0] | {"name": name}
-    return {"name": name, "status": "UP", "data": data}
 
 
 def _reason(error: Exception) -> str:
@@ -63,16 +70,16 @@ def _signing_keys() -> dict[str, Any]:
     return {"alg": key.alg, "kid": key.kid}
 
 
-def _database() -> list[Check]:
+def _database() -> dict[str, Any]:
+    """Reachable, and at the code's migration head."""
     with _engine().connect() as connection:
         connection.execute(text("SELECT 1"))
         at = database_revision(connection)
     head = current_app.extensions.setdefault(HEAD, head_revision())
-    data = {"revision": at, "head": head}
+    data: dict[str, Any] = {"revision": at, "head": head}
     if at != head:
-        data["reason"] = "migrations en retard : psc-idp db upgrade"
-        return [{"status": "DOWN", "data": data}]
-    return [{"status": "UP", "data": data}]
+        raise NotReady(data | {"reason": "migrations en retard : psc-idp db upgrade"})
+    return data
 
 
 def _engine() -> Engine:
