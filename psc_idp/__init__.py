@@ -22,6 +22,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     setup_config(app, settings)
+    setup_observe(app, settings)
     setup_http(app)
     setup_keys(app, settings)
     setup_database(app, settings)
@@ -55,6 +56,12 @@ def engine_options(url: str) -> dict[str, Any]:
     from sqlalchemy.engine import make_url
 
     return {"pool_pre_ping": make_url(url).get_backend_name() != "sqlite"}
+
+
+def setup_observe(app: Flask, settings: Settings) -> None:
+    from psc_idp import observe
+
+    observe.init_app(app, settings)  # request ids, logs, /metrics, /health/live and /ready
 
 
 def setup_http(app: Flask) -> None:
@@ -92,8 +99,21 @@ def setup_database(app: Flask, settings: Settings) -> None:
     register_purge(app, "throttle", purge_throttle)
     with app.app_context():
         tune_sqlite(db.engine)
-        upgrade_database()
+        if settings.auto_migrate:
+            upgrade_database()
+        elif not _schema_is_current():
+            # Migrations are a deployment step of their own (``psc-idp db upgrade``); until it
+            # has run, the realm cannot be loaded and /health/ready says why.
+            app.logger.warning("schéma de base en retard : lancer « psc-idp db upgrade »")
+            return
         load_startup_realm(settings)
+
+
+def _schema_is_current() -> bool:
+    from psc_idp.migrations import schema_is_current
+
+    with db.engine.connect() as connection:
+        return schema_is_current(connection)
 
 
 def private_sqlite_file(url: str) -> None:
@@ -137,9 +157,9 @@ def setup_means(app: Flask, settings: Settings) -> None:
     purge; and the login layer's purge (transactions, browserless ones included, and sessions)."""
     from urllib.parse import urlsplit
 
+    from psc_idp.audit import purge_audit
     from psc_idp.http.errors import ErrorPolicy, register_policy
     from psc_idp.login.purge import purge_login
-    from psc_idp.means.audit import purge_audit
     from psc_idp.means.card import pages as card_pages
     from psc_idp.means.card.authenticator import CardAuthenticator
     from psc_idp.means.dev.picker import TestIdentityPicker

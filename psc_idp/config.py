@@ -171,8 +171,21 @@ class Settings:
     #: Empty: ``base_url`` itself when it is https (nginx in front), else https on tls_port.
     tls_base_url: str = ""
 
-    #: One access-log line per request on standard output (``psc-idp serve``).
+    #: One log line per request (request id, client, endpoint, status, duration), on standard
+    #: error with the other logs.
     access_log: bool = True
+    #: Log format: ``json`` (one object per line) or ``text``; empty: text in development mode,
+    #: json otherwise.
+    log_format: str = ""
+    #: Apply the Alembic migrations at start (every command, ``psc-idp serve`` included); 0 for
+    #: deployments that run ``psc-idp db upgrade`` as a step of their own.
+    auto_migrate: bool = True
+    #: ``/health/ready``: seconds the database check may take before the instance is DOWN.
+    health_timeout: int = 2
+    #: ``/metrics``: a Bearer token and/or client networks (CIDR) allowed to scrape. Neither
+    #: set: open to loopback in development mode, closed otherwise.
+    metrics_token: str = ""
+    metrics_allow: list[str] = field(default_factory=list)
     #: Set the ``Secure`` flag on cookies (on automatically when base_url is https, and on
     #: every https request).
     secure_cookies: bool | None = None
@@ -235,7 +248,8 @@ class Settings:
         """Build settings from ``PSC_*`` environment variables, then ``overrides``."""
         settings = cls()
         for f in fields(cls):
-            raw = os.environ.get(f"PSC_{f.name.upper()}")
+            name = f"PSC_{f.name.upper()}"
+            raw = _from_env_or_file(name) if f.name in FROM_FILE else os.environ.get(name)
             if raw is None:
                 continue
             setattr(settings, f.name, _convert(getattr(settings, f.name), f.type, raw))
@@ -248,6 +262,30 @@ class Settings:
             settings.base_url_derived = True
             settings.listen_on(settings.port)
         return settings
+
+
+#: Settings that hold a secret, also read from the file named by ``PSC_X_FILE`` (only these:
+#: ``PSC_REALM_FILE`` is the realm file's path, not the realm's name in a file).
+FROM_FILE = frozenset({"database_url", "metrics_token"})
+
+
+class UnreadableSettingFile(Exception):
+    """A ``PSC_X_FILE`` that names no readable file."""
+
+
+def _from_env_or_file(name: str) -> str | None:
+    """``PSC_X``, else the content of the file named by ``PSC_X_FILE`` (a secret mounted by
+    systemd credentials, Docker or Kubernetes stays out of the environment)."""
+    raw = os.environ.get(name)
+    if raw is not None:
+        return raw
+    path = os.environ.get(f"{name}_FILE")
+    if path is None:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise UnreadableSettingFile(f"{name}_FILE : {path} illisible ({error.strerror})") from None
 
 
 def _convert(current: Any, declared: Any, raw: str) -> Any:

@@ -1,10 +1,10 @@
 """Every persistent model, imported in one place for Alembic and ``create_all``."""
 
+from psc_idp.audit import AuditEvent
 from psc_idp.directory.fhir.models import ApiKey
 from psc_idp.directory.importers.models import ImportRun, ImportSeen
 from psc_idp.directory.models import *  # noqa: F403
 from psc_idp.login.models import LoginTransaction, SsoSession
-from psc_idp.means.audit import AuditEvent
 from psc_idp.means.ecps.models import (
     EcpsActivation,
     EcpsDevice,

@@ -15,7 +15,9 @@ _FLASK_OPTIONS = {"env_file", "app", "debug"}
 
 
 def register_commands(app: Flask) -> None:
+    from psc_idp.cli.audit import audit_command
     from psc_idp.cli.clients import clients_cli
+    from psc_idp.cli.database import db_cli
     from psc_idp.cli.keys import keys_cli
     from psc_idp.cli.pki import cps_cli, pki_cli
     from psc_idp.cli.purge import purge
@@ -39,6 +41,8 @@ def register_commands(app: Flask) -> None:
         directory_cli,
         serve,
         purge,
+        db_cli,
+        audit_command,
     ):
         app.cli.add_command(command)
 
@@ -46,6 +50,7 @@ def register_commands(app: Flask) -> None:
 def _create_app() -> Flask:
     from psc_idp import create_app
     from psc_idp.cli.output import Refused
+    from psc_idp.config import UnreadableSettingFile
     from psc_idp.keystore import ReadableSecretFile
     from psc_idp.realm.loader import RealmInvalid
 
@@ -54,7 +59,7 @@ def _create_app() -> Flask:
     except RealmInvalid as error:
         # PSC_REALM_FILE is imported at start: its problems, not a traceback.
         raise Refused(f"PSC_REALM_FILE : {error}") from None
-    except ReadableSecretFile as error:
+    except (ReadableSecretFile, UnreadableSettingFile) as error:
         raise Refused(str(error)) from None  # the message and its fix, no traceback
 
 

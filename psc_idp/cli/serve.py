@@ -3,14 +3,21 @@ start-up summary."""
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.http import server
 from psc_idp.http.server import Listener
+from psc_idp.observe.metrics import MULTIPROC_ENV, forget_dead_workers, use_multiprocess
 from psc_idp.protocol.ciba.ping import start_notifier
 from psc_idp.protocol.models import Client
 from psc_idp.realm.loader import demo_secrets
@@ -41,6 +48,32 @@ def summary() -> list[str]:
     return lines
 
 
+def shared_metrics_folder() -> None:
+    """Workers write their metrics to files in a private folder, summed by ``/metrics``; the
+    folder is new at each start (no dead worker's counts) and removed at exit. An operator's
+    own ``PROMETHEUS_MULTIPROC_DIR`` is kept."""
+    existing = os.environ.get(MULTIPROC_ENV)
+    if existing:
+        use_multiprocess(Path(existing))
+        return
+    folder = Path(tempfile.mkdtemp(prefix="psc-idp-metrics-"))  # 0700
+    main = os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == main:  # forked workers inherit the handler: only the main one acts
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
+    use_multiprocess(folder)
+
+
+def on_worker_start(app: Flask) -> None:
+    # Each worker sends the CIBA pings that are due (psc_idp.protocol.ciba.ping); a worker
+    # started in place of a dead one takes the dead one's live gauges out of the sum.
+    forget_dead_workers()
+    start_notifier(app)
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option(
@@ -65,8 +98,10 @@ def serve(host: str, port: int | None, workers: int, threads: int) -> None:
     # used by two processes at once hangs PostgreSQL conversations (seen at shutdown).
     db.session.remove()
     db.engine.dispose()
+    if workers > 1:
+        shared_metrics_folder()
     if settings.tls_port:
         start_tls_listener(app, settings, host)
-    listener = Listener(host, port, workers, threads, access_log=settings.access_log)
-    # Each worker sends the CIBA pings that are due (psc_idp.protocol.ciba.ping).
-    server.serve(app, listener, on_worker_start=start_notifier)
+    # psc-idp writes its own line per request (psc_idp.observe, PSC_ACCESS_LOG).
+    listener = Listener(host, port, workers, threads, access_log=False)
+    server.serve(app, listener, on_worker_start=on_worker_start)

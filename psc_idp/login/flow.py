@@ -7,7 +7,9 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from psc_idp import audit
 from psc_idp.atomic import claim
+from psc_idp.audit import events
 from psc_idp.directory.lookup import find_practitioner
 from psc_idp.extensions import db
 from psc_idp.login.models import LoginStatus, LoginTransaction, SsoSession
@@ -17,7 +19,9 @@ from psc_idp.login.transactions import (
     TransactionError,
     acr_is_acceptable,
     mark_authenticated,
+    record_failure,
 )
+from psc_idp.observe.metrics import count_login
 
 
 def refusal(tx: LoginTransaction, outcome: LoginOutcome) -> TransactionError | None:
@@ -38,6 +42,12 @@ def accept_login(tx: LoginTransaction, outcome: LoginOutcome, previous: SsoSessi
     """Open the SSO session for ``outcome`` and mark the transaction; returns the new cookie."""
     refused = refusal(tx, outcome)
     if refused is not None:
+        # The error page rolls the request back: the refusal is kept in a commit of its own,
+        # after the rollback of whatever the request had staged (as the page would do).
+        client_id, headless = tx.client_id, tx.browser_hash == ""
+        db.session.rollback()
+        _audit(client_id, headless, outcome, "refused", reason=refused.reason)
+        db.session.commit()
         raise refused
     if previous is not None:
         end_session(previous)
@@ -45,14 +55,59 @@ def accept_login(tx: LoginTransaction, outcome: LoginOutcome, previous: SsoSessi
         outcome.national_id, outcome.auth_mode, outcome.acr, outcome.auth_time
     )
     mark_authenticated(tx, outcome, session.id)
+    _audit_end(tx, outcome, "success")
     return cookie
+
+
+def record_failed_attempt(tx: LoginTransaction, means: str, message: str) -> bool:
+    """A means said no (wrong PIN, unknown card…): counted, audited; True when the login must
+    now be abandoned (too many failures)."""
+    abandoned = record_failure(tx)
+    event = events.LOGIN_ABANDONED if abandoned else events.LOGIN_FAILED
+    audit.record(
+        event,
+        tx.login_hint or None,
+        client_id=tx.client_id,
+        means=means,
+        outcome="failure",
+        failures=tx.failures,
+        message=message[:200],
+    )
+    count_login(means, "failure")
+    return abandoned
+
+
+def _audit_end(tx: LoginTransaction, outcome: LoginOutcome, result: str, **detail: str) -> None:
+    _audit(tx.client_id, tx.browser_hash == "", outcome, result, **detail)
+
+
+def _audit(
+    client_id: str, headless: bool, outcome: LoginOutcome, result: str, **detail: str
+) -> None:
+    event = events.LOGIN_SUCCEEDED if result == "success" else events.LOGIN_REFUSED
+    audit.record(
+        event,
+        outcome.national_id,
+        client_id=client_id,
+        means=outcome.auth_mode,
+        acr=outcome.acr,
+        outcome=result,
+        headless=headless,
+        **detail,
+    )
+    count_login(outcome.auth_mode, result)
 
 
 def accept_headless_login(tx: LoginTransaction, outcome: LoginOutcome) -> bool:
     """The same checks and session as a browser login, without cookie; pending → authenticated
     at most once. A refused outcome ends the login as failed."""
-    if refusal(tx, outcome) is not None or outcome.national_id != tx.login_hint:
-        return refuse_headless_login(tx)
+    refused = refusal(tx, outcome)
+    if refused is not None or outcome.national_id != tx.login_hint:
+        won = refuse_headless_login(tx)
+        if won:
+            reason = refused.reason if refused is not None else "other_national_id"
+            _audit_end(tx, outcome, "refused", reason=reason)
+        return won
     sid = str(uuid.uuid4())
     won = claim(
         LoginTransaction,
@@ -69,6 +124,7 @@ def accept_headless_login(tx: LoginTransaction, outcome: LoginOutcome) -> bool:
         open_session(
             outcome.national_id, outcome.auth_mode, outcome.acr, outcome.auth_time, session_id=sid
         )
+        _audit_end(tx, outcome, "success")
     _refresh(db.session, tx)
     return won
 
@@ -76,6 +132,22 @@ def accept_headless_login(tx: LoginTransaction, outcome: LoginOutcome) -> bool:
 def refuse_headless_login(tx: LoginTransaction) -> bool:
     won = claim(LoginTransaction, tx.id, LoginStatus.PENDING, LoginStatus.FAILED)
     _refresh(db.session, tx)
+    return won
+
+
+def fail_headless_login(tx: LoginTransaction, means: str) -> bool:
+    """The means reports a failure (denied on the phone, expired): pending → failed, once."""
+    won = refuse_headless_login(tx)
+    if won:
+        audit.record(
+            events.LOGIN_FAILED,
+            tx.login_hint or None,
+            client_id=tx.client_id,
+            means=means,
+            outcome="failure",
+            headless=True,
+        )
+        count_login(means, "failure")
     return won
 
 

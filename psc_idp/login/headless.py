@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from psc_idp.extensions import db
-from psc_idp.login.flow import accept_headless_login, refuse_headless_login
+from psc_idp.login.flow import accept_headless_login, fail_headless_login
 from psc_idp.login.models import LoginStatus, LoginTransaction
 from psc_idp.login.results import AuthResult, AuthStatus
 from psc_idp.prepared_sql import insert_new
@@ -124,7 +124,8 @@ def record(tx: LoginTransaction, result: AuthResult) -> bool:
     if result.status == AuthStatus.SUCCESS and result.outcome is not None:
         return accept_headless_login(tx, result.outcome)
     if result.status == AuthStatus.FAILURE:
-        return refuse_headless_login(tx)
+        # The channel names the means as its authMode does (the audit's and metrics' label).
+        return fail_headless_login(tx, (tx.params or {}).get("channel", ""))
     return False
 
 

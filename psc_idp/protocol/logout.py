@@ -16,6 +16,8 @@ from typing import Any
 from authlib.common.urls import add_params_to_uri
 from flask import Request, Response, redirect, url_for
 
+from psc_idp import audit
+from psc_idp.audit import events
 from psc_idp.extensions import db
 from psc_idp.login.csrf import bound_token, same_token
 from psc_idp.login.models import SsoSession
@@ -53,7 +55,7 @@ def logout_response(req: Request) -> Response:
     at_once = hint is not None and (browser is None or browser is hinted)
     if not at_once and not _confirmed(req):
         return _confirmation(req)
-    _end([s for s in (hinted, browser) if s is not None])
+    _end([s for s in (hinted, browser) if s is not None], client)
     db.session.commit()
     if target:
         state = params.get("state")
@@ -103,10 +105,19 @@ def _hinted_session(hint: dict[str, Any] | None) -> SsoSession | None:
     return session if session is not None and session.ended_at is None else None
 
 
-def _end(sessions: list[SsoSession]) -> None:
+def _end(sessions: list[SsoSession], client: Client | None) -> None:
     for session in dict.fromkeys(sessions):
         end_session(session)
         revoke_grants_of_session(session.id)
+        audit.record(
+            events.LOGOUT,
+            session.national_id,
+            client_id=client.client_id if client is not None else None,
+            means=session.auth_mode,
+            acr=session.acr,
+            outcome="success",
+            sid=session.id,
+        )
 
 
 # --- confirmation: no hint, or a hint that is not this browser's session ----------------------

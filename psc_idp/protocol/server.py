@@ -16,6 +16,8 @@ from authlib.oauth2.rfc6749.errors import (
 from flask import Flask, Response
 
 from psc_idp.extensions import db
+from psc_idp.observe.metrics import count_token
+from psc_idp.observe.request_id import note_client
 from psc_idp.protocol.ciba.endpoint import BackchannelAuthenticationEndpoint
 from psc_idp.protocol.ciba.grant import CibaGrant
 from psc_idp.protocol.client_auth import tls_client_auth
@@ -49,7 +51,10 @@ class AuthorizationServer(FlaskAuthorizationServer):
         # A NUL (form, Basic, assertion claims) was refused by http.guard; ids are <= 255.
         if not isinstance(client_id, str) or len(client_id) > 255:
             return None
-        return enabled_client(client_id)
+        client = enabled_client(client_id)
+        if client is not None:
+            note_client(client.client_id)  # the access log's and the audit's client
+        return client
 
     def get_token_grant(self, request: OAuth2Request):
         try:
@@ -63,10 +68,11 @@ class AuthorizationServer(FlaskAuthorizationServer):
         check_known(scope)
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        # The grant and the generator staged their writes (protocol/staged.py): run them, after
-        # the signatures, and commit them together.
+        # The grant and the generator staged their writes, the audit's row too
+        # (protocol/staged.py): run them, after the signatures, and commit them together.
         run_staged()
         db.session.commit()
+        count_token(request.payload.grant_type or "", request.client.client_id)
 
     def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> Response:
         """Errors sent to a redirect URI carry ``iss`` and honour ``response_mode``."""

@@ -16,7 +16,8 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from flask import current_app
 from sqlalchemy import select, update
 
-from psc_idp import prepared_sql
+from psc_idp import audit, prepared_sql
+from psc_idp.audit import events
 from psc_idp.config import Settings, current_settings
 from psc_idp.directory.reading import read_practitioner
 from psc_idp.extensions import db
@@ -178,7 +179,25 @@ def generate_token(
     if ctx.sid:
         token["session_state"] = ctx.sid
     token["scope"] = shown_scope
+    _audit_issuance(grant_type, client, ctx, grant.id)
     return token
+
+
+def _audit_issuance(grant_type: str, client: Client, ctx: TokenContext, family: str) -> None:
+    """One audit row, a Core insert staged with the token rows: no transaction of its own."""
+    refreshed = grant_type == "refresh_token"
+    event = events.TOKEN_REFRESHED if refreshed else events.TOKEN_ISSUED
+    values = audit.row(
+        event,
+        ctx.national_id,
+        client_id=client.client_id,
+        means=ctx.auth_mode,
+        acr=ctx.acr,
+        outcome="success",
+        grant_type=grant_type,
+        grant=family,
+    )
+    _insert(audit.AuditEvent, **values)
 
 
 def _stage_refresh_token(

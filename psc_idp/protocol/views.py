@@ -177,8 +177,11 @@ def register(app: Flask, settings: Settings) -> None:
     for name in ("openid-configuration", "wallet-openid-configuration"):
         routes[f"{issuer_path}/.well-known/{name}"] = lambda: metadata_document(settings)
     routes[f"{issuer_path}/protocol/openid-connect/certs"] = lambda: _jwks(signing)
-    register_policy(app, ErrorPolicy(
-        issuer_path + "/", json=True, pages=BROWSER_ENDPOINTS, blueprints=("protocol",)
-    ))
+    register_policy(
+        app,
+        ErrorPolicy(
+            issuer_path + "/", json=True, pages=BROWSER_ENDPOINTS, blueprints=("protocol",)
+        ),
+    )
     # Served under the wallet, whose pages' policy it shares.
     app.register_blueprint(authorization, url_prefix=urlsplit(settings.wallet_base).path)

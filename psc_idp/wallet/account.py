@@ -7,11 +7,12 @@ from __future__ import annotations
 from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from psc_idp import audit
+from psc_idp.audit.events import LABELS as TRAIL_LABELS
 from psc_idp.config import current_settings
 from psc_idp.directory.lookup import display_name, find_practitioner
 from psc_idp.extensions import db
 from psc_idp.login.account import account_csrf, session_or_login
-from psc_idp.means import audit
 from psc_idp.means.ecps import devices
 from psc_idp.means.fido.enrolment import keys_for
 from psc_idp.means.registry import audit_labels, registered_authenticators
@@ -25,7 +26,7 @@ def home() -> ResponseReturnValue:
     if login is not None:
         return login
     practitioner = find_practitioner(session.national_id)
-    labels = audit_labels()
+    labels = {**TRAIL_LABELS, **audit_labels()}
     page = render_template(
         "wallet/account.html",
         name=display_name(practitioner) if practitioner else session.national_id,

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
-from psc_idp.login.flow import accept_login
+from psc_idp.login.flow import accept_login, record_failed_attempt
 from psc_idp.login.models import LoginStatus
 from psc_idp.login.results import AuthStatus
 from psc_idp.login.sessions import current_session, set_cookie
@@ -18,7 +18,6 @@ from psc_idp.login.transactions import (
     check_csrf,
     end_transaction,
     load_transaction,
-    record_failure,
 )
 from psc_idp.means.registry import enabled_authenticators, get_authenticator
 from psc_idp.wallet.pages import error_page
@@ -94,7 +93,10 @@ def means(tx_id: str, means_id: str) -> ResponseReturnValue:
         return redirect(
             url_for("wallet.means", tx_id=tx.id, means_id=means_id, **(result.params or {}))
         )
-    abandoned = record_failure(tx) or result.status == AuthStatus.FAILURE
+    abandoned = (
+        record_failed_attempt(tx, _means_label(authenticator), result.message)
+        or result.status == AuthStatus.FAILURE
+    )
     if abandoned:
         end_transaction(tx, LoginStatus.FAILED)
         db.session.commit()
@@ -113,6 +115,12 @@ def means_status(tx_id: str, means_id: str) -> ResponseReturnValue:
     response = jsonify(authenticator.poll(tx))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _means_label(authenticator) -> str:
+    """The means as tokens name it (``authMode``) when it has one, else its id."""
+    modes = authenticator.auth_modes
+    return modes[0] if len(modes) == 1 else authenticator.id
 
 
 def _after_login(tx) -> str:

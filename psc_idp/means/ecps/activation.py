@@ -16,11 +16,10 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
-from psc_idp import throttle
+from psc_idp import audit, throttle
 from psc_idp.config import current_settings
 from psc_idp.directory.lookup import find_practitioner
 from psc_idp.extensions import db
-from psc_idp.means import audit
 from psc_idp.means.ecps import jose, outbox
 from psc_idp.means.ecps.errors import EcpsError, TooManyRequests
 from psc_idp.means.ecps.models import EcpsActivation, EcpsDevice

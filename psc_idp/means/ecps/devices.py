@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from psc_idp import audit
 from psc_idp.extensions import db
-from psc_idp.means import audit
 from psc_idp.means.ecps.models import DeviceStatus, EcpsDevice
 from psc_idp.timeutil import now
 

@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from psc_idp import audit
 from psc_idp.atomic import claim
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.login.binding import binding_code  # noqa: F401 (the means' name for it)
-from psc_idp.means import audit
 from psc_idp.means.ecps import devices as device_status
 from psc_idp.means.ecps import jose
 from psc_idp.means.ecps.errors import EcpsError
@@ -34,6 +34,7 @@ from psc_idp.means.ecps.models import (
     PushStatus,
 )
 from psc_idp.means.ecps.pin import verify_pin
+from psc_idp.observe.metrics import observe_push_answer
 from psc_idp.prepared_sql import PreparedRead, insert_new
 from psc_idp.replay import accept_once
 from psc_idp.timeutil import epoch, iso_utc, now
@@ -286,8 +287,9 @@ def decide(device: EcpsDevice, push_id: str, token: str) -> str:
     if not _set_status(push, status, device.id):
         raise EcpsError("request_closed", "Cette demande a déjà été traitée.", 409)
     device.last_used_at = now()
-    audit.record(f"push_{status}", device.national_id, device.id, request=push.id)
+    audit.record(f"push_{status}", device.national_id, device.id, outcome=status, request=push.id)
     db.session.commit()
+    observe_push_answer((now() - push.created_at).total_seconds(), status)
     return status
 
 

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from psc_idp import audit
 from psc_idp.config import current_settings
 from psc_idp.directory.lookup import display_name, find_practitioner
 from psc_idp.extensions import db
@@ -18,7 +19,6 @@ from psc_idp.login.account import account_csrf, session_or_login
 from psc_idp.login.csrf import same_token
 from psc_idp.login.models import SsoSession
 from psc_idp.login.sessions import current_session
-from psc_idp.means import audit
 from psc_idp.means.ecps import pushes
 from psc_idp.means.ecps.models import EcpsPush, PushStatus
 from psc_idp.means.fido.ceremonies import (

@@ -15,6 +15,7 @@ from psc_idp.atomic import claim
 from psc_idp.extensions import db
 from psc_idp.login import headless
 from psc_idp.login.models import LoginStatus, LoginTransaction
+from psc_idp.observe.metrics import count_ciba
 from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.timeutil import epoch, now
 
@@ -65,6 +66,8 @@ def decide(request: CibaRequest, outcome: CibaStatus, auth_time: int | None = No
     won = claim(CibaRequest, request.id, CibaStatus.PENDING, outcome, **values)
     db.session.commit()
     db.session.refresh(request)
+    if won:
+        count_ciba(str(outcome))
     return won
 
 

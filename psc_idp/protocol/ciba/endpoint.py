@@ -25,6 +25,8 @@ from authlib.oauth2.rfc6749.errors import (
     UnauthorizedClientError,
 )
 
+from psc_idp import audit
+from psc_idp.audit import events
 from psc_idp.config import current_settings
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
 from psc_idp.directory.reading import is_active
@@ -32,6 +34,7 @@ from psc_idp.extensions import db
 from psc_idp.login import headless
 from psc_idp.login.binding import binding_code
 from psc_idp.login.headless import HeadlessMeans, HeadlessRefused
+from psc_idp.observe.metrics import count_ciba
 from psc_idp.prepared_sql import insert_new
 from psc_idp.protocol.authorize_checks import acceptable_acrs
 from psc_idp.protocol.ciba import ping
@@ -137,6 +140,7 @@ class BackchannelAuthenticationEndpoint(Endpoint):
             )
         except HeadlessRefused as refused:
             db.session.commit()  # what the means recorded of its refusal; releases its gate
+            count_ciba("refused")
             raise refused_by_means(refused) from refused
         ciba = CibaRequest(
             id=request_id,
@@ -156,7 +160,16 @@ class BackchannelAuthenticationEndpoint(Endpoint):
             ),
         )
         insert_new(ciba, db.session.connection())
+        audit.record(
+            events.CIBA_REQUESTED,
+            validated.national_id,
+            client_id=client.client_id,
+            outcome="pending",
+            channel=values["channel"],
+            request=request_id,
+        )
         db.session.commit()
+        count_ciba("accepted")
         body = {
             "auth_req_id": auth_req_id,
             "expires_in": values["expires_in"],

@@ -7,6 +7,8 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749.errors import UnauthorizedClientError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _Revocation
 
+from psc_idp import audit
+from psc_idp.audit import events
 from psc_idp.extensions import db
 from psc_idp.protocol.client_auth import TOKEN_AUTH_METHODS
 from psc_idp.protocol.endpoints.issued import IssuedToken, find_issued_token
@@ -32,8 +34,19 @@ class RevocationEndpoint(_Revocation):
         return find_issued_token(token_string, token_type_hint)
 
     def revoke_token(self, token: IssuedToken, request) -> None:
+        grant = token.grant
         if token.kind == "refresh_token":
-            revoke_grant(token.grant.id)
+            revoke_grant(grant.id)
         else:
             token.row.revoked_at = now()
+        audit.record(
+            events.TOKEN_REVOKED,
+            grant.national_id,
+            client_id=grant.client_id,
+            means=grant.auth_mode,
+            acr=grant.acr,
+            outcome="success",
+            kind=token.kind,
+            grant=grant.id,
+        )
         db.session.commit()

@@ -173,7 +173,7 @@ def test_three_wrong_pins_lock_the_device(app):
     with app.app_context():
         device = db.session.get(EcpsDevice, phone.device.device_id)
         assert device.status == "locked" and device.locked_at is not None
-        from psc_idp.means.audit import recent
+        from psc_idp.audit import recent
 
         events = [e.event for e in recent(NURSE)]
         assert "device_locked" in events and events.count("wrong_pin") >= 3
