@@ -11,7 +11,8 @@ two shortcuts.
 - **Published documents before Flask.** Discovery and JWKS are the same bytes for every caller
   (``http/published.py``); a plain ``GET`` of one of them (no query, no ``Origin``, no
   credentials) is answered here with exactly the headers Flask would send,
-  in a few microseconds instead of a whole request cycle (HSTS included over https). Anything
+  in a few microseconds instead of a whole request cycle (HSTS included over https), with what
+  Flask's hooks give every answer (request id, metrics, access line). Anything
   else about such a request (a CORS ``Origin``, credentials, a query string the guard must
   see) goes to Flask.
 - **One piece.** A response of known, bounded length is handed to the server as one bytes
@@ -21,7 +22,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
@@ -29,10 +32,21 @@ from flask import Flask
 from psc_idp.http.headers import HEADERS as SECURITY_HEADERS
 from psc_idp.http.headers import strict_transport
 from psc_idp.http.published import Document, matches
+from psc_idp.observe import request_id
+from psc_idp.observe.logs import access_line
+from psc_idp.observe.metrics import observe_request
 
 StartResponse = Callable[..., Any]
-#: What a published path answers from: the current document (it may change on key rotation).
-Producer = Callable[[], Document]
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published path: the Flask endpoint that also serves it (its name in the metrics and
+    the access log) and the current document (it may change on key rotation)."""
+
+    endpoint: str
+    document: Callable[[], Document]
+
 
 #: Request headers that make a published document's answer differ (CORS, HSTS, the guard's
 #: checks of credentials): with one of them, Flask answers.
@@ -51,7 +65,7 @@ _REQUEST_PREFIXES = ("HTTP_", "SSL_", "REMOTE_", "CONTENT_", "AUTH_")
 ONE_PIECE_LIMIT = 1 << 20
 
 
-def published_routes(app: Flask) -> dict[str, Producer]:
+def published_routes(app: Flask) -> dict[str, Published]:
     """The published documents by path, as the protocol registered them."""
     return app.extensions.setdefault("psc_published_routes", {})
 
@@ -72,11 +86,9 @@ def wrap(app: Flask) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes
             if forwarded in ("http", "https"):
                 environ["wsgi.url_scheme"] = forwarded
         if environ["REQUEST_METHOD"] == "GET":
-            producer = routes.get(environ.get("PATH_INFO", ""))
-            if producer is not None and not any(environ.get(name) for name in _FLASK_DECIDES):
-                https = environ.get("wsgi.url_scheme") == "https"
-                hsts = strict_transport(settings) if https and settings is not None else ""
-                return _published(producer(), environ, start_response, hsts)
+            published = routes.get(environ.get("PATH_INFO", ""))
+            if published is not None and not any(environ.get(name) for name in _FLASK_DECIDES):
+                return _observed(published, environ, start_response, settings)
         return _in_one_piece(flask_app, environ, start_response)
 
     return application
@@ -99,6 +111,40 @@ def _believed(environ: dict[str, Any], proxies: list[Any]) -> bool:
     except ValueError:
         return False
     return peer.is_loopback or any(peer in network for network in proxies)
+
+
+def _observed(
+    published: Published, environ: dict[str, Any], start_response: StartResponse, settings: Any
+) -> list[bytes]:
+    """The published answer with what Flask's hooks give every answer: the request id (and
+    its header), the request's metrics and its access line."""
+    started = time.perf_counter()
+    request_id.begin(request_id.accepted_or_new(environ.get("HTTP_X_REQUEST_ID")))
+    try:
+        https = environ.get("wsgi.url_scheme") == "https"
+        hsts = strict_transport(settings) if https and settings is not None else ""
+        status: list[int] = []
+
+        def noting_status(line: str, headers: list[tuple[str, str]]) -> Any:
+            status.append(int(line[:3]))
+            return start_response(line, [*headers, (request_id.HEADER, request_id.current())])
+
+        body = _published(published.document(), environ, noting_status, hsts)
+        elapsed = time.perf_counter() - started
+        observe_request(published.endpoint, "GET", status[0], elapsed)
+        access_line(
+            {
+                "method": "GET",
+                "endpoint": published.endpoint,
+                "status": status[0],
+                "duration_ms": round(elapsed * 1000, 2),
+                "remote_addr": environ.get("REMOTE_ADDR"),
+                "client_id": None,
+            }
+        )
+        return body
+    finally:
+        request_id.end()
 
 
 def _published(

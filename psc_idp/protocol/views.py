@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from psc_idp.config import Settings, current_settings
 from psc_idp.http import published
 from psc_idp.http.errors import ErrorPolicy, register_policy
-from psc_idp.http.prepared import published_routes
+from psc_idp.http.prepared import Published, published_routes
 from psc_idp.protocol import authorize as authorization_flow
 from psc_idp.protocol import cors
 from psc_idp.protocol.discovery import metadata_document
@@ -175,8 +175,12 @@ def register(app: Flask, settings: Settings) -> None:
     routes = published_routes(app)
     signing = app.extensions["psc_signing_keys"]
     for name in ("openid-configuration", "wallet-openid-configuration"):
-        routes[f"{issuer_path}/.well-known/{name}"] = lambda: metadata_document(settings)
-    routes[f"{issuer_path}/protocol/openid-connect/certs"] = lambda: _jwks(signing)
+        routes[f"{issuer_path}/.well-known/{name}"] = Published(
+            "protocol.discovery", lambda: metadata_document(settings)
+        )
+    routes[f"{issuer_path}/protocol/openid-connect/certs"] = Published(
+        "protocol.jwks", lambda: _jwks(signing)
+    )
     register_policy(
         app,
         ErrorPolicy(

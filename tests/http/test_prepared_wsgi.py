@@ -5,6 +5,7 @@ answer left to Flask, and bounded responses handed over in one piece."""
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,10 +13,10 @@ import pytest
 from flask import Flask, Response, stream_with_context
 from werkzeug.test import Client
 
-from psc_idp.http.prepared import published_routes, wrap
+from psc_idp.http.prepared import Published, published_routes, wrap
 
-#: Set by the server on the way out; never by the app.
-PER_RESPONSE = {"Date", "Server"}
+#: Set by the server on the way out, or new for each request (checked on their own).
+PER_RESPONSE = {"Date", "Server", "X-Request-ID"}
 
 
 def _paths(app: Flask) -> list[str]:
@@ -70,7 +71,11 @@ def test_what_could_change_the_answer_goes_to_flask(app, monkeypatch, environ):
     def refused() -> Any:
         raise AssertionError("answered before Flask")
 
-    monkeypatch.setitem(app.extensions, "psc_published_routes", {p: refused for p in routes})
+    monkeypatch.setitem(
+        app.extensions,
+        "psc_published_routes",
+        {path: Published(route.endpoint, refused) for path, route in routes.items()},
+    )
     base = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_NAME": "localhost",
             "SERVER_PORT": "80", "wsgi.url_scheme": "http"}
     client = Client(wrap(app))
@@ -159,3 +164,26 @@ def test_process_variables_do_not_read_as_the_request(app, monkeypatch):
     wsgi(environ, lambda *args: None)
     assert "HTTP_PROXY" not in seen and "SSL_CLIENT_CERT" not in seen
     assert seen["wsgi.url_scheme"] == "http"
+
+
+def test_published_answers_are_observed_as_flasks(app, caplog):
+    path = _paths(app)[2]
+    client = Client(wrap(app))
+    fresh = client.get(path).headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", fresh)
+    echoed = client.get(path, headers={"X-Request-ID": "trace-42"}).headers["X-Request-ID"]
+    assert echoed == "trace-42"
+    forged = client.get(path, headers={"X-Request-ID": 'bad "id"'}).headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", forged)  # replaced: not a well-formed id
+    counted = _count(app, "protocol.jwks")
+    client.get(path)
+    assert _count(app, "protocol.jwks") == counted + 1
+
+
+def _count(app: Flask, endpoint: str) -> float:
+    from prometheus_client import REGISTRY
+
+    value = REGISTRY.get_sample_value(
+        "psc_http_request_duration_seconds_count", {"endpoint": endpoint, "method": "GET"}
+    )
+    return value or 0.0
