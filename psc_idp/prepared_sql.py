@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam
 from sqlalchemy import insert as core_insert
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql import Select
 
 from psc_idp.sqlite_tuning import before_write
@@ -222,10 +223,11 @@ def insert(table: Table, connection: Connection, **values: Any) -> None:
     prepared.execute(connection, **values)
 
 
-def insert_new(instance: Any, connection: Connection) -> Any:
+def insert_new(instance: Any, session: Session) -> Any:
     """Write a new ORM ``instance``'s row at once, as its flush would (the column defaults the
-    model declares are applied, and set on the instance), without the unit of work: the
-    instance stays outside the session, for reading. Returns it."""
+    model declares are applied, and set on the instance), without the unit of work's INSERT;
+    the instance then joins ``session`` as an already saved row (a later change of it is an
+    UPDATE at the next flush, as for any loaded row). Returns it."""
     table = instance.__table__
     values: dict[str, Any] = {}
     for column in table.c:
@@ -239,5 +241,7 @@ def insert_new(instance: Any, connection: Connection) -> Any:
             values[key] = value
         else:
             values[key] = None
-    insert(table, connection, **values)
+    insert(table, session.connection(), **values)
+    make_transient_to_detached(instance)
+    session.add(instance)
     return instance

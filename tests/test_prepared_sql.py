@@ -145,7 +145,7 @@ def test_insert_new_writes_the_row_a_flush_would_write(app_context):
     flushed, direct = push(str(uuid.uuid4())), push(str(uuid.uuid4()))
     db.session.add(flushed)
     db.session.flush()
-    insert_new(direct, db.session.connection())
+    insert_new(direct, db.session)
     # The model's defaults were applied (and are readable on the instance).
     assert direct.status == "pending" and direct.client_id == "" and direct.created_at
     table = EcpsPush.__table__
@@ -159,5 +159,11 @@ def test_insert_new_writes_the_row_a_flush_would_write(app_context):
     assert {k: v for k, v in rows[direct.id].items() if k not in ignored} == {
         k: v for k, v in rows[flushed.id].items() if k not in ignored
     }
-    assert direct not in db.session  # outside the unit of work
+    # In the session as a saved row: a change is an UPDATE, not a second INSERT.
+    assert direct in db.session and direct not in db.session.new
+    direct.binding_message = "changed"
+    db.session.flush()
+    assert db.session.connection().execute(
+        select(table.c.binding_message).where(table.c.id == direct.id)
+    ).scalar_one() == "changed"
     db.session.rollback()

@@ -98,7 +98,7 @@ def begin(
         expires_at=now() + timedelta(seconds=lifetime),
     )
     reference = means.start_headless(tx)
-    insert_new(tx, db.session.connection())  # its row at once, outside the unit of work
+    insert_new(tx, db.session)  # its row at once, not at the flush
     return tx, reference
 
 

@@ -109,7 +109,7 @@ def create_push(
     if scenario is not None and scenario.action in DECISIONS:
         push.auto_decision = DECISIONS[scenario.action]
         push.auto_decide_at = now() + timedelta(seconds=scenario.delay_seconds)
-    insert_new(push, db.session.connection())  # no unit of work: the gate is held meanwhile
+    insert_new(push, db.session)  # its INSERT at once: the gate is held meanwhile
     audit.record("push_sent", national_id, kind=kind, client=client_name, request=push.id)
     return push
 

@@ -159,7 +159,7 @@ class BackchannelAuthenticationEndpoint(Endpoint):
                 auth_req_id if values["notification_token"] else None, ping.AUTH_REQ_ID_PURPOSE
             ),
         )
-        insert_new(ciba, db.session.connection())
+        insert_new(ciba, db.session)
         audit.record(
             events.CIBA_REQUESTED,
             validated.national_id,
