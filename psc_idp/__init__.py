@@ -73,14 +73,18 @@ def setup_keys(app: Flask, settings: Settings) -> None:
 
 
 def setup_database(app: Flask, settings: Settings) -> None:
+    from psc_idp.lockout import purge_lockouts
     from psc_idp.migrations import upgrade_database
+    from psc_idp.rate_limits import check_settings
     from psc_idp.realm.loader import load_startup_realm
     from psc_idp.sqlite_tuning import tune_sqlite
     from psc_idp.throttle import purge_throttle
 
+    check_settings(settings)  # a rate that cannot be read refuses to start
     private_sqlite_file(settings.sqlalchemy_url)
     db.init_app(app)
     register_purge(app, "throttle", purge_throttle)
+    register_purge(app, "lockouts", purge_lockouts)
     with app.app_context():
         tune_sqlite(db.engine)
         upgrade_database()

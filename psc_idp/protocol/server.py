@@ -15,6 +15,7 @@ from authlib.oauth2.rfc6749.errors import (
 )
 from flask import Flask, Response
 
+from psc_idp import rate_limits
 from psc_idp.extensions import db
 from psc_idp.protocol.ciba.endpoint import BackchannelAuthenticationEndpoint
 from psc_idp.protocol.ciba.grant import CibaGrant
@@ -49,6 +50,15 @@ class AuthorizationServer(FlaskAuthorizationServer):
         if not isinstance(client_id, str) or len(client_id) > 255:
             return None
         return enabled_client(client_id)
+
+    def authenticate_client(
+        self, request: OAuth2Request, methods: list[str], endpoint: str = "token"
+    ) -> Client:
+        """Authlib's, then the endpoint's rate limit for the client it authenticated (so that
+        nobody spends another client's quota by naming it)."""
+        client = super().authenticate_client(request, methods, endpoint)
+        rate_limits.enforce(endpoint, client.client_id)
+        return client
 
     def get_token_grant(self, request: OAuth2Request):
         try:
