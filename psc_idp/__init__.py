@@ -173,7 +173,7 @@ def setup_wallet(app: Flask, settings: Settings) -> None:
 
     from psc_idp.http.errors import ErrorPolicy, register_policy
     from psc_idp.timeutil import local_display
-    from psc_idp.wallet import account, dev_pages, protocol_pages, views
+    from psc_idp.wallet import account, dev_pages, limits, protocol_pages, views
     from psc_idp.wallet.errors import register_error_handlers
 
     app.jinja_env.filters["local_time"] = local_display  # pages speak Paris time
@@ -188,6 +188,7 @@ def setup_wallet(app: Flask, settings: Settings) -> None:
         app.register_blueprint(dev_pages.bp)
         register_policy(app, ErrorPolicy("/", json=False, blueprints=("dev",)))
     register_error_handlers(app, settings)
+    limits.init_app(app)
     protocol_pages.init_app(app)  # the pages of authorize, resume and logout
 
 

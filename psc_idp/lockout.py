@@ -118,7 +118,9 @@ def is_locked(kind: str, subject: str) -> bool:
 
 
 def fail(kind: str, subject: str, source: str) -> State:
-    """Count one failure for the subject, committed at once; lock it when the count says so."""
+    """Count one failure for the subject, committed at once; lock it when the count says so.
+    In a transaction of its own: call it with nothing uncommitted in the session (SQLite has
+    one writer at a time)."""
     policy = _policy()
     if not policy.enabled:
         return State(0, None, False)
@@ -186,17 +188,20 @@ def fail(kind: str, subject: str, source: str) -> State:
         return State(row.failures, until, False)
 
 
-def succeed(kind: str, subject: str, known: State | None = None) -> None:
+def succeed(kind: str, subject: str, known: State | None, in_session: bool = False) -> None:
     """A success ends the count (Keycloak clears the failures), except a permanent lockout.
-    ``known``: the state the caller read already (None and no read: nothing to clear)."""
+    ``known``: the state the caller read already (None: no row, nothing to clear). In its own
+    transaction, or with ``in_session`` in the caller's (committed with the login)."""
     if known is None or known.permanent:
         return
+    statement = delete(Lockout).where(
+        Lockout.kind == kind, Lockout.subject == subject, ~Lockout.permanent
+    )
+    if in_session:
+        db.session.execute(statement)
+        return
     with db.engine.begin() as connection:
-        connection.execute(
-            delete(Lockout).where(
-                Lockout.kind == kind, Lockout.subject == subject, ~Lockout.permanent
-            )
-        )
+        connection.execute(statement)
 
 
 def check(kind: str, subject: str) -> State | None:
