@@ -4,14 +4,20 @@ quick-login check, the answer of a wrong credential while locked, and ``psc-idp 
 from __future__ import annotations
 
 import json
+import re
 import secrets
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from psc_idp import lockout
 from psc_idp.extensions import db
+from psc_idp.means.ecps.models import EcpsActivation, EcpsDevice, EcpsPush
+from psc_idp.timeutil import now
 from tests.defend.conftest import defaults, new_client
 from tests.helpers import TOKEN, Browser, basic
+from tests.means.ecps.helpers import activate_by_contact, completion
 
 
 @pytest.fixture(scope="module")
@@ -170,11 +176,6 @@ def test_lockouts_off_count_nothing(make_app):
 
 
 def test_a_locked_professional_s_right_pin_is_answered_as_a_wrong_one(defended):
-    from sqlalchemy import update
-
-    from psc_idp.means.ecps.models import EcpsDevice, EcpsPush
-    from tests.means.ecps.helpers import activate_by_contact
-
     national_id = "899700100805"
     phone = activate_by_contact(defended, national_id, pin="2468")
     client_id, secret = new_client(defended)
@@ -204,3 +205,47 @@ def test_a_locked_professional_s_right_pin_is_answered_as_a_wrong_one(defended):
                 )
             )
             db.session.commit()
+
+
+def test_typing_a_locked_national_id_for_the_ecps_shows_the_french_page(defended, clients):
+    national_id = "899700100722"
+    _fail(defended, national_id, 5, kind=lockout.PROFESSIONAL)
+    try:
+        browser = Browser(defended)
+        means = f"{browser.authorize(clients.web.client_id).headers['Location']}/ecps"
+        html = browser.http.get(means).get_data(as_text=True)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        typed = browser.http.post(
+            means, data={"csrf_token": csrf, "step": "identify", "national_id": national_id}
+        )
+        assert "temporairement verrouillé" in typed.get_data(as_text=True)
+    finally:
+        with defended.app_context():
+            lockout.unlock(lockout.PROFESSIONAL, national_id)
+            db.session.commit()
+
+
+def test_wrong_activation_codes_count_for_the_professional(defended):
+    national_id = "899700100987"
+    with defended.app_context():
+        lockout.unlock(lockout.PROFESSIONAL, national_id)
+        db.session.commit()
+    http = defended.test_client()
+    started = http.post("/ecps/api/v1/activations", json={"national_id": national_id})
+    activation_id = started.get_json()["activation_id"]
+    wrong = http.post(
+        f"/ecps/api/v1/activations/{activation_id}/complete",
+        json=completion(activation_id, "000000", "000000"),
+    )
+    assert wrong.get_json()["error"] == "invalid_code"
+    found = _state(defended, lockout.PROFESSIONAL, national_id)
+    assert found is not None and found.failures == 1
+    with defended.app_context():
+        lockout.unlock(lockout.PROFESSIONAL, national_id)
+        # Other tests start this professional's activations afresh.
+        db.session.execute(
+            update(EcpsActivation)
+            .where(EcpsActivation.id == activation_id)
+            .values(expires_at=now() - timedelta(seconds=1))
+        )
+        db.session.commit()
