@@ -9,11 +9,11 @@ import secrets
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from psc_idp import lockout
 from psc_idp.extensions import db
-from psc_idp.means.ecps.models import EcpsActivation, EcpsDevice, EcpsPush
+from psc_idp.means.ecps.models import EcpsActivation, EcpsDevice, EcpsPush, EcpsScenario
 from psc_idp.timeutil import now
 from tests.defend.conftest import defaults, new_client
 from tests.helpers import TOKEN, Browser, basic
@@ -176,7 +176,13 @@ def test_lockouts_off_count_nothing(make_app):
 
 
 def test_a_locked_professional_s_right_pin_is_answered_as_a_wrong_one(defended):
-    national_id = "899700100805"
+    national_id = "899700101308"  # M. Karim HADDAD
+    with defended.app_context():  # a phone answers here, not a realm scenario another test set
+        kept = db.session.get(EcpsScenario, national_id)
+        if kept is not None:
+            db.session.expunge(kept)
+        db.session.execute(delete(EcpsScenario).where(EcpsScenario.national_id == national_id))
+        db.session.commit()
     phone = activate_by_contact(defended, national_id, pin="2468")
     client_id, secret = new_client(defended)
     asked = defended.test_client().post(
@@ -195,15 +201,17 @@ def test_a_locked_professional_s_right_pin_is_answered_as_a_wrong_one(defended):
         with defended.app_context():
             lockout.unlock(lockout.PROFESSIONAL, national_id)
             db.session.execute(
-                update(EcpsPush).where(EcpsPush.national_id == national_id).values(
+                update(EcpsPush).where(EcpsPush.client_id == client_id).values(
                     status="cancelled"
                 )
             )
             db.session.execute(
-                update(EcpsDevice).where(EcpsDevice.national_id == national_id).values(
+                update(EcpsDevice).where(EcpsDevice.id == phone.device.device_id).values(
                     status="revoked"
                 )
             )
+            if kept is not None:
+                db.session.merge(kept)
             db.session.commit()
 
 
