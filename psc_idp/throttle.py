@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, delete
+from sqlalchemy import String, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,6 +42,26 @@ class Verdict:
     retry_after: int
 
 
+def _upsert(dialect: str) -> Any:
+    """The counting statement, built once per dialect (Core, bound parameters): building it
+    per hit cost more than running it."""
+    if dialect not in _UPSERTS:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table = ThrottleWindow.__table__
+        _UPSERTS[dialect] = (
+            insert(table)
+            .values(key=bindparam("key"), window_start=bindparam("start"), count=1)
+            .on_conflict_do_update(
+                index_elements=["key", "window_start"], set_={"count": table.c.count + 1}
+            )
+            .returning(table.c.count)
+        )
+    return _UPSERTS[dialect]
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
 def hit(key: str, limit: int, window: int) -> Verdict:
     """Count one event for ``key`` in the current ``window``-second window; allowed while the
     count is at most ``limit`` (a limit of 0 or less turns the throttle off)."""
@@ -52,17 +73,8 @@ def hit(key: str, limit: int, window: int) -> Verdict:
     start = from_epoch(start_epoch)
     hashed = current_app.extensions["psc_app_secret"].keyed_hash(key, "throttle")
     with db.engine.begin() as connection:
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        statement = (
-            insert(ThrottleWindow)
-            .values(key=hashed, window_start=start, count=1)
-            .on_conflict_do_update(
-                index_elements=["key", "window_start"],
-                set_={"count": ThrottleWindow.count + 1},
-            )
-            .returning(ThrottleWindow.count)
-        )
-        count = connection.execute(statement).scalar_one()
+        statement = _upsert(connection.dialect.name)
+        count = connection.execute(statement, {"key": hashed, "start": start}).scalar_one()
         if count == 1:
             _purge(connection, moment)
     retry_after = max(1, start_epoch + window - to_epoch(moment))
