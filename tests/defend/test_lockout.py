@@ -14,6 +14,7 @@ from sqlalchemy import delete, update
 from psc_idp import lockout
 from psc_idp.extensions import db
 from psc_idp.means.ecps.models import EcpsActivation, EcpsDevice, EcpsPush, EcpsScenario
+from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.timeutil import now
 from tests.defend.conftest import defaults, new_client
 from tests.helpers import TOKEN, Browser, basic
@@ -187,7 +188,7 @@ def test_a_locked_professional_s_right_pin_is_answered_as_a_wrong_one(defended):
     client_id, secret = new_client(defended)
     asked = defended.test_client().post(
         f"{TOKEN.rsplit('/', 1)[0]}/ext/ciba/auth",
-        data={"scope": "openid", "login_hint": national_id, "binding_message": "55"},
+        data={"scope": "openid", "login_hint": national_id, "binding_message": "L7"},
         headers=basic(client_id, secret),
     )
     assert asked.status_code == 200, asked.get_json()
@@ -210,6 +211,8 @@ def test_a_locked_professional_s_right_pin_is_answered_as_a_wrong_one(defended):
                     status="revoked"
                 )
             )
+            # The CIBA tests look their requests up by binding message, in the same database.
+            db.session.execute(delete(CibaRequest).where(CibaRequest.client_id == client_id))
             if kept is not None:
                 db.session.merge(kept)
             db.session.commit()
