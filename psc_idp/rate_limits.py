@@ -87,14 +87,15 @@ def check_settings(settings: Settings) -> None:
 
 def enforce(name: str, key: str) -> None:
     """Count one request for ``key`` under limit ``name``; raise ``TooManyRequests`` past it.
-    No statement at all when the limit is off."""
+    No statement at all when the limit is off. Called before the request stages anything: the
+    count is committed at once, with the session (counted even if the request then fails)."""
     if name not in LIMITS:
         return
     setting, description, message = LIMITS[name]
     rate = parse(getattr(current_settings(), setting))
     if rate is None:
         return
-    verdict = throttle.hit(f"limit\0{name}\0{key}", rate.count, rate.period)
+    verdict = throttle.hit(f"limit\0{name}\0{key}", rate.count, rate.period, in_session=True)
     if not verdict.allowed:
         _count_refusal(name)
         raise TooManyRequests(name, verdict.retry_after, description, message)
