@@ -3,7 +3,7 @@
 One row per ``(key, window_start)``; each hit increments it with a single upsert that returns
 the new count (``INSERT … ON CONFLICT DO UPDATE … RETURNING``, SQLite ≥ 3.35 and PostgreSQL),
 so concurrent hits on any instance are counted exactly. A hit is spent even when the request
-then fails: it runs in a transaction of its own. Windows older than ``MAX_WINDOW`` are purged
+then fails: it is committed at once. Windows older than ``MAX_WINDOW`` are purged
 whenever a new window opens, so the table stays small without a cron job."""
 
 from __future__ import annotations
