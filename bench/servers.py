@@ -168,6 +168,19 @@ def fresh_postgres(base_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+#: The limits the benchmark raises (docs/operations.md, « Limites et verrouillages »).
+RATE_LIMITS = (
+    "TOKEN",
+    "INTROSPECTION",
+    "PAR",
+    "CIBA",
+    "CIBA_PER_NATIONAL_ID",
+    "LOGIN_PER_NATIONAL_ID",
+    "LOGIN_PER_IP",
+)
+NEVER_REACHED = "100000000/10s"
+
+
 @contextlib.contextmanager
 def psc_idp(realm: BenchRealm, database_url: str = "", workers: int = 2) -> Iterator[PscTarget]:
     """``psc-idp serve`` on the bench realm (SQLite unless ``database_url``)."""
@@ -184,6 +197,10 @@ def psc_idp(realm: BenchRealm, database_url: str = "", workers: int = 2) -> Iter
         # The CIBA scenario keeps thousands of requests pending over a few hundred professionals;
         # the per-professional cap on pending pushes (an anti-fatigue rule) would refuse them.
         "PSC_ECPS_MAX_PENDING_PUSHES": "1000000",
+        # One client at full speed, the CIBA scenario's few hundred professionals, every login
+        # from 127.0.0.1: limits the load never reaches, still counted at every request, so
+        # that each request pays its counter as in production.
+        **{f"PSC_RATE_LIMIT_{name}": NEVER_REACHED for name in RATE_LIMITS},
         "PSC_ECPS_REQUEST_LIFETIME": str(CIBA_EXPIRY),
         "PSC_ECPS_DEVICES_DIR": str(folder / "devices"),
     }

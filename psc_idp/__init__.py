@@ -89,14 +89,18 @@ def setup_keys(app: Flask, settings: Settings) -> None:
 
 
 def setup_database(app: Flask, settings: Settings) -> None:
+    from psc_idp.lockout import purge_lockouts
     from psc_idp.migrations import upgrade_database
+    from psc_idp.rate_limits import check_settings
     from psc_idp.realm.loader import load_startup_realm
     from psc_idp.sqlite_tuning import tune_sqlite
     from psc_idp.throttle import purge_throttle
 
+    check_settings(settings)  # a rate that cannot be read refuses to start
     private_sqlite_file(settings.sqlalchemy_url)
     db.init_app(app)
     register_purge(app, "throttle", purge_throttle)
+    register_purge(app, "lockouts", purge_lockouts)
     with app.app_context():
         tune_sqlite(db.engine)
         if settings.auto_migrate:
@@ -198,7 +202,7 @@ def setup_wallet(app: Flask, settings: Settings) -> None:
 
     from psc_idp.http.errors import ErrorPolicy, register_policy
     from psc_idp.timeutil import local_display
-    from psc_idp.wallet import account, dev_pages, protocol_pages, views
+    from psc_idp.wallet import account, dev_pages, limits, protocol_pages, views
     from psc_idp.wallet.errors import register_error_handlers
 
     app.jinja_env.filters["local_time"] = local_display  # pages speak Paris time
@@ -213,6 +217,7 @@ def setup_wallet(app: Flask, settings: Settings) -> None:
         app.register_blueprint(dev_pages.bp)
         register_policy(app, ErrorPolicy("/", json=False, blueprints=("dev",)))
     register_error_handlers(app, settings)
+    limits.init_app(app)
     protocol_pages.init_app(app)  # the pages of authorize, resume and logout
 
 

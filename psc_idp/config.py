@@ -130,6 +130,35 @@ class Settings:
     #: the audit trail an event (the account page shows the latest; one year by default).
     outbox_retention: int = 24 * 3600
     audit_retention: int = 365 * 24 * 3600
+    #: Rate limits (docs/operations.md, « Limites et verrouillages »), each ``count/period``
+    #: (``600/min``, ``20/10s``, ``3/h``; ``0`` or empty: no limit). Per client on the protocol
+    #: endpoints, counted after the client authenticated (nobody spends another's quota):
+    #: generous, a DPI serving a whole hospital shares one client…
+    rate_limit_token: str = "3000/10s"
+    rate_limit_introspection: str = "3000/10s"
+    rate_limit_par: str = "600/10s"
+    rate_limit_ciba: str = "600/10s"
+    #: …per national id: backchannel requests for one professional (the pending pushes are
+    #: capped apart, ``ecps_max_pending_pushes``) and logins started on la mire…
+    rate_limit_ciba_per_national_id: str = "10/min"
+    rate_limit_login_per_national_id: str = "20/10min"
+    #: …per client address on the login pages (la mire, the means' steps): a hospital's staff
+    #: may share one address behind its proxy.
+    rate_limit_login_per_ip: str = "600/min"
+    #: Brute-force protection (Keycloak's, same defaults where they suit): a temporary lockout
+    #: every ``failure_factor`` failures (Keycloak 30; ours 5: PINs and secrets, not passwords),
+    #: waiting ``wait_increment`` more each time up to ``max_wait``; two failures closer than
+    #: ``quick_login_check_ms`` lock for ``quick_login_wait``; the count starts again after
+    #: ``max_delta`` without failure; past ``permanent_after`` temporary lockouts (0: never)
+    #: the lockout is permanent until ``psc-idp unlock``.
+    lockout_enabled: bool = True
+    lockout_failure_factor: int = 5
+    lockout_wait_increment: int = 60
+    lockout_max_wait: int = 900
+    lockout_quick_login_check_ms: int = 1000
+    lockout_quick_login_wait: int = 60
+    lockout_max_delta: int = 12 * 3600
+    lockout_permanent_after: int = 3
     #: Where ``psc-idp ecps activate`` keeps the private keys of command-line devices.
     ecps_devices_dir: str = ""
     #: Test PKI (psc_idp/pki/settings.py explains each): validity of issued certificates…

@@ -4,6 +4,7 @@ from psc_idp.audit import AuditEvent
 from psc_idp.directory.fhir.models import ApiKey
 from psc_idp.directory.importers.models import ImportRun, ImportSeen
 from psc_idp.directory.models import *  # noqa: F403
+from psc_idp.lockout import Lockout
 from psc_idp.login.models import LoginTransaction, SsoSession
 from psc_idp.means.ecps.models import (
     EcpsActivation,
@@ -42,6 +43,7 @@ __all__ = [
     "EcpsScenario",
     "FidoCeremony",
     "FidoCredential",
+    "Lockout",
     "OutboxMessage",
     "PkiCertificate",
     "PkiCrl",

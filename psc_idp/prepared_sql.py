@@ -30,6 +30,16 @@ from psc_idp.sqlite_tuning import before_write
 Processor = Callable[[Any], Any] | None
 
 
+#: Who wants to see each statement run here (SQLAlchemy's execution events do not): the tests
+#: that count a path's statements. Empty, it costs one truth test.
+statement_observers: list[Callable[[str], None]] = []
+
+
+def _observed(sql: str) -> None:
+    for observer in statement_observers:
+        observer(sql)
+
+
 class Record(tuple):
     """A result row: a tuple whose columns are also attributes (as SQLAlchemy's ``Row``)."""
 
@@ -103,6 +113,8 @@ class PreparedRead:
         for name, process in compiled.binds.items():
             if process is not None and values.get(name) is not None:
                 values[name] = process(values[name])
+        if statement_observers:
+            _observed(compiled.sql)
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         if compiled.positional is None:
             cursor.execute(compiled.sql, values)
@@ -178,6 +190,8 @@ class PreparedInsert:
         ]
         dbapi_connection = connection.connection.dbapi_connection
         before_write(dialect, dbapi_connection)
+        if statement_observers:
+            _observed(compiled.sql)
         cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             if compiled.positional:

@@ -17,6 +17,7 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from psc_idp.rate_limits import LIMITS
 from tests.helpers import Browser, TestClients
 
 _created: list[str] = []
@@ -87,12 +88,19 @@ def make_app(database_url: str, keys_dir: Path):
             # activation throttles are tested with their defaults in tests/means/ecps/.
             "ecps_activations_per_national_id": 0,
             "ecps_activations_per_ip": 0,
+            # Nor may its many deliberate failures lock a shared client or professional: the
+            # limits and lockouts are tested with their defaults in tests/defend/.
+            **{name: "0" for name in RATE_LIMIT_SETTINGS},
+            "lockout_enabled": False,
             **overrides,
         }
         app = create_app_for_tests(settings)
         return app
 
     return build
+
+
+RATE_LIMIT_SETTINGS = [setting for setting, _, _ in LIMITS.values()]
 
 
 def create_app_for_tests(settings: dict[str, Any]) -> Flask:

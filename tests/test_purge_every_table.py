@@ -252,6 +252,24 @@ def _windows(context):
     ]
 
 
+@rows_for("lockout")
+def _lockouts(context):
+    def lockout(last_failure, locked_until=None, permanent=False):
+        return models.Lockout(
+            kind="client", subject=uid(), failures=5, lockouts=1, last_failure_at=last_failure,
+            locked_until=locked_until, permanent=permanent, last_source="secret",
+        )
+
+    long_ago = now() - 2 * DAY
+    dead = [lockout(long_ago), lockout(long_ago, locked_until=long_ago + timedelta(minutes=15))]
+    live = [
+        lockout(now() - timedelta(minutes=5)),  # still counting
+        lockout(long_ago, locked_until=now() + timedelta(minutes=5)),  # still locked
+        lockout(long_ago, permanent=True),  # until psc-idp unlock
+    ]
+    return dead, live
+
+
 @rows_for("pki_crl_cache")
 def _crl_cache(context):
     def crl(next_update):
@@ -344,7 +362,7 @@ def test_purge_prints_the_counts_of_every_registered_rule(app):
     counts = json.loads(result.output)
     for key in ("ciba_requests", "ecps_pushes", "ecps_activations", "outbox_messages"):
         assert key in counts
-    for key in ("audit_events", "throttle_windows", "fido_ceremonies", "import_runs"):
+    for key in ("audit_events", "throttle_windows", "lockouts", "fido_ceremonies", "import_runs"):
         assert key in counts
     plain = app.test_cli_runner().invoke(args=["purge"])
     assert plain.exit_code == 0 and "ecps_pushes" in plain.output

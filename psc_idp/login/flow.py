@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from psc_idp import audit
+from psc_idp import audit, lockout
 from psc_idp.atomic import claim
 from psc_idp.audit import events
 from psc_idp.directory.lookup import find_practitioner
@@ -35,7 +35,26 @@ def refusal(tx: LoginTransaction, outcome: LoginOutcome) -> TransactionError | N
     practitioner = find_practitioner(outcome.national_id)
     if practitioner is None or not practitioner.active:
         return TransactionError("Ce professionnel n'est pas autorisé à se connecter.", "inactive")
+    if lockout.is_locked(lockout.PROFESSIONAL, outcome.national_id):
+        # Whatever the means: a card or a key that answers does not lift a lockout.
+        return TransactionError(LOCKED_MESSAGE, "locked")
     return None
+
+
+LOCKED_MESSAGE = (
+    "Votre compte est temporairement verrouillé après trop d'essais infructueux. "
+    "Réessayez plus tard ou contactez votre administrateur."
+)
+
+
+def _clear_failures(national_id: str) -> None:
+    """A login succeeded: its failures no longer count (Keycloak's successful login)."""
+    lockout.succeed(
+        lockout.PROFESSIONAL,
+        national_id,
+        lockout.check(lockout.PROFESSIONAL, national_id),
+        in_session=True,
+    )
 
 
 def accept_login(tx: LoginTransaction, outcome: LoginOutcome, previous: SsoSession | None) -> str:
@@ -51,6 +70,7 @@ def accept_login(tx: LoginTransaction, outcome: LoginOutcome, previous: SsoSessi
         raise refused
     if previous is not None:
         end_session(previous)
+    _clear_failures(outcome.national_id)
     session, cookie = open_session(
         outcome.national_id, outcome.auth_mode, outcome.acr, outcome.auth_time
     )
@@ -108,6 +128,7 @@ def accept_headless_login(tx: LoginTransaction, outcome: LoginOutcome) -> bool:
             reason = refused.reason if refused is not None else "other_national_id"
             _audit_end(tx, outcome, "refused", reason=reason)
         return won
+    _clear_failures(outcome.national_id)
     sid = str(uuid.uuid4())
     won = claim(
         LoginTransaction,

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, literal, select
 
+from psc_idp import lockout
 from psc_idp.directory.models import Practitioner
 from psc_idp.extensions import db
 from psc_idp.prepared_sql import PreparedRead
@@ -25,9 +26,25 @@ _grant = Grant.__table__
 _access = AccessToken.__table__
 _refresh = RefreshToken.__table__
 _person = Practitioner.__table__
+_lockout = lockout.Lockout.__table__
 
+#: The client with its brute-force state, if it has one (no second statement for it).
+_LOCKOUT_COLUMNS = (
+    _lockout.c.failures.label("lockout__failures"),
+    _lockout.c.locked_until.label("lockout__locked_until"),
+    _lockout.c.permanent.label("lockout__permanent"),
+)
 _CLIENT_BY_ID = PreparedRead(
-    select(_client).where(_client.c.client_id == bindparam("client_id"))
+    select(_client, *_LOCKOUT_COLUMNS)
+    .select_from(_client)
+    .outerjoin(
+        _lockout,
+        and_(
+            _lockout.c.kind == literal(lockout.CLIENT),
+            _lockout.c.subject == _client.c.client_id,
+        ),
+    )
+    .where(_client.c.client_id == bindparam("client_id"))
 )
 
 #: The family as a token check needs it: its client's state and the professional's.
@@ -71,11 +88,6 @@ def _first(statement: PreparedRead, **params: Any) -> Any:
     return statement.first(db.session.connection(), **params)
 
 
-def client_from_row(row: Any) -> Client:
-    """A ``Client`` built from its row, outside the session (read-only use)."""
-    return read_only(Client, row._mapping)
-
-
 def read_only(model: type[Any], values: Mapping[str, Any]) -> Any:
     """An instance of ``model`` holding ``values``, never attached to a session: for reading
     only. The mapped attributes read straight from the instance's ``__dict__`` (SQLAlchemy's
@@ -87,11 +99,23 @@ def read_only(model: type[Any], values: Mapping[str, Any]) -> Any:
 
 
 def enabled_client(client_id: str) -> Client | None:
-    """The client registered under ``client_id`` if it is enabled."""
+    """The client registered under ``client_id`` if it is enabled, with its ``lockout_state``
+    (None: no failure counted)."""
     row = _first(_CLIENT_BY_ID, client_id=client_id)
     if row is None or not row.enabled:
         return None
-    return client_from_row(row)
+    mapping = row._mapping
+    client = read_only(Client, {column.name: mapping[column.name] for column in _client.c})
+    client.lockout_state = (
+        None
+        if mapping["lockout__failures"] is None
+        else lockout.State(
+            mapping["lockout__failures"],
+            mapping["lockout__locked_until"],
+            bool(mapping["lockout__permanent"]),
+        )
+    )
+    return client
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.protocol import scopes as client_scopes
-from psc_idp.protocol.secrets import verify_secret
+from psc_idp.protocol.client_auth import secret_lockout
 from psc_idp.timeutil import UTCDateTime, now
 
 #: The two ways of presenting a client secret (RFC 6749 §2.3.1).
@@ -84,7 +84,7 @@ class Client(db.Model, ClientMixin):
         return redirect_uri in self.redirect_uris  # exact match only
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return verify_secret(client_secret, self.secret_hash)
+        return secret_lockout.check(self, client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         # As Keycloak, a secret client may send its secret with Basic or in the form body,

@@ -15,6 +15,7 @@ from authlib.oauth2.rfc6749.errors import (
 )
 from flask import Flask, Response
 
+from psc_idp import rate_limits
 from psc_idp.extensions import db
 from psc_idp.observe.metrics import count_token
 from psc_idp.observe.request_id import note_client
@@ -54,6 +55,15 @@ class AuthorizationServer(FlaskAuthorizationServer):
         client = enabled_client(client_id)
         if client is not None:
             note_client(client.client_id)  # the access log's and the audit's client
+        return client
+
+    def authenticate_client(
+        self, request: OAuth2Request, methods: list[str], endpoint: str = "token"
+    ) -> Client:
+        """Authlib's, then the endpoint's rate limit for the client it authenticated (so that
+        nobody spends another client's quota by naming it)."""
+        client = super().authenticate_client(request, methods, endpoint)
+        rate_limits.enforce(endpoint, client.client_id)
         return client
 
     def get_token_grant(self, request: OAuth2Request):

@@ -14,6 +14,7 @@ from psc_idp.http.errors import json_error, wants_json
 from psc_idp.http.guard import RefusedInput
 from psc_idp.http.unavailable import RETRY_AFTER, is_outage
 from psc_idp.login.transactions import TransactionError
+from psc_idp.rate_limits import TooManyRequests
 from psc_idp.wallet.pages import error_page
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,19 @@ def register_error_handlers(app: Flask, settings: Settings) -> None:
     def transaction_error(error: TransactionError) -> Response:
         db.session.rollback()
         return error_page("Connexion impossible", error.message, error.reason, status=400)
+
+    @app.errorhandler(TooManyRequests)
+    def too_many_requests(error: TooManyRequests) -> Response:
+        _rollback()
+        if wants_json() or not error.message:
+            response = json_error(429, "too_many_requests", error.description)
+            response.headers["Cache-Control"] = "no-store"
+        else:
+            response = error_page(
+                "Trop de demandes", error.message, "429 Too Many Requests", status=429
+            )
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     # Registered for its code (400), so it wins over the protocol blueprint's JSON handler:
     # the browser endpoints under the issuer (authorize, logout) answer a page.

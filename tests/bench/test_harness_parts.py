@@ -10,8 +10,11 @@ import pytest
 
 from bench import machine, report
 from bench.realm import BenchRealm, national_id
+from bench.servers import NEVER_REACHED, RATE_LIMITS
 from bench.wrk import Load, Request, _data_script, parse
 from psc_idp.directory.national_id import parse_national_id
+from psc_idp.rate_limits import LIMITS
+from psc_idp.rate_limits import parse as parse_rate
 
 SUMMARY = (
     'Running 1s test\nBENCH {"requests": 900, "duration_us": 2000000, "p50_us": 1500, '
@@ -99,3 +102,10 @@ def test_table_gives_the_ratio_to_the_peer_and_cpu_per_request() -> None:
     rounds = report.by_round(phases).splitlines()
     assert rounds[2] == "| jwks | psc-idp (SQLite) | 1 | 300 | 9.0 | 0 | 95% |  |"
     assert rounds[4] == "| jwks | node-oidc-provider | 2 | 200 | 9.0 | 2 | 91% |  |"
+
+
+def test_the_bench_raises_every_rate_limit_above_its_load():
+    raised = {f"rate_limit_{name.lower()}" for name in RATE_LIMITS}
+    assert raised == {setting for setting, _, _ in LIMITS.values()}
+    rate = parse_rate(NEVER_REACHED)
+    assert rate is not None and rate.count / rate.period >= 1_000_000

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from psc_idp import prepared_sql
 from psc_idp.directory.lookup import find_practitioner, search_practitioners, summary
 from psc_idp.directory.reading import read_practitioner
 from psc_idp.directory.realm_io import upsert_practitioners
@@ -93,10 +94,12 @@ def counting_statements() -> Iterator[list[str]]:
         statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", record)
+    prepared_sql.statement_observers.append(statements.append)  # those run on the cursor
     try:
         yield statements
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
+        prepared_sql.statement_observers.remove(statements.append)
 
 
 def _practitioner(national_id: str, exercices: int, activities: int) -> dict[str, Any]:

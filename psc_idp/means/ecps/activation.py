@@ -16,7 +16,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
-from psc_idp import audit, throttle
+from psc_idp import audit, lockout, throttle
 from psc_idp.config import current_settings
 from psc_idp.directory.lookup import find_practitioner
 from psc_idp.extensions import db
@@ -143,7 +143,11 @@ def complete_contact_activation(
         raise EcpsError("invalid_activation", "Cette activation a expiré ou a déjà servi.", 400)
     if attempts is None:
         raise EcpsError("too_many_attempts", "Trop de codes erronés : recommencez l'activation.")
-    good = activation.national_id is not None and all(
+    # A professional locked out (psc_idp.lockout): the answer of wrong codes, whatever the codes.
+    locked_out = activation.national_id is not None and lockout.is_locked(
+        lockout.PROFESSIONAL, activation.national_id
+    )
+    good = activation.national_id is not None and not locked_out and all(
         _code_hash(activation.id, channel, str(code)) == stored
         for channel, code, stored in (
             ("email", email_code, activation.email_code_hash),
@@ -151,6 +155,8 @@ def complete_contact_activation(
         )
     )
     if not good:
+        if activation.national_id is not None:
+            lockout.fail(lockout.PROFESSIONAL, activation.national_id, "activation_code")
         left = MAX_CODE_ATTEMPTS - attempts
         raise EcpsError(
             "invalid_code", "Code de courriel ou de SMS erroné.", 400, attempts_left=left

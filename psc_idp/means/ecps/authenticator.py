@@ -20,10 +20,12 @@ from flask import render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from psc_idp import lockout, rate_limits
 from psc_idp.config import current_settings
 from psc_idp.directory.lookup import find_practitioner
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
 from psc_idp.extensions import db
+from psc_idp.login.flow import LOCKED_MESSAGE
 from psc_idp.login.models import LoginTransaction
 from psc_idp.login.transactions import LoginOutcome
 from psc_idp.means.base import Authenticator, AuthResult, HeadlessRefused
@@ -119,6 +121,9 @@ class EcpsAuthenticator(Authenticator):
             national_id = validate_national_id(typed)
         except InvalidNationalId as error:
             return AuthResult.retry(str(error))
+        rate_limits.enforce("login_national_id", national_id)
+        if lockout.is_locked(lockout.PROFESSIONAL, national_id):
+            return AuthResult.retry(LOCKED_MESSAGE)
         practitioner = find_practitioner(national_id)
         if practitioner is None or not practitioner.active:
             return AuthResult.retry(NO_ECPS)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from psc_idp import audit
+from psc_idp import audit, lockout
 from psc_idp.atomic import claim
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
@@ -329,9 +329,13 @@ def _check_pin(device: EcpsDevice, pin: str) -> None:
     db.session.commit()  # the attempt stays counted whatever happens next
     if failures is None:
         raise _locked()
-    if verify_pin(pin, device.pin_hash):
+    # A professional locked out (psc_idp.lockout) gets the answer of a wrong PIN, whatever the
+    # PIN: the lockout gives a guesser nothing to learn.
+    locked_out = lockout.is_locked(lockout.PROFESSIONAL, device.national_id)
+    if not locked_out and verify_pin(pin, device.pin_hash):
         _reset_failures(device)
         return
+    lockout.fail(lockout.PROFESSIONAL, device.national_id, "pin")
     audit.record("wrong_pin", device.national_id, device.id, failures=failures)
     if failures >= limit:
         device_status.lock(device)

@@ -11,9 +11,11 @@ from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from psc_idp import lockout, rate_limits
 from psc_idp.config import current_settings
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
 from psc_idp.extensions import db
+from psc_idp.login.flow import LOCKED_MESSAGE
 from psc_idp.login.models import LoginTransaction
 from psc_idp.login.transactions import LoginOutcome
 from psc_idp.means.base import Authenticator, AuthResult
@@ -84,6 +86,9 @@ class FidoAuthenticator(Authenticator):
         try:
             key = complete_authentication(form.get("ceremony", ""), tx.id, response)
         except CeremonyFailed as failure:
+            if failure.national_id:
+                db.session.commit()  # the challenge stays spent; then the failure is counted
+                lockout.fail(lockout.PROFESSIONAL, failure.national_id, "fido")
             return AuthResult.retry(str(failure))
         acr = current_settings().acr_by_auth_mode[AUTH_MODE]
         return AuthResult.success(LoginOutcome(key.national_id, AUTH_MODE, acr, epoch()))
@@ -94,5 +99,8 @@ class FidoAuthenticator(Authenticator):
             national_id = validate_national_id(typed)
         except InvalidNationalId as error:
             return AuthResult.retry(str(error))
+        rate_limits.enforce("login_national_id", national_id)
+        if lockout.is_locked(lockout.PROFESSIONAL, national_id):
+            return AuthResult.retry(LOCKED_MESSAGE)
         # The page is shown again with this professional's keys (see start, ``nid``).
         return AuthResult.pending(nid=national_id)

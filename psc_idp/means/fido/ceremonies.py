@@ -29,6 +29,7 @@ from fido2.webauthn import (
 from flask import current_app
 from sqlalchemy import select, update
 
+from psc_idp import lockout
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.means.fido.models import FidoCeremony, FidoCredential
@@ -47,6 +48,8 @@ class CeremonyFailed(ValueError):
     def __init__(self, reason: str, message: str):
         super().__init__(message)
         self.reason = reason
+        #: The professional the failed login was for, when known.
+        self.national_id: str | None = None
 
 
 def user_handle(national_id: str) -> bytes:
@@ -196,10 +199,23 @@ def begin_authentication(owner: str, national_id: str | None) -> tuple[str, dict
 def complete_authentication(
     ceremony_id: str, owner: str, response: dict[str, Any]
 ) -> FidoCredential:
+    """The key that signed the challenge; ``CeremonyFailed`` otherwise, naming the
+    professional it was for when it is known (the lockout counts the failure)."""
     ceremony = _take(ceremony_id, "authenticate", owner)
     authentication = _parse(AuthenticationResponse, response)
     raw_id = websafe_encode(authentication.raw_id)
     key = db.session.scalar(select(FidoCredential).where(FidoCredential.credential_id == raw_id))
+    try:
+        _check_key(key, ceremony, authentication)
+    except CeremonyFailed as failure:
+        failure.national_id = key.national_id if key is not None else ceremony.national_id
+        raise
+    assert key is not None
+    key.last_used_at = now()
+    return key
+
+
+def _check_key(key: FidoCredential | None, ceremony: FidoCeremony, authentication: Any) -> None:
     if key is None or key.revoked_at is not None:
         raise CeremonyFailed("unknown_key", "Cette clé n'est pas (ou plus) enregistrée.")
     if ceremony.national_id and key.national_id != ceremony.national_id:
@@ -216,7 +232,11 @@ def complete_authentication(
         )
     _check_client_data(authentication.response.client_data, ceremony.state, "get")
     _check_authenticator_data(authentication.response.authenticator_data, ceremony.state)
+    # A professional locked out (psc_idp.lockout) gets the answer of a bad signature.
+    locked_out = lockout.is_locked(lockout.PROFESSIONAL, key.national_id)
     try:
+        if locked_out:
+            raise ValueError("locked out")
         _server().authenticate_complete(
             ceremony.state, [AttestedCredentialData(key.credential_data)], authentication
         )
@@ -225,8 +245,6 @@ def complete_authentication(
             "bad_signature", "La signature de la clé est invalide : la connexion est refusée."
         ) from error
     _check_counter(key, authentication.response.authenticator_data.counter)
-    key.last_used_at = now()
-    return key
 
 
 # --- checks ------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from authlib.oauth2.rfc6749.errors import (
     UnauthorizedClientError,
 )
 
-from psc_idp import audit
+from psc_idp import audit, lockout, rate_limits
 from psc_idp.audit import events
 from psc_idp.config import current_settings
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
@@ -100,6 +100,9 @@ class BackchannelAuthenticationEndpoint(Endpoint):
                 raise InvalidRequestError(f"Duplicated parameter: {name}")
         scope = _scope(client, form.get("scope", ""))
         national_id = _national_id(form)
+        rate_limits.enforce("ciba_national_id", national_id)
+        if lockout.is_locked(lockout.PROFESSIONAL, national_id):
+            raise AccessDeniedError("The user is temporarily locked: too many failed logins")
         channel = form.get("channel") or headless.default_channel()
         means = headless.means_for(channel)
         if means is None:

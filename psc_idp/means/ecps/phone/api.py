@@ -14,6 +14,7 @@ from psc_idp import throttle
 from psc_idp.config import current_settings
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
 from psc_idp.extensions import db
+from psc_idp.http.address import client_address
 from psc_idp.http.errors import ErrorPolicy, register_policy
 from psc_idp.means.ecps import activation, pushes
 from psc_idp.means.ecps.devices import revoke
@@ -22,20 +23,10 @@ from psc_idp.means.ecps.models import EcpsDevice, EcpsPush
 from psc_idp.means.ecps.phone.device_auth import authenticate_device
 from psc_idp.means.ecps.phone.long_polls import long_polls
 from psc_idp.timeutil import iso_utc, now
-from psc_idp.tls.presented import from_trusted_proxy
 
 bp = Blueprint("ecps_api", __name__, url_prefix="/ecps/api/v1")
 MAX_WAIT = 25
 MAX_CLOSED = 20
-
-
-def client_address(request) -> str:
-    """The caller's address: the peer, or the last hop a trusted proxy names."""
-    if from_trusted_proxy(request):
-        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
-        if forwarded:
-            return forwarded[:64]
-    return request.remote_addr or ""
 
 
 def _json_body() -> dict[str, Any]:
