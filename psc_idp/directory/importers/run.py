@@ -29,6 +29,7 @@ from psc_idp.directory.importers.records import RejectedItem
 from psc_idp.directory.importers.rejects import RejectsFile
 from psc_idp.directory.importers.source import ImportFileError, Source, open_source
 from psc_idp.directory.importers.tabular import RowReader
+from psc_idp.directory.importers.tuning import import_settings
 from psc_idp.directory.importers.upsert import (
     Item,
     apply_batch,
@@ -165,6 +166,18 @@ def run_import(
     rejects_path = rejects_path or path.with_name(path.name + ".rejets.txt")
     if not os.access(rejects_path.parent, os.W_OK):
         raise ImportFileError(f"Impossible d'écrire le fichier des rejets {rejects_path}.")
+    with import_settings(db.engine):
+        return _run(source, stream, full, rejects_path, batch_size, progress)
+
+
+def _run(
+    source: Source,
+    stream: Iterator[Item | RejectedItem],
+    full: bool,
+    rejects_path: Path,
+    batch_size: int,
+    progress: Progress | None,
+) -> ImportSummary:
     run, resumed = _start_run(source, full)
     start = run.next_position if resumed else 0
     batcher = _Batcher(run, max(1, batch_size))
