@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Table, bindparam, delete, exists, select, text, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from psc_idp.directory.importers.models import ImportSeen
@@ -195,10 +196,9 @@ UNSURE = "!"
 _IN_CHUNK = 5000  # values per IN list, well under SQLite's limit on bound parameters
 
 
-def _where_in(session: Session, query: str, values: list, *params: Any) -> list:
+def where_in(connection: Connection, query: str, values: list, *params: Any) -> list:
     """Rows of ``query`` (driver SQL ending in ``IN``) for ``values``, in chunks: rendered by
     hand, the list costs the driver alone, not SQLAlchemy's expansion of each value."""
-    connection = session.connection()
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     found: list = []
     for start in range(0, len(values), _IN_CHUNK):
@@ -211,15 +211,15 @@ def _where_in(session: Session, query: str, values: list, *params: Any) -> list:
 def _stored(session: Session, run_id: int, ids: list[str]) -> tuple[dict[str, Any], set[str]]:
     existing = {
         row.national_id: row
-        for row in _where_in(
-            session,
+        for row in where_in(
+            session.connection(),
             f"SELECT id, national_id, content_hash, active FROM {P.name} WHERE national_id IN",
             ids,
         )
     }
     mark = "?" if session.connection().dialect.paramstyle == "qmark" else "%s"
-    seen = _where_in(
-        session,
+    seen = where_in(
+        session.connection(),
         f"SELECT national_id FROM {S.name} WHERE run_id = {mark} AND national_id IN",
         ids,
         run_id,
