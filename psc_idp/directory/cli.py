@@ -150,7 +150,7 @@ def _print_summary(summary: ImportSummary) -> None:
     "--parallel/--sequential",
     default=None,
     help="Lire et vérifier les lignes dans un second processus pendant l'écriture (par "
-    "défaut : pour un fichier tabulaire de plus de 8 Mo, sur une machine à plusieurs cœurs).",
+    "défaut : pour un fichier tabulaire de plus de 8 Mo, si un cœur de la machine est libre).",
 )
 def import_command(
     file: Path,

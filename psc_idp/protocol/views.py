@@ -165,8 +165,11 @@ BROWSER_ENDPOINTS = ("/protocol/openid-connect/auth", "/protocol/openid-connect/
 def register(app: Flask, settings: Settings) -> None:
     issuer_path = urlsplit(settings.issuer).path
     app.register_blueprint(protocol, url_prefix=issuer_path)
-    register_policy(app, ErrorPolicy(
-        issuer_path + "/", json=True, pages=BROWSER_ENDPOINTS, blueprints=("protocol",)
-    ))
+    register_policy(
+        app,
+        ErrorPolicy(
+            issuer_path + "/", json=True, pages=BROWSER_ENDPOINTS, blueprints=("protocol",)
+        ),
+    )
     # Served under the wallet, whose pages' policy it shares.
     app.register_blueprint(authorization, url_prefix=urlsplit(settings.wallet_base).path)

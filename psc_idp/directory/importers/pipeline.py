@@ -45,11 +45,15 @@ class ImportWorkerError(RuntimeError):
 
 
 def worth_it(source: Source, database_url: str | None) -> bool:
-    """Two processes help a large tabular file on a machine with more than one core."""
+    """Two processes help a large tabular file when a core is free for the second one. They
+    cost a third more CPU in all (each row is split twice, and travels between them): on a
+    machine already busy, measured, they made the import slower, not faster."""
+    cores = multiprocessing.cpu_count() or 1
     return (
         source.layout is not None
         and source.size >= MIN_BYTES
-        and (multiprocessing.cpu_count() or 1) > 1
+        and cores > 1
+        and os.getloadavg()[0] < cores - 1
         and database_url is not None
     )
 
