@@ -25,7 +25,8 @@ LIMIT_MB = 400
 
 
 def _run(command: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
-    """(wall seconds, CPU seconds, peak RSS in MB, stdout) of one child process."""
+    """(wall seconds, CPU seconds, peak RSS in MB, stdout) of one child process: CPU of the
+    process and of the processes it started (an import's reading process), RSS the largest."""
     started = time.monotonic()
     child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
     output = child.stdout.read() if child.stdout else ""
@@ -85,7 +86,7 @@ def main() -> None:
         results.append((label, seconds, peak))
         print(
             f"{label:10} {seconds:7.1f} s wall  {cpu:7.1f} s CPU  "
-            f"{args.rows / seconds:9.0f} rows/s  {peak:6.0f} MB"
+            f"{args.rows / seconds:9.0f} rows/s  {peak:6.0f} MB  load {os.getloadavg()[0]:.1f}"
         )
         print("   " + output.strip().replace("\n", "\n   "))
     if args.format == "fhir":  # no time target for FHIR files: memory only

@@ -75,7 +75,7 @@ class WriterQueue:
         self._threads.release()
 
 
-def _database_file(engine: Engine) -> Path | None:
+def database_file(engine: Engine) -> Path | None:
     database = engine.url.database or ""
     if database in ("", ":memory:") or database.startswith("file:"):
         return None
@@ -97,7 +97,7 @@ def tune_sqlite(engine: Engine) -> WriterQueue | None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    database = _database_file(engine)
+    database = database_file(engine)
     queue = WriterQueue(database.with_name(database.name + ".writers")) if database else None
     if queue is not None:
         queue_writers(engine, queue)

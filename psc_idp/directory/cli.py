@@ -21,6 +21,7 @@ from psc_idp.directory.importers import (
     ImportSummary,
     run_import,
 )
+from psc_idp.directory.importers.pipeline import ImportWorkerError
 from psc_idp.directory.importers.progress import TerminalProgress
 from psc_idp.directory.lookup import display_name, find_practitioner
 from psc_idp.directory.models import Practitioner
@@ -145,8 +146,19 @@ def _print_summary(summary: ImportSummary) -> None:
     show_default=True,
     help="Professionnels par transaction.",
 )
+@click.option(
+    "--parallel/--sequential",
+    default=None,
+    help="Lire et vérifier les lignes dans un second processus pendant l'écriture (par "
+    "défaut : pour un fichier tabulaire de plus de 8 Mo, si un cœur de la machine est libre).",
+)
 def import_command(
-    file: Path, file_format: str, full: bool, rejects_path: Path | None, batch_size: int
+    file: Path,
+    file_format: str,
+    full: bool,
+    rejects_path: Path | None,
+    batch_size: int,
+    parallel: bool | None,
 ) -> None:
     """Importe un fichier de l'Annuaire Santé (PS_LibreAcces, extraction Pro Santé Connect
     ou FHIR, éventuellement zippé). Relancer la même commande reprend un import interrompu."""
@@ -159,6 +171,7 @@ def import_command(
             rejects_path=rejects_path,
             batch_size=batch_size,
             progress=progress,
+            parallel=parallel,
         )
     except ImportFileError as exc:
         progress.close()
@@ -168,7 +181,7 @@ def import_command(
         progress.close()
         click.echo("Import interrompu : relancez la même commande pour reprendre.", err=True)
         raise SystemExit(130) from None
-    except (OSError, SQLAlchemyError) as exc:
+    except (OSError, SQLAlchemyError, ImportWorkerError) as exc:
         progress.close()
         reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
         click.echo(

@@ -143,3 +143,32 @@ def test_a_zip_of_each_format_imports_as_the_plain_file(tmp_path: Path, file_for
     second = run(plain)  # the same content: nobody created or changed
     assert "Professionnels créés : 0" in second and "Professionnels mis à jour : 0" in second
     assert f"Professionnels inchangés : {created}" in second
+
+
+def test_killed_while_a_second_process_reads_the_file_both_end_then_it_resumes(
+    tmp_path: Path, big_file: Path
+) -> None:
+    """The reading process does not outlive a killed import: it would hold the terminal (and
+    these pipes) open, and read a file nobody writes any more."""
+    env = _env(tmp_path)
+    command = [str(PSC_IDP), "directory", "import", str(big_file), "--batch-size", "100"]
+    child = subprocess.Popen(
+        [*command, "--parallel"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + WAIT
+    while _run_reached(tmp_path) == 0 and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)
+    child.communicate(timeout=30)  # returns once the reader, holding the pipes too, is gone
+    reached = _run_reached(tmp_path)
+    assert 0 < reached < 30_001
+    again = subprocess.run(
+        [*command, "--parallel"], env=env, capture_output=True, text=True, timeout=WAIT * 2
+    )
+    assert again.returncode == 0, again.stderr
+    assert f"Reprise d'un import interrompu, à la ligne {reached}." in again.stdout
+    assert "Lignes lues : 30000" in again.stdout and "Lignes rejetées : 0" in again.stdout
+    [(count, distinct)] = _query(
+        tmp_path, "SELECT count(*), count(DISTINCT national_id) FROM dir_practitioner"
+    )
+    assert count == distinct == len({p.national_id for p, _, _ in synth.persons(30_000, 1)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from operator import itemgetter
 
 from psc_idp.directory import codes, nomenclatures
 from psc_idp.directory.importers.records import Rejected
@@ -54,8 +55,14 @@ _ACTIVITY_CODES = tuple(
 _ACTIVITY_SHAPES = tuple((_ACTIVITY_COLUMNS.index(name), name) for name in _SHAPES)
 
 
-def national_id(value: str) -> str:
-    if len(value) == 12 and value.isdigit() and value[0] == "8" and luhn_is_valid(value[1:]):
+def national_id(value: str, verify: bool = True) -> str:
+    """The normalised national id; ``verify=False``: one already found valid."""
+    if (
+        len(value) == 12
+        and value.isdigit()
+        and value[0] == "8"
+        and (not verify or luhn_is_valid(value[1:]))
+    ):
         return value  # the common case, without the general parser's normalisation
     try:
         return parse_national_id(value).value
@@ -94,22 +101,47 @@ def savoir_faire(kind: str, code: str) -> None:
         raise Rejected(f"code savoir-faire « {code[:20]} » d'un autre type que « {kind} »")
 
 
+#: Combinations of codes and address codes already found good: most rows of a file repeat a
+#: few hundred of them, so a row is checked by one set lookup per group of fields. Bounded,
+#: so that memory stays constant whatever the file (past the bound, rows are checked in full).
+_GOOD_LIMIT = 50_000
+_good_exercice_codes: set[tuple[str, ...]] = set()
+_good_activity_codes: set[tuple[str, ...]] = set()
+_good_shapes: tuple[set[str], ...] = tuple(set() for _ in _ACTIVITY_SHAPES)
+_exercice_codes = itemgetter(0, *(index for index, _ in _EXERCICE_CODES), _SF_TYPE, _SF)
+_activity_codes = itemgetter(*(index for index, _ in _ACTIVITY_CODES))
+
+
+def _remember(good: set, value: object) -> None:
+    if len(good) < _GOOD_LIMIT:
+        good.add(value)
+
+
 def exercice_codes(exercice: tuple[str, ...]) -> None:
     """Every coded field of an exercice tuple (in ``EXERCICE_FIELDS`` order)."""
+    key = _exercice_codes(exercice)
+    if key in _good_exercice_codes:
+        return
     profession(exercice[0])
     for index, name in _EXERCICE_CODES:
         closed_code(name, exercice[index])
     savoir_faire(exercice[_SF_TYPE], exercice[_SF])
+    _remember(_good_exercice_codes, key)
 
 
 def activity_codes(activity: tuple[str, ...]) -> None:
     """Every coded field of an activity tuple (activity then address columns)."""
-    for index, name in _ACTIVITY_CODES:
-        closed_code(name, activity[index])
-    for index, name in _ACTIVITY_SHAPES:
+    key = _activity_codes(activity)
+    if key not in _good_activity_codes:
+        for index, name in _ACTIVITY_CODES:
+            closed_code(name, activity[index])
+        _remember(_good_activity_codes, key)
+    for (index, name), good in zip(_ACTIVITY_SHAPES, _good_shapes, strict=True):
         value = activity[index]
-        if value and not _SHAPES[name][1].fullmatch(value):
-            raise Rejected(f"{_SHAPES[name][0]} invalide « {value[:20]} »")
+        if value and value not in good:
+            if not _SHAPES[name][1].fullmatch(value):
+                raise Rejected(f"{_SHAPES[name][0]} invalide « {value[:20]} »")
+            _remember(good, value)
 
 
 def id_type(kind: str, local: str, written: str) -> None:

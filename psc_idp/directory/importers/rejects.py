@@ -23,6 +23,7 @@ class RejectsFile:
     def __init__(self, path: Path, keep_before: int | None = None) -> None:
         self.path, self.keep_before = path, keep_before
         self.handle: TextIO | None = None
+        self.unsynced = False  # lines written since the last sync
 
     def __enter__(self) -> RejectsFile:
         kept: list[str] = []
@@ -34,18 +35,21 @@ class RejectsFile:
         self.handle = self.path.open("w", encoding="utf-8")
         self.handle.write(HEADER)
         self.handle.writelines(kept)
+        self.unsynced = True
         return self
 
     def write(self, item: RejectedItem) -> None:
         assert self.handle is not None
         national_id = _UNPRINTABLE.sub("?", item.national_id)
         self.handle.write(f"{item.position}|{national_id}|{_UNPRINTABLE.sub(' ', item.reason)}\n")
+        self.unsynced = True
 
     def sync(self) -> None:
         """On disk before the batch commits: a resume keeps what lies before its position."""
-        if self.handle is not None:
+        if self.handle is not None and self.unsynced:
             self.handle.flush()
             os.fsync(self.handle.fileno())
+            self.unsynced = False
 
     def __exit__(
         self,

@@ -23,12 +23,13 @@ from pathlib import Path
 
 from sqlalchemy import delete, select
 
-from psc_idp.directory.importers import fhir
+from psc_idp.directory.importers import fhir, pipeline
 from psc_idp.directory.importers.models import ImportRun, ImportSeen, RunStatus
 from psc_idp.directory.importers.records import RejectedItem
 from psc_idp.directory.importers.rejects import RejectsFile
 from psc_idp.directory.importers.source import ImportFileError, Source, open_source
 from psc_idp.directory.importers.tabular import RowReader
+from psc_idp.directory.importers.tuning import import_settings
 from psc_idp.directory.importers.upsert import (
     Item,
     apply_batch,
@@ -60,8 +61,18 @@ class ImportSummary:
     rejects_path: Path
 
 
-def items(source: Source, progress: Progress | None = None) -> Iterator[Item | RejectedItem]:
+def items(
+    source: Source,
+    progress: Progress | None = None,
+    *,
+    parallel: bool = False,
+    start: int = 0,
+) -> Iterator[Item | RejectedItem]:
+    """What the file holds, person by person; ``parallel``: read by a second process (a
+    tabular file), which leaves alone the items before ``start``."""
     if source.layout is not None:
+        if parallel:
+            return pipeline.read_in_parallel(source, pipeline.shareable_url(db.engine), start)
         return RowReader(source.layout).groups(source.lines())
     # FHIR: a first pass indexes the roles and organizations (and proves the file parses)
     # before any write, the second streams the practitioners.
@@ -158,16 +169,36 @@ def run_import(
     rejects_path: Path | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
+    parallel: bool | None = None,
 ) -> ImportSummary:
-    """Import ``path``; raise ``ImportFileError`` (nothing written) if it cannot be read."""
+    """Import ``path``; raise ``ImportFileError`` (nothing written) if it cannot be read.
+    ``parallel``: read a tabular file in a second process (``None``: if it is worth it)."""
     source = open_source(path, wanted)
-    stream = items(source, progress)
+    if parallel is None:
+        parallel = pipeline.worth_it(source, pipeline.shareable_url(db.engine))
+    # FHIR: its first pass runs here, so that a file which does not parse writes nothing.
+    stream = items(source, progress) if source.layout is None else None
     rejects_path = rejects_path or path.with_name(path.name + ".rejets.txt")
     if not os.access(rejects_path.parent, os.W_OK):
         raise ImportFileError(f"Impossible d'écrire le fichier des rejets {rejects_path}.")
+    with import_settings(db.engine):
+        return _run(source, stream, parallel, full, rejects_path, batch_size, progress)
+
+
+def _run(
+    source: Source,
+    stream: Iterator[Item | RejectedItem] | None,
+    parallel: bool,
+    full: bool,
+    rejects_path: Path,
+    batch_size: int,
+    progress: Progress | None,
+) -> ImportSummary:
     run, resumed = _start_run(source, full)
     start = run.next_position if resumed else 0
     batcher = _Batcher(run, max(1, batch_size))
+    if stream is None:
+        stream = items(source, progress, parallel=parallel, start=start)
     read = items_read = 0
     try:
         with RejectsFile(rejects_path, keep_before=start if resumed else None) as rejects:
@@ -188,6 +219,9 @@ def run_import(
         _finish(run)
     except BaseException:
         db.session.rollback()
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()  # a reading process stops now, not when the generator is collected
         raise
     if progress is not None:
         progress(read, source.size, source.size)

@@ -79,29 +79,36 @@ class RowReader:
         self.id_type, self.local_id = where.get(ID_TYPE, -1), where.get(LOCAL_ID, -1)
 
     def row(
-        self, position: int, line: str, current: Person | None
+        self, position: int, line: str, current: Person | None, verify: bool = True
     ) -> tuple[Person, tuple[str, ...], tuple[str, ...], list[tuple[str, str, int]]]:
         """Read one row of a group (every row of a group has the same national id as
         written): the person (``current`` once the group's first good row made it), its
-        exercice, its activity and its other ids. Raises :class:`Rejected`."""
-        checks.clean(line)
+        exercice, its activity and its other ids. Raises :class:`Rejected`.
+
+        ``verify=False`` leaves out the checks that only accept or refuse (characters,
+        identifier types, codes, lengths, Luhn key): for a row already found good by the
+        same checks."""
+        if verify:
+            checks.clean(line)
         cells = list(map(str.strip, split_cells(line, self.width)))
         cells.append("")  # index -1: a column this layout lacks
         exercice, activity = self.exercice(cells), self.activity(cells)
-        checks.id_type(cells[self.id_type], cells[self.local_id], cells[self.nid])
-        _check_codes(exercice, activity)
+        if verify:
+            checks.id_type(cells[self.id_type], cells[self.local_id], cells[self.nid])
+            _check_codes(exercice, activity)
         others = checks.other_ids(cells[self.other_ids]) if self.other_ids >= 0 else []
         if current is not None:
             return current, exercice, activity, others  # civil data: the first row's
         civil: dict = {field: cells[index] for field, index in self.civil}
-        checks.closed_code("civility", civil.get("civility"))
-        checks.closed_code("sex", civil.get("sex"))
-        national_id = checks.national_id(cells[self.nid])
-        person = Person(national_id, position, self._civil(civil, exercice))
+        if verify:
+            checks.closed_code("civility", civil.get("civility"))
+            checks.closed_code("sex", civil.get("sex"))
+        national_id = checks.national_id(cells[self.nid], verify)
+        person = Person(national_id, position, self._civil(civil, exercice, verify))
         return person, exercice, activity, others
 
     @staticmethod
-    def _civil(raw: dict, exercice: tuple[str, ...]) -> dict:
+    def _civil(raw: dict, exercice: tuple[str, ...], verify: bool) -> dict:
         # The open-data file has no civil names: the names of practice stand for them.
         names = raw.get("given_names", exercice[4])
         given = GIVEN_NAMES_SEPARATOR.join(n for n in names.split(GIVEN_NAMES_SEPARATOR) if n)
@@ -117,16 +124,24 @@ class RowReader:
             "email": raw.get("email", ""),
             "phone": raw.get("phone", ""),
         }
-        check_civil(civil)
+        if verify:
+            check_civil(civil)
         return civil
 
-    def resolve(self, group: RawGroup) -> tuple[Person | None, list[RejectedItem]]:
-        """Parse the rows of ``group``: the person they describe, and the rows rejected."""
+    def resolve(
+        self, group: RawGroup, verdicts: dict[int, str] | None = None
+    ) -> tuple[Person | None, list[RejectedItem]]:
+        """Parse the rows of ``group``: the person they describe, and the rows rejected.
+        ``verdicts``: the group was checked already, these rows (position: reason) were
+        refused and the others found good."""
         current: Person | None = None
         rejected: list[RejectedItem] = []
+        verify = verdicts is None
         for position, line in group.lines:
             try:
-                person, exercice, activity, others = self.row(position, line, current)
+                if verdicts is not None and position in verdicts:
+                    raise Rejected(verdicts[position])
+                person, exercice, activity, others = self.row(position, line, current, verify)
             except Rejected as exc:
                 rejected.append(RejectedItem(position, _guess_id(line), str(exc)))
                 continue
@@ -164,12 +179,18 @@ class RowReader:
 
 @dataclass(slots=True)
 class RawGroup:
-    """The rows of one person as read, parsed only if the person changed."""
+    """The rows of one person as read, parsed only if the person changed.
+
+    A reading process (``pipeline``) may send a group with its digest and the verdict of the
+    checks on each of its rows already computed; the reader itself is not sent, the
+    receiving side attaches its own."""
 
     national_id: str  # as written in the file
     position: int
     lines: list[tuple[int, str]]
-    reader: RowReader
+    reader: RowReader | None
+    known_digest: str | None = None
+    verdicts: dict[int, str] | None = None  # position: reason, of the rows refused
 
     @property
     def rows(self) -> int:
@@ -177,13 +198,31 @@ class RawGroup:
 
     def absorb(self, other: RawGroup) -> None:
         self.lines.extend(other.lines)
+        # Both were of the first rows alone (the civil checks apply to the first good row).
+        self.known_digest = self.verdicts = None
 
     def digest(self) -> str:
-        text = "\n".join(line for _, line in self.lines)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if self.known_digest is None:
+            text = "\n".join(line for _, line in self.lines)
+            self.known_digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return self.known_digest
+
+    def check(self) -> None:
+        """Run every check on the rows now, keep only the verdicts (for :meth:`resolve`)."""
+        assert self.reader is not None
+        _, rejected = self.reader.resolve(self)
+        self.verdicts = {item.position: item.reason for item in rejected}
 
     def resolve(self) -> tuple[Person | None, list[RejectedItem]]:
-        return self.reader.resolve(self)
+        assert self.reader is not None
+        return self.reader.resolve(self, self.verdicts)
+
+    def __getstate__(self) -> tuple:
+        return (self.national_id, self.position, self.lines, self.known_digest, self.verdicts)
+
+    def __setstate__(self, state: tuple) -> None:
+        self.national_id, self.position, self.lines, self.known_digest, self.verdicts = state
+        self.reader = None
 
 
 def _check_codes(exercice: tuple[str, ...], activity: tuple[str, ...]) -> None:

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Table, bindparam, delete, exists, select, text, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from psc_idp.directory.importers.models import ImportSeen
@@ -67,7 +68,7 @@ _NULLABLE = ("birth_date", "birth_place", "birth_commune_code", "birth_country_c
 
 
 _PRACTITIONER_COLUMNS = (
-    *("national_id", "id_type", "created_at"),
+    *("id", "national_id", "id_type", "created_at"),
     *(*CIVIL_FIELDS, "content_hash", "active", "updated_at"),
 )
 
@@ -86,13 +87,14 @@ def _civil_row(person: Person, digest: str, moment: datetime) -> dict:
 def _insert_many(session: Session, table: Table, columns: tuple[str, ...], rows: list) -> None:
     """``executemany`` through the driver: at hundreds of thousands of rows, SQLAlchemy's
     per-row parameter handling costs more than the database. Typed columns (dates) still go
-    through their SQLAlchemy bind processors."""
+    through their SQLAlchemy bind processors, once per distinct value (a batch shares one
+    timestamp, and birth dates repeat)."""
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
     processors = [
-        (index, processor)
+        (index, processor, {})
         for index, name in enumerate(columns)
         if (processor := table.c[name].type._cached_bind_processor(dialect)) is not None
     ]
@@ -100,8 +102,12 @@ def _insert_many(session: Session, table: Table, columns: tuple[str, ...], rows:
         converted = []
         for row in rows:
             values = list(row)
-            for index, processor in processors:
-                values[index] = processor(values[index])
+            for index, processor, done in processors:
+                value = values[index]
+                processed = done.get(value, _MISSING)
+                if processed is _MISSING:
+                    processed = done[value] = processor(value)
+                values[index] = processed
             converted.append(tuple(values))
         rows = converted
     names = ", ".join(columns)
@@ -117,36 +123,46 @@ def _insert_many(session: Session, table: Table, columns: tuple[str, ...], rows:
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
 
 
-_EXERCICE_COLUMNS = ("practitioner_id", "position", *EXERCICE_FIELDS)
+_MISSING = object()
+
+
+def _reserve_ids(session: Session, table: Table, count: int) -> range | list[int]:
+    """``count`` primary keys for rows about to be inserted, so that their children can name
+    them without reading them back. PostgreSQL: from the table's sequence (safe beside other
+    writers). SQLite: after the largest id, read inside a transaction that has already
+    written (``apply_batch`` writes first), so the database lock is held and no other writer
+    can take those ids."""
+    if count == 0:
+        return []
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        sequence = "nextval(pg_get_serial_sequence(:table, 'id'))"
+        query = text(f"SELECT {sequence} FROM generate_series(1, :n)")
+        return list(connection.execute(query, {"table": table.name, "n": count}).scalars())
+    largest = connection.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table.name}").scalar()
+    return range(int(largest or 0) + 1, int(largest or 0) + 1 + count)
+
+
+_EXERCICE_COLUMNS = ("id", "practitioner_id", "position", *EXERCICE_FIELDS)
 _ACTIVITY_COLUMNS = ("exercice_id", "position", *ACTIVITY_COLUMNS)
 _OTHER_ID_COLUMNS = ("practitioner_id", "position", "identifiant", "origine", "qualite")
 
 
 def _insert_children(session: Session, persons: list[tuple[int, Person]]) -> None:
-    exercice_rows, other_rows = [], []
+    count = sum(len(person.exercices) for _, person in persons)
+    exercice_ids = iter(_reserve_ids(session, E, count))
+    exercice_rows, activity_rows, other_rows = [], [], []
     for practitioner_id, person in persons:
-        for position, key in enumerate(person.exercices):
-            exercice_rows.append((practitioner_id, position, *key))
+        for position, (key, activities) in enumerate(person.exercices.items()):
+            exercice_id = next(exercice_ids)
+            exercice_rows.append((exercice_id, practitioner_id, position, *key))
+            for number, values in enumerate(activities):
+                activity_rows.append((exercice_id, number, *values))
         for position, other_id in enumerate(person.other_ids):
             other_rows.append((practitioner_id, position, *other_id))
     _insert_many(session, E, _EXERCICE_COLUMNS, exercice_rows)
-    _insert_many(session, O, _OTHER_ID_COLUMNS, other_rows)
-    if not exercice_rows:
-        return
-    owners = [practitioner_id for practitioner_id, _ in persons]
-    ids = {
-        (row.practitioner_id, row.position): row.id
-        for row in session.execute(
-            select(E.c.id, E.c.practitioner_id, E.c.position).where(E.c.practitioner_id.in_(owners))
-        )
-    }
-    activity_rows = [
-        (ids[practitioner_id, number], position, *values)
-        for practitioner_id, person in persons
-        for number, activities in enumerate(person.exercices.values())
-        for position, values in enumerate(activities)
-    ]
     _insert_many(session, A, _ACTIVITY_COLUMNS, activity_rows)
+    _insert_many(session, O, _OTHER_ID_COLUMNS, other_rows)
 
 
 def _delete_children(session: Session, practitioner_ids: list[int]) -> None:
@@ -177,17 +193,38 @@ class Item(Protocol):
 UNSURE = "!"
 
 
+_IN_CHUNK = 5000  # values per IN list, well under SQLite's limit on bound parameters
+
+
+def where_in(connection: Connection, query: str, values: list, *params: Any) -> list:
+    """Rows of ``query`` (driver SQL ending in ``IN``) for ``values``, in chunks: rendered by
+    hand, the list costs the driver alone, not SQLAlchemy's expansion of each value."""
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    found: list = []
+    for start in range(0, len(values), _IN_CHUNK):
+        chunk = values[start : start + _IN_CHUNK]
+        marks = ", ".join([mark] * len(chunk))
+        found += connection.exec_driver_sql(f"{query} ({marks})", (*params, *chunk)).all()
+    return found
+
+
 def _stored(session: Session, run_id: int, ids: list[str]) -> tuple[dict[str, Any], set[str]]:
     existing = {
         row.national_id: row
-        for row in session.execute(
-            select(P.c.id, P.c.national_id, P.c.content_hash, P.c.active).where(
-                P.c.national_id.in_(ids)
-            )
+        for row in where_in(
+            session.connection(),
+            f"SELECT id, national_id, content_hash, active FROM {P.name} WHERE national_id IN",
+            ids,
         )
     }
-    seen = select(S.c.national_id).where(S.c.run_id == run_id, S.c.national_id.in_(ids))
-    return existing, set(session.execute(seen).scalars())
+    mark = "?" if session.connection().dialect.paramstyle == "qmark" else "%s"
+    seen = where_in(
+        session.connection(),
+        f"SELECT national_id FROM {S.name} WHERE run_id = {mark} AND national_id IN",
+        ids,
+        run_id,
+    )
+    return existing, {national_id for (national_id,) in seen}
 
 
 def _resolve(
@@ -234,6 +271,9 @@ def apply_batch(
         more, more_seen = _stored(session, run_id, missing)
         existing.update(more)
         seen |= more_seen
+    # The batch's first write, before any id is reserved (see _reserve_ids).
+    unseen = {nid for nid in (*unchanged, *persons) if nid not in seen}
+    _insert_many(session, S, ("run_id", "national_id"), [(run_id, nid) for nid in unseen])
     new, changed = [], []
     for national_id, (person, digest) in persons.items():
         if national_id in seen:
@@ -260,24 +300,19 @@ def apply_batch(
     if new:
         _insert_new(session, new)
         counts.created += len(new)
-    unseen = {nid for nid in (*unchanged, *persons) if nid not in seen}
-    _insert_many(session, S, ("run_id", "national_id"), [(run_id, nid) for nid in unseen])
     return counts
 
 
 def _insert_new(session: Session, new: list[tuple[Person, str]]) -> None:
     moment = now()
+    ids = _reserve_ids(session, P, len(new))
     rows = [
-        (person.national_id, person.national_id[:1], moment)
+        (practitioner_id, person.national_id, person.national_id[:1], moment)
         + tuple(_civil_row(person, digest, moment).values())
-        for person, digest in new
+        for practitioner_id, (person, digest) in zip(ids, new, strict=True)
     ]
     _insert_many(session, P, _PRACTITIONER_COLUMNS, rows)
-    query = select(P.c.national_id, P.c.id).where(
-        P.c.national_id.in_([person.national_id for person, _ in new])
-    )
-    created = {national_id: pid for national_id, pid in session.execute(query)}
-    _insert_children(session, [(created[person.national_id], person) for person, _ in new])
+    _insert_children(session, list(zip(ids, (person for person, _ in new), strict=True)))
 
 
 def deactivate_absent(session: Session, run_id: int) -> int:
