@@ -77,20 +77,21 @@ class PreparedRead:
         self._processors: dict[str, tuple[Processor, ...]] = {}
 
     def first(self, connection: Connection, **params: Any) -> Record | None:
-        compiled = self._for(connection.dialect)
-        cursor = self._execute(compiled, connection, params)
-        try:
-            row = cursor.fetchone()
-            results = self._results(compiled, connection.dialect, cursor)
-        finally:
-            cursor.close()
-        return None if row is None else _record(compiled, results, row)
+        rows = self._rows(connection, params, one=True)
+        return rows[0] if rows else None
 
     def all(self, connection: Connection, **params: Any) -> list[Record]:
+        return self._rows(connection, params, one=False)
+
+    def _rows(self, connection: Connection, params: dict[str, Any], one: bool) -> list[Record]:
         compiled = self._for(connection.dialect)
         cursor = self._execute(compiled, connection, params)
         try:
-            rows = cursor.fetchall()
+            if one:
+                row = cursor.fetchone()
+                rows = [] if row is None else [row]
+            else:
+                rows = cursor.fetchall()
             results = self._results(compiled, connection.dialect, cursor)
         finally:
             cursor.close()
