@@ -4,9 +4,11 @@ two shortcuts.
 - **The environ.** granian starts every request's environ from the process environment: a
   variable such as ``HTTP_PROXY`` or ``SSL_CLIENT_CERT`` set for the process would read as a
   request header or as a certificate from psc-idp's own TLS listener. Those that the request
-  did not set itself are removed. And the scheme is ``https`` when a proxy in
-  ``PSC_TRUSTED_PROXIES`` says so in ``X-Forwarded-Proto``: cookies, HSTS, the card's origin
-  and the URLs Flask builds then know the request came over TLS.
+  did not set itself are removed. And the scheme is ``https`` when a proxy on this host
+  (loopback, as gunicorn's default ``forwarded_allow_ips`` had it) or in ``PSC_TRUSTED_PROXIES``
+  says so in ``X-Forwarded-Proto``: cookies, HSTS, the card's origin and the URLs Flask builds
+  then know the request came over TLS. The certificate headers are still believed from
+  ``PSC_TRUSTED_PROXIES`` alone (``tls/presented.py``).
 
 - **Published documents before Flask.** Discovery and JWKS are the same bytes for every caller
   (``http/published.py``); a plain ``GET`` of one of them (no query, no ``Origin``, no
@@ -105,12 +107,12 @@ def _networks(entries: list[str]) -> list[Any]:
 
 
 def _believed(environ: dict[str, Any], proxies: list[Any]) -> bool:
-    """A proxy in ``PSC_TRUSTED_PROXIES`` (none by default)."""
+    """A proxy on this host, or one in ``PSC_TRUSTED_PROXIES``."""
     try:
         peer = ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))
     except ValueError:
         return False
-    return any(peer in network for network in proxies)
+    return peer.is_loopback or any(peer in network for network in proxies)
 
 
 def _observed(
