@@ -49,9 +49,21 @@ def test_metrics_sum_the_workers_and_the_folder_goes_away(tmp_path):
         deadline = time.monotonic() + 20
         while len(_worker_pids(server.pid)) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
-        again = requests.get(server.url("/metrics"), timeout=10)
+        again = _once_served(server.url("/metrics"), deadline)
         assert _responses(again.text, "health.live") == REQUESTS
         output_so_far = server.output()
     assert '"endpoint": "health.live"' in output_so_far
     assert '"logger": "psc_idp.access"' in output_so_far
     assert list(tmp_path.glob("psc-idp-metrics-*")) == []
+
+
+def _once_served(url: str, deadline: float) -> requests.Response:
+    """The first answer at ``url``: until the new worker listens, a connection the server had
+    routed to the dead one is reset (bounded by ``deadline``)."""
+    while True:
+        try:
+            return requests.get(url, timeout=10)
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
