@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
-from functools import partial
+from typing import Any
 
 from flask import Flask
 
@@ -18,6 +16,7 @@ from psc_idp.bus.publish import WIRE_CHANNEL, decode, transport
 from psc_idp.extensions import db
 
 log = logging.getLogger(__name__)
+FIRST_PAUSE = 0.5
 MAX_PAUSE = 5.0
 
 
@@ -27,76 +26,102 @@ def _deliver(payload: str | bytes) -> None:
         HUB.deliver(*message)
 
 
-def listen_postgres(url: str, connected: threading.Event) -> None:
-    """One LISTEN session, until the connection breaks."""
-    import psycopg
+class Listener:
+    """A connection to the carrier, kept open; ``connected`` is set while it listens."""
 
-    # Keepalives: a server that vanished without closing the socket is noticed too.
-    with psycopg.connect(
-        url,
-        autocommit=True,
-        keepalives=1,
-        keepalives_idle=10,
-        keepalives_interval=5,
-        keepalives_count=3,
-        connect_timeout=5,
-    ) as connection:
-        connection.execute(f"LISTEN {WIRE_CHANNEL}")
-        connected.set()
-        HUB.wake_all()
-        for notification in connection.notifies():
-            _deliver(notification.payload)
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.connected = threading.Event()
+        self.stopped = threading.Event()
+        self._open: Any = None  # the live connection, closed by stop()
+        self.thread = threading.Thread(target=self._run, name="wake-listener", daemon=True)
+
+    def start(self) -> Listener:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self._open is not None:
+            try:
+                self._open.close()  # unblocks the wait on the socket
+            except Exception as error:
+                log.debug("closing the listener: %s", error)
+        self.thread.join(timeout=10)
+
+    def listen(self) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        pause = FIRST_PAUSE
+        while not self.stopped.is_set():
+            try:
+                self.listen()
+            except Exception as error:  # reconnect whatever broke; the poll covers the gap
+                if not self.stopped.is_set():
+                    log.warning("wake-up listener disconnected: %s", error)
+            if self.connected.is_set():
+                pause = FIRST_PAUSE  # it had worked: retry soon
+            self.connected.clear()
+            self._open = None
+            if self.stopped.wait(pause):
+                return
+            pause = min(pause * 2, MAX_PAUSE)
+
+    def _listening(self) -> None:
+        self.connected.set()
+        HUB.wake_all()  # whatever was sent while disconnected is reread from the database
 
 
-def listen_redis(url: str, connected: threading.Event) -> None:
-    """One subscription, until the connection breaks."""
-    import redis
+class PostgresListener(Listener):
+    def listen(self) -> None:
+        import psycopg
 
-    client = redis.Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
-    pubsub = client.pubsub(ignore_subscribe_messages=True)
-    try:
-        pubsub.subscribe(WIRE_CHANNEL)
-        connected.set()
-        HUB.wake_all()
-        while True:
-            message = pubsub.get_message(timeout=5.0)
-            if message is not None and message.get("type") == "message":
-                _deliver(message["data"])
-    finally:
-        pubsub.close()
-        client.close()
+        # Keepalives: a server that vanished without closing the socket is noticed too.
+        with psycopg.connect(
+            self.url,
+            autocommit=True,
+            connect_timeout=5,
+            keepalives=1,
+            keepalives_idle=10,
+            keepalives_interval=5,
+            keepalives_count=3,
+        ) as connection:
+            self._open = connection
+            connection.execute(f"LISTEN {WIRE_CHANNEL}")
+            self._listening()
+            for notification in connection.notifies():
+                _deliver(notification.payload)
 
 
-def _run_forever(session: Callable[[threading.Event], None], connected: threading.Event) -> None:
-    pause = 0.5
-    while True:
+class RedisListener(Listener):
+    def listen(self) -> None:
+        import redis
+
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=5, health_check_interval=30)
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        self._open = pubsub
         try:
-            session(connected)
-        except Exception as error:  # reconnect whatever broke; the poll covers the gap
-            log.warning("wake-up listener disconnected: %s", error)
-        if connected.is_set():
-            pause = 0.5  # it had worked: retry soon
-        connected.clear()
-        time.sleep(pause)
-        pause = min(pause * 2, MAX_PAUSE)
+            pubsub.subscribe(WIRE_CHANNEL)
+            self._listening()
+            while not self.stopped.is_set():
+                message = pubsub.get_message(timeout=1.0)
+                if message is not None and message.get("type") == "message":
+                    _deliver(message["data"])
+        finally:
+            pubsub.close()
+            client.close()
 
 
-def start_listener(app: Flask) -> tuple[threading.Thread, threading.Event] | None:
+def start_listener(app: Flask) -> Listener | None:
     """Start this worker's listener; None when there is nothing to listen to (SQLite without
-    Redis: other processes are seen by their poll). The event is set while connected."""
-    url = transport(app).redis_url
+    Redis: other processes are seen by their poll)."""
+    redis_url = transport(app).redis_url
+    if redis_url:
+        return RedisListener(redis_url).start()
     with app.app_context():
-        engine_url = db.engine.url
-    if url:
-        session: Callable[[threading.Event], None] = partial(listen_redis, url)
-    elif engine_url.get_backend_name() == "postgresql":
-        libpq = engine_url.set(drivername="postgresql").render_as_string(hide_password=False)
-        session = partial(listen_postgres, libpq)
-    else:
+        url = db.engine.url
+    if url.get_backend_name() != "postgresql":
         return None
-    connected = threading.Event()
-    thread = threading.Thread(
-        target=_run_forever, args=(session, connected), name="wake-listener", daemon=True
-    )
-    thread.start()
-    return thread, connected
+    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return PostgresListener(libpq).start()

@@ -62,6 +62,7 @@ def publish(channel: str, key: str) -> None:
     """Wake the waiters of ``(channel, key)`` on every instance once the current transaction
     of ``db.session`` commits."""
     session = db.session()
+    session.connection()  # in a transaction, so that a rollback drops the message too
     carrier = transport(current_app)
     redis_client = carrier.redis() if carrier.redis_url else None
     if redis_client is None and session.get_bind().dialect.name == "postgresql":
