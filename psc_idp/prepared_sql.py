@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam
 from sqlalchemy import insert as core_insert
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql import Select
 
@@ -116,10 +117,14 @@ class PreparedRead:
         if statement_observers:
             _observed(compiled.sql)
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        if compiled.positional is None:
-            cursor.execute(compiled.sql, values)
-        else:
-            cursor.execute(compiled.sql, [values[name] for name in compiled.positional])
+        try:
+            if compiled.positional is None:
+                _run(connection, cursor, compiled.sql, values)
+            else:
+                _run(connection, cursor, compiled.sql, [values[n] for n in compiled.positional])
+        except BaseException:
+            cursor.close()
+            raise
         return cursor
 
     def _for(self, dialect: Dialect) -> _Compiled:
@@ -144,9 +149,11 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
     clashing = [name for name in names if hasattr(tuple, name)]
     if clashing:  # row.count would be tuple.count: label such columns otherwise
         raise ValueError(f"column names that a tuple already has: {clashing}")
-    record = type("Record", (Record,), {
-        "__slots__": (), "_fields": names, "_index": {n: i for i, n in enumerate(names)}
-    })
+    record = type(
+        "Record",
+        (Record,),
+        {"__slots__": (), "_fields": names, "_index": {n: i for i, n in enumerate(names)}},
+    )
     binds = {
         name: bind.type.dialect_impl(dialect).bind_processor(dialect)
         for name, bind in compiled.binds.items()
@@ -160,6 +167,23 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
         columns=tuple(columns),
         record=record,
     )
+
+
+def _run(connection: Connection, cursor: Any, sql: str, params: Any) -> None:
+    """``cursor.execute``, with the driver's errors raised as SQLAlchemy raises them (an
+    ``OperationalError`` is an outage, an ``IntegrityError`` a conflict) and a connection the
+    server dropped invalidated, so that the pool does not hand it out again."""
+    dialect = connection.dialect
+    dbapi = dialect.loaded_dbapi
+    try:
+        cursor.execute(sql, params)
+    except dbapi.Error as error:
+        dropped = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+        if dropped:
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            sql, params, error, dbapi.Error, connection_invalidated=dropped, dialect=dialect
+        ) from error
 
 
 class PreparedInsert:
@@ -195,24 +219,21 @@ class PreparedInsert:
         cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             if compiled.positional:
-                cursor.execute(compiled.sql, row)
+                _run(connection, cursor, compiled.sql, row)
             else:
-                cursor.execute(compiled.sql, dict(zip(compiled.order, row, strict=True)))
+                _run(connection, cursor, compiled.sql, dict(zip(compiled.order, row, strict=True)))
         finally:
             cursor.close()
 
     def _compile(self, dialect: Dialect) -> _CompiledInsert:
-        statement = core_insert(self.table).values(
-            {name: bindparam(name) for name in self.columns}
-        )
+        statement = core_insert(self.table).values({name: bindparam(name) for name in self.columns})
         compiled = statement.compile(dialect=dialect)
         # The table's column order, whatever the order the columns were named in.
         order = tuple(compiled.positiontup) if compiled.positional else self.columns
         if sorted(order) != sorted(self.columns):
             raise ValueError(f"{self.table.name}: unexpected parameters {order}")
         binds = tuple(
-            self.table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in order
+            self.table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order
         )
         return _CompiledInsert(compiled.string, bool(compiled.positional), order, binds)
 
