@@ -128,17 +128,21 @@ def _send(request: CibaRequest) -> bool:
     return ok
 
 
-def start_notifier(app: Flask, period: float = 1.0) -> threading.Thread:
-    """The background loop of one worker."""
+def start_notifier(
+    app: Flask, period: float = 1.0, stop: threading.Event | None = None
+) -> threading.Thread:
+    """The background loop of one worker (until ``stop`` is set, then woken)."""
+    stop = stop or threading.Event()
 
     def loop() -> None:
         # Woken when a login ends or a request is decided on any instance (psc_idp/bus): the
         # ping leaves at once; ``period`` is the safety net of a lost wake-up and of expiry.
         topics = ((LOGIN_CHANNEL, ANY), (approval.CIBA_CHANNEL, ANY))
         with bus.subscribe(*topics) as wake_up:
-            while True:
+            while not stop.is_set():
                 wake_up.wait(period)
-                _round(app)
+                if not stop.is_set():
+                    _round(app)
 
     thread = threading.Thread(target=loop, name="ciba-ping", daemon=True)
     thread.start()
