@@ -149,11 +149,9 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
     clashing = [name for name in names if hasattr(tuple, name)]
     if clashing:  # row.count would be tuple.count: label such columns otherwise
         raise ValueError(f"column names that a tuple already has: {clashing}")
-    record = type(
-        "Record",
-        (Record,),
-        {"__slots__": (), "_fields": names, "_index": {n: i for i, n in enumerate(names)}},
-    )
+    record = type("Record", (Record,), {
+        "__slots__": (), "_fields": names, "_index": {n: i for i, n in enumerate(names)}
+    })
     binds = {
         name: bind.type.dialect_impl(dialect).bind_processor(dialect)
         for name, bind in compiled.binds.items()
@@ -226,14 +224,17 @@ class PreparedInsert:
             cursor.close()
 
     def _compile(self, dialect: Dialect) -> _CompiledInsert:
-        statement = core_insert(self.table).values({name: bindparam(name) for name in self.columns})
+        statement = core_insert(self.table).values(
+            {name: bindparam(name) for name in self.columns}
+        )
         compiled = statement.compile(dialect=dialect)
         # The table's column order, whatever the order the columns were named in.
         order = tuple(compiled.positiontup) if compiled.positional else self.columns
         if sorted(order) != sorted(self.columns):
             raise ValueError(f"{self.table.name}: unexpected parameters {order}")
         binds = tuple(
-            self.table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order
+            self.table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in order
         )
         return _CompiledInsert(compiled.string, bool(compiled.positional), order, binds)
 
