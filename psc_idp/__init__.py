@@ -100,6 +100,7 @@ def setup_keys(app: Flask, settings: Settings) -> None:
 
 
 def setup_database(app: Flask, settings: Settings) -> None:
+    from psc_idp import bus
     from psc_idp.lockout import purge_lockouts
     from psc_idp.migrations import upgrade_database
     from psc_idp.rate_limits import check_settings
@@ -110,6 +111,7 @@ def setup_database(app: Flask, settings: Settings) -> None:
     check_settings(settings)  # a rate that cannot be read refuses to start
     private_sqlite_file(settings.sqlalchemy_url)
     db.init_app(app)
+    bus.init_app(app, settings)  # wake-ups between instances (no table: nothing to purge)
     register_purge(app, "throttle", purge_throttle)
     register_purge(app, "lockouts", purge_lockouts)
     with app.app_context():

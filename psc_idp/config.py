@@ -123,6 +123,12 @@ class Settings:
     #: so that long polls never starve the protocol endpoints. Past either: a fast 429.
     ecps_long_polls_per_device: int = 2
     ecps_long_polls_per_process: int = 4
+    #: Redis (``redis://host:6379/0``) to carry wake-ups between instances (psc_idp/bus);
+    #: empty: PostgreSQL LISTEN/NOTIFY on PostgreSQL, none on SQLite. *Ours*.
+    redis_url: str = ""
+    #: Seconds between two database reads of a waiting party (a phone's long poll, the CIBA
+    #: ping round) when no wake-up comes: the safety net of a lost message. *Ours*.
+    wake_poll_interval: float = 0.5
     #: e-CPS: sender of activation codes: ``outbox`` (database, read at /dev/outbox) or a
     #: ``module:callable`` called as ``send(channel, recipient, subject, body, national_id)``.
     ecps_sender: str = "outbox"
@@ -295,7 +301,7 @@ class Settings:
 
 #: Settings that hold a secret, also read from the file named by ``PSC_X_FILE`` (only these:
 #: ``PSC_REALM_FILE`` is the realm file's path, not the realm's name in a file).
-FROM_FILE = frozenset({"database_url", "metrics_token"})
+FROM_FILE = frozenset({"database_url", "metrics_token", "redis_url"})
 
 
 class UnreadableSettingFile(Exception):
@@ -322,6 +328,8 @@ def _convert(current: Any, declared: Any, raw: str) -> Any:
         return _bool(raw)
     if isinstance(current, int):
         return int(raw)
+    if isinstance(current, float):
+        return float(raw)
     if isinstance(current, dict):
         return {**current, **_map(raw)}
     if isinstance(current, list):

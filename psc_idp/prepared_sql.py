@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam
 from sqlalchemy import insert as core_insert
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql import Select
 
@@ -117,10 +118,14 @@ class PreparedRead:
         if statement_observers:
             _observed(compiled.sql)
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        if compiled.positional is None:
-            cursor.execute(compiled.sql, values)
-        else:
-            cursor.execute(compiled.sql, [values[name] for name in compiled.positional])
+        try:
+            if compiled.positional is None:
+                _run(connection, cursor, compiled.sql, values)
+            else:
+                _run(connection, cursor, compiled.sql, [values[n] for n in compiled.positional])
+        except BaseException:
+            cursor.close()
+            raise
         return cursor
 
     def _for(self, dialect: Dialect) -> _Compiled:
@@ -163,6 +168,23 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
     )
 
 
+def _run(connection: Connection, cursor: Any, sql: str, params: Any) -> None:
+    """``cursor.execute``, with the driver's errors raised as SQLAlchemy raises them (an
+    ``OperationalError`` is an outage, an ``IntegrityError`` a conflict) and a connection the
+    server dropped invalidated, so that the pool does not hand it out again."""
+    dialect = connection.dialect
+    dbapi = dialect.loaded_dbapi
+    try:
+        cursor.execute(sql, params)
+    except dbapi.Error as error:
+        dropped = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+        if dropped:
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            sql, params, error, dbapi.Error, connection_invalidated=dropped, dialect=dialect
+        ) from error
+
+
 class PreparedInsert:
     """``INSERT INTO table (columns…)`` compiled once per dialect; ``execute`` runs it."""
 
@@ -196,9 +218,9 @@ class PreparedInsert:
         cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             if compiled.positional:
-                cursor.execute(compiled.sql, row)
+                _run(connection, cursor, compiled.sql, row)
             else:
-                cursor.execute(compiled.sql, dict(zip(compiled.order, row, strict=True)))
+                _run(connection, cursor, compiled.sql, dict(zip(compiled.order, row, strict=True)))
         finally:
             cursor.close()
 

@@ -13,6 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from psc_idp.bus import start_listener
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.http import server
@@ -69,8 +70,10 @@ def shared_metrics_folder() -> None:
 
 def on_worker_start(app: Flask) -> None:
     # Each worker sends the CIBA pings that are due (psc_idp.protocol.ciba.ping); a worker
-    # started in place of a dead one takes the dead one's live gauges out of the sum.
+    # started in place of a dead one takes the dead one's live gauges out of the sum; its
+    # listener wakes its waiters when another instance commits a change (psc_idp/bus).
     forget_dead_workers()
+    start_listener(app)
     start_notifier(app)
 
 

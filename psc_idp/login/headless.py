@@ -18,6 +18,7 @@ from psc_idp.extensions import db
 from psc_idp.login.flow import accept_headless_login, fail_headless_login
 from psc_idp.login.models import LoginStatus, LoginTransaction
 from psc_idp.login.results import AuthResult, AuthStatus
+from psc_idp.login.wake import login_advanced
 from psc_idp.prepared_sql import insert_new
 from psc_idp.timeutil import now
 
@@ -121,12 +122,15 @@ def settle(login_id: str) -> LoginTransaction | None:
 def record(tx: LoginTransaction, result: AuthResult) -> bool:
     """Record how a headless login ended; True if this call ended it (of two concurrent
     deciders, one wins)."""
+    ended = False
     if result.status == AuthStatus.SUCCESS and result.outcome is not None:
-        return accept_headless_login(tx, result.outcome)
-    if result.status == AuthStatus.FAILURE:
+        ended = accept_headless_login(tx, result.outcome)
+    elif result.status == AuthStatus.FAILURE:
         # The channel names the means as its authMode does (the audit's and metrics' label).
-        return fail_headless_login(tx, (tx.params or {}).get("channel", ""))
-    return False
+        ended = fail_headless_login(tx, (tx.params or {}).get("channel", ""))
+    if ended:
+        login_advanced(tx.id)  # its CIBA request settles at once (the ping round wakes)
+    return ended
 
 
 def pending(national_id: str, channel: str) -> list[LoginTransaction]:

@@ -12,7 +12,7 @@ from psc_idp.config import Settings
 from psc_idp.extensions import db
 from psc_idp.http.errors import json_error, wants_json
 from psc_idp.http.guard import RefusedInput
-from psc_idp.http.unavailable import RETRY_AFTER, is_outage
+from psc_idp.http.unavailable import RETRY_AFTER, is_outage, refuses_writes
 from psc_idp.login.transactions import TransactionError
 from psc_idp.rate_limits import TooManyRequests
 from psc_idp.wallet.pages import error_page
@@ -84,6 +84,9 @@ def register_error_handlers(app: Flask, settings: Settings) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
         _rollback()
+        if refuses_writes(error):
+            log.error("database refuses writes on %s %s: %s", request.method, request.path, error)
+            return _unavailable(writes_refused=True)
         if is_outage(error):
             log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
             return _unavailable()
@@ -99,16 +102,22 @@ def register_error_handlers(app: Flask, settings: Settings) -> None:
         )
 
 
-def _unavailable() -> Response:
+def _unavailable(writes_refused: bool = False) -> Response:
     if wants_json():
         # RFC 6749 §4.1.2.1 names this case temporarily_unavailable.
-        response = json_error(503, "temporarily_unavailable", "Service temporarily unavailable")
+        description = "Service temporarily unavailable"
+        if writes_refused:
+            description += ": the database refuses writes (disk full or read-only)"
+        response = json_error(503, "temporarily_unavailable", description)
     else:
+        detail = "Le service ne peut pas répondre pour le moment. Réessayez dans quelques instants."
+        if writes_refused:
+            detail = (
+                "Le service ne peut rien enregistrer pour le moment (espace disque plein ou "
+                "base de données en lecture seule). Réessayez dans quelques instants."
+            )
         response = error_page(
-            "Service momentanément indisponible",
-            "Le service ne peut pas répondre pour le moment. Réessayez dans quelques instants.",
-            "503 Service Unavailable",
-            status=503,
+            "Service momentanément indisponible", detail, "503 Service Unavailable", status=503
         )
     response.headers["Retry-After"] = str(RETRY_AFTER)
     return response

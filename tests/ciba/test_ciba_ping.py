@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from psc_idp.bus.hub import HUB
 from psc_idp.extensions import db
+from psc_idp.protocol.ciba.approval import CIBA_CHANNEL
 from psc_idp.protocol.ciba.models import CibaRequest
-from psc_idp.protocol.ciba.ping import deliver_due
+from psc_idp.protocol.ciba.ping import deliver_due, start_notifier
 from psc_idp.protocol.clients import upsert_client
 from tests.ciba.conftest import GRANT, Dpi
 from tests.helpers import decode
@@ -133,3 +136,24 @@ def test_expiry_is_pinged_too(app, receiver):
         db.session.commit()
     assert _deliver(app) == 1
     assert dpi.poll(auth_req_id).get_json()["error"] == "expired_token"
+
+
+def test_the_notifier_pings_as_soon_as_the_phone_decides(app, receiver):
+    """Its period is a minute here: only the wake-up of the decision can send the ping."""
+    dpi = _ping_client(app, receiver.url)
+    phone = activate_by_contact(app, MIDWIFE)
+    dpi.ask(login_hint=MIDWIFE, client_notification_token="w", binding_message="77")
+    stop = threading.Event()
+    notifier = start_notifier(app, period=60, stop=stop)
+    try:
+        request = next(r for r in phone.pending() if r["binding_message"] == "77")
+        phone.decide(request, "deny")
+        deadline = time.monotonic() + 10
+        while not receiver.pings and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(receiver.pings) == 1
+    finally:
+        stop.set()
+        HUB.deliver(CIBA_CHANNEL, "stop")  # out of its wait
+        notifier.join(timeout=10)
+    assert not notifier.is_alive()

@@ -14,14 +14,16 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from psc_idp import audit, lockout
+from psc_idp import audit, bus, lockout
 from psc_idp.atomic import claim
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.login.binding import binding_code  # noqa: F401 (the means' name for it)
+from psc_idp.login.wake import login_advanced
 from psc_idp.means.ecps import devices as device_status
 from psc_idp.means.ecps import jose
 from psc_idp.means.ecps.errors import EcpsError
@@ -111,7 +113,23 @@ def create_push(
         push.auto_decide_at = now() + timedelta(seconds=scenario.delay_seconds)
     insert_new(push, db.session)  # its INSERT at once: the gate is held meanwhile
     audit.record("push_sent", national_id, kind=kind, client=client_name, request=push.id)
+    pending_changed(national_id)
     return push
+
+
+#: The bus channel of a professional's pending pushes (keyed by ``wake_key``).
+PENDING_CHANNEL = "ecps"
+
+
+def wake_key(national_id: str) -> str:
+    """The professional's key on the bus: a keyed hash, so that no national id travels."""
+    secret = current_app.extensions["psc_app_secret"]
+    return secret.keyed_hash(national_id, "ecps-wake")[:32]
+
+
+def pending_changed(national_id: str) -> None:
+    """Wake the professional's phones' long polls, on any instance, at the commit."""
+    bus.publish(PENDING_CHANNEL, wake_key(national_id))
 
 
 class TooManyPendingPushes(EcpsError):
@@ -227,6 +245,10 @@ def _set_status(
     """Pending → ``status`` atomically: of two deciders, only one wins."""
     values = {"decided_at": decided_at or now(), "device_id": device_id}
     won = claim(EcpsPush, push.id, PushStatus.PENDING, status, **values)
+    if won:
+        pending_changed(push.national_id)
+        if push.subject_ref:
+            login_advanced(push.subject_ref)
     db.session.commit()
     db.session.refresh(push)
     return won

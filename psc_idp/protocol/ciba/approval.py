@@ -11,6 +11,7 @@ from enum import StrEnum
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from psc_idp import bus
 from psc_idp.atomic import claim
 from psc_idp.extensions import db
 from psc_idp.login import headless
@@ -20,6 +21,8 @@ from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.timeutil import epoch, now
 
 _CIBA = CibaRequest.__table__
+#: The bus channel of decided CIBA requests (keyed by the request's id).
+CIBA_CHANNEL = "ciba"
 
 
 class CibaStatus(StrEnum):
@@ -64,6 +67,8 @@ def decide(request: CibaRequest, outcome: CibaStatus, auth_time: int | None = No
     if request.notification_token:
         values["next_notify_at"] = now()
     won = claim(CibaRequest, request.id, CibaStatus.PENDING, outcome, **values)
+    if won:
+        bus.publish(CIBA_CHANNEL, request.id)  # the ping round delivers at once
     db.session.commit()
     db.session.refresh(request)
     if won:

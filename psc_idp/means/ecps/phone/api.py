@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from psc_idp import throttle
+from psc_idp import bus, throttle
 from psc_idp.config import current_settings
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
 from psc_idp.extensions import db
@@ -145,14 +145,19 @@ def list_requests() -> ResponseReturnValue:
     known = {i for i in request.args.get("known", "")[:4000].split(",") if i}
     if wait == 0:
         return _pending_answer(national_id, known, pushes.pending_for(national_id))
-    with long_polls().slot(device_id):
+    # Subscribed before the first read: a push committed in between still wakes the wait;
+    # without a wake-up the database is reread every wake_poll_interval (a lost message).
+    topic = (pushes.PENDING_CHANNEL, pushes.wake_key(national_id))
+    poll_interval = current_settings().wake_poll_interval
+    with long_polls().slot(device_id), bus.subscribe(topic) as wake_up:
         deadline = time.monotonic() + wait
         while True:
             pending = pushes.pending_for(national_id)
-            if {p.id for p in pending} != known or time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if {p.id for p in pending} != known or left <= 0:
                 return _pending_answer(national_id, known, pending)
             db.session.remove()  # release the connection while waiting
-            time.sleep(0.5)
+            wake_up.wait(min(poll_interval, left))
 
 
 def _pending_answer(
