@@ -232,7 +232,7 @@ def _document(
         f"load average {described['load']} at the end (the load generator shares the cores).",
         *(f"- {name}: {value}" for name, value in versions.items()),
         f"- Python {described['python']}; psc-idp `psc-idp serve --workers {options.workers}` "
-        f"(gunicorn), access log off, database: {options.database}"
+        f"(granian), access log off, database: {options.database}"
         + (f", {options.stored:,} extra stored rows per table" if options.stored else "")
         + ("" if options.no_peer else "; node-oidc-provider: one process, in-memory adapter")
         + ".",
