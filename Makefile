@@ -27,8 +27,8 @@ test: install node-deps lint
 ## The lowest allowed version of every dependency (pyproject floors), in a venv of its own,
 ## on the suite without its end-to-end tests: the floors must bring what the code imports.
 LOWEST       ?= /tmp/psc-idp-lowest
-LOWEST_TESTS ?= tests/protocol tests/ciba tests/means tests/login \
-	tests/pki tests/directory tests/realm tests/wallet tests/http tests/test_purge_every_table.py
+LOWEST_TESTS ?= tests/protocol tests/ciba tests/means tests/http tests/observe tests/bus \
+	tests/defend tests/test_purge_every_table.py
 test-lowest:
 	rm -rf $(LOWEST)
 	$(PYTHON) -m venv $(LOWEST)
