@@ -145,9 +145,13 @@ def test_two_instances_share_the_work_and_survive_one_killed(pair):
         settled = [pool.submit(token) for _ in range(LOAD // 2)]
         statuses = [f.result() for f in settled]
     assert time.monotonic() < deadline
-    # Only the requests in flight on the killed instance may fail; once nginx knows, none.
+    # Only the requests in flight on the killed instance may fail (4 threads)...
     assert after_kill.count(200) >= len(after_kill) - 4, after_kill
-    assert statuses == [200] * len(statuses), statuses
+    # ...and those nginx had written on a kept-alive connection to it: a POST already sent is
+    # not sent again (nginx's rule for non-idempotent requests), so it is a 502, never a 500
+    # and never a wrong answer; once those connections are gone, every request succeeds.
+    assert set(statuses) <= {200, 502}, statuses
+    assert statuses[-10:] == [200] * 10, statuses
 
     time.sleep(2.5)  # the scenario approves after 2 s
     for auth_req_id in auth_req_ids:
