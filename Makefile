@@ -21,8 +21,9 @@ run: install
 	PSC_DEV_MODE=$${PSC_DEV_MODE:-1} PSC_PORT=$(PORT) $(BIN)/psc-idp serve
 
 ## The whole suite (SQLite; also PostgreSQL when PSC_TEST_DATABASE_URL is set).
+## PYTEST_ARGS narrows it (CI: the TZ=Europe/Paris run without the end-to-end tests).
 test: install node-deps lint
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## The lowest allowed version of every dependency (pyproject floors), in a venv of its own,
 ## on the suite without its end-to-end tests: the floors must bring what the code imports.
