@@ -132,8 +132,9 @@ def test_ciba_ping_token_is_sealed_at_rest_and_sent_as_given(app, receiver):  # 
     assert token not in row.notification_token and auth_req_id not in row.ping_auth_req_id
     request = next(r for r in phone.pending() if r["binding_message"] == binding)
     phone.decide(request, "approve", pin="1234")
-    assert _deliver(app) == 1
-    assert receiver.pings[-1] == (f"Bearer {token}", {"auth_req_id": auth_req_id})
+    # This request's ping is among those the round sends (another test's may be due too).
+    assert _deliver(app) >= 1
+    assert (f"Bearer {token}", {"auth_req_id": auth_req_id}) in receiver.pings
 
 
 def test_the_command_line_says_which_file_and_what_to_run(fresh):
