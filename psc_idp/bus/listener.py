@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 from typing import Any
 
 from flask import Flask
@@ -26,7 +27,7 @@ def _deliver(payload: str | bytes) -> None:
         HUB.deliver(*message)
 
 
-class Listener:
+class Listener(ABC):
     """A connection to the carrier, kept open; ``connected`` is set while it listens."""
 
     def __init__(self, url: str) -> None:
@@ -49,8 +50,9 @@ class Listener:
                 log.debug("closing the listener: %s", error)
         self.thread.join(timeout=10)
 
+    @abstractmethod
     def listen(self) -> None:
-        raise NotImplementedError
+        """Listen until the connection drops (PostgreSQL LISTEN, Redis SUBSCRIBE)."""
 
     def _run(self) -> None:
         pause = FIRST_PAUSE
