@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +31,7 @@ from psc_idp.protocol.lookups import AccessTokenWithClient, access_token_with_cl
 from psc_idp.protocol.models import AccessToken, Client, Grant, RefreshToken
 from psc_idp.protocol.secrets import hash_secret
 from psc_idp.protocol.staged import stage
+from psc_idp.protocol.verified import VerifiedTokens
 from psc_idp.timeutil import epoch, now
 
 _HASHES = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
@@ -251,12 +253,19 @@ def _id_token(
 # --- checking ------------------------------------------------------------------------------
 def decode_access_token(value: str) -> dict[str, Any] | None:
     """Signature, issuer and expiry of an access token; None if any is wrong."""
+    verified = current_app.extensions.setdefault("psc_verified_tokens", VerifiedTokens())
+    known = verified.get(value)
+    if known is not None:
+        kid, claims = known
+        if signing_keys().by_kid(kid) is not None and claims["exp"] > time.time():
+            return claims
+        verified.forget(value)  # expired, or its key left the key set: checked afresh below
     try:
         header = unverified_header(value)
         key = signing_keys().by_kid(str(header.get("kid", "")))
         if key is None or header.get("alg") != key.alg:
             return None
-        return jwt.decode(
+        claims = jwt.decode(
             value,
             key.private_key.public_key(),
             algorithms=[key.alg],
@@ -265,6 +274,8 @@ def decode_access_token(value: str) -> dict[str, Any] | None:
         )
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
+    verified.put(value, key.kid, claims)
+    return claims
 
 
 def decode_id_token_hint(value: str) -> dict[str, Any]:

@@ -59,11 +59,12 @@ def _guard_form_post() -> Response | None:
     """What every form-encoded protocol POST must respect before Authlib sees it."""
     if request.mimetype != FORM:
         return oauth_error(400, "invalid_request", "Content-Type must be " + FORM)
-    for name in TOKEN_PARAMS:
-        if len(request.form.getlist(name)) > 1:
+    form = request.form
+    for name, values in form.lists():
+        if len(values) > 1 and name in TOKEN_PARAMS:
             return oauth_error(400, "invalid_request", f"Duplicated parameter: {name}")
     basic = request.headers.get("Authorization", "").lower().startswith("basic ")
-    in_body = "client_secret" in request.form or "client_assertion" in request.form
+    in_body = "client_secret" in form or "client_assertion" in form
     if basic and in_body:
         return oauth_error(400, "invalid_request", "More than one client authentication method")
     return None
