@@ -11,12 +11,13 @@ from flask import Flask
 
 from psc_idp.config import PROJECT_ROOT, Settings
 from psc_idp.extensions import db
+from psc_idp.http.application import Application
 from psc_idp.purge import register_purge
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     settings = Settings.from_env(overrides)
-    app = Flask(
+    app = Application(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),

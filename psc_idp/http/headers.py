@@ -43,8 +43,11 @@ HEADERS = {
 
 
 def add_security_headers(response: Response) -> Response:
+    headers = response.headers
+    present = {name.lower() for name, _ in headers}
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+        if name.lower() not in present:
+            headers.add(name, value)  # appends (``set`` first removes every occurrence)
     hsts = strict_transport(current_settings())
     if hsts and request_is_https(request):
         response.headers["Strict-Transport-Security"] = hsts
