@@ -126,6 +126,10 @@ class Settings:
     #: Redis (``redis://host:6379/0``) to carry wake-ups between instances (psc_idp/bus);
     #: empty: PostgreSQL LISTEN/NOTIFY on PostgreSQL, none on SQLite. *Ours*.
     redis_url: str = ""
+    #: The wake-ups' channel (Redis pub/sub, PostgreSQL NOTIFY), the same on every instance
+    #: of a deployment; empty: derived from the database and the Redis database number, so that
+    #: deployments sharing a Redis server do not wake each other (psc_idp/bus/channel.py). *Ours*.
+    bus_channel: str = ""
     #: Seconds between two database reads of a waiting party (a phone's long poll, the CIBA
     #: ping round) when no wake-up comes: the safety net of a lost message. *Ours*.
     wake_poll_interval: float = 0.5

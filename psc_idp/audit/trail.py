@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from psc_idp.config import Settings
 from psc_idp.extensions import db
+from psc_idp.http.address import client_address
 from psc_idp.observe.request_id import current_client
 from psc_idp.purge import delete_where
 from psc_idp.timeutil import UTCDateTime, now
@@ -55,7 +56,7 @@ def row(
     """The column values of an event; the request's address, user agent and client filled in."""
     ip = agent = None
     if has_request_context():
-        ip = request.remote_addr
+        ip = client_address(request)
         agent = request.headers.get("User-Agent", "")[:USER_AGENT_LENGTH] or None
     return {
         "event": event,

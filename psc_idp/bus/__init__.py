@@ -7,10 +7,10 @@ state: the state stays in the database and the woken party reads it there. Every
 short database poll (``PSC_WAKE_POLL_INTERVAL``) as its safety net, so a lost message only
 delays.
 
-Transports (``transport.py``): Redis pub/sub when ``PSC_REDIS_URL`` is set, else PostgreSQL
+Transports (``publish.py``): Redis pub/sub when ``PSC_REDIS_URL`` is set, else PostgreSQL
 LISTEN/NOTIFY on PostgreSQL, else none (SQLite: the other processes see the state at their next
-poll). Whatever the transport, a message also wakes this process's waiters right after the
-commit, so a lone instance needs no listener."""
+poll), on the deployment's own channel (``channel.py``). Whatever the transport, a message also
+wakes this process's waiters right after the commit, so a lone instance needs no listener."""
 
 from psc_idp.bus.hub import Subscription, subscribe
 from psc_idp.bus.listener import start_listener

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 
 from psc_idp.bus.hub import HUB
-from psc_idp.bus.publish import WIRE_CHANNEL, decode, transport
+from psc_idp.bus.publish import decode, transport
 from psc_idp.extensions import db
 
 log = logging.getLogger(__name__)
@@ -30,8 +30,9 @@ def _deliver(payload: str | bytes) -> None:
 class Listener(ABC):
     """A connection to the carrier, kept open; ``connected`` is set while it listens."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, channel: str) -> None:
         self.url = url
+        self.channel = channel  # the deployment's (bus/channel.py)
         self.connected = threading.Event()
         self.stopped = threading.Event()
         self._open: Any = None  # the live connection, closed by stop()
@@ -90,7 +91,7 @@ class PostgresListener(Listener):
             keepalives_count=3,
         ) as connection:
             self._open = connection
-            connection.execute(f"LISTEN {WIRE_CHANNEL}")
+            connection.execute(f"LISTEN {self.channel}")  # a checked identifier
             self._listening()
             for notification in connection.notifies():
                 _deliver(notification.payload)
@@ -104,7 +105,7 @@ class RedisListener(Listener):
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         self._open = pubsub
         try:
-            pubsub.subscribe(WIRE_CHANNEL)
+            pubsub.subscribe(self.channel)
             self._listening()
             while not self.stopped.is_set():
                 message = pubsub.get_message(timeout=1.0)
@@ -118,12 +119,12 @@ class RedisListener(Listener):
 def start_listener(app: Flask) -> Listener | None:
     """Start this worker's listener; None when there is nothing to listen to (SQLite without
     Redis: other processes are seen by their poll)."""
-    redis_url = transport(app).redis_url
-    if redis_url:
-        return RedisListener(redis_url).start()
+    carrier = transport(app)
+    if carrier.redis_url:
+        return RedisListener(carrier.redis_url, carrier.channel).start()
     with app.app_context():
         url = db.engine.url
     if url.get_backend_name() != "postgresql":
         return None
     libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return PostgresListener(libpq).start()
+    return PostgresListener(libpq, carrier.channel).start()

@@ -10,14 +10,13 @@ from flask import Flask, current_app
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from psc_idp.bus.channel import wire_channel
 from psc_idp.bus.hub import HUB
 from psc_idp.config import Settings
 from psc_idp.extensions import db
 
 log = logging.getLogger(__name__)
 
-#: The one PostgreSQL / Redis channel; the bus's own channel names travel in the payload.
-WIRE_CHANNEL = "psc_idp_bus"
 _PENDING = "psc_bus_pending"
 _EXTENSION = "psc_bus"
 
@@ -37,6 +36,9 @@ class Transport:
 
     def __init__(self, settings: Settings) -> None:
         self.redis_url = settings.redis_url
+        #: The deployment's PostgreSQL / Redis channel; the bus's own channel names travel in
+        #: the payload.
+        self.channel = wire_channel(settings)
         self._redis: Any = None
 
     def redis(self) -> Any:
@@ -67,17 +69,17 @@ def publish(channel: str, key: str) -> None:
     redis_client = carrier.redis() if carrier.redis_url else None
     if redis_client is None and session.get_bind().dialect.name == "postgresql":
         # NOTIFY is transactional: PostgreSQL sends it at the commit, or never.
-        session.execute(select(func.pg_notify(WIRE_CHANNEL, encode(channel, key))))
-    session.info.setdefault(_PENDING, []).append((channel, key, redis_client))
+        session.execute(select(func.pg_notify(carrier.channel, encode(channel, key))))
+    session.info.setdefault(_PENDING, []).append((channel, key, redis_client, carrier.channel))
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    for channel, key, redis_client in session.info.pop(_PENDING, ()):
+    for channel, key, redis_client, wire in session.info.pop(_PENDING, ()):
         HUB.deliver(channel, key)  # this process's waiters, without a round trip
         if redis_client is not None:
             try:
-                redis_client.publish(WIRE_CHANNEL, encode(channel, key))
+                redis_client.publish(wire, encode(channel, key))
             except Exception as error:  # the poll still sees the change; never fail the request
                 log.warning("wake-up not published to Redis: %s", error)
 

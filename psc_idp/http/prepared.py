@@ -31,6 +31,7 @@ from typing import Any
 
 from flask import Flask
 
+from psc_idp.http.address import address_of
 from psc_idp.http.headers import HEADERS as SECURITY_HEADERS
 from psc_idp.http.headers import strict_transport
 from psc_idp.http.published import Document, matches
@@ -77,7 +78,8 @@ def wrap(app: Flask) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes
     flask_app = app.wsgi_app
     inherited = {k: v for k, v in os.environ.items() if k.startswith(_REQUEST_PREFIXES)}
     settings = app.extensions.get("psc_settings")
-    proxies = _networks(settings.trusted_proxies if settings is not None else [])
+    trusted = settings.trusted_proxies if settings is not None else []
+    proxies = _networks(trusted)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         for name, value in inherited.items():
@@ -90,7 +92,7 @@ def wrap(app: Flask) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes
         if environ["REQUEST_METHOD"] == "GET":
             published = routes.get(environ.get("PATH_INFO", ""))
             if published is not None and not any(environ.get(name) for name in _FLASK_DECIDES):
-                return _observed(published, environ, start_response, settings)
+                return _observed(published, environ, start_response, settings, trusted)
         return _in_one_piece(flask_app, environ, start_response)
 
     return application
@@ -116,7 +118,11 @@ def _believed(environ: dict[str, Any], proxies: list[Any]) -> bool:
 
 
 def _observed(
-    published: Published, environ: dict[str, Any], start_response: StartResponse, settings: Any
+    published: Published,
+    environ: dict[str, Any],
+    start_response: StartResponse,
+    settings: Any,
+    trusted: list[str],
 ) -> list[bytes]:
     """The published answer with what Flask's hooks give every answer: the request id (and
     its header), the request's metrics and its access line."""
@@ -140,7 +146,7 @@ def _observed(
                 "endpoint": published.endpoint,
                 "status": status[0],
                 "duration_ms": round(elapsed * 1000, 2),
-                "remote_addr": environ.get("REMOTE_ADDR"),
+                "remote_addr": address_of(environ, trusted),
                 "client_id": None,
             }
         )

@@ -10,6 +10,7 @@ import time
 from flask import Flask, Response, g, request
 
 from psc_idp.config import Settings
+from psc_idp.http.address import client_address
 from psc_idp.observe import request_id
 from psc_idp.observe.logs import access_line, configure_logging
 from psc_idp.observe.metrics import observe_request
@@ -49,7 +50,7 @@ def _finish(response: Response) -> Response:
             "endpoint": endpoint,
             "status": response.status_code,
             "duration_ms": round(elapsed * 1000, 2),
-            "remote_addr": request.remote_addr,
+            "remote_addr": client_address(request),
             "client_id": request_id.current_client() or None,
         }
     )

@@ -10,6 +10,7 @@ import ipaddress
 from flask import Blueprint, Response, jsonify, request
 
 from psc_idp.config import Settings, current_settings
+from psc_idp.http.address import client_address
 from psc_idp.observe.metrics import exposition
 
 bp = Blueprint("metrics", __name__)
@@ -32,7 +33,7 @@ def _from(networks: list[str], address: str) -> bool:
 
 
 def refusal(settings: Settings) -> Response | None:
-    address = request.remote_addr or ""
+    address = client_address(request)
     if not settings.metrics_token and not settings.metrics_allow:
         if settings.dev_mode and _from(["127.0.0.0/8", "::1/128"], address):
             return None

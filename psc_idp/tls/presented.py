@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 from urllib.parse import unquote
 
 from cryptography import x509
 from flask import Request
 
 from psc_idp.config import current_settings
+from psc_idp.http.address import is_trusted_proxy
 
 NGINX_HEADER = "X-SSL-Client-Cert"
 RFC9440_HEADER = "Client-Cert"
@@ -29,18 +29,7 @@ class UnreadableCertificate(ValueError):
 
 
 def from_trusted_proxy(request: Request) -> bool:
-    peer = request.remote_addr or ""
-    try:
-        address = ipaddress.ip_address(peer)
-    except ValueError:
-        return False
-    for entry in current_settings().trusted_proxies:
-        try:
-            if address in ipaddress.ip_network(entry, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
+    return is_trusted_proxy(request.remote_addr or "", current_settings().trusted_proxies)
 
 
 def presented_certificate(request: Request) -> x509.Certificate | None:

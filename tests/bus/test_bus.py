@@ -86,7 +86,10 @@ def _cut_and_wake(listener, database_url: str) -> None:
     woken = threading.Event()
     with bus.subscribe(("ciba", "after-restart")) as waiting:
         with engine.connect() as connection:  # a NOTIFY from outside this process's commits
-            connection.execute(text("SELECT pg_notify('psc_idp_bus', 'ciba:after-restart')"))
+            connection.execute(
+                text("SELECT pg_notify(:channel, 'ciba:after-restart')"),
+                {"channel": listener.channel},
+            )
         if waiting.wait(5):
             woken.set()
     engine.dispose()

@@ -1,20 +1,29 @@
 """Two instances behind Debian's nginx (round robin, no stickiness) on one database: a login,
 its tokens and a CIBA flow pass with requests spread across both; one instance killed
-(SIGKILL) during a bounded load, the other keeps serving through nginx and completes the CIBA
-poll the killed one started."""
+(SIGKILL) during a bounded load, the other keeps serving through nginx and completes what the
+killed one started: the CIBA polls, and an e-CPS login's waiting page (the page and its status
+poll served by the killed instance, the wait, the approval and the login finished through the
+survivor)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import re
+import secrets
 import signal
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
+import jwt
 import pytest
 import requests
 
-from bench.login import login
+from bench.login import REDIRECT, login
 from tests.deployment.test_nginx import (
     NGINX,
     TEMPLATE,
@@ -32,6 +41,9 @@ pytestmark = pytest.mark.e2e
 
 CIBA = "urn:openid:params:grant-type:ciba"
 AUTO_APPROVED = "899700100565"  # the demo realm's e-CPS approves his requests after 2 s
+WAITING = "899700218896"  # his e-CPS, activated here, approves only when told to
+PIN = "1234"
+STATUS_URL = re.compile(r'data-status-url="([^"]+)"')
 LOAD = 60  # requests during the kill, bounded
 LOAD_SECONDS = 60
 
@@ -87,6 +99,69 @@ def _session(ca_bundle: str) -> requests.Session:
     return http
 
 
+def _served_by(server: ProxiedServer, response: requests.Response) -> bool:
+    """Whether ``server`` answered: its access line carries the answer's request id."""
+    request_id = response.headers.get("X-Request-ID", "")
+    return bool(request_id) and f"[{request_id}]" in server.output()
+
+
+@dataclass
+class WaitingLogin:
+    """An e-CPS login on its waiting page, as the browser holds it."""
+
+    http: requests.Session
+    public_url: str
+    page_url: str
+    status_url: str
+    csrf: str
+    verifier: str
+
+
+def _wait_on(server: ProxiedServer, public_url: str, http: requests.Session) -> WaitingLogin:
+    """Start an e-CPS login through nginx and reload its waiting page and its status until
+    ``server`` has answered each (round robin: a few tries)."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    start = http.get(
+        f"{public_url}/wallet/auth",
+        params={
+            "response_type": "code",
+            "client_id": "demo-web",
+            "redirect_uri": REDIRECT,
+            "scope": "openid scope_all",
+            "code_challenge": challenge.rstrip(b"=").decode(),
+            "code_challenge_method": "S256",
+        },
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert start.status_code == 302, start.text
+    means = f"{public_url}{start.headers['Location']}/ecps"
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', http.get(means, timeout=30).text)[1]
+    form = {"csrf_token": csrf, "step": "identify", "national_id": WAITING}
+    sent = http.post(means, data=form, allow_redirects=False, timeout=30)
+    assert sent.status_code == 302, sent.text
+    page_url = f"{public_url}{sent.headers['Location']}"
+    status_url = ""
+    for _ in range(6):
+        page = http.get(page_url, timeout=30)
+        assert page.status_code == 200 and "Validez la connexion" in page.text, page.text
+        # The URL the page's script polls, as the browser reads it.
+        status_url = f"{public_url}{STATUS_URL.search(page.text)[1]}"
+        if _served_by(server, page):
+            break
+    else:
+        raise AssertionError("the waiting page was never served by the instance to kill")
+    for _ in range(6):
+        status = http.get(status_url, headers={"Accept": "application/json"}, timeout=30)
+        assert status.json()["status"] == "pending", status.text
+        if _served_by(server, status):
+            break
+    else:
+        raise AssertionError("the status was never polled on the instance to kill")
+    return WaitingLogin(http, public_url, page_url, status_url, csrf, verifier)
+
+
 def _token_lines(server: ProxiedServer) -> int:
     return server.output().count("protocol.token")
 
@@ -124,6 +199,9 @@ def test_two_instances_share_the_work_and_survive_one_killed(pair):
 
     # Requests started on both instances (round robin), polled after one is killed.
     auth_req_ids = [ask_ciba() for _ in range(2)]
+    # A professional's browser on the e-CPS waiting page that the instance to kill served.
+    run_cli(second, "ecps", "activate", WAITING, "--pin", PIN)
+    waiting = _wait_on(first, public_url, _session(ca_bundle))
 
     def token() -> int:
         try:
@@ -163,3 +241,44 @@ def test_two_instances_share_the_work_and_survive_one_killed(pair):
         )
         assert polled.status_code == 200, polled.text
         assert polled.json()["id_token"]
+
+    _finish_waiting(second, waiting, issuer, secret)
+
+
+def _finish_waiting(survivor: ProxiedServer, waiting: WaitingLogin, issuer: str, secret: str):
+    """The phone approves after the kill; the page's status poll sees it through nginx (the
+    survivor answers), the page posts its form and the login ends with a code."""
+    approved = run_cli(survivor, "ecps", "approve", WAITING, "--pin", PIN, "--wait", "10")
+    assert approved["status"] == "approved", approved
+    http = waiting.http
+    deadline = time.monotonic() + 20
+    while True:
+        status = http.get(waiting.status_url, headers={"Accept": "application/json"}, timeout=30)
+        assert status.status_code == 200 and _served_by(survivor, status), status.text
+        if status.json()["status"] != "pending":
+            break
+        assert time.monotonic() < deadline, "the approval never reached the waiting page"
+        time.sleep(1)  # the page's own pace
+    assert status.json()["status"] == "approved", status.text
+    form = {"csrf_token": waiting.csrf, "step": "complete"}
+    done = http.post(waiting.page_url, data=form, allow_redirects=False, timeout=30)
+    assert done.status_code == 302 and _served_by(survivor, done), done.text
+    back = http.get(
+        f"{waiting.public_url}{done.headers['Location']}", allow_redirects=False, timeout=30
+    )
+    assert back.status_code == 302 and back.headers["Location"].startswith(REDIRECT), back.text
+    code = parse_qs(urlsplit(back.headers["Location"]).query)["code"][0]
+    tokens = http.post(
+        f"{issuer}/protocol/openid-connect/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": waiting.verifier,
+        },
+        auth=("demo-web", secret),
+        timeout=30,
+    )
+    assert tokens.status_code == 200, tokens.text
+    claims = jwt.decode(tokens.json()["id_token"], options={"verify_signature": False})
+    assert (claims["SubjectNameID"], claims["authMode"]) == (WAITING, "MOBILE")

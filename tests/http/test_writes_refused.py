@@ -1,7 +1,9 @@
 """A database that answers but cannot store (disk full, read-only) is a 503 with a message
 that says so, on the protocol (RFC error JSON) and in the browser (a French page), never a
-500. As root a ``chmod 0400`` does not stop writes, so SQLite's own refusals are used: the
-``query_only`` pragma (SQLITE_READONLY); a full disk (SQLITE_FULL) by its error."""
+500. As root a ``chmod 0400`` does not stop writes, and a mount cannot be made read-only while
+the database is open: a read-only file is simulated with SQLite's ``query_only`` pragma
+(SQLITE_READONLY). A full disk is real in tests/http/test_disk_full.py (a small tmpfs filled
+up); here SQLite's two errors are only built, to check how they are told apart from a bug."""
 
 from __future__ import annotations
 
@@ -65,7 +67,7 @@ def _on_every_connection(app, pragma: str) -> None:
         engine.dispose()  # the pooled connections were opened without it
 
 
-def test_sqlite_read_only_is_503_with_a_clear_message(tmp_path):
+def test_sqlite_read_only_simulated_by_query_only_is_503_with_a_clear_message(tmp_path):
     app = _app(f"sqlite:///{tmp_path / 'psc-idp.sqlite3'}", str(tmp_path / "keys"))
     _on_every_connection(app, "PRAGMA query_only = ON")
     _assert_writes_refused(app)
@@ -75,8 +77,8 @@ def test_sqlite_read_only_is_503_with_a_clear_message(tmp_path):
     "message",
     ["database or disk is full", "attempt to write a readonly database"],
 )
-def test_a_full_disk_is_told_apart_from_a_bug(message):
-    # A full disk cannot be made here without root's mounts: SQLite's own error is built.
+def test_sqlite_refusal_errors_are_told_apart_from_a_bug(message):
+    # SQLite's own errors, built (a real full disk: tests/http/test_disk_full.py).
     error = OperationalError("INSERT …", {}, sqlite3.OperationalError(message))
     assert refuses_writes(error) and is_outage(error)
     assert not refuses_writes(IntegrityError("INSERT …", {}, sqlite3.IntegrityError("UNIQUE")))
