@@ -14,6 +14,7 @@ writer that cannot get its turn within the busy timeout goes on without it."""
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 import time
@@ -26,6 +27,8 @@ from sqlalchemy.engine import Engine
 #: Milliseconds; SQLite's own wait for its lock, and the longest wait in the queue.
 BUSY_TIMEOUT_MS = 10000
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+log = logging.getLogger(__name__)
 
 
 class WriterQueue:
@@ -98,11 +101,21 @@ def tune_sqlite(engine: Engine) -> WriterQueue | None:
         cursor.close()
 
     database = database_file(engine)
-    queue = WriterQueue(database.with_name(database.name + ".writers")) if database else None
+    queue = _writer_queue(database) if database else None
     if queue is not None:
         queue_writers(engine, queue)
     engine.dispose()  # connections opened before the listeners get them too
     return queue
+
+
+def _writer_queue(database: Path) -> WriterQueue | None:
+    """The queue beside ``database``; None where its lock file cannot be written (a read-only
+    file system): the writes then meet SQLite's own refusal, answered 503 (http/unavailable)."""
+    try:
+        return WriterQueue(database.with_name(database.name + ".writers"))
+    except OSError as error:
+        log.warning("SQLite writers' queue off (%s): writes will be refused", error)
+        return None
 
 
 def _owner(connection: Any) -> int:

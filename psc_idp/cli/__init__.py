@@ -50,6 +50,8 @@ def register_commands(app: Flask) -> None:
 
 
 def _create_app() -> Flask:
+    from sqlalchemy.exc import OperationalError
+
     from psc_idp import create_app
     from psc_idp.cli.output import Refused
     from psc_idp.config import UnreadableSettingFile
@@ -63,6 +65,14 @@ def _create_app() -> Flask:
         raise Refused(f"PSC_REALM_FILE : {error}") from None
     except (ReadableSecretFile, UnreadableSettingFile) as error:
         raise Refused(str(error)) from None  # the message and its fix, no traceback
+    except OperationalError as error:
+        # A database that cannot be opened at start (read-only file system, missing folder,
+        # server down): what the driver said, and where to look.
+        raise Refused(
+            f"base de données inaccessible : {error.orig}. Vérifiez PSC_DATABASE_URL, que le"
+            " serveur répond et que le dossier de la base est accessible en écriture (pas un"
+            " système de fichiers en lecture seule)."
+        ) from None
 
 
 def package_version() -> str:
