@@ -15,16 +15,10 @@ REDIRECT = "http://localhost:3000/callback"
 DEMO_DOCTOR = "899700218896"
 
 
-def obtain_code(
-    base_url: str,
-    client_id: str,
-    national_id: str = DEMO_DOCTOR,
-    http: requests.Session | None = None,
-) -> tuple[str, str]:
-    """Log ``national_id`` in through the test identity picker (card); return (code, verifier)."""
+def start_login(base_url: str, client_id: str, http: requests.Session) -> tuple[str, str]:
+    """An authorization request with PKCE; returns (la mire's path, the code verifier)."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    http = http or requests.Session()
     start = http.get(
         f"{base_url}/wallet/auth",
         params={
@@ -38,7 +32,20 @@ def obtain_code(
         allow_redirects=False,
         timeout=30,
     )
-    picker = f"{base_url}{start.headers['Location']}/dev"
+    assert start.status_code == 302, start.text
+    return start.headers["Location"], verifier
+
+
+def obtain_code(
+    base_url: str,
+    client_id: str,
+    national_id: str = DEMO_DOCTOR,
+    http: requests.Session | None = None,
+) -> tuple[str, str]:
+    """Log ``national_id`` in through the test identity picker (card); return (code, verifier)."""
+    http = http or requests.Session()
+    login_page, verifier = start_login(base_url, client_id, http)
+    picker = f"{base_url}{login_page}/dev"
     page = http.get(picker, timeout=30).text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     done = http.post(

@@ -31,7 +31,7 @@ from typing import Any
 
 from flask import Flask
 
-from psc_idp.http.address import address_of
+from psc_idp.http.address import address_of, is_trusted_proxy
 from psc_idp.http.headers import HEADERS as SECURITY_HEADERS
 from psc_idp.http.headers import strict_transport
 from psc_idp.http.published import Document, matches
@@ -79,13 +79,12 @@ def wrap(app: Flask) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes
     inherited = {k: v for k, v in os.environ.items() if k.startswith(_REQUEST_PREFIXES)}
     settings = app.extensions.get("psc_settings")
     trusted = settings.trusted_proxies if settings is not None else []
-    proxies = _networks(trusted)
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         for name, value in inherited.items():
             if environ.get(name) == value:
                 del environ[name]
-        if environ.get("HTTP_X_FORWARDED_PROTO") and _believed(environ, proxies):
+        if environ.get("HTTP_X_FORWARDED_PROTO") and _believed(environ, trusted):
             forwarded = environ["HTTP_X_FORWARDED_PROTO"].split(",")[0].strip().lower()
             if forwarded in ("http", "https"):
                 environ["wsgi.url_scheme"] = forwarded
@@ -98,23 +97,14 @@ def wrap(app: Flask) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes
     return application
 
 
-def _networks(entries: list[str]) -> list[Any]:
-    networks = []
-    for entry in entries:
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            continue
-    return networks
-
-
-def _believed(environ: dict[str, Any], proxies: list[Any]) -> bool:
+def _believed(environ: dict[str, Any], trusted: list[str]) -> bool:
     """A proxy on this host, or one in ``PSC_TRUSTED_PROXIES``."""
+    peer = environ.get("REMOTE_ADDR", "")
     try:
-        peer = ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))
+        loopback = ipaddress.ip_address(peer).is_loopback
     except ValueError:
         return False
-    return peer.is_loopback or any(peer in network for network in proxies)
+    return loopback or is_trusted_proxy(peer, trusted)
 
 
 def _observed(

@@ -7,11 +7,8 @@ survivor)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import re
-import secrets
 import signal
 import time
 from collections.abc import Iterator
@@ -23,7 +20,7 @@ import jwt
 import pytest
 import requests
 
-from bench.login import REDIRECT, login
+from bench.login import REDIRECT, login, start_login
 from tests.deployment.test_nginx import (
     NGINX,
     TEMPLATE,
@@ -120,23 +117,8 @@ class WaitingLogin:
 def _wait_on(server: ProxiedServer, public_url: str, http: requests.Session) -> WaitingLogin:
     """Start an e-CPS login through nginx and reload its waiting page and its status until
     ``server`` has answered each (round robin: a few tries)."""
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    start = http.get(
-        f"{public_url}/wallet/auth",
-        params={
-            "response_type": "code",
-            "client_id": "demo-web",
-            "redirect_uri": REDIRECT,
-            "scope": "openid scope_all",
-            "code_challenge": challenge.rstrip(b"=").decode(),
-            "code_challenge_method": "S256",
-        },
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert start.status_code == 302, start.text
-    means = f"{public_url}{start.headers['Location']}/ecps"
+    login_page, verifier = start_login(public_url, "demo-web", http)
+    means = f"{public_url}{login_page}/ecps"
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', http.get(means, timeout=30).text)[1]
     form = {"csrf_token": csrf, "step": "identify", "national_id": WAITING}
     sent = http.post(means, data=form, allow_redirects=False, timeout=30)
