@@ -15,7 +15,7 @@ from typing import Any
 import jwt
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from psc_idp import audit, prepared_sql
 from psc_idp.audit import events
@@ -90,12 +90,15 @@ class _Family:
     scope: str
 
 
+_GRANT_SCOPE = prepared_sql.PreparedRead(
+    select(Grant.id, Grant.scope).where(Grant.id == bindparam("grant_id"))
+)
+
+
 def _open_grant(client: Client, scope: str, ctx: TokenContext) -> _Family:
     """The token family: the grant being refreshed (CIBA, refresh), else a new one."""
     if ctx.grant_id:
-        row = db.session.execute(
-            select(Grant.id, Grant.scope).where(Grant.id == ctx.grant_id)
-        ).first()
+        row = _GRANT_SCOPE.first(db.session.connection(), grant_id=ctx.grant_id)
         if row is not None:
             return _Family(row.id, row.scope or "")
     family = _Family(str(uuid.uuid4()), scope)
