@@ -69,7 +69,16 @@ def login(
     """A full login; returns the token response."""
     http = http or requests.Session()
     code, verifier = obtain_code(base_url, client_id, national_id, http)
-    response = http.post(
+    response = exchange_code(http, issuer, (client_id, secret), code, verifier)
+    response.raise_for_status()
+    return response.json()
+
+
+def exchange_code(
+    http: requests.Session, issuer: str, client: tuple[str, str], code: str, verifier: str
+) -> requests.Response:
+    """The token request of a code with its PKCE verifier (``client``: id and secret)."""
+    return http.post(
         f"{issuer}/protocol/openid-connect/token",
         data={
             "grant_type": "authorization_code",
@@ -77,8 +86,6 @@ def login(
             "redirect_uri": REDIRECT,
             "code_verifier": verifier,
         },
-        auth=(client_id, secret),
+        auth=client,
         timeout=30,
     )
-    response.raise_for_status()
-    return response.json()

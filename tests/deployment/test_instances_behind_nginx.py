@@ -20,7 +20,7 @@ import jwt
 import pytest
 import requests
 
-from bench.login import REDIRECT, login, start_login
+from bench.login import REDIRECT, exchange_code, login, start_login
 from tests.deployment.test_nginx import (
     NGINX,
     TEMPLATE,
@@ -250,17 +250,7 @@ def _finish_waiting(survivor: ProxiedServer, waiting: WaitingLogin, issuer: str,
     )
     assert back.status_code == 302 and back.headers["Location"].startswith(REDIRECT), back.text
     code = parse_qs(urlsplit(back.headers["Location"]).query)["code"][0]
-    tokens = http.post(
-        f"{issuer}/protocol/openid-connect/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "code_verifier": waiting.verifier,
-        },
-        auth=("demo-web", secret),
-        timeout=30,
-    )
+    tokens = exchange_code(http, issuer, ("demo-web", secret), code, waiting.verifier)
     assert tokens.status_code == 200, tokens.text
     claims = jwt.decode(tokens.json()["id_token"], options={"verify_signature": False})
     assert (claims["SubjectNameID"], claims["authMode"]) == (WAITING, "MOBILE")
