@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from tests.live_server import REALM_PATH, LiveServer
@@ -25,6 +26,8 @@ PROJECT = Path(__file__).resolve().parents[1]
 TEMPLATE = PROJECT / "docs" / "nginx" / "psc-idp.conf.template"
 GUIDE = PROJECT / "docs" / "deploy.md"
 NGINX = "/usr/sbin/nginx"
+#: The status in nginx's combined log format: ``addr - user [time] "request" status …``.
+COMBINED_STATUS = re.compile(r'^\S+ \S+ \S+ \[[^\]]*\] "[^"]*" (\d{3}) ', re.M)
 
 
 def render(template: str, values: dict[str, str]) -> str:
@@ -108,6 +111,15 @@ class Nginx:
             return self.error_log.read_text(errors="replace")[-8000:]
         except FileNotFoundError:
             return ""
+
+    def statuses(self) -> Counter[int]:
+        """Requests nginx has logged so far, by the status it answered (the combined log
+        format: ``… "GET /path HTTP/1.1" 200 …``)."""
+        try:
+            text = self.access_log.read_text(errors="replace")
+        except FileNotFoundError:
+            return Counter()
+        return Counter(int(status) for status in COMBINED_STATUS.findall(text))
 
     def stop(self) -> None:
         process, self.process = self.process, None
