@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from psc_idp.rate_limits import LIMITS
+from tests.cluster import instances_wanted, spread_summary
 from tests.helpers import Browser, TestClients
 
 _created: list[str] = []
@@ -36,11 +37,27 @@ def _fresh_postgres(base_url: str, label: str) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    instances_wanted()  # PSC_TEST_INSTANCES refused before anything is created
     base = os.environ.get("PSC_TEST_DATABASE_URL")
     if base and not os.environ.get("PSC_TEST_DATABASE_FRESH"):
         os.environ["PSC_TEST_BASE_DATABASE_URL"] = base
         os.environ["PSC_TEST_DATABASE_URL"] = _fresh_postgres(base, "dir")
         os.environ["PSC_TEST_DATABASE_FRESH"] = "1"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    count = instances_wanted()
+    if count > 1:
+        return f"live servers: clusters of {count} psc-idp instances behind nginx (round robin)"
+    return "live servers: one psc-idp instance each"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    lines = spread_summary()
+    if lines:
+        terminalreporter.section("requests served by each instance of the clusters")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

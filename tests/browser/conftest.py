@@ -9,14 +9,22 @@ from pathlib import Path
 import pytest
 
 from tests.chromium import launched_chromium
+from tests.cluster import Cluster, live_deployment, report_spread
 from tests.live_server import LiveServer
 
 
 @pytest.fixture(scope="module")
-def live_server(database_url: str) -> Iterator[LiveServer]:
+def live_server(
+    request: pytest.FixtureRequest, database_url: str
+) -> Iterator[LiveServer | Cluster]:
+    """A server of the module's own (two behind nginx with ``PSC_TEST_INSTANCES=2``)."""
     env = {"PSC_DATABASE_URL": database_url} if database_url.startswith("postgresql") else {}
-    with LiveServer(env=env) as server:
+    with live_deployment(env) as server:
         yield server
+        if isinstance(server, Cluster):
+            spread = report_spread(request.module.__name__, server.spread())
+            if sum(spread.requests):  # none when the module's tests were skipped
+                spread.check()
 
 
 @pytest.fixture(scope="module")

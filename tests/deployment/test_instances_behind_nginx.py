@@ -21,17 +21,9 @@ import pytest
 import requests
 
 from bench.login import REDIRECT, exchange_code, login, start_login
-from tests.deployment.test_nginx import (
-    NGINX,
-    TEMPLATE,
-    Nginx,
-    ProxiedServer,
-    guide_block,
-    render,
-    site_values,
-)
 from tests.live_server import free_port
 from tests.means.ecps.live import live_database_env
+from tests.nginx import NGINX, TEMPLATE, Nginx, ProxiedServer, render, site_values, upstream
 from tests.relying_party import run_cli
 
 pytestmark = pytest.mark.e2e
@@ -43,20 +35,6 @@ PIN = "1234"
 STATUS_URL = re.compile(r'data-status-url="([^"]+)"')
 LOAD = 60  # requests during the kill, bounded
 LOAD_SECONDS = 60
-
-
-def upstream(first: ProxiedServer, second: ProxiedServer) -> str:
-    """The ``server`` lines of docs/deploy.md's upstream, on the two instances' ports: the
-    value of the template's ``server {{UPSTREAM}};``."""
-    lines = [
-        line.strip().removeprefix("server ").removesuffix(";")
-        for line in guide_block("upstream").splitlines()
-        if line.strip().startswith("server ")
-    ]
-    assert len(lines) == 2, lines
-    lines[0] = lines[0].replace("127.0.0.1:8080", f"127.0.0.1:{first.port}")
-    lines[1] = lines[1].replace("127.0.0.1:8081", f"127.0.0.1:{second.port}")
-    return ";\n    server ".join(lines)
 
 
 @pytest.fixture

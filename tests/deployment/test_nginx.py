@@ -2,16 +2,13 @@
 docs/deploy.md tells an operator to: nginx terminates TLS, asks for a client certificate and
 forwards it in ``X-SSL-Client-Cert``; psc-idp believes that header from 127.0.0.1 only.
 
-nginx runs unprivileged-friendly: its own prefix in a temporary folder (configuration, pid,
-logs, temporary files), a free port, ``daemon off`` in a subprocess that is always stopped.
+nginx runs as tests/nginx.py starts it (its own prefix, a free port, always stopped).
 Certificates are issued with the ``psc-idp`` command against the server's own environment, as
 an operator would."""
 
 from __future__ import annotations
 
-import atexit
 import base64
-import contextlib
 import hashlib
 import html
 import json
@@ -19,12 +16,9 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,13 +35,17 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from tests.live_server import REALM_PATH, LiveServer, free_port
+from tests.nginx import (
+    NGINX,
+    TEMPLATE,
+    Nginx,
+    ProxiedServer,
+    guide_block,
+    render,
+    site_values,
+)
 
 pytestmark = pytest.mark.e2e
-
-PROJECT = Path(__file__).resolve().parents[2]
-TEMPLATE = PROJECT / "docs" / "nginx" / "psc-idp.conf.template"
-GUIDE = PROJECT / "docs" / "deploy.md"
-NGINX = "/usr/sbin/nginx"
 
 CALLBACK = "http://localhost:3000/callback"
 DOCTOR = "899700218896"  # Dr Robert SPECIALISTE0021889
@@ -56,132 +54,6 @@ MTLS_CLIENT = "dpi-derriere-nginx"
 
 NO_CERTIFICATE = "Aucun certificat de carte CPS n'a été présenté"
 UNTRUSTED = "n'est pas émis par une autorité de confiance"
-
-
-# --- nginx -------------------------------------------------------------------------------------
-def render(template: str, values: dict[str, str]) -> str:
-    """Fill the ``{{NAME}}`` placeholders of the template; every one must be given."""
-    rendered = re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], template)
-    assert "{{" not in rendered
-    return rendered
-
-
-class NginxError(RuntimeError):
-    pass
-
-
-class Nginx:
-    """Debian's nginx with ``site`` (the rendered template) as its only site, everything it
-    writes under a temporary prefix. ``stop()`` is idempotent and also runs at exit."""
-
-    def __init__(self, site: str, port: int, startup_timeout: float = 10.0) -> None:
-        self.port = port
-        self.startup_timeout = startup_timeout
-        self.prefix = Path(tempfile.mkdtemp(prefix="psc-nginx-"))
-        # Running as root, nginx's workers become "nobody": they must reach the temp folders.
-        self.prefix.chmod(0o755)
-        self.error_log = self.prefix / "error.log"
-        self.access_log = self.prefix / "access.log"
-        self.site = self.prefix / "psc-idp.conf"
-        self.site.write_text(site)
-        temp = "\n".join(
-            f"    {kind}_temp_path {self.prefix / 'tmp' / kind};"
-            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        )
-        self.conf = self.prefix / "nginx.conf"
-        self.conf.write_text(
-            f"daemon off;\n"
-            f"worker_processes 1;\n"
-            f"pid {self.prefix / 'nginx.pid'};\n"
-            f"error_log {self.error_log} info;\n"
-            f"events {{ worker_connections 128; }}\n"
-            f"http {{\n"
-            f"    access_log {self.access_log};\n"
-            f"{temp}\n"
-            f"    include {self.site};\n"
-            f"}}\n"
-        )
-        (self.prefix / "tmp").mkdir(mode=0o755)
-        self.process: subprocess.Popen[bytes] | None = None
-        atexit.register(self.stop)
-
-    def start(self) -> Nginx:
-        """Start nginx and wait until it listens; on failure it is stopped and the error says
-        why (its error log)."""
-        try:
-            self._spawn_and_wait()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def _spawn_and_wait(self) -> None:
-        command = [NGINX, "-p", str(self.prefix), "-c", str(self.conf), "-e", str(self.error_log)]
-        self.process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise NginxError(f"nginx exited with {self.process.returncode}\n{self.log()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise NginxError(f"nginx did not listen on {self.port}\n{self.log()}")
-
-    def log(self) -> str:
-        try:
-            return self.error_log.read_text(errors="replace")[-8000:]
-        except FileNotFoundError:
-            return ""
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is not None:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)  # fast shutdown: the master ends its workers
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self._kill_group(process)
-                    process.wait(timeout=10)
-            else:
-                self._kill_group(process)  # a master that died may leave its worker behind
-        shutil.rmtree(self.prefix, ignore_errors=True)
-        atexit.unregister(self.stop)
-
-    @staticmethod
-    def _kill_group(process: subprocess.Popen[bytes]) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-# --- psc-idp behind it -------------------------------------------------------------------------
-class ProxiedServer(LiveServer):
-    """A ``LiveServer`` whose public URL (``PSC_BASE_URL``) is nginx's: it is still reached
-    directly on ``backend`` to know it is up."""
-
-    def __init__(self, public_url: str, **options) -> None:
-        super().__init__(**options)
-        self.public_url = public_url
-
-    @property
-    def issuer(self) -> str:
-        return f"{self.public_url}{REALM_PATH}"
-
-    @property
-    def discovery_url(self) -> str:
-        return f"{self.backend}{REALM_PATH}/.well-known/openid-configuration"
-
-    @property
-    def backend(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
 
 def psc_idp(server: LiveServer, *args: str) -> dict | list:
@@ -240,18 +112,6 @@ def _server_options(database_url: str, keys_dir: Path) -> tuple[dict[str, str], 
     if database_url.startswith("postgresql"):
         return {"PSC_DATABASE_URL": database_url}, {"keys_dir": keys_dir}
     return {}, {}
-
-
-def site_values(server: LiveServer, port: int) -> dict[str, str]:
-    pki = server.keys_dir / "pki"  # created at the server's first start
-    return {
-        "SERVER_NAME": "localhost",
-        "LISTEN_PORT": f"127.0.0.1:{port}",
-        "UPSTREAM": f"127.0.0.1:{server.port}",
-        "CERT": str(pki / "server.fullchain.pem"),
-        "KEY": str(pki / "server.key.pem"),
-        "CA_BUNDLE": str(pki / "ca-bundle.pem"),
-    }
 
 
 @pytest.fixture(scope="module")
@@ -398,15 +258,6 @@ def decode(token: str) -> dict:
 
 
 # --- 0. the guide shows the configurations the tests run --------------------------------------
-def guide_block(marker: str) -> str:
-    """The ```nginx block that follows ``<!-- nginx: marker -->`` in docs/deploy.md."""
-    after = GUIDE.read_text().split(f"<!-- nginx: {marker} -->\n", 1)
-    assert len(after) == 2, f"docs/deploy.md lost its marker for {marker}"
-    block = re.match(r"```nginx\n(.*?)```", after[1], re.S)
-    assert block is not None, f"no nginx block after the marker for {marker}"
-    return block.group(1)
-
-
 def test_the_guide_shows_the_template_verbatim():
     assert guide_block("docs/nginx/psc-idp.conf.template") == TEMPLATE.read_text()
 

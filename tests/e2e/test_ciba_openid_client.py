@@ -42,7 +42,9 @@ def _node() -> str:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
-    """One server for both scenarios, with its HTTPS listener for the mTLS aliases."""
+    """One server for both scenarios, with its HTTPS listener for the mTLS aliases: one
+    instance addressed directly in every run, cluster mode included (the mTLS under test ends
+    at psc-idp's own listener, which nginx in front would replace)."""
     with LiveServer(env={"PSC_TLS_PORT": str(free_port())}) as live:
         yield live
 

@@ -29,6 +29,9 @@ DOCTOR = "899700218896"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
+    # One instance of its own in every run, cluster mode (PSC_TEST_INSTANCES=2) included: the
+    # TLS under test ends at psc-idp's own listener, which nginx in front would replace. Cards
+    # through nginx are tests/deployment/test_nginx.py's.
     with LiveServer(env={"PSC_TLS_PORT": str(free_port())}) as live:
         yield live
 
