@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from psc_idp.directory.importers import fhir, pipeline
+from psc_idp.directory.importers import bulk, fhir, pipeline
 from psc_idp.directory.importers.models import ImportRun, RunStatus
 from psc_idp.directory.importers.records import RejectedItem
 from psc_idp.directory.importers.rejects import RejectsFile
@@ -123,6 +123,11 @@ class _Batcher:
         # re-import, which creates nobody, runs on the ones it found.
         self.analysed = stored_practitioners(db.session)
         self.created = 0
+        self.deferred = False  # the child tables' indexes are to be built at the end
+
+    def _restore_indexes(self) -> None:
+        bulk.restore_indexes(db.session)
+        self.deferred = False
 
     def add(self, person: Item) -> None:
         if len(self.batch) >= self.size and person.national_id not in self.batch:
@@ -139,7 +144,8 @@ class _Batcher:
         bulk_settings(db.session)
         if self.batch:
             assert self.rejects is not None
-            counts = apply_batch(db.session, self.run.id, self.batch, self.rejects.write)
+            restore = self._restore_indexes if self.deferred else None
+            counts = apply_batch(db.session, self.run.id, self.batch, self.rejects.write, restore)
             self.created += counts.created
         run = self.run
         if counts is not None:
@@ -167,6 +173,8 @@ def _finish(run: ImportRun) -> None:
     if run.full and accepted:
         run.deactivated = deactivate_absent(db.session, run.id)
     finish_seen(db.session, run.id)
+    if bulk.indexes_missing(db.session):
+        bulk.restore_indexes(db.session)
     run.status, run.finished_at = RunStatus.done, now()
     db.session.commit()
     if run.created or run.updated or run.deactivated:
@@ -208,7 +216,10 @@ def _run(
 ) -> ImportSummary:
     run, resumed = _start_run(source, full)
     start = run.next_position if resumed else 0
+    if not resumed and bulk.directory_is_empty(db.session):
+        bulk.defer_indexes(db.session)
     batcher = _Batcher(run, max(1, batch_size))
+    batcher.deferred = bulk.indexes_missing(db.session)
     if stream is None:
         stream = items(source, progress, parallel=parallel, start=start)
     read = items_read = 0
