@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from psc_idp.directory.importers.records import RejectedItem
 from psc_idp.directory.importers.source import Source
 from psc_idp.directory.importers.tabular import RawGroup, RowReader
-from psc_idp.directory.importers.upsert import where_in
+from psc_idp.directory.importers.upsert import ids_relation, where_in
 
 CHUNK = 1000  # groups per message
 QUEUED = 4  # messages waiting at most: the memory bound
@@ -70,11 +70,18 @@ def _stored_digests(engine: Engine | None, ids: list[str]) -> dict[str, str]:
     """Digest of each active person of ``ids`` the database holds (as the writer's check)."""
     if engine is None or not ids:
         return {}
-    query = (
-        "SELECT national_id, content_hash FROM dir_practitioner "
-        "WHERE active AND content_hash IS NOT NULL AND national_id IN"
-    )
     with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            query = (
+                "SELECT p.national_id, p.content_hash FROM "
+                + ids_relation("dir_practitioner", "national_id, content_hash, active")
+                + " WHERE p.active AND p.content_hash IS NOT NULL"
+            )
+            return dict(connection.exec_driver_sql(query, (ids,)).all())
+        query = (
+            "SELECT national_id, content_hash FROM dir_practitioner "
+            "WHERE active AND content_hash IS NOT NULL AND national_id"
+        )
         return dict(where_in(connection, query, ids))
 
 

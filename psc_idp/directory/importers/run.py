@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from psc_idp.directory.importers import fhir, pipeline
-from psc_idp.directory.importers.models import ImportRun, ImportSeen, RunStatus
+from psc_idp.directory.importers import bulk, fhir, pipeline
+from psc_idp.directory.importers.models import ImportRun, RunStatus
 from psc_idp.directory.importers.records import RejectedItem
 from psc_idp.directory.importers.rejects import RejectsFile
 from psc_idp.directory.importers.source import ImportFileError, Source, open_source
@@ -33,8 +33,11 @@ from psc_idp.directory.importers.tuning import import_settings
 from psc_idp.directory.importers.upsert import (
     Item,
     apply_batch,
+    bulk_settings,
     deactivate_absent,
+    finish_seen,
     refresh_statistics,
+    stored_practitioners,
 )
 from psc_idp.extensions import db
 from psc_idp.timeutil import now
@@ -115,7 +118,16 @@ class _Batcher:
         self.run, self.size = run, size
         self.batch: dict[str, Item] = {}
         self.rejects: RejectsFile | None = None
-        self.rows = self.rejected = self.merged = self.batches = 0
+        self.rows = self.rejected = self.merged = 0
+        # Statistics are refreshed each time the practitioners stored have doubled: a
+        # re-import, which creates nobody, runs on the ones it found.
+        self.analysed = stored_practitioners(db.session)
+        self.created = 0
+        self.deferred = False  # the child tables' indexes are to be built at the end
+
+    def _restore_indexes(self) -> None:
+        bulk.restore_indexes(db.session)
+        self.deferred = False
 
     def add(self, person: Item) -> None:
         if len(self.batch) >= self.size and person.national_id not in self.batch:
@@ -129,9 +141,12 @@ class _Batcher:
 
     def flush(self, next_position: int) -> None:
         counts = None
+        bulk_settings(db.session)
         if self.batch:
             assert self.rejects is not None
-            counts = apply_batch(db.session, self.run.id, self.batch, self.rejects.write)
+            restore = self._restore_indexes if self.deferred else None
+            counts = apply_batch(db.session, self.run.id, self.batch, self.rejects.write, restore)
+            self.created += counts.created
         run = self.run
         if counts is not None:
             run.created += counts.created
@@ -146,19 +161,24 @@ class _Batcher:
             self.rejects.sync()  # the rejects before next_position survive the commit
         db.session.commit()
         self.batch, self.rows, self.rejected = {}, 0, 0
-        self.batches += 1
-        if self.batches & (self.batches - 1) == 0:  # after batch 1, 2, 4, 8…
-            refresh_statistics(db.session)
+        if self.created and self.created >= self.analysed:
+            refresh_statistics(db.session, lookups_only=True)
+            self.analysed += self.created
+            self.created = 0
 
 
 def _finish(run: ImportRun) -> None:
+    bulk_settings(db.session)
     accepted = run.created + run.updated + run.unchanged
     if run.full and accepted:
         run.deactivated = deactivate_absent(db.session, run.id)
-    db.session.execute(delete(ImportSeen.__table__).where(ImportSeen.run_id == run.id))
+    finish_seen(db.session, run.id)
+    if bulk.indexes_missing(db.session):
+        bulk.restore_indexes(db.session)
     run.status, run.finished_at = RunStatus.done, now()
     db.session.commit()
-    refresh_statistics(db.session)  # the directory is served on what the whole file made
+    if run.created or run.updated or run.deactivated:
+        refresh_statistics(db.session)  # the directory is served on what the whole file made
 
 
 def run_import(
@@ -196,7 +216,10 @@ def _run(
 ) -> ImportSummary:
     run, resumed = _start_run(source, full)
     start = run.next_position if resumed else 0
+    if not resumed and bulk.directory_is_empty(db.session):
+        bulk.defer_indexes(db.session)
     batcher = _Batcher(run, max(1, batch_size))
+    batcher.deferred = bulk.indexes_missing(db.session)
     if stream is None:
         stream = items(source, progress, parallel=parallel, start=start)
     read = items_read = 0

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam, delete, exists, select, text, update
+from sqlalchemy import Table, bindparam, delete, exists, func, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -136,8 +136,13 @@ def _reserve_ids(session: Session, table: Table, count: int) -> range | list[int
         return []
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        sequence = "nextval(pg_get_serial_sequence(:table, 'id'))"
-        query = text(f"SELECT {sequence} FROM generate_series(1, :n)")
+        # The sequence named once: pg_get_serial_sequence per row cost a twentieth of the
+        # server's time in a first import.
+        query = text(
+            "WITH s AS MATERIALIZED"
+            " (SELECT CAST(pg_get_serial_sequence(:table, 'id') AS regclass) AS seq)"
+            " SELECT nextval(s.seq) FROM s, generate_series(1, :n)"
+        )
         return list(connection.execute(query, {"table": table.name, "n": count}).scalars())
     largest = connection.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table.name}").scalar()
     return range(int(largest or 0) + 1, int(largest or 0) + 1 + count)
@@ -197,34 +202,54 @@ _IN_CHUNK = 5000  # values per IN list, well under SQLite's limit on bound param
 
 
 def where_in(connection: Connection, query: str, values: list, *params: Any) -> list:
-    """Rows of ``query`` (driver SQL ending in ``IN``) for ``values``, in chunks: rendered by
-    hand, the list costs the driver alone, not SQLAlchemy's expansion of each value."""
+    """Rows of ``query`` (driver SQL ending in a column) whose column is one of ``values``, in
+    chunks: rendered by hand, the list costs the driver alone, not SQLAlchemy's expansion of
+    each value. (PostgreSQL reads by national id with :func:`ids_relation`.)"""
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     found: list = []
     for start in range(0, len(values), _IN_CHUNK):
         chunk = values[start : start + _IN_CHUNK]
         marks = ", ".join([mark] * len(chunk))
-        found += connection.exec_driver_sql(f"{query} ({marks})", (*params, *chunk)).all()
+        found += connection.exec_driver_sql(f"{query} IN ({marks})", (*params, *chunk)).all()
     return found
 
 
 def _stored(session: Session, run_id: int, ids: list[str]) -> tuple[dict[str, Any], set[str]]:
-    existing = {
-        row.national_id: row
-        for row in where_in(
-            session.connection(),
-            f"SELECT id, national_id, content_hash, active FROM {P.name} WHERE national_id IN",
-            ids,
+    """The stored row of each of ``ids``, and those this run has applied already (whoever a
+    run applied is stored: one query, the seen table probed per practitioner found)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        query = (
+            "SELECT p.id, p.national_id, p.content_hash, p.active, s.seen IS NOT NULL AS seen"
+            f" FROM {ids_relation(P.name, 'id, national_id, content_hash, active')}"
+            " LEFT JOIN LATERAL ("
+            f"SELECT true AS seen FROM {S.name}"
+            " WHERE run_id = %s AND national_id = wanted.national_id LIMIT 1) s ON true"
         )
-    }
-    mark = "?" if session.connection().dialect.paramstyle == "qmark" else "%s"
-    seen = where_in(
-        session.connection(),
-        f"SELECT national_id FROM {S.name} WHERE run_id = {mark} AND national_id IN",
-        ids,
-        run_id,
+        rows = connection.exec_driver_sql(query, (ids, run_id)).all()
+    else:
+        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        seen = f"SELECT 1 FROM {S.name} s WHERE s.run_id = {mark} AND s.national_id = p.national_id"
+        query = (
+            f"SELECT p.id, p.national_id, p.content_hash, p.active, EXISTS ({seen}) AS seen"
+            f" FROM {P.name} p WHERE p.national_id"
+        )
+        rows = where_in(connection, query, ids, run_id)
+    existing = {row.national_id: row for row in rows}
+    return existing, {national_id for national_id, row in existing.items() if row.seen}
+
+
+def ids_relation(table: str, columns: str) -> str:
+    """PostgreSQL: ``p``, the rows of ``table`` whose national id is in the array parameter,
+    one index probe per id. A join or an ``IN`` list of a batch's thousands of ids was planned
+    on a few hundred thousand rows as a sequential scan (and the seen rows as a hash of the
+    whole run's), read again at every batch: the lateral subquery with ``LIMIT 1`` cannot be
+    flattened into such a join."""
+    return (
+        "unnest(CAST(%s AS varchar[])) AS wanted(national_id) CROSS JOIN LATERAL ("
+        f"SELECT {columns} FROM {table}"
+        " WHERE national_id = wanted.national_id LIMIT 1) p"
     )
-    return existing, {national_id for (national_id,) in seen}
 
 
 def _resolve(
@@ -251,9 +276,14 @@ def _resolve(
 
 
 def apply_batch(
-    session: Session, run_id: int, batch: dict[str, Item], reject: Callable
+    session: Session,
+    run_id: int,
+    batch: dict[str, Item],
+    reject: Callable,
+    before_rewrite: Callable[[], None] | None = None,
 ) -> BatchCounts:
-    """Write ``batch``; rows found bad while parsing go to ``reject``."""
+    """Write ``batch``; rows found bad while parsing go to ``reject``. ``before_rewrite`` is
+    called, in the batch's transaction, before stored persons are read or rewritten."""
     counts = BatchCounts()
     existing, seen = _stored(session, run_id, list(batch))
     unchanged = {
@@ -271,6 +301,8 @@ def apply_batch(
         more, more_seen = _stored(session, run_id, missing)
         existing.update(more)
         seen |= more_seen
+    if before_rewrite is not None and any(nid in existing for nid in persons):
+        before_rewrite()
     # The batch's first write, before any id is reserved (see _reserve_ids).
     unseen = {nid for nid in (*unchanged, *persons) if nid not in seen}
     _insert_many(session, S, ("run_id", "national_id"), [(run_id, nid) for nid in unseen])
@@ -327,14 +359,59 @@ def deactivate_absent(session: Session, run_id: int) -> int:
     return result.rowcount or 0
 
 
-def refresh_statistics(session: Session) -> None:
-    """PostgreSQL: ANALYZE the tables an import fills. Planned on the statistics of an empty
-    table, every ``national_id IN (…)`` lookup becomes a sequential scan and the import turns
-    quadratic; refreshed as the tables double, the indexes are used. Activities too: without
-    statistics (autovacuum may be late or off) a read of one practitioner's activities was
-    planned as a bitmap scan expecting 252 rows instead of an index scan finding one."""
+def finish_seen(session: Session, run_id: int) -> None:
+    """Forget whom the run has seen. PostgreSQL: the table emptied by ``TRUNCATE`` when no
+    other run is unfinished, under a lock that keeps other runs from adding rows meanwhile: a
+    ``DELETE`` of a national file's million rows leaves them dead in the table and its index
+    until a vacuum (autovacuum may be off), and every later lookup walks them."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"LOCK TABLE {S.name} IN ACCESS EXCLUSIVE MODE")
+        others = connection.exec_driver_sql(
+            "SELECT count(*) FROM dir_import_run WHERE status = 'running' AND id <> %s",
+            (run_id,),
+        ).scalar()
+        if not others:
+            connection.exec_driver_sql(f"TRUNCATE {S.name}")
+            return
+    session.execute(delete(S).where(S.c.run_id == run_id))
+
+
+#: The columns the import's own statements look rows up by (ANALYZE during a run).
+_LOOKUP_COLUMNS = {
+    P: ("national_id",),
+    E: ("practitioner_id",),
+    A: ("exercice_id",),
+    O: ("practitioner_id",),
+    S: ("run_id", "national_id"),
+}
+
+
+def refresh_statistics(session: Session, *, lookups_only: bool = False) -> None:
+    """PostgreSQL: ANALYZE the tables an import fills. Activities need it: without statistics
+    (autovacuum may be late or off) a read of one practitioner's activities was planned as a
+    bitmap scan expecting 252 rows instead of an index scan finding one. ``lookups_only``:
+    only the columns the import looks rows up by, for a refresh during a run: the whole
+    tables' (forty text columns sorted for each sample) took a third of the server's time in a
+    first import, and nearly all of it in a re-import."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for table in (P, E, A, O, S):
-        session.execute(text(f"ANALYZE {table.name}"))
+    if lookups_only:  # a tenth of the sample: ids, whose distribution is plain
+        session.execute(text("SET LOCAL default_statistics_target = 10"))
+    for table, columns in _LOOKUP_COLUMNS.items():
+        listed = f" ({', '.join(columns)})" if lookups_only else ""
+        session.execute(text(f"ANALYZE {table.name}{listed}"))
     session.commit()
+
+
+def stored_practitioners(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(P)).scalar() or 0)
+
+
+def bulk_settings(session: Session) -> None:
+    """PostgreSQL, in each of an import's transactions: commit without waiting for the WAL to
+    reach the disk. A server crash may then lose the last transactions (a fraction of a
+    second), never part of one: a batch and the run's position after it are lost together,
+    and the same command applies that batch again. Only this transaction is concerned."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit = off"))
