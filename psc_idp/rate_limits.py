@@ -6,8 +6,10 @@ browser: ``wallet/errors.py``)."""
 from __future__ import annotations
 
 import re
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from psc_idp import throttle
 from psc_idp.config import Settings, current_settings
@@ -20,11 +22,15 @@ RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]*)\s*$")
 LIMITS: dict[str, tuple[str, str, str]] = {
     "token": ("rate_limit_token", "Too many token requests for this client", ""),
     "introspection": (
-        "rate_limit_introspection", "Too many introspection requests for this client", ""
+        "rate_limit_introspection",
+        "Too many introspection requests for this client",
+        "",
     ),
     "pushed_authorization": ("rate_limit_par", "Too many pushed requests for this client", ""),
     "backchannel_authentication": (
-        "rate_limit_ciba", "Too many backchannel requests for this client", ""
+        "rate_limit_ciba",
+        "Too many backchannel requests for this client",
+        "",
     ),
     "ciba_national_id": (
         "rate_limit_ciba_per_national_id",
@@ -86,11 +92,26 @@ def check_settings(settings: Settings) -> None:
             raise ValueError(f"{setting}: {error}") from error
 
 
-def enforce(name: str, key: str) -> None:
+#: Where, in the request's WSGI environ, the limits counted for it keep their outcome: a request
+#: answered in part before Flask (``protocol/direct.py``) and then handed to Flask is counted
+#: once. A client cannot set such a key (its headers arrive as ``HTTP_*``).
+COUNTED = "psc_idp.rate_limits.counted"
+
+
+def enforce(name: str, key: str, environ: MutableMapping[str, Any] | None = None) -> None:
     """Count one request for ``key`` under limit ``name``; raise ``TooManyRequests`` past it.
     No statement at all when the limit is off. Called before the request stages anything: the
-    count is committed at once, with the session (counted even if the request then fails)."""
+    count is committed at once, with the session (counted even if the request then fails).
+
+    With the request's ``environ``, a limit already counted for this request is not counted
+    again: its outcome is given again (the same refusal, or nothing)."""
     if name not in LIMITS:
+        return
+    counted = environ.setdefault(COUNTED, {}) if environ is not None else {}
+    if (name, key) in counted:
+        refusal = counted[name, key]
+        if refusal is not None:
+            raise refusal
         return
     setting, description, message = LIMITS[name]
     rate = parse(getattr(current_settings(), setting))
@@ -103,6 +124,9 @@ def enforce(name: str, key: str) -> None:
         in_session=True,
         batch=throttle.batch_for(rate.count),
     )
-    if not verdict.allowed:
-        count_refusal(name)
-        raise TooManyRequests(name, verdict.retry_after, description, message)
+    if verdict.allowed:
+        counted[name, key] = None
+        return
+    count_refusal(name)
+    counted[name, key] = TooManyRequests(name, verdict.retry_after, description, message)
+    raise counted[name, key]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -74,17 +74,10 @@ def close_after_413(response: Response) -> Response:
 def check_request() -> None:
     if _CONTROL.search(request.path):
         raise RefusedInput("Control character in the path.")
-    environ = request.environ  # a dict: cheaper than five scans of ``request.headers``
-    for name, key in _IDENTIFYING_KEYS:
-        value = environ.get(key)
-        if value is not None:
-            if _CONTROL.search(value.replace("\t", " ")):
-                raise RefusedInput(f"Control character in the {name} header.")
-            _check_value(value.rpartition(" ")[2])
-    _check_basic_credentials(environ.get("HTTP_AUTHORIZATION", ""))
-    _check_pairs(request.args.items(multi=True))
+    check_headers(request.environ)  # a dict: cheaper than five scans of ``request.headers``
+    check_pairs(request.args.items(multi=True))
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        _check_pairs(request.form.items(multi=True))  # 413 beyond MAX_FORM_MEMORY_SIZE
+        check_pairs(request.form.items(multi=True))  # 413 beyond MAX_FORM_MEMORY_SIZE
     if request.is_json and request.get_data(cache=True):
         # Bounded depth. A body that does not parse is left to the view (cached as None), which
         # answers in its own words, as it did before this guard.
@@ -92,7 +85,19 @@ def check_request() -> None:
             _check_value(value)
 
 
-def _check_pairs(pairs: Iterable[tuple[str, str]]) -> None:
+def check_headers(environ: Mapping[str, Any]) -> None:
+    """The identifying headers and the client id inside ``Basic``, from a WSGI environ (also
+    before Flask, ``protocol/direct.py``)."""
+    for name, key in _IDENTIFYING_KEYS:
+        value = environ.get(key)
+        if value is not None:
+            if _CONTROL.search(value.replace("\t", " ")):
+                raise RefusedInput(f"Control character in the {name} header.")
+            _check_value(value.rpartition(" ")[2])
+    _check_basic_credentials(environ.get("HTTP_AUTHORIZATION", ""))
+
+
+def check_pairs(pairs: Iterable[tuple[str, str]]) -> None:
     for key, value in pairs:
         _check_value(key)
         _check_value(value)

@@ -17,12 +17,19 @@ two shortcuts.
   Flask's hooks give every answer (request id, metrics, access line). Anything
   else about such a request (a CORS ``Origin``, credentials, a query string the guard must
   see) goes to Flask.
+- **The plain case of UserInfo and introspection before Flask.** The protocol registers, per
+  method and path, a function that answers a request only when nothing about it needs more
+  than the protocol's own logic (``protocol/direct.py``) and returns None otherwise, before it
+  has written or counted anything that Flask would write or count again; Flask then answers.
+  Its answer gets what Flask's hooks would add: security headers, HSTS over https, request id,
+  metrics and access line (with the client the protocol noted).
 - **One piece.** A response of known, bounded length is handed to the server as one bytes
   object: granian then writes it at once instead of iterating over it from Rust."""
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -40,6 +47,7 @@ from psc_idp.observe.logs import access_line
 from psc_idp.observe.metrics import observe_request
 
 StartResponse = Callable[..., Any]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,13 +76,38 @@ _REQUEST_PREFIXES = ("HTTP_", "SSL_", "REMOTE_", "CONTENT_", "AUTH_")
 ONE_PIECE_LIMIT = 1 << 20
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A whole answer given before Flask: status line, headers (before the hooks' own), body."""
+
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Direct:
+    """A path answered before Flask in its plain case: the Flask endpoint that also serves it
+    (metrics, access log) and the function that answers, or returns None to leave the request
+    to Flask."""
+
+    endpoint: str
+    answer: Callable[[dict[str, Any]], Answer | None]
+
+
 def published_routes(app: Flask) -> dict[str, Published]:
     """The published documents by path, as the protocol registered them."""
     return app.extensions.setdefault("psc_published_routes", {})
 
 
+def direct_routes(app: Flask) -> dict[tuple[str, str], Direct]:
+    """The paths answered before Flask in their plain case, by ``(method, path)``."""
+    return app.extensions.setdefault("psc_direct_routes", {})
+
+
 def wrap(app: Flask) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
     routes = published_routes(app)
+    direct = direct_routes(app)
     flask_app = app.wsgi_app
     inherited = {k: v for k, v in os.environ.items() if k.startswith(_REQUEST_PREFIXES)}
     settings = app.extensions.get("psc_settings")
@@ -88,10 +121,16 @@ def wrap(app: Flask) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes
             forwarded = environ["HTTP_X_FORWARDED_PROTO"].split(",")[0].strip().lower()
             if forwarded in ("http", "https"):
                 environ["wsgi.url_scheme"] = forwarded
-        if environ["REQUEST_METHOD"] == "GET":
-            published = routes.get(environ.get("PATH_INFO", ""))
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        if method == "GET":
+            published = routes.get(path)
             if published is not None and not any(environ.get(name) for name in _FLASK_DECIDES):
                 return _observed(published, environ, start_response, settings, trusted)
+        route = direct.get((method, path))
+        if route is not None:
+            answered = _answered(route, environ, start_response, settings, trusted)
+            if answered is not None:
+                return answered
         return _in_one_piece(flask_app, environ, start_response)
 
     return application
@@ -141,6 +180,51 @@ def _observed(
             }
         )
         return body
+    finally:
+        request_id.end()
+
+
+def _answered(
+    route: Direct,
+    environ: dict[str, Any],
+    start_response: StartResponse,
+    settings: Any,
+    trusted: list[str],
+) -> list[bytes] | None:
+    """The route's answer with what Flask's hooks add to it, or None (Flask answers): nothing
+    is sent, observed or logged then."""
+    started = time.perf_counter()
+    request_id.begin(request_id.accepted_or_new(environ.get("HTTP_X_REQUEST_ID")))
+    try:
+        try:
+            answer = route.answer(environ)
+        except Exception:  # Flask meets the same failure and answers it (503 on an outage…)
+            log.debug("left to Flask after a failure before it", exc_info=True)
+            return None
+        if answer is None:
+            return None
+        headers = [*answer.headers, *SECURITY_HEADERS.items()]
+        if environ.get("wsgi.url_scheme") == "https" and settings is not None:
+            hsts = strict_transport(settings)
+            if hsts:
+                headers.append(("Strict-Transport-Security", hsts))
+        headers.append((request_id.HEADER, request_id.current()))
+        start_response(answer.status, headers)
+        status = int(answer.status[:3])
+        elapsed = time.perf_counter() - started
+        method = environ["REQUEST_METHOD"]
+        observe_request(route.endpoint, method, status, elapsed)
+        access_line(
+            {
+                "method": method,
+                "endpoint": route.endpoint,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                "remote_addr": address_of(environ, trusted),
+                "client_id": request_id.current_client() or None,
+            }
+        )
+        return [answer.body]
     finally:
         request_id.end()
 

@@ -13,7 +13,8 @@ from authlib.oauth2.rfc6749.errors import (
     UnsupportedGrantTypeError,
     UnsupportedTokenTypeError,
 )
-from flask import Flask, Response
+from flask import Flask, Response, has_request_context
+from flask import request as flask_request
 
 from psc_idp import rate_limits
 from psc_idp.extensions import db
@@ -63,7 +64,9 @@ class AuthorizationServer(FlaskAuthorizationServer):
         """Authlib's, then the endpoint's rate limit for the client it authenticated (so that
         nobody spends another client's quota by naming it)."""
         client = super().authenticate_client(request, methods, endpoint)
-        rate_limits.enforce(endpoint, client.client_id)
+        # With the environ: not counted twice if the request was counted before Flask.
+        environ = flask_request.environ if has_request_context() else None
+        rate_limits.enforce(endpoint, client.client_id, environ)
         return client
 
     def get_token_grant(self, request: OAuth2Request):

@@ -8,6 +8,7 @@ import hashlib
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -316,6 +317,10 @@ def find_active_access_token(value: str) -> tuple[dict[str, Any], AccessTokenWit
 
 def binding_satisfied(row: AccessToken) -> bool:
     return binding_matches(row.cnf_x5t)
+
+
+#: A token's ``cnf`` thumbprint (None: not bound) → whether the request may use the token.
+BindingCheck = Callable[[str | None], bool]
 
 
 def binding_matches(cnf_x5t: str | None) -> bool:

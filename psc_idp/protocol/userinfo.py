@@ -5,6 +5,7 @@ body (RFC 6750 §2.2) — never both."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Request, Response, jsonify
@@ -16,7 +17,13 @@ from psc_idp.protocol import scopes
 from psc_idp.protocol.claims import service_account_subject, subject
 from psc_idp.protocol.lookups import TokenFamily
 from psc_idp.protocol.models import Client
-from psc_idp.protocol.tokens import binding_matches, envelope, find_active_access_token, sign
+from psc_idp.protocol.tokens import (
+    BindingCheck,
+    binding_matches,
+    envelope,
+    find_active_access_token,
+    sign,
+)
 
 
 def bearer_error(status: int, error: str, description: str) -> Response:
@@ -49,21 +56,51 @@ def userinfo_response(request: Request) -> Response:
     value, failure = presented_token(request)
     if failure is not None:
         return failure
+    return answer(userinfo_for(value))
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """What UserInfo answers for a token, whoever carried the request (the view, or the
+    workers' shortcut ``protocol/direct.py``): the claims, or the refusal."""
+
+    status: int
+    claims: dict[str, Any] | None = None
+    #: The client's ``userinfo_signed_response_alg``: the claims are then sent as a JWT.
+    signed_with: str | None = None
+    client: Client | None = None
+    error: str = ""
+    description: str = ""
+
+
+def userinfo_for(value: str, binding_ok: BindingCheck = binding_matches) -> UserInfo:
+    """The answer for the access token ``value``; ``binding_ok`` says whether the request may
+    use a token bound to a certificate (RFC 8705 §3), from that token's thumbprint."""
     found = find_active_access_token(value)
     if found is None:
-        return bearer_error(401, "invalid_token", "Token verification failed")
+        return UserInfo(401, error="invalid_token", description="Token verification failed")
     _, token = found
-    if not binding_matches(token.cnf_x5t):
-        return bearer_error(401, "invalid_token", "Certificate binding does not match")
+    if not binding_ok(token.cnf_x5t):
+        return UserInfo(
+            401, error="invalid_token", description="Certificate binding does not match"
+        )
     family, client = token.family, token.client
     if "openid" not in family.scope.split():
-        return bearer_error(403, "insufficient_scope", "Missing openid scope")
+        return UserInfo(403, error="insufficient_scope", description="Missing openid scope")
     claims = _claims(family, client)
     if claims is None:
-        return bearer_error(401, "invalid_token", "User disabled")
-    if client is not None and client.userinfo_signed_response_alg:
-        return _signed(claims, client)
-    response = jsonify(claims)
+        return UserInfo(401, error="invalid_token", description="User disabled")
+    signed_with = client.userinfo_signed_response_alg if client is not None else None
+    return UserInfo(200, claims, signed_with or None, client)
+
+
+def answer(info: UserInfo) -> Response:
+    """The HTTP answer: the Bearer error, the signed JWT or the JSON claims."""
+    if info.claims is None:
+        return bearer_error(info.status, info.error, info.description)
+    if info.signed_with and info.client is not None:
+        return _signed(info.claims, info.client)
+    response = jsonify(info.claims)
     response.headers["Cache-Control"] = "no-store"
     return response
 

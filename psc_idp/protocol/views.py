@@ -16,7 +16,7 @@ from psc_idp.http import published
 from psc_idp.http.errors import ErrorPolicy, register_policy
 from psc_idp.http.prepared import Published, published_routes
 from psc_idp.protocol import authorize as authorization_flow
-from psc_idp.protocol import cors
+from psc_idp.protocol import cors, direct
 from psc_idp.protocol.discovery import metadata_document
 from psc_idp.protocol.keycloak_errors import MISSING_GRANT_TYPE
 from psc_idp.protocol.logout import logout_response
@@ -182,6 +182,7 @@ def register(app: Flask, settings: Settings) -> None:
     routes[f"{issuer_path}/protocol/openid-connect/certs"] = Published(
         "protocol.jwks", lambda: _jwks(signing)
     )
+    direct.register(app)  # UserInfo and introspection, their plain case before Flask too
     register_policy(
         app,
         ErrorPolicy(

@@ -31,3 +31,13 @@ def check(client: Any, presented: str) -> bool:
         return True
     lockout.fail(lockout.CLIENT, client.client_id, SOURCE)
     return False
+
+
+def verified_without_writes(client: Any, presented: str) -> bool:
+    """True when ``check`` would accept ``presented`` and write nothing: the secret is right and
+    no failure is counted for the client. False means only "ask ``check``" (a wrong secret, a
+    count to clear or a lock), which then counts what it must."""
+    known = getattr(client, "lockout_state", _UNREAD)
+    if current_settings().lockout_enabled and known is not None:
+        return False
+    return verify_secret(presented, client.secret_hash)

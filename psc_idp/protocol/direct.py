@@ -1,0 +1,204 @@
+"""UserInfo and introspection answered before Flask in their plain case (``http/prepared.py``).
+
+A resource server introspects the same token on every API call, a single-page application
+calls UserInfo again and again: for these requests Flask's request cycle and its hooks cost as
+much as the work itself. Here the same logic (``userinfo.userinfo_for``,
+``introspection.introspection_result``, the server's ``query_client``, the guard's checks, the
+rate limit) answers the plain case from the WSGI environ:
+
+- UserInfo: ``GET``, no query, no body, ``Authorization: Bearer <compact JWS>``, a token whose
+  answer is the JSON claims (200);
+- introspection: ``POST``, exactly ``application/x-www-form-urlencoded``, a body of ``token``
+  and an optional ``token_type_hint`` with nothing to decode, ``Authorization: Basic`` of an
+  enabled client registered for a secret, right, with no failure counted against it.
+
+Anything else returns None before anything Flask would write or count again, and Flask
+answers: a CORS ``Origin``, ``DPoP``, a client certificate (own listener or proxy), an e-CPS
+device header, any refusal (401, 403, 400, 429), a signed UserInfo, a certificate-bound token,
+a secret that does not verify (Flask counts the failure), a failure of the database (Flask
+answers 503). The introspection's rate limit is counted here once: Flask, handed the request
+after it, finds the count in the environ (``rate_limits.COUNTED``) and does not count again."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from typing import Any
+from urllib.parse import parse_qsl
+
+from flask import Flask, Response
+
+from psc_idp import rate_limits
+from psc_idp.extensions import db
+from psc_idp.http import guard
+from psc_idp.http.prepared import Answer, Direct, direct_routes
+from psc_idp.protocol.client_auth.secret_basic import basic_credentials
+from psc_idp.protocol.client_auth.secret_lockout import verified_without_writes
+from psc_idp.protocol.endpoints.introspection import IntrospectionEndpoint, introspection_result
+from psc_idp.protocol.userinfo import answer, userinfo_for
+
+Environ = dict[str, Any]
+
+#: Request parts only Flask weighs: a query the guard must see, CORS, a DPoP proof, a client
+#: certificate (own TLS listener or a proxy's header), an e-CPS device, a chunked body.
+FLASK_DECIDES = (
+    "QUERY_STRING",
+    "HTTP_ORIGIN",
+    "HTTP_DPOP",
+    "HTTP_CLIENT_CERT",
+    "HTTP_X_SSL_CLIENT_CERT",
+    "HTTP_ECPS_DEVICE",
+    "SSL_CLIENT_CERT",
+    "HTTP_TRANSFER_ENCODING",
+)
+#: The longest token looked up (``endpoints/issued.py`` ignores longer ones).
+MAX_TOKEN = 8192
+_BEARER = re.compile(r"Bearer ([A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,})")
+#: A form with nothing to decode (no ``%``, no ``+``, no control): read alike by the standard
+#: library and by Werkzeug.
+_PLAIN_FORM = re.compile(r"[A-Za-z0-9._~=&-]+")
+FORM = "application/x-www-form-urlencoded"
+#: CORS adds it to every protocol answer (``protocol/cors.py``), with an ``Origin`` or not.
+VARY = ("Vary", "Origin")
+
+
+class _ToFlask(Exception):
+    """Something only Flask's answer may weigh was found half-way: Flask answers."""
+
+
+def register(app: Flask) -> None:
+    """The two routes, at the paths their Flask views are registered under."""
+    routes = direct_routes(app)
+    for method, endpoint, answering in (
+        ("GET", "protocol.userinfo", _userinfo),
+        ("POST", "protocol.introspect", _introspection),
+    ):
+        for rule in app.url_map.iter_rules(endpoint):
+            routes[method, rule.rule] = Direct(endpoint, partial(answering, app))
+
+
+def _unbound(cnf_x5t: str | None) -> bool:
+    """The binding check of a request without a certificate, for which a bound token is left
+    to Flask (it knows where a certificate may come from)."""
+    if cnf_x5t is not None:
+        raise _ToFlask
+    return True
+
+
+@contextmanager
+def _in_app(app: Flask) -> Iterator[None]:
+    """The app's context and its database session, always ended (rolled back if need be)."""
+    with app.app_context():
+        try:
+            yield
+        finally:
+            db.session.remove()
+
+
+def _answer(response: Response) -> Answer:
+    """The Flask response as the WSGI server gets it, before the hooks every answer gets."""
+    return Answer(response.status, [*response.headers.to_wsgi_list(), VARY], response.get_data())
+
+
+def _left_to_flask(environ: Environ) -> bool:
+    return any(environ.get(name) for name in FLASK_DECIDES)
+
+
+def _guarded(environ: Environ, pairs: list[tuple[str, str]]) -> bool:
+    """What the input guard (``http/guard.py``) checks before any view, passed."""
+    try:
+        guard.check_headers(environ)
+        guard.check_pairs(pairs)
+    except guard.RefusedInput:
+        return False
+    return True
+
+
+def _run(app: Flask, work: Callable[[], Response | None]) -> Answer | None:
+    with _in_app(app):
+        try:
+            response = work()
+        except _ToFlask:
+            return None
+        return _answer(response) if response is not None else None
+
+
+# --- UserInfo -------------------------------------------------------------------------------
+def _userinfo(app: Flask, environ: Environ) -> Answer | None:
+    if _left_to_flask(environ) or environ.get("CONTENT_TYPE"):
+        return None
+    if environ.get("CONTENT_LENGTH") not in (None, "", "0"):
+        return None
+    matched = _BEARER.fullmatch(environ.get("HTTP_AUTHORIZATION", ""))
+    if matched is None or len(matched.group(1)) > MAX_TOKEN or not _guarded(environ, []):
+        return None
+    token = matched.group(1)
+
+    def work() -> Response | None:
+        info = userinfo_for(token, _unbound)
+        if info.status != 200 or info.signed_with:
+            return None
+        return answer(info)
+
+    return _run(app, work)
+
+
+# --- introspection --------------------------------------------------------------------------
+def _introspection(app: Flask, environ: Environ) -> Answer | None:
+    if _left_to_flask(environ) or environ.get("CONTENT_TYPE") != FORM:
+        return None
+    form = _read_form(environ, app.config.get("MAX_CONTENT_LENGTH"))
+    if form is None or not _guarded(environ, list(form.items())):
+        return None
+    credentials = basic_credentials({"Authorization": environ.get("HTTP_AUTHORIZATION", "")})
+    if credentials is None or not all(credentials):
+        return None
+    client_id, secret = credentials
+    server = app.extensions["psc_authorization_server"]
+    name = IntrospectionEndpoint.ENDPOINT_NAME
+
+    def work() -> Response | None:
+        client = server.query_client(client_id)  # notes the client for the access line
+        if client is None or not client.check_endpoint_auth_method("client_secret_basic", name):
+            return None
+        if not verified_without_writes(client, secret):
+            return None
+        try:
+            rate_limits.enforce(name, client.client_id, environ)
+        except rate_limits.TooManyRequests:
+            return None  # Flask answers the same refusal, counted once
+        result = introspection_result(client, form["token"], form.get("token_type_hint"), _unbound)
+        return server.handle_response(*result)
+
+    return _run(app, work)
+
+
+def _read_form(environ: Environ, limit: int | None) -> dict[str, str] | None:
+    """``token`` and an optional known ``token_type_hint``, each once, from a body read in
+    full and put back for Flask; None for anything else."""
+    length = environ.get("CONTENT_LENGTH") or ""
+    if not (length.isascii() and length.isdigit()):
+        return None
+    size = int(length)
+    if size == 0 or (limit is not None and size > limit):
+        return None
+    body = environ["wsgi.input"].read(size)
+    environ["wsgi.input"] = io.BytesIO(body)  # Flask reads the same body if it answers
+    if len(body) != size or not _PLAIN_FORM.fullmatch(body.decode("ascii", "replace")):
+        return None
+    try:
+        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        return None
+    form = dict(pairs)
+    if len(form) != len(pairs) or "token" not in form or not form["token"]:
+        return None
+    if set(form) - {"token", "token_type_hint"}:
+        return None
+    hint = form.get("token_type_hint")
+    if hint is not None and hint not in IntrospectionEndpoint.SUPPORTED_TOKEN_TYPES:
+        return None
+    return form
