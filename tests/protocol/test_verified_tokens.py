@@ -6,7 +6,15 @@ from __future__ import annotations
 import time
 
 from psc_idp.protocol.verified import VerifiedTokens
-from tests.helpers import INTROSPECT, REVOKE, USERINFO, basic, login_and_get_tokens, token_call
+from tests.helpers import (
+    INTROSPECT,
+    REVOKE,
+    USERINFO,
+    basic,
+    decode,
+    login_and_get_tokens,
+    token_call,
+)
 
 
 def test_the_memo_is_bounded_and_hands_out_copies():
@@ -39,13 +47,14 @@ def test_a_remembered_token_revoked_is_inactive_at_once(app, browser, clients):
 
 
 def test_a_remembered_token_expires_on_time(make_app, browser, clients):
-    app = make_app(access_token_lifetime=1)
+    # Times are whole seconds: a 3-second token is valid for at least 2 s after it is issued.
+    app = make_app(access_token_lifetime=3)
     clients = type(clients).ensure(app)
     access = login_and_get_tokens(app, type(browser)(app), clients.web)["access_token"]
     bearer = {"Authorization": f"Bearer {access}"}
     assert app.test_client().get(USERINFO, headers=bearer).status_code == 200
     assert _introspect(app, clients.web, access)["active"] is True
-    time.sleep(2.1)  # the token's exp (whole seconds) is behind us
+    time.sleep(max(0.0, decode(access)["exp"] - time.time()) + 0.2)  # its exp is behind us
     assert app.test_client().get(USERINFO, headers=bearer).status_code == 401
     assert _introspect(app, clients.web, access) == {"active": False}
 
