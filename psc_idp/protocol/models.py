@@ -30,6 +30,9 @@ class Client(db.Model, ClientMixin):
     client_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     name: Mapped[str] = mapped_column(String(255), default="")
     secret_hash: Mapped[str | None] = mapped_column(String(128))
+    #: ``client_secret_jwt`` only: the secret keys the client's HMAC, so the server must read
+    #: it back; sealed (``AppSecret.seal``) instead of hashed.
+    secret_sealed: Mapped[str | None] = mapped_column(Text)
     token_endpoint_auth_method: Mapped[str] = mapped_column(String(40))
     redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -18,6 +18,7 @@ from psc_idp.protocol.clients import (
     DELIVERY_MODES,
     GRANT_TYPES,
     LIST_FIELDS,
+    MIN_JWT_SECRET_BYTES,
     SECRET_METHODS,
     TLS_FIELDS,
     InvalidClient,
@@ -37,6 +38,7 @@ TEXT_KEYS = (
     "name",
     "secret",
     "secret_hash",
+    "secret_sealed",
     "jwks_uri",
     "tls_client_auth_subject_dn",
     "backchannel_client_notification_endpoint",
@@ -134,6 +136,18 @@ def _check_consistency(
         "secret",
         f"{method} demande un secret (ou secret_hash).",
     )
+    if method == "client_secret_jwt":
+        secret = entry.get("secret")
+        need(
+            bool(secret or entry.get("secret_sealed")),
+            "secret",
+            "client_secret_jwt demande un secret (ou secret_sealed exporté par ce déploiement).",
+        )
+        need(
+            not isinstance(secret, str) or len(secret.encode()) >= MIN_JWT_SECRET_BYTES,
+            "secret",
+            f"un secret client_secret_jwt a au moins {MIN_JWT_SECRET_BYTES} octets (HS256).",
+        )
     need(
         method != "private_key_jwt" or bool(entry.get("jwks") or entry.get("jwks_uri")),
         "jwks_uri",

@@ -139,3 +139,51 @@ def test_directory_show_prints_userinfo(app):
     assert result.exit_code == 0, result.output
     info = json.loads(result.output)
     assert info["SubjectNameID"] == "899700218896" and info["SubjectRefPro"]["exercices"]
+
+
+def test_client_secret_jwt_in_the_realm_file_round_trips_sealed(app, tmp_path):
+    secret = "a-client-secret-jwt-value-of-at-least-32-octets"
+    realm = {
+        "clients": [
+            {
+                "client_id": "realm-hs",
+                "token_endpoint_auth_method": "client_secret_jwt",
+                "secret": secret,
+                "grant_types": ["client_credentials"],
+            }
+        ]
+    }
+    path = tmp_path / "realm-hs.yaml"
+    path.write_text(yaml.safe_dump(realm))
+    assert json.loads(invoke(app, "realm", "import", str(path), "--json").output)[
+        "clients_changed"
+    ] == ["realm-hs"]
+    again = json.loads(invoke(app, "realm", "import", str(path), "--json").output)
+    assert again["clients_changed"] == []
+    exported = tmp_path / "export.json"
+    assert invoke(app, "realm", "export", "--format", "json", "-o", str(exported)).exit_code == 0
+    client = next(
+        c for c in json.loads(exported.read_text())["clients"] if c["client_id"] == "realm-hs"
+    )
+    assert "secret_hash" not in client and secret not in json.dumps(client)
+    assert client["secret_sealed"].startswith("s1.")
+    back = json.loads(invoke(app, "realm", "import", str(exported), "--json").output)
+    assert back["clients_changed"] == []
+
+
+def test_client_secret_jwt_without_a_long_secret_is_refused_in_french(app, tmp_path):
+    realm = {
+        "clients": [
+            {
+                "client_id": "realm-hs-short",
+                "token_endpoint_auth_method": "client_secret_jwt",
+                "secret": "court",
+                "grant_types": ["client_credentials"],
+            }
+        ]
+    }
+    path = tmp_path / "realm-hs-short.yaml"
+    path.write_text(yaml.safe_dump(realm))
+    result = invoke(app, "realm", "import", str(path))
+    assert result.exit_code != 0
+    assert "au moins 32 octets" in result.output

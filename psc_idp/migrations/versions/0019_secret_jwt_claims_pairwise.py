@@ -1,0 +1,26 @@
+"""Clients: client_secret_jwt's sealed secret
+
+Revision ID: 0019
+Revises: 0018
+Create Date: 2026-12-02 10:00:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0019"
+down_revision = "0018"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("oauth_client", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("secret_sealed", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("oauth_client", schema=None) as batch_op:
+        batch_op.drop_column("secret_sealed")
