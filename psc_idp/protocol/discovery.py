@@ -135,7 +135,7 @@ def metadata(settings: Settings) -> dict[str, Any]:
             "allowed-origins",
         ],
         "claim_types_supported": ["normal"],
-        "claims_parameter_supported": False,
+        "claims_parameter_supported": True,
         "scopes_supported": SUPPORTED_SCOPES,
         "acr_values_supported": sorted(set(settings.acr_by_auth_mode.values())),
         "code_challenge_methods_supported": ["plain", "S256"],

@@ -117,6 +117,9 @@ class AuthorizationCode(db.Model):
     redirect_uri: Mapped[str] = mapped_column(Text)
     scope: Mapped[str] = mapped_column(Text, default="")
     nonce: Mapped[str | None] = mapped_column(Text)
+    #: The ``claims`` request parameter (OIDC Core §5.5), as sent: its ID token and UserInfo
+    #: members outlive the code in the token family.
+    claims: Mapped[str | None] = mapped_column(Text)
     code_challenge: Mapped[str | None] = mapped_column(String(128))
     code_challenge_method: Mapped[str | None] = mapped_column(String(10))
     national_id: Mapped[str] = mapped_column(String(64))
@@ -150,6 +153,8 @@ class Grant(db.Model):
     acr: Mapped[str | None] = mapped_column(String(20))
     auth_mode: Mapped[str | None] = mapped_column(String(20))
     nonce: Mapped[str | None] = mapped_column(Text)
+    #: The authorization's ``claims`` parameter, for the ID tokens of refreshes and UserInfo.
+    claims: Mapped[str | None] = mapped_column(Text)
     code_hash: Mapped[str | None] = mapped_column(String(128), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

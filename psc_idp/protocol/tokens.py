@@ -25,6 +25,7 @@ from psc_idp.extensions import db
 from psc_idp.jose_header import unverified_header
 from psc_idp.protocol import claims as claim_sets
 from psc_idp.protocol import scopes as client_scopes
+from psc_idp.protocol.claims_request import requested_claims
 from psc_idp.protocol.client_auth.tls_client_auth import current_certificate, thumbprint
 from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.lookups import AccessTokenWithClient, access_token_with_client
@@ -115,6 +116,7 @@ def _open_grant(client: Client, scope: str, ctx: TokenContext) -> _Family:
         acr=ctx.acr,
         auth_mode=ctx.auth_mode,
         nonce=ctx.nonce,
+        claims=ctx.claims,
         code_hash=ctx.code_hash,
         created_at=now(),
     )
@@ -177,6 +179,7 @@ def generate_token(
     }
     if practitioner is not None and "openid" in scope.split():
         extra = client_scopes.claims_for(client_scopes.ID_TOKEN, granted, subject)
+        extra.update(requested_claims(ctx.claims, "id_token", subject, client.scopes or []))
         token["id_token"] = _id_token(settings, client, ctx, practitioner, access_token, extra)
     if include_refresh_token and practitioner is not None:
         token.update(_stage_refresh_token(settings, client, grant, shown_scope, ctx))

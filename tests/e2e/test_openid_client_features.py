@@ -1,6 +1,8 @@
 """openid-client (Node, v6) against a real server with what PSC's discovery advertises beyond the
 basics: ``client_secret_jwt`` on every call the relying party makes (code, refresh,
-introspection, revocation), as ``rp-flow.mjs`` runs it with ``PSC_CLIENT_AUTH``.
+introspection, revocation), as ``rp-flow.mjs`` runs it with ``PSC_CLIENT_AUTH``; the ``claims``
+parameter of its first login (``PSC_CLAIMS``): an ID token claim beyond the scopes and an
+essential ``acr``.
 
 The client is registered on the running server with ``psc-idp clients add`` (its secret
 generated and printed once), as an operator does. Needs ``node`` and ``npm ci`` in
@@ -24,6 +26,11 @@ pytestmark = pytest.mark.e2e
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 CLIENT_ID = "e2e-secret-jwt"
+EMAIL = "robert.specialiste0021889@example.org"  # the demo realm's doctor
+CLAIMS = {
+    "id_token": {"email": None, "acr": {"essential": True, "values": ["eidas1", "eidas3"]}},
+    "userinfo": {"phone_number": None},
+}
 
 
 def _node() -> str:
@@ -75,7 +82,13 @@ def registered(live_server: LiveServer) -> str:
 
 @pytest.fixture(scope="module")
 def secret_jwt_flow(live_server: LiveServer, registered: str) -> dict[str, Any]:
-    return run_flow(live_server, CLIENT_ID, registered, PSC_CLIENT_AUTH="client_secret_jwt")
+    return run_flow(
+        live_server,
+        CLIENT_ID,
+        registered,
+        PSC_CLIENT_AUTH="client_secret_jwt",
+        PSC_CLAIMS=json.dumps(CLAIMS),
+    )
 
 
 def test_discovery_advertises_client_secret_jwt(secret_jwt_flow):
@@ -95,6 +108,15 @@ def test_every_call_authenticates_with_a_secret_signed_assertion(secret_jwt_flow
     assert introspection["active"] is True and introspection["client_id"] == CLIENT_ID
     assert secret_jwt_flow["revocation"]["next_refresh"]["error"] == "invalid_grant"
     assert secret_jwt_flow["id_token"]["azp"] == CLIENT_ID
+
+
+def test_the_claims_parameter_is_honoured(secret_jwt_flow):
+    assert secret_jwt_flow["discovery"]["claims_parameter_supported"] is True
+    id_token = secret_jwt_flow["id_token"]
+    assert id_token["email"] == EMAIL
+    assert id_token["acr"] == "eidas1"  # MOBILE, one of the essential values
+    assert secret_jwt_flow["userinfo"]["phone_number"] == "06 00 00 00 01"
+    assert "phone_number" not in id_token
 
 
 def test_a_wrong_secret_fails_at_the_token_endpoint(live_server: LiveServer, registered: str):

@@ -1,4 +1,4 @@
-"""Clients: client_secret_jwt's sealed secret
+"""Clients: client_secret_jwt's sealed secret; codes and grants: the claims parameter
 
 Revision ID: 0019
 Revises: 0018
@@ -19,8 +19,14 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("oauth_client", schema=None) as batch_op:
         batch_op.add_column(sa.Column("secret_sealed", sa.Text(), nullable=True))
+    for table in ("oauth_code", "oauth_grant"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("claims", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    for table in ("oauth_grant", "oauth_code"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column("claims")
     with op.batch_alter_table("oauth_client", schema=None) as batch_op:
         batch_op.drop_column("secret_sealed")
