@@ -58,6 +58,8 @@ VALUE_OPTIONS = {
     "delivery_mode": "backchannel_token_delivery_mode",
     "notification_endpoint": "backchannel_client_notification_endpoint",
     "require_pkce": "require_pkce",
+    "subject_type": "subject_type",
+    "sector_identifier_uri": "sector_identifier_uri",
 }
 
 
@@ -109,6 +111,16 @@ def client_options(command: Callable) -> Callable:
         ),
         click.option(
             "--notification-endpoint", help="CIBA ping : URL notifiée à la fin de la demande."
+        ),
+        click.option(
+            "--subject-type",
+            type=click.Choice(["public", "pairwise"]),
+            help="sub public (comme PSC) ou pairwise (propre au secteur du client).",
+        ),
+        click.option(
+            "--sector-identifier-uri",
+            help="pairwise : URL d'un tableau JSON listant les URI de retour ; son hôte est le "
+            "secteur.",
         ),
         click.option("--json", "as_json", is_flag=True, help="Sortie JSON."),
     ]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from psc_idp.extensions import db
 from psc_idp.keystore.signing import SUPPORTED_ALGS
+from psc_idp.protocol import pairwise
 from psc_idp.protocol.client_auth import TOKEN_AUTH_METHODS
 from psc_idp.protocol.client_auth.client_secret_jwt import METHOD as SECRET_JWT
 from psc_idp.protocol.client_auth.client_secret_jwt import client_secret, seal_secret
@@ -39,6 +40,7 @@ TLS_FIELDS = (
     "tls_client_auth_san_dns",
     "tls_client_certificate_bound_access_tokens",
 )
+SUBJECT_FIELDS = ("subject_type", "sector_identifier_uri")
 ALG_FIELDS = (
     "id_token_signed_response_alg",
     "access_token_signed_response_alg",
@@ -123,6 +125,7 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
         _check_tls_identity(client_id, data)
     if CIBA_GRANT in grant_types:
         _check_ciba(client_id, method, data)
+    _check_subject_type(client_id, data, normal["redirect_uris"])
     return {**data, **normal, "client_id": client_id, "token_endpoint_auth_method": method}
 
 
@@ -134,6 +137,23 @@ def _check_jwt_secret(client_id: str, data: dict[str, Any]) -> None:
         raise InvalidClient(
             f"{client_id}: a client_secret_jwt secret has at least {MIN_JWT_SECRET_BYTES} octets"
         )
+
+
+def _check_subject_type(client_id: str, data: dict[str, Any], redirect_uris: list[str]) -> None:
+    """OIDC Core §8.1 and Registration §5, without the network (``upsert_client`` fetches)."""
+    subject_type = data.get("subject_type") or pairwise.PUBLIC
+    if subject_type not in pairwise.SUBJECT_TYPES:
+        raise InvalidClient(f"{client_id}: subject_type is public or pairwise")
+    uri = data.get("sector_identifier_uri")
+    try:
+        if uri and subject_type != pairwise.PAIRWISE:
+            raise pairwise.SectorError("sector_identifier_uri is for a pairwise client only")
+        if uri:
+            pairwise.check_sector_uri(uri)
+        elif subject_type == pairwise.PAIRWISE:
+            pairwise.redirect_host(redirect_uris)
+    except pairwise.SectorError as error:
+        raise InvalidClient(f"{client_id}: {error}") from error
 
 
 def _check_ciba(client_id: str, method: str, data: dict[str, Any]) -> None:
@@ -165,6 +185,7 @@ def upsert_client(data: dict[str, Any]) -> tuple[Client, bool]:
     data = validate(data)
     client = db.session.get(Client, data["client_id"]) or Client(client_id=data["client_id"])
     before = client_to_dict(client, with_hash=True) if client.token_endpoint_auth_method else None
+    registered = (client.subject_type, client.sector_identifier_uri, client.redirect_uris)
     client.name = data.get("name", "") or ""
     client.token_endpoint_auth_method = data["token_endpoint_auth_method"]
     if client.token_endpoint_auth_method == SECRET_JWT:
@@ -195,9 +216,25 @@ def upsert_client(data: dict[str, Any]) -> tuple[Client, bool]:
     )
     client.allow_plain_pkce = bool(data.get("allow_plain_pkce", False))
     client.require_pkce = bool(data.get("require_pkce", False))
+    _set_subject_type(client, data, registered)
     client.enabled = bool(data.get("enabled", True))
     db.session.add(client)
     return client, before != client_to_dict(client, with_hash=True)
+
+
+def _set_subject_type(client: Client, data: dict[str, Any], registered: tuple) -> None:
+    """The sector document is fetched when a pairwise client is registered or its URIs change
+    (not at every import of an unchanged realm file)."""
+    known = (registered[0], registered[1], list(registered[2] or []))
+    client.subject_type = data.get("subject_type") or pairwise.PUBLIC
+    client.sector_identifier_uri = data.get("sector_identifier_uri") or None
+    uri = client.sector_identifier_uri
+    if not uri or known == (client.subject_type, uri, list(client.redirect_uris or [])):
+        return
+    try:
+        pairwise.check_sector_document(uri, list(client.redirect_uris or []))
+    except pairwise.SectorError as error:
+        raise InvalidClient(f"{client.client_id}: {error}") from error
 
 
 def _keep_sealed_secret(client: Client, data: dict[str, Any]) -> None:
@@ -238,6 +275,10 @@ def client_to_dict(client: Client, with_hash: bool = False) -> dict[str, Any]:
     for name in ("jwks", "jwks_uri", *ALG_FIELDS, *TLS_FIELDS, *CIBA_FIELDS):
         if getattr(client, name):
             data[name] = getattr(client, name)
+    if client.subject_type and client.subject_type != pairwise.PUBLIC:
+        data["subject_type"] = client.subject_type
+    if client.sector_identifier_uri:
+        data["sector_identifier_uri"] = client.sector_identifier_uri
     data["allow_plain_pkce"] = bool(client.allow_plain_pkce)
     data["require_pkce"] = bool(client.require_pkce)
     data["enabled"] = client.enabled is not False

@@ -64,6 +64,13 @@ class Client(db.Model, ClientMixin):
     #: CIBA (heavy clients): ``poll`` (PSC) or ``ping``, and where pings go.
     backchannel_token_delivery_mode: Mapped[str] = mapped_column(String(10), default="poll")
     backchannel_client_notification_endpoint: Mapped[str | None] = mapped_column(String(2000))
+    #: OIDC Core §8: ``public`` (PSC's ``sub``, the default) or ``pairwise`` (a keyed hash of
+    #: the sector and the national id, ``protocol/pairwise.py``).
+    subject_type: Mapped[str] = mapped_column(
+        String(10), default="public", server_default=text("'public'")
+    )
+    #: Pairwise: a URL whose JSON array lists the client's redirect URIs; its host is the sector.
+    sector_identifier_uri: Mapped[str | None] = mapped_column(String(2000))
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 

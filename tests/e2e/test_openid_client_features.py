@@ -2,7 +2,8 @@
 basics: ``client_secret_jwt`` on every call the relying party makes (code, refresh,
 introspection, revocation), as ``rp-flow.mjs`` runs it with ``PSC_CLIENT_AUTH``; the ``claims``
 parameter of its first login (``PSC_CLAIMS``): an ID token claim beyond the scopes and an
-essential ``acr``.
+essential ``acr``; a pairwise ``sub``, which openid-client requires to be the same at UserInfo
+as in the ID token.
 
 The client is registered on the running server with ``psc-idp clients add`` (its secret
 generated and printed once), as an operator does. Needs ``node`` and ``npm ci`` in
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.e2e
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 CLIENT_ID = "e2e-secret-jwt"
+PUBLIC_SUB = "f:550dc1c8-d97b-4b1e-ac8c-8eb4471cf9dd:899700218896"
 EMAIL = "robert.specialiste0021889@example.org"  # the demo realm's doctor
 CLAIMS = {
     "id_token": {"email": None, "acr": {"essential": True, "values": ["eidas1", "eidas3"]}},
@@ -76,6 +78,8 @@ def registered(live_server: LiveServer) -> str:
         "http://localhost:3000/callback",
         "--post-logout-redirect-uri",
         "http://localhost:3000/",
+        "--subject-type",
+        "pairwise",
     )
     return created["client_secret"]
 
@@ -117,6 +121,16 @@ def test_the_claims_parameter_is_honoured(secret_jwt_flow):
     assert id_token["acr"] == "eidas1"  # MOBILE, one of the essential values
     assert secret_jwt_flow["userinfo"]["phone_number"] == "06 00 00 00 01"
     assert "phone_number" not in id_token
+
+
+def test_the_pairwise_sub_is_the_same_everywhere(secret_jwt_flow):
+    assert secret_jwt_flow["discovery"]["subject_types_supported"] == ["public", "pairwise"]
+    sub = secret_jwt_flow["id_token"]["sub"]
+    assert sub != PUBLIC_SUB and "899700218896" not in sub
+    assert secret_jwt_flow["userinfo"]["sub"] == sub  # openid-client checked it too
+    assert secret_jwt_flow["introspection"]["sub"] == sub
+    assert secret_jwt_flow["sso_login"]["sub"] == sub
+    assert secret_jwt_flow["refresh"]["id_token_sub"] == sub
 
 
 def test_a_wrong_secret_fails_at_the_token_endpoint(live_server: LiveServer, registered: str):

@@ -187,3 +187,30 @@ def test_client_secret_jwt_without_a_long_secret_is_refused_in_french(app, tmp_p
     result = invoke(app, "realm", "import", str(path))
     assert result.exit_code != 0
     assert "au moins 32 octets" in result.output
+
+
+def test_pairwise_in_the_realm_file(app, tmp_path):
+    client = {
+        "client_id": "realm-pairwise",
+        "secret": "s3cr3t-realm-pairwise-long-enough",
+        "subject_type": "pairwise",
+        "redirect_uris": ["https://app.example/cb", "https://app.example/other"],
+    }
+    path = tmp_path / "realm-pw.yaml"
+    path.write_text(yaml.safe_dump({"clients": [client]}))
+    imported = invoke(app, "realm", "import", str(path), "--json")
+    assert json.loads(imported.output)["clients_changed"] == ["realm-pairwise"]
+    exported = tmp_path / "export-pw.json"
+    assert invoke(app, "realm", "export", "--format", "json", "-o", str(exported)).exit_code == 0
+    clients = json.loads(exported.read_text())["clients"]
+    assert next(c for c in clients if c["client_id"] == "realm-pairwise")["subject_type"] == (
+        "pairwise"
+    )
+    client["redirect_uris"].append("https://elsewhere.example/cb")
+    client["client_id"] = "realm-pairwise-hosts"
+    path.write_text(yaml.safe_dump({"clients": [client, {**client, "subject_type": "paire"}]}))
+    result = invoke(app, "realm", "import", str(path))
+    assert result.exit_code != 0
+    assert "clients[0].sector_identifier_uri" in result.output
+    assert "pairwise demande sector_identifier_uri" in result.output
+    assert "clients[1].subject_type" in result.output

@@ -1,4 +1,5 @@
-"""Clients: client_secret_jwt's sealed secret; codes and grants: the claims parameter
+"""Clients: client_secret_jwt's sealed secret, pairwise subjects; codes and grants: the claims
+parameter
 
 Revision ID: 0019
 Revises: 0018
@@ -19,6 +20,17 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("oauth_client", schema=None) as batch_op:
         batch_op.add_column(sa.Column("secret_sealed", sa.Text(), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "subject_type",
+                sa.String(length=10),
+                server_default=sa.text("'public'"),
+                nullable=False,
+            )
+        )
+        batch_op.add_column(
+            sa.Column("sector_identifier_uri", sa.String(length=2000), nullable=True)
+        )
     for table in ("oauth_code", "oauth_grant"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("claims", sa.Text(), nullable=True))
@@ -29,4 +41,6 @@ def downgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column("claims")
     with op.batch_alter_table("oauth_client", schema=None) as batch_op:
+        batch_op.drop_column("sector_identifier_uri")
+        batch_op.drop_column("subject_type")
         batch_op.drop_column("secret_sealed")
