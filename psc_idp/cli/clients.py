@@ -16,8 +16,9 @@ from flask.cli import AppGroup
 
 from psc_idp.cli.output import emit, fail
 from psc_idp.extensions import db
+from psc_idp.protocol.client_auth.client_secret_jwt import METHOD as SECRET_JWT
 from psc_idp.protocol.clients import (
-    SECRET_METHODS,
+    METHODS_WITH_SECRET,
     InvalidClient,
     all_clients,
     client_to_dict,
@@ -34,6 +35,7 @@ AUTH_METHODS = [
     "client_secret_basic",
     "client_secret_post",
     "private_key_jwt",
+    "client_secret_jwt",
     "tls_client_auth",
     "none",
 ]
@@ -56,6 +58,8 @@ VALUE_OPTIONS = {
     "delivery_mode": "backchannel_token_delivery_mode",
     "notification_endpoint": "backchannel_client_notification_endpoint",
     "require_pkce": "require_pkce",
+    "subject_type": "subject_type",
+    "sector_identifier_uri": "sector_identifier_uri",
 }
 
 
@@ -108,11 +112,26 @@ def client_options(command: Callable) -> Callable:
         click.option(
             "--notification-endpoint", help="CIBA ping : URL notifiée à la fin de la demande."
         ),
+        click.option(
+            "--subject-type",
+            type=click.Choice(["public", "pairwise"]),
+            help="sub public (comme PSC) ou pairwise (propre au secteur du client).",
+        ),
+        click.option(
+            "--sector-identifier-uri",
+            help="pairwise : URL d'un tableau JSON listant les URI de retour ; son hôte est le "
+            "secteur.",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Sortie JSON."),
     ]
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def new_secret(method: str) -> str:
+    # 64 octets for client_secret_jwt: long enough a key for HS512 (RFC 7518 §3.2).
+    return secrets.token_urlsafe(48 if method == SECRET_JWT else 32)
 
 
 def _given(options: dict[str, Any]) -> dict[str, Any]:
@@ -130,7 +149,7 @@ def shown(client: Client, secret: str | None = None) -> dict[str, Any]:
     if client.token_endpoint_auth_method == "none":
         data["require_pkce"] = True  # a public client always needs PKCE (authorize_checks)
     if secret:
-        data["client_secret"] = secret  # shown once: only its hash is stored
+        data["client_secret"] = secret  # shown once: stored hashed (or sealed)
     return data
 
 
@@ -161,11 +180,12 @@ def add(client_id: str, secret: str | None, as_json: bool, **options: Any) -> No
         "backchannel_token_delivery_mode": "poll",
         **_given(options),
     }
-    if data["token_endpoint_auth_method"] in SECRET_METHODS:
-        secret = secret or secrets.token_urlsafe(32)
+    method = data["token_endpoint_auth_method"]
+    if method in METHODS_WITH_SECRET:
+        secret = secret or new_secret(method)
         data["secret"] = secret
     elif secret:
-        fail(f"--secret ne sert qu'avec {' ou '.join(sorted(SECRET_METHODS))}.")
+        fail(f"--secret ne sert qu'avec {' ou '.join(sorted(METHODS_WITH_SECRET))}.")
     _save(data, secret, as_json)
 
 
@@ -186,15 +206,20 @@ def update(
         fail("--secret et --rotate-secret s'excluent : choisissez l'un ou l'autre.")
     data = {**client_to_dict(client, with_hash=True), **_given(options)}
     method = data["token_endpoint_auth_method"]
-    if method not in SECRET_METHODS:
+    # A hashed secret cannot key an HMAC, nor a sealed one be presented as is: each method
+    # keeps its own form only.
+    data.pop("secret_hash" if method == SECRET_JWT else "secret_sealed", None)
+    kept = data.get("secret_sealed") if method == SECRET_JWT else data.get("secret_hash")
+    if method not in METHODS_WITH_SECRET:
         if secret or rotate_secret:
             fail(f"{client_id} ({method}) n'a pas de secret.")
         data.pop("secret_hash", None)
-    elif rotate_secret or (not secret and not data.get("secret_hash")):
-        # Rotation asked for, or a client that had no secret moves to a secret method.
-        secret = secrets.token_urlsafe(32)
+    elif rotate_secret or (not secret and not kept):
+        # Rotation asked for, or a client moves to a method its secret cannot serve.
+        secret = new_secret(method)
     if secret:
         data.pop("secret_hash", None)
+        data.pop("secret_sealed", None)
         data["secret"] = secret
     _save(data, secret, as_json)
 

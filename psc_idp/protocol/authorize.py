@@ -34,7 +34,12 @@ from psc_idp.login.transactions import (
     set_browser_cookie,
 )
 from psc_idp.protocol import pages
-from psc_idp.protocol.authorize_checks import acceptable_acrs, prompt_values
+from psc_idp.protocol.authorize_checks import (
+    acceptable_acrs,
+    prompt_values,
+    unmet_essential_acr,
+)
+from psc_idp.protocol.claims_request import UnmetAuthenticationRequirements
 from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.grants.authorization_code import AuthorizationCodeGrant
 from psc_idp.protocol.pushed_requests import is_pushed_reference, take_pushed_request
@@ -162,6 +167,10 @@ def _context_from_session(session: SsoSession) -> TokenContext:
 
 
 def _issue_code(grant: AuthorizationCodeGrant, redirect_uri: str, ctx: TokenContext) -> Response:
+    if unmet_essential_acr(grant.request.payload.data, ctx.acr):
+        # The last guard: the session decision and la mire already kept to the level asked.
+        error = UnmetAuthenticationRequirements(redirect_uri=redirect_uri)
+        return _error(grant.request, error)
     try:
         status, body, headers = grant.create_authorization_response(redirect_uri, ctx)
     except OAuth2Error as error:

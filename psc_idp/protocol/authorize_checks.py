@@ -13,6 +13,7 @@ from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc7636.challenge import CODE_CHALLENGE_PATTERN
 
 from psc_idp.config import current_settings
+from psc_idp.protocol import claims_request
 from psc_idp.protocol.models import Client
 
 SINGLE_VALUED = [
@@ -31,6 +32,7 @@ SINGLE_VALUED = [
     "ui_locales",
     "response_mode",
     "id_token_hint",
+    "claims",
 ]
 MAX_LENGTH = {"login_hint": 255, "nonce": 1024, "state": 2048, "ui_locales": 255}
 DEFAULT_MAX_LENGTH = 4096
@@ -108,6 +110,15 @@ def check_max_age(request: OAuth2Request, client: Client) -> None:
         raise InvalidRequestError("Invalid parameter: max_age")
 
 
+def check_claims(request: OAuth2Request, client: Client) -> None:
+    """A well-formed ``claims`` parameter (§5.5); an essential ``acr`` naming no level psc-idp
+    knows can never be met: refused at once rather than after a login."""
+    data = request.payload.data
+    claims_request.parse(data.get("claims"))
+    if claims_request.essential_acrs(data, acr_ranking()) == []:
+        raise claims_request.UnmetAuthenticationRequirements("Requested acr values cannot be met")
+
+
 CHECKS: tuple[Callable[[OAuth2Request, Client], None], ...] = (
     check_single_values,  # a NUL in any parameter was refused before (http.guard)
     check_lengths,
@@ -116,6 +127,7 @@ CHECKS: tuple[Callable[[OAuth2Request, Client], None], ...] = (
     check_pkce,
     check_prompt,
     check_max_age,
+    check_claims,
 )
 
 
@@ -140,8 +152,21 @@ def acceptable_acrs(data: dict) -> list[str]:
     PSC answers ``eidas3`` to a card login asked with ``acr_values=eidas1``: a stronger level
     satisfies a weaker request; a weaker one never satisfies a stronger request. ``acr_values``
     is a voluntary claim (OIDC Core §3.1.2.1, §5.5.1.1): values we do not know are ignored, and
-    a request naming none we know asks for no level at all."""
-    requested = (data.get("acr_values") or "").split()
+    a request naming none we know asks for no level at all; so is an ``acr`` of the ``claims``
+    parameter without ``essential``.
+
+    An essential ``acr`` (``claims`` parameter) is a requirement: the login ends with one of its
+    values exactly (§5.5.1.1), whatever ``acr_values`` wishes."""
     ranking = acr_ranking()
+    required = claims_request.essential_acrs(data, ranking)
+    if required is not None:
+        return required
+    requested = (data.get("acr_values") or "").split() + claims_request.voluntary_acrs(data)
     known = [ranking.index(value) for value in requested if value in ranking]
     return ranking[min(known) :] if known else []
+
+
+def unmet_essential_acr(data: dict, acr: str | None) -> bool:
+    """Whether a login that ended with ``acr`` misses the request's essential ``acr``."""
+    required = claims_request.essential_acrs(data, acr_ranking())
+    return required is not None and acr not in required

@@ -10,6 +10,7 @@ from typing import Any
 
 from psc_idp.config import Settings
 from psc_idp.directory.userinfo import build_userinfo, other_ids
+from psc_idp.protocol import pairwise
 from psc_idp.protocol.context import TokenContext
 
 SERVICE_ACCOUNT_NAMESPACE = uuid.UUID("4c1c2f7e-8a0e-4a8e-9f57-6a5b0e3d2c11")
@@ -69,16 +70,24 @@ def subject(settings: Settings, national_id: str) -> str:
     return f"{settings.sub_prefix}{national_id}"
 
 
+def subject_for(settings: Settings, client: Any, national_id: str) -> str:
+    """The ``sub`` ``client`` sees: PSC's public one, or its sector's pairwise one."""
+    return pairwise.subject_for(client, national_id, subject(settings, national_id))
+
+
 def service_account_subject(client_id: str) -> str:
     """Keycloak gives each client a service-account user; its id is stable per client."""
     return str(uuid.uuid5(SERVICE_ACCOUNT_NAMESPACE, client_id))
 
 
-def identity_claims(settings: Settings, practitioner: Any) -> dict[str, Any]:
-    """``sub``, ``SubjectNameID``, ``preferred_username``, ``given_name``, ``family_name``."""
+def identity_claims(
+    settings: Settings, practitioner: Any, sub: str | None = None
+) -> dict[str, Any]:
+    """``sub`` (PSC's public one unless given), ``SubjectNameID``, ``preferred_username``,
+    ``given_name``, ``family_name``."""
     basic = build_userinfo(
         practitioner,
-        sub=subject(settings, practitioner.national_id),
+        sub=sub or subject(settings, practitioner.national_id),
         auth_mode="",
         palier="",
         scopes={"openid"},
@@ -103,18 +112,27 @@ def session_claims(ctx: TokenContext) -> dict[str, Any]:
 
 
 def id_token_claims(
-    settings: Settings, client_id: str, ctx: TokenContext, practitioner: Any
+    settings: Settings,
+    client_id: str,
+    ctx: TokenContext,
+    practitioner: Any,
+    sub: str | None = None,
 ) -> dict[str, Any]:
     claims: dict[str, Any] = {"aud": client_id, "typ": "ID", "azp": client_id}
     if ctx.nonce:
         claims["nonce"] = ctx.nonce
     claims.update(session_claims(ctx))
-    claims.update(identity_claims(settings, practitioner))
+    claims.update(identity_claims(settings, practitioner, sub))
     return claims
 
 
 def access_token_claims(
-    settings: Settings, client_id: str, scope: str, ctx: TokenContext, practitioner: Any | None
+    settings: Settings,
+    client_id: str,
+    scope: str,
+    ctx: TokenContext,
+    practitioner: Any | None,
+    sub: str | None = None,
 ) -> dict[str, Any]:
     # PSC access tokens carry no ``aud`` (sample in psc-reference §4).
     claims: dict[str, Any] = {"typ": "Bearer", "azp": client_id}
@@ -129,7 +147,7 @@ def access_token_claims(
     claims["nonce"] = ctx.nonce or ""
     claims.update(session_claims(ctx))
     claims["scope"] = scope
-    identity = identity_claims(settings, practitioner)
+    identity = identity_claims(settings, practitioner, sub)
     claims.update(
         sub=identity["sub"],
         preferred_username=identity["preferred_username"],

@@ -10,7 +10,10 @@ from sqlalchemy import select
 
 from psc_idp.extensions import db
 from psc_idp.keystore.signing import SUPPORTED_ALGS
+from psc_idp.protocol import pairwise
 from psc_idp.protocol.client_auth import TOKEN_AUTH_METHODS
+from psc_idp.protocol.client_auth.client_secret_jwt import METHOD as SECRET_JWT
+from psc_idp.protocol.client_auth.client_secret_jwt import client_secret, seal_secret
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.origins import ANY_ORIGIN, SAME_AS_REDIRECTS, parse_origin
 from psc_idp.protocol.scopes import DEFAULT_CLIENT_SCOPES, SUPPORTED_SCOPES, unknown
@@ -20,6 +23,10 @@ CIBA_GRANT = "urn:openid:params:grant-type:ciba"
 GRANT_TYPES = {"authorization_code", "refresh_token", "client_credentials", CIBA_GRANT}
 DELIVERY_MODES = {"poll", "ping"}
 SECRET_METHODS = {"client_secret_basic", "client_secret_post"}
+#: Methods whose client has a secret: presented (hashed at rest) or keying an HMAC (sealed).
+METHODS_WITH_SECRET = SECRET_METHODS | {SECRET_JWT}
+#: An HMAC key shorter than its hash is refused (RFC 7518 §3.2): HS256 needs 32 octets.
+MIN_JWT_SECRET_BYTES = 32
 LIST_FIELDS = (
     "redirect_uris",
     "post_logout_redirect_uris",
@@ -33,6 +40,7 @@ TLS_FIELDS = (
     "tls_client_auth_san_dns",
     "tls_client_certificate_bound_access_tokens",
 )
+SUBJECT_FIELDS = ("subject_type", "sector_identifier_uri")
 ALG_FIELDS = (
     "id_token_signed_response_alg",
     "access_token_signed_response_alg",
@@ -109,13 +117,43 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
             raise InvalidClient(f"{client_id}: {name} must be one of {', '.join(SUPPORTED_ALGS)}")
     if method in SECRET_METHODS and not (data.get("secret") or data.get("secret_hash")):
         raise InvalidClient(f"{client_id}: {method} needs a secret")
+    if method == SECRET_JWT:
+        _check_jwt_secret(client_id, data)
     if method == "private_key_jwt" and not (data.get("jwks") or data.get("jwks_uri")):
         raise InvalidClient(f"{client_id}: private_key_jwt needs jwks or jwks_uri")
     if method == "tls_client_auth":
         _check_tls_identity(client_id, data)
     if CIBA_GRANT in grant_types:
         _check_ciba(client_id, method, data)
+    _check_subject_type(client_id, data, normal["redirect_uris"])
     return {**data, **normal, "client_id": client_id, "token_endpoint_auth_method": method}
+
+
+def _check_jwt_secret(client_id: str, data: dict[str, Any]) -> None:
+    secret = data.get("secret")
+    if not (secret or data.get("secret_sealed")):
+        raise InvalidClient(f"{client_id}: client_secret_jwt needs a secret")
+    if secret and len(str(secret).encode()) < MIN_JWT_SECRET_BYTES:
+        raise InvalidClient(
+            f"{client_id}: a client_secret_jwt secret has at least {MIN_JWT_SECRET_BYTES} octets"
+        )
+
+
+def _check_subject_type(client_id: str, data: dict[str, Any], redirect_uris: list[str]) -> None:
+    """OIDC Core §8.1 and Registration §5, without the network (``upsert_client`` fetches)."""
+    subject_type = data.get("subject_type") or pairwise.PUBLIC
+    if subject_type not in pairwise.SUBJECT_TYPES:
+        raise InvalidClient(f"{client_id}: subject_type is public or pairwise")
+    uri = data.get("sector_identifier_uri")
+    try:
+        if uri and subject_type != pairwise.PAIRWISE:
+            raise pairwise.SectorError("sector_identifier_uri is for a pairwise client only")
+        if uri:
+            pairwise.check_sector_uri(uri)
+        elif subject_type == pairwise.PAIRWISE:
+            pairwise.redirect_host(redirect_uris)
+    except pairwise.SectorError as error:
+        raise InvalidClient(f"{client_id}: {error}") from error
 
 
 def _check_ciba(client_id: str, method: str, data: dict[str, Any]) -> None:
@@ -147,14 +185,19 @@ def upsert_client(data: dict[str, Any]) -> tuple[Client, bool]:
     data = validate(data)
     client = db.session.get(Client, data["client_id"]) or Client(client_id=data["client_id"])
     before = client_to_dict(client, with_hash=True) if client.token_endpoint_auth_method else None
+    registered = (client.subject_type, client.sector_identifier_uri, client.redirect_uris)
     client.name = data.get("name", "") or ""
     client.token_endpoint_auth_method = data["token_endpoint_auth_method"]
-    if data.get("secret"):
-        client.secret_hash = hash_secret(str(data["secret"]))
-    elif data.get("secret_hash"):
-        client.secret_hash = data["secret_hash"]
-    elif client.token_endpoint_auth_method not in SECRET_METHODS:
-        client.secret_hash = None
+    if client.token_endpoint_auth_method == SECRET_JWT:
+        _keep_sealed_secret(client, data)
+    else:
+        client.secret_sealed = None
+        if data.get("secret"):
+            client.secret_hash = hash_secret(str(data["secret"]))
+        elif data.get("secret_hash"):
+            client.secret_hash = data["secret_hash"]
+        elif client.token_endpoint_auth_method not in SECRET_METHODS:
+            client.secret_hash = None
     for name in LIST_FIELDS:
         setattr(client, name, data[name])
     client.web_origins = data["web_origins"]
@@ -173,9 +216,51 @@ def upsert_client(data: dict[str, Any]) -> tuple[Client, bool]:
     )
     client.allow_plain_pkce = bool(data.get("allow_plain_pkce", False))
     client.require_pkce = bool(data.get("require_pkce", False))
+    _set_subject_type(client, data, registered)
     client.enabled = bool(data.get("enabled", True))
     db.session.add(client)
     return client, before != client_to_dict(client, with_hash=True)
+
+
+def _set_subject_type(client: Client, data: dict[str, Any], registered: tuple) -> None:
+    """The sector document is fetched when a pairwise client is registered or its URIs change
+    (not at every import of an unchanged realm file)."""
+    known = (registered[0], registered[1], list(registered[2] or []))
+    client.subject_type = data.get("subject_type") or pairwise.PUBLIC
+    client.sector_identifier_uri = data.get("sector_identifier_uri") or None
+    uri = client.sector_identifier_uri
+    if not uri or known == (client.subject_type, uri, list(client.redirect_uris or [])):
+        return
+    try:
+        pairwise.check_sector_document(uri, list(client.redirect_uris or []))
+    except pairwise.SectorError as error:
+        raise InvalidClient(f"{client.client_id}: {error}") from error
+
+
+def _keep_sealed_secret(client: Client, data: dict[str, Any]) -> None:
+    """A client_secret_jwt secret is sealed, never hashed (the server signs nothing with it but
+    must verify the client's HMAC). A sealed value from an export must open here: it is bound
+    to this deployment's app secret and to the client id."""
+    client.secret_hash = None
+    secret = data.get("secret")
+    if secret:
+        if client.secret_sealed and _opens(client) == str(secret):
+            return  # the same secret: keep its sealed form (a realm import changes nothing)
+        client.secret_sealed = seal_secret(client.client_id, str(secret))
+        return
+    client.secret_sealed = data["secret_sealed"]
+    if _opens(client) is None:
+        raise InvalidClient(
+            f"{client.client_id}: secret_sealed does not open with this deployment's app secret"
+            " (give the secret itself)"
+        )
+
+
+def _opens(client: Client) -> str | None:
+    try:
+        return client_secret(client)
+    except ValueError:
+        return None
 
 
 def client_to_dict(client: Client, with_hash: bool = False) -> dict[str, Any]:
@@ -190,11 +275,17 @@ def client_to_dict(client: Client, with_hash: bool = False) -> dict[str, Any]:
     for name in ("jwks", "jwks_uri", *ALG_FIELDS, *TLS_FIELDS, *CIBA_FIELDS):
         if getattr(client, name):
             data[name] = getattr(client, name)
+    if client.subject_type and client.subject_type != pairwise.PUBLIC:
+        data["subject_type"] = client.subject_type
+    if client.sector_identifier_uri:
+        data["sector_identifier_uri"] = client.sector_identifier_uri
     data["allow_plain_pkce"] = bool(client.allow_plain_pkce)
     data["require_pkce"] = bool(client.require_pkce)
     data["enabled"] = client.enabled is not False
     if with_hash and client.secret_hash:
         data["secret_hash"] = client.secret_hash
+    if with_hash and client.secret_sealed:
+        data["secret_sealed"] = client.secret_sealed
     return data
 
 

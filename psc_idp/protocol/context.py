@@ -18,6 +18,8 @@ class TokenContext:
     acr: str | None = None
     auth_mode: str | None = None
     nonce: str | None = None
+    #: The ``claims`` request parameter of the authorization (OIDC Core §5.5), if any.
+    claims: str | None = None
     #: The token family continued by a refresh; None starts a new one.
     grant_id: str | None = None
     #: The code the family comes from, so a replayed code can revoke it.

@@ -9,6 +9,8 @@ from psc_idp.config import Settings
 from psc_idp.http.published import Document
 from psc_idp.keystore.signing import SUPPORTED_ALGS
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
+from psc_idp.protocol.client_auth.client_secret_jwt import ALGORITHMS as SECRET_JWT_ALGS
+from psc_idp.protocol.pairwise import SUBJECT_TYPES
 from psc_idp.protocol.scopes import SUPPORTED_SCOPES
 
 
@@ -39,6 +41,11 @@ def tls_metadata(settings: Settings) -> dict[str, Any]:
         "tls_client_certificate_bound_access_tokens": True,
         "mtls_endpoint_aliases": mtls_aliases(settings),
     }
+
+
+#: Algorithms of client assertions: the client's keys (private_key_jwt), its secret
+#: (client_secret_jwt).
+ASSERTION_SIGNING_ALGS = [*SUPPORTED_ALGS, *SECRET_JWT_ALGS]
 
 
 def client_auth_methods(settings: Settings) -> list[str]:
@@ -89,15 +96,15 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "backchannel_user_code_parameter_supported": False,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment", "form_post"],
-        "subject_types_supported": ["public"],
+        "subject_types_supported": list(SUBJECT_TYPES),
         "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "userinfo_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "introspection_endpoint_auth_methods_supported": confidential,
-        "introspection_endpoint_auth_signing_alg_values_supported": list(SUPPORTED_ALGS),
+        "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_SIGNING_ALGS,
         "token_endpoint_auth_methods_supported": auth_methods,
-        "token_endpoint_auth_signing_alg_values_supported": list(SUPPORTED_ALGS),
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_SIGNING_ALGS,
         "revocation_endpoint_auth_methods_supported": auth_methods,
-        "revocation_endpoint_auth_signing_alg_values_supported": list(SUPPORTED_ALGS),
+        "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_SIGNING_ALGS,
         "claims_supported": [
             "sub",
             "iss",
@@ -129,7 +136,7 @@ def metadata(settings: Settings) -> dict[str, Any]:
             "allowed-origins",
         ],
         "claim_types_supported": ["normal"],
-        "claims_parameter_supported": False,
+        "claims_parameter_supported": True,
         "scopes_supported": SUPPORTED_SCOPES,
         "acr_values_supported": sorted(set(settings.acr_by_auth_mode.values())),
         "code_challenge_methods_supported": ["plain", "S256"],

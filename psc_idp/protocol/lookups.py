@@ -54,6 +54,7 @@ _FAMILY = (
     _grant.c.national_id,
     _grant.c.scope,
     _grant.c.auth_mode,
+    _grant.c.claims.label("grant_claims"),
     _grant.c.revoked_at.label("grant_revoked_at"),
     _client.c.enabled.label("client_enabled"),
     _person.c.active.label("person_active"),
@@ -131,6 +132,8 @@ class TokenFamily:
     client_enabled: bool
     #: None when the grant has no professional (client credentials) or the row is gone.
     person_active: bool | None
+    #: The authorization's ``claims`` parameter (UserInfo adds what it asks for).
+    claims: str | None = None
 
     @classmethod
     def of(cls, row: Any) -> TokenFamily:
@@ -143,6 +146,7 @@ class TokenFamily:
             revoked_at=row.grant_revoked_at,
             client_enabled=bool(row.client_enabled),
             person_active=row.person_active,
+            claims=row.grant_claims,
         )
 
     @property

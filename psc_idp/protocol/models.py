@@ -30,6 +30,9 @@ class Client(db.Model, ClientMixin):
     client_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     name: Mapped[str] = mapped_column(String(255), default="")
     secret_hash: Mapped[str | None] = mapped_column(String(128))
+    #: ``client_secret_jwt`` only: the secret keys the client's HMAC, so the server must read
+    #: it back; sealed (``AppSecret.seal``) instead of hashed.
+    secret_sealed: Mapped[str | None] = mapped_column(Text)
     token_endpoint_auth_method: Mapped[str] = mapped_column(String(40))
     redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -61,6 +64,13 @@ class Client(db.Model, ClientMixin):
     #: CIBA (heavy clients): ``poll`` (PSC) or ``ping``, and where pings go.
     backchannel_token_delivery_mode: Mapped[str] = mapped_column(String(10), default="poll")
     backchannel_client_notification_endpoint: Mapped[str | None] = mapped_column(String(2000))
+    #: OIDC Core §8: ``public`` (PSC's ``sub``, the default) or ``pairwise`` (a keyed hash of
+    #: the sector and the national id, ``protocol/pairwise.py``).
+    subject_type: Mapped[str] = mapped_column(
+        String(10), default="public", server_default=text("'public'")
+    )
+    #: Pairwise: a URL whose JSON array lists the client's redirect URIs; its host is the sector.
+    sector_identifier_uri: Mapped[str | None] = mapped_column(String(2000))
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
@@ -114,6 +124,9 @@ class AuthorizationCode(db.Model):
     redirect_uri: Mapped[str] = mapped_column(Text)
     scope: Mapped[str] = mapped_column(Text, default="")
     nonce: Mapped[str | None] = mapped_column(Text)
+    #: The ``claims`` request parameter (OIDC Core §5.5), as sent: its ID token and UserInfo
+    #: members outlive the code in the token family.
+    claims: Mapped[str | None] = mapped_column(Text)
     code_challenge: Mapped[str | None] = mapped_column(String(128))
     code_challenge_method: Mapped[str | None] = mapped_column(String(10))
     national_id: Mapped[str] = mapped_column(String(64))
@@ -147,6 +160,8 @@ class Grant(db.Model):
     acr: Mapped[str | None] = mapped_column(String(20))
     auth_mode: Mapped[str | None] = mapped_column(String(20))
     nonce: Mapped[str | None] = mapped_column(Text)
+    #: The authorization's ``claims`` parameter, for the ID tokens of refreshes and UserInfo.
+    claims: Mapped[str | None] = mapped_column(Text)
     code_hash: Mapped[str | None] = mapped_column(String(128), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -23,6 +23,7 @@ from psc_idp.observe.request_id import note_client
 from psc_idp.protocol.ciba.endpoint import BackchannelAuthenticationEndpoint
 from psc_idp.protocol.ciba.grant import CibaGrant
 from psc_idp.protocol.client_auth import tls_client_auth
+from psc_idp.protocol.client_auth.client_secret_jwt import ClientSecretJWT
 from psc_idp.protocol.client_auth.private_key_jwt import PrivateKeyJWT
 from psc_idp.protocol.client_auth.secret_basic import authenticate_client_secret_basic
 from psc_idp.protocol.endpoints.introspection import IntrospectionEndpoint
@@ -115,6 +116,7 @@ def create_server(app: Flask) -> AuthorizationServer:
 
     server.register_client_auth_method("client_secret_basic", authenticate_client_secret_basic)
     server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT())
+    server.register_client_auth_method(ClientSecretJWT.CLIENT_AUTH_METHOD, ClientSecretJWT())
     server.register_client_auth_method(
         tls_client_auth.METHOD, tls_client_auth.authenticate_tls_client
     )

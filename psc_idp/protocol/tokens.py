@@ -26,6 +26,7 @@ from psc_idp.extensions import db
 from psc_idp.jose_header import unverified_header
 from psc_idp.protocol import claims as claim_sets
 from psc_idp.protocol import scopes as client_scopes
+from psc_idp.protocol.claims_request import requested_claims
 from psc_idp.protocol.client_auth.tls_client_auth import current_certificate, thumbprint
 from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.lookups import AccessTokenWithClient, access_token_with_client
@@ -64,7 +65,7 @@ def envelope(settings: Settings, lifetime: int) -> dict[str, Any]:
 
 
 def _refresh_token_value(
-    settings: Settings, client_id: str, scope: str, ctx: TokenContext, offline: bool
+    settings: Settings, client: Client, scope: str, ctx: TokenContext, offline: bool
 ) -> str:
     """Opaque to clients; shaped like Keycloak's HS512 refresh token, keyed by the app secret.
 
@@ -73,11 +74,11 @@ def _refresh_token_value(
     body = envelope(settings, settings.refresh_token_lifetime)
     if offline:
         del body["exp"]
-    body.update(aud=settings.issuer, typ="Offline" if offline else "Refresh", azp=client_id)
+    body.update(aud=settings.issuer, typ="Offline" if offline else "Refresh", azp=client.client_id)
     body["scope"] = scope
     body.update(claim_sets.session_claims(ctx))
     if ctx.national_id:
-        body["sub"] = claim_sets.subject(settings, ctx.national_id)
+        body["sub"] = claim_sets.subject_for(settings, client, ctx.national_id)
     body["nonce"] = ctx.nonce or ""
     # The random part makes two tokens issued in the same second distinct.
     body["jti"] = f"{body['jti']}.{secrets.token_urlsafe(16)}"
@@ -116,6 +117,7 @@ def _open_grant(client: Client, scope: str, ctx: TokenContext) -> _Family:
         acr=ctx.acr,
         auth_mode=ctx.auth_mode,
         nonce=ctx.nonce,
+        claims=ctx.claims,
         code_hash=ctx.code_hash,
         created_at=now(),
     )
@@ -154,8 +156,11 @@ def generate_token(
     shown_scope = client_scopes.shown(scope)
     alg = client.access_token_signed_response_alg or settings.default_signing_alg
     access_claims = envelope(settings, settings.access_token_lifetime)
+    sub = claim_sets.subject_for(settings, client, ctx.national_id) if ctx.national_id else None
     access_claims.update(
-        claim_sets.access_token_claims(settings, client.client_id, shown_scope, ctx, practitioner)
+        claim_sets.access_token_claims(
+            settings, client.client_id, shown_scope, ctx, practitioner, sub
+        )
     )
     access_claims.update(client_scopes.claims_for(client_scopes.ACCESS_TOKEN, granted, subject))
     bound_to = certificate_binding(client)
@@ -178,7 +183,8 @@ def generate_token(
     }
     if practitioner is not None and "openid" in scope.split():
         extra = client_scopes.claims_for(client_scopes.ID_TOKEN, granted, subject)
-        token["id_token"] = _id_token(settings, client, ctx, practitioner, access_token, extra)
+        extra.update(requested_claims(ctx.claims, "id_token", subject, client.scopes or []))
+        token["id_token"] = _id_token(settings, client, ctx, practitioner, access_token, extra, sub)
     if include_refresh_token and practitioner is not None:
         token.update(_stage_refresh_token(settings, client, grant, shown_scope, ctx))
     token["not-before-policy"] = 0
@@ -212,7 +218,7 @@ def _stage_refresh_token(
     """A refresh token of the family; offline when the family was granted ``offline_access``
     (a narrowed refresh stays offline: the family's scope decides)."""
     offline = client_scopes.is_offline(grant.scope)
-    refresh = _refresh_token_value(settings, client.client_id, scope, ctx, offline)
+    refresh = _refresh_token_value(settings, client, scope, ctx, offline)
     lifetime = (
         settings.offline_session_idle_lifetime if offline else settings.refresh_token_lifetime
     )
@@ -245,10 +251,11 @@ def _id_token(
     practitioner: Any,
     access_token: str,
     extra: dict[str, Any],
+    sub: str | None,
 ) -> str:
     alg = client.id_token_signed_response_alg or settings.default_signing_alg
     body = envelope(settings, settings.id_token_lifetime)
-    body.update(claim_sets.id_token_claims(settings, client.client_id, ctx, practitioner))
+    body.update(claim_sets.id_token_claims(settings, client.client_id, ctx, practitioner, sub))
     body.update(extra)
     body["at_hash"] = half_hash(access_token, alg)
     return sign(claim_sets.in_order(body, claim_sets.ID_TOKEN_ORDER), alg)

@@ -14,7 +14,8 @@ from psc_idp.config import current_settings
 from psc_idp.directory.reading import read_practitioner
 from psc_idp.directory.userinfo import build_userinfo
 from psc_idp.protocol import scopes
-from psc_idp.protocol.claims import service_account_subject, subject
+from psc_idp.protocol.claims import service_account_subject, subject_for
+from psc_idp.protocol.claims_request import requested_claims
 from psc_idp.protocol.lookups import TokenFamily
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.tokens import (
@@ -119,14 +120,18 @@ def _claims(grant: TokenFamily, client: Client | None) -> dict[str, Any] | None:
     if practitioner is None or not practitioner.active:
         return None
     auth_mode = grant.auth_mode or ""
+    subject_of = scopes.Subject(practitioner, client)
+    standard = scopes.claims_for(scopes.USERINFO, granted, subject_of)
+    if client is not None:
+        standard.update(requested_claims(grant.claims, "userinfo", subject_of, client.scopes or []))
     return build_userinfo(
         practitioner,
-        sub=subject(settings, practitioner.national_id),
+        sub=subject_for(settings, client, practitioner.national_id),
         auth_mode=auth_mode,
         palier=settings.palier_by_auth_mode.get(auth_mode, ""),
         scopes=granted,
         profile=settings.userinfo_profile,
-        standard=scopes.claims_for(scopes.USERINFO, granted, scopes.Subject(practitioner, client)),
+        standard=standard,
     )
 
 

@@ -18,12 +18,15 @@ from psc_idp.protocol.clients import (
     DELIVERY_MODES,
     GRANT_TYPES,
     LIST_FIELDS,
+    MIN_JWT_SECRET_BYTES,
     SECRET_METHODS,
+    SUBJECT_FIELDS,
     TLS_FIELDS,
     InvalidClient,
     validate,
 )
 from psc_idp.protocol.models import Client
+from psc_idp.protocol.pairwise import SUBJECT_TYPES
 from psc_idp.realm import checks
 from psc_idp.realm.problems import Path, Problems
 
@@ -37,9 +40,11 @@ TEXT_KEYS = (
     "name",
     "secret",
     "secret_hash",
+    "secret_sealed",
     "jwks_uri",
     "tls_client_auth_subject_dn",
     "backchannel_client_notification_endpoint",
+    "sector_identifier_uri",
 )
 URI_LISTS = ("redirect_uris", "post_logout_redirect_uris")
 
@@ -47,7 +52,7 @@ URI_LISTS = ("redirect_uris", "post_logout_redirect_uris")
 def client_keys() -> tuple[str, ...]:
     """What ``upsert_client`` reads; ``web_origins`` once the model stores it."""
     keys = ["client_id", "token_endpoint_auth_method", "jwks", *LIST_FIELDS, *ALG_FIELDS]
-    keys += [*TLS_FIELDS, *CIBA_FIELDS, *BOOLEAN_KEYS, *TEXT_KEYS]
+    keys += [*TLS_FIELDS, *CIBA_FIELDS, *SUBJECT_FIELDS, *BOOLEAN_KEYS, *TEXT_KEYS]
     if hasattr(Client, "web_origins"):
         keys.append("web_origins")
     return tuple(dict.fromkeys(keys))
@@ -100,6 +105,8 @@ def _check_entry(problems: Problems, entry: dict[str, Any], path: Path) -> None:
     for name in ALG_FIELDS:
         if entry.get(name) is not None:
             checks.one_of(problems, entry[name], (*path, name), SUPPORTED_ALGS)
+    if "subject_type" in entry:
+        checks.one_of(problems, entry["subject_type"], (*path, "subject_type"), SUBJECT_TYPES)
     if "backchannel_token_delivery_mode" in entry:
         mode_path = (*path, "backchannel_token_delivery_mode")
         checks.one_of(problems, entry[mode_path[-1]], mode_path, sorted(DELIVERY_MODES))
@@ -134,6 +141,18 @@ def _check_consistency(
         "secret",
         f"{method} demande un secret (ou secret_hash).",
     )
+    if method == "client_secret_jwt":
+        secret = entry.get("secret")
+        need(
+            bool(secret or entry.get("secret_sealed")),
+            "secret",
+            "client_secret_jwt demande un secret (ou secret_sealed exporté par ce déploiement).",
+        )
+        need(
+            not isinstance(secret, str) or len(secret.encode()) >= MIN_JWT_SECRET_BYTES,
+            "secret",
+            f"un secret client_secret_jwt a au moins {MIN_JWT_SECRET_BYTES} octets (HS256).",
+        )
     need(
         method != "private_key_jwt" or bool(entry.get("jwks") or entry.get("jwks_uri")),
         "jwks_uri",
@@ -160,6 +179,19 @@ def _check_consistency(
         )
     if method == "tls_client_auth":
         _check_tls_identity(problems, entry, path)
+    if entry.get("subject_type") == "pairwise" and not entry.get("sector_identifier_uri"):
+        hosts = {urlsplit(uri).hostname for uri in entry.get("redirect_uris") or []}
+        need(
+            len(hosts) == 1,
+            "sector_identifier_uri",
+            "pairwise demande sector_identifier_uri si les URI de retour n'ont pas toutes le "
+            "même hôte.",
+        )
+    need(
+        not entry.get("sector_identifier_uri") or entry.get("subject_type") == "pairwise",
+        "sector_identifier_uri",
+        "sector_identifier_uri ne sert qu'avec subject_type: pairwise.",
+    )
 
 
 def _check_tls_identity(problems: Problems, entry: dict[str, Any], path: Path) -> None:

@@ -95,6 +95,12 @@ def _where_is_the_credential(client: Client, settings: Settings, generated: set[
         return "clé privée du service (jwks / jwks_uri enregistrés)"
     if method == "tls_client_auth":
         return "certificat client du service (TLS mutuel)"
+    if method == "client_secret_jwt":
+        return (
+            "secret du service, qui signe ses assertions (HS256) ; affiché une seule fois à sa "
+            f"création, « psc-idp clients update {client.client_id} --rotate-secret » en donne un "
+            "nouveau"
+        )
     if method in SECRET_METHODS and client.client_id in generated:
         path = Path(settings.keys_dir) / DEMO_SECRETS_FILE
         return f"affiché au démarrage par « make run », conservé dans {path}"

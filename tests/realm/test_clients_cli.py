@@ -164,3 +164,49 @@ def test_an_invalid_startup_realm_file_is_reported_not_a_traceback(psc_env, monk
     assert "PSC_REALM_FILE" in result.output
     assert "clients[0].redirect_uri (ligne 3) : clé inconnue" in result.output
     assert "Traceback" not in result.output
+
+
+def _unsealed(app, client_id: str) -> str:
+    from psc_idp.protocol.client_auth.client_secret_jwt import client_secret
+
+    with app.app_context():
+        return client_secret(db.session.get(Client, client_id))
+
+
+def test_client_secret_jwt_gets_a_sealed_secret_long_enough_for_hs512(app):
+    created = _add(
+        app, "upd-hs", "--auth-method", "client_secret_jwt", "--grant-type", "client_credentials"
+    )
+    secret = created["client_secret"]
+    assert len(secret.encode()) >= 64
+    stored = _stored(app, "upd-hs")
+    assert stored.secret_hash is None and stored.secret_sealed
+    assert _unsealed(app, "upd-hs") == secret
+    shown = json.loads(invoke(app, "clients", "show", "upd-hs", "--json").output)
+    assert "client_secret" not in shown and "secret_sealed" not in shown
+
+
+def test_client_secret_jwt_rotation_and_moves_between_methods(app):
+    created = _add(app, "upd-hs-rot", "--auth-method", "client_secret_jwt")
+    rotated = json.loads(
+        invoke(app, "clients", "update", "upd-hs-rot", "--rotate-secret", "--json").output
+    )["client_secret"]
+    assert rotated != created["client_secret"] and _unsealed(app, "upd-hs-rot") == rotated
+    # A name change keeps the secret.
+    assert invoke(app, "clients", "update", "upd-hs-rot", "--name", "autre").exit_code == 0
+    assert _unsealed(app, "upd-hs-rot") == rotated
+    # To a presented secret: the sealed one cannot be hashed afterwards, a new one is given.
+    moved = invoke(
+        app, "clients", "update", "upd-hs-rot", "--auth-method", "client_secret_basic", "--json"
+    )
+    assert moved.exit_code == 0, moved.output
+    basic_secret = json.loads(moved.output)["client_secret"]
+    stored = _stored(app, "upd-hs-rot")
+    assert stored.secret_sealed is None and _secret_ok(app, "upd-hs-rot", basic_secret)
+    # And back: a hash cannot key an HMAC, so again a new secret.
+    back = invoke(
+        app, "clients", "update", "upd-hs-rot", "--auth-method", "client_secret_jwt", "--json"
+    )
+    assert back.exit_code == 0, back.output
+    assert _unsealed(app, "upd-hs-rot") == json.loads(back.output)["client_secret"]
+    assert _stored(app, "upd-hs-rot").secret_hash is None

@@ -139,3 +139,78 @@ def test_directory_show_prints_userinfo(app):
     assert result.exit_code == 0, result.output
     info = json.loads(result.output)
     assert info["SubjectNameID"] == "899700218896" and info["SubjectRefPro"]["exercices"]
+
+
+def test_client_secret_jwt_in_the_realm_file_round_trips_sealed(app, tmp_path):
+    secret = "a-client-secret-jwt-value-of-at-least-32-octets"
+    realm = {
+        "clients": [
+            {
+                "client_id": "realm-hs",
+                "token_endpoint_auth_method": "client_secret_jwt",
+                "secret": secret,
+                "grant_types": ["client_credentials"],
+            }
+        ]
+    }
+    path = tmp_path / "realm-hs.yaml"
+    path.write_text(yaml.safe_dump(realm))
+    assert json.loads(invoke(app, "realm", "import", str(path), "--json").output)[
+        "clients_changed"
+    ] == ["realm-hs"]
+    again = json.loads(invoke(app, "realm", "import", str(path), "--json").output)
+    assert again["clients_changed"] == []
+    exported = tmp_path / "export.json"
+    assert invoke(app, "realm", "export", "--format", "json", "-o", str(exported)).exit_code == 0
+    client = next(
+        c for c in json.loads(exported.read_text())["clients"] if c["client_id"] == "realm-hs"
+    )
+    assert "secret_hash" not in client and secret not in json.dumps(client)
+    assert client["secret_sealed"].startswith("s1.")
+    back = json.loads(invoke(app, "realm", "import", str(exported), "--json").output)
+    assert back["clients_changed"] == []
+
+
+def test_client_secret_jwt_without_a_long_secret_is_refused_in_french(app, tmp_path):
+    realm = {
+        "clients": [
+            {
+                "client_id": "realm-hs-short",
+                "token_endpoint_auth_method": "client_secret_jwt",
+                "secret": "court",
+                "grant_types": ["client_credentials"],
+            }
+        ]
+    }
+    path = tmp_path / "realm-hs-short.yaml"
+    path.write_text(yaml.safe_dump(realm))
+    result = invoke(app, "realm", "import", str(path))
+    assert result.exit_code != 0
+    assert "au moins 32 octets" in result.output
+
+
+def test_pairwise_in_the_realm_file(app, tmp_path):
+    client = {
+        "client_id": "realm-pairwise",
+        "secret": "s3cr3t-realm-pairwise-long-enough",
+        "subject_type": "pairwise",
+        "redirect_uris": ["https://app.example/cb", "https://app.example/other"],
+    }
+    path = tmp_path / "realm-pw.yaml"
+    path.write_text(yaml.safe_dump({"clients": [client]}))
+    imported = invoke(app, "realm", "import", str(path), "--json")
+    assert json.loads(imported.output)["clients_changed"] == ["realm-pairwise"]
+    exported = tmp_path / "export-pw.json"
+    assert invoke(app, "realm", "export", "--format", "json", "-o", str(exported)).exit_code == 0
+    clients = json.loads(exported.read_text())["clients"]
+    assert next(c for c in clients if c["client_id"] == "realm-pairwise")["subject_type"] == (
+        "pairwise"
+    )
+    client["redirect_uris"].append("https://elsewhere.example/cb")
+    client["client_id"] = "realm-pairwise-hosts"
+    path.write_text(yaml.safe_dump({"clients": [client, {**client, "subject_type": "paire"}]}))
+    result = invoke(app, "realm", "import", str(path))
+    assert result.exit_code != 0
+    assert "clients[0].sector_identifier_uri" in result.output
+    assert "pairwise demande sector_identifier_uri" in result.output
+    assert "clients[1].subject_type" in result.output

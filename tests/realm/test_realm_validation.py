@@ -25,7 +25,7 @@ clients:
     redirect_uris: [https://typo.example/cb]
     post_logout_redirect_uri: https://typo.example/
   - client_id: method-{suffix}
-    token_endpoint_auth_method: client_secret_jwt
+    token_endpoint_auth_method: self_signed_tls_client_auth
     redirect_uris: [not-a-uri]
 practitioners:
   - national_id: "899700100110"

@@ -73,8 +73,14 @@ class TestIdentityPicker(Authenticator):
         if acr is None:
             return AuthResult.retry("Choisissez le moyen d'authentification à simuler.")
         if not acr_is_acceptable(tx, acr):
+            # Levels are ranked by name (eidas1 < eidas2 < eidas3), as the protocol ranks them;
+            # an essential acr may also refuse a stronger level than the one it names.
+            if acr < min(tx.acceptable_acrs):
+                return AuthResult.retry(
+                    f"Le service exige un niveau plus élevé que {acr} : choisissez un autre moyen."
+                )
             return AuthResult.retry(
-                f"Le service exige un niveau plus élevé que {acr} : choisissez un autre moyen."
+                f"Le service n'accepte pas le niveau {acr} : choisissez un autre moyen."
             )
         return AuthResult.success(LoginOutcome(national_id, mode, acr, epoch()))
 

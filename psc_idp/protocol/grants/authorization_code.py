@@ -82,6 +82,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 redirect_uri=request.payload.redirect_uri or "",
                 scope=request.scope,
                 nonce=data.get("nonce"),
+                claims=data.get("claims"),
                 code_challenge=challenge,
                 code_challenge_method=(data.get("code_challenge_method") or "plain")
                 if challenge
@@ -144,6 +145,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         return TokenContext.of_login(
             authorization_code,
             nonce=authorization_code.nonce,
+            claims=authorization_code.claims,
             code_hash=authorization_code.code_hash,
         )
 

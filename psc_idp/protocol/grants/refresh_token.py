@@ -73,7 +73,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         stage(lambda: _rotate(refresh_token.token_hash))
         grant = refresh_token.grant
         return TokenContext.of_login(
-            grant, nonce=grant.nonce, grant_id=grant.id, code_hash=grant.code_hash
+            grant,
+            nonce=grant.nonce,
+            claims=grant.claims,
+            grant_id=grant.id,
+            code_hash=grant.code_hash,
         )
 
     def revoke_old_credential(self, refresh_token: RefreshTokenRecord) -> None:

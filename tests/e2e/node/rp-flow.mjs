@@ -12,7 +12,9 @@
 // stderr (and the JSON so far, with `failure`, on stdout) at the first unexpected answer.
 //
 // Optional environment: PSC_REDIRECT_URI, PSC_POST_LOGOUT_REDIRECT_URI, PSC_NATIONAL_ID,
-// PSC_AUTH_MODE.
+// PSC_AUTH_MODE, PSC_CLIENT_AUTH (client_secret_basic, the default, or client_secret_jwt: an
+// HS256 assertion signed with the secret on every call to the server), PSC_CLAIMS (the
+// `claims` parameter of the first login, as JSON).
 
 import * as client from "openid-client";
 
@@ -23,9 +25,11 @@ const redirectUri = process.env.PSC_REDIRECT_URI ?? "http://localhost:3000/callb
 const postLogoutRedirectUri = process.env.PSC_POST_LOGOUT_REDIRECT_URI ?? "http://localhost:3000/";
 const nationalId = process.env.PSC_NATIONAL_ID ?? "899700218896";
 const authMode = process.env.PSC_AUTH_MODE ?? "MOBILE";
+const clientAuthMethod = process.env.PSC_CLIENT_AUTH ?? "client_secret_basic";
+const claimsParameter = process.env.PSC_CLAIMS;
 const HTTP_TIMEOUT_MS = 15000;
 
-const report = { issuer, client_id: clientId, steps: [] };
+const report = { issuer, client_id: clientId, client_auth: clientAuthMethod, steps: [] };
 
 class FlowError extends Error {}
 
@@ -180,6 +184,12 @@ async function refusedRefresh(config, refreshToken, why) {
   return fail(`${why}: the refresh token still works`);
 }
 
+function clientAuthentication() {
+  if (clientAuthMethod === "client_secret_jwt") return client.ClientSecretJwt(clientSecret);
+  expect(clientAuthMethod === "client_secret_basic", `unknown PSC_CLIENT_AUTH ${clientAuthMethod}`);
+  return client.ClientSecretBasic(clientSecret);
+}
+
 async function main() {
   expect(issuer && clientId && clientSecret, "usage: node rp-flow.mjs <issuer> <client_id> <secret>");
   const browser = new Browser();
@@ -189,7 +199,7 @@ async function main() {
       new URL(issuer),
       clientId,
       { client_secret: clientSecret },
-      client.ClientSecretBasic(clientSecret),
+      clientAuthentication(),
       { execute: [client.allowInsecureRequests], timeout: HTTP_TIMEOUT_MS / 1000 },
     ),
   );
@@ -199,6 +209,11 @@ async function main() {
     authorization_endpoint: server.authorization_endpoint,
     authorization_response_iss_parameter_supported:
       server.authorization_response_iss_parameter_supported,
+    token_endpoint_auth_methods_supported: server.token_endpoint_auth_methods_supported,
+    token_endpoint_auth_signing_alg_values_supported:
+      server.token_endpoint_auth_signing_alg_values_supported,
+    claims_parameter_supported: server.claims_parameter_supported,
+    subject_types_supported: server.subject_types_supported,
   };
 
   // --- first login: la mire, the test identity picker ---------------------------------------
@@ -214,6 +229,7 @@ async function main() {
       state,
       nonce,
       acr_values: "eidas1",
+      ...(claimsParameter ? { claims: claimsParameter } : {}),
     });
     const { callback, pickerShown } = await browserLogin(browser, url);
     report.login = { picker_shown: pickerShown, callback_parameters: callbackParameters(callback) };
