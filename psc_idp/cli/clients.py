@@ -47,6 +47,7 @@ LIST_OPTIONS = {
     "grant_types": "grant_types",
     "scopes": "scopes",
     "web_origins": "web_origins",
+    "request_uris": "request_uris",
 }
 #: Single-valued options and their description keys.
 VALUE_OPTIONS = {
@@ -60,6 +61,7 @@ VALUE_OPTIONS = {
     "require_pkce": "require_pkce",
     "subject_type": "subject_type",
     "sector_identifier_uri": "sector_identifier_uri",
+    "require_signed_request_object": "require_signed_request_object",
 }
 
 
@@ -121,6 +123,18 @@ def client_options(command: Callable) -> Callable:
             "--sector-identifier-uri",
             help="pairwise : URL d'un tableau JSON listant les URI de retour ; son hôte est le "
             "secteur.",
+        ),
+        click.option(
+            "--request-uri",
+            "request_uris",
+            multiple=True,
+            help="URL https d'où un objet de requête signé peut être lu (request_uri, "
+            "répétable) ; aucune autre n'est jamais lue.",
+        ),
+        click.option(
+            "--require-signed-request-object/--no-require-signed-request-object",
+            default=None,
+            help="Exiger un objet de requête signé (request, request_uri ou PAR avec request).",
         ),
         click.option("--json", "as_json", is_flag=True, help="Sortie JSON."),
     ]

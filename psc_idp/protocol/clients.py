@@ -41,6 +41,9 @@ TLS_FIELDS = (
     "tls_client_certificate_bound_access_tokens",
 )
 SUBJECT_FIELDS = ("subject_type", "sector_identifier_uri")
+#: Request objects (RFC 9101): URLs a request object may be fetched from, and whether every
+#: authorization request must carry one.
+REQUEST_OBJECT_FIELDS = ("request_uris", "require_signed_request_object")
 ALG_FIELDS = (
     "id_token_signed_response_alg",
     "access_token_signed_response_alg",
@@ -126,7 +129,22 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
     if CIBA_GRANT in grant_types:
         _check_ciba(client_id, method, data)
     _check_subject_type(client_id, data, normal["redirect_uris"])
+    normal["request_uris"] = _request_uris(client_id, data)
     return {**data, **normal, "client_id": client_id, "token_endpoint_auth_method": method}
+
+
+def _request_uris(client_id: str, data: dict[str, Any]) -> list[str]:
+    """Each an https URL (http on a loopback host); a fragment is allowed (OIDC Registration
+    §2: it may name the content), it is not sent when fetching."""
+    uris = _list(client_id, data, "request_uris", [])
+    for uri in uris:
+        parts = urlsplit(uri)
+        loopback = parts.scheme == "http" and parts.hostname in pairwise.LOOPBACK
+        if not parts.hostname or not (parts.scheme == "https" or loopback) or len(uri) > 2000:
+            raise InvalidClient(
+                f"{client_id}: request_uris: {uri!r} is not an https URL (http on localhost only)"
+            )
+    return list(dict.fromkeys(uris))
 
 
 def _check_jwt_secret(client_id: str, data: dict[str, Any]) -> None:
@@ -217,6 +235,8 @@ def upsert_client(data: dict[str, Any]) -> tuple[Client, bool]:
     client.allow_plain_pkce = bool(data.get("allow_plain_pkce", False))
     client.require_pkce = bool(data.get("require_pkce", False))
     _set_subject_type(client, data, registered)
+    client.request_uris = data["request_uris"]
+    client.require_signed_request_object = bool(data.get("require_signed_request_object", False))
     client.enabled = bool(data.get("enabled", True))
     db.session.add(client)
     return client, before != client_to_dict(client, with_hash=True)
@@ -279,6 +299,10 @@ def client_to_dict(client: Client, with_hash: bool = False) -> dict[str, Any]:
         data["subject_type"] = client.subject_type
     if client.sector_identifier_uri:
         data["sector_identifier_uri"] = client.sector_identifier_uri
+    if client.request_uris:
+        data["request_uris"] = list(client.request_uris)
+    if client.require_signed_request_object:
+        data["require_signed_request_object"] = True
     data["allow_plain_pkce"] = bool(client.allow_plain_pkce)
     data["require_pkce"] = bool(client.require_pkce)
     data["enabled"] = client.enabled is not False

@@ -71,6 +71,11 @@ class Client(db.Model, ClientMixin):
     )
     #: Pairwise: a URL whose JSON array lists the client's redirect URIs; its host is the sector.
     sector_identifier_uri: Mapped[str | None] = mapped_column(String(2000))
+    #: Request objects by reference (RFC 9101 §5.2): the only URLs ever fetched for the client.
+    request_uris: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    #: Keycloak's "request object required": every authorization request signed (``request``,
+    #: ``request_uri``, or pushed with ``request``).
+    require_signed_request_object: Mapped[bool] = mapped_column(default=False)
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 

@@ -19,6 +19,7 @@ from psc_idp.protocol.clients import (
     GRANT_TYPES,
     LIST_FIELDS,
     MIN_JWT_SECRET_BYTES,
+    REQUEST_OBJECT_FIELDS,
     SECRET_METHODS,
     SUBJECT_FIELDS,
     TLS_FIELDS,
@@ -26,7 +27,7 @@ from psc_idp.protocol.clients import (
     validate,
 )
 from psc_idp.protocol.models import Client
-from psc_idp.protocol.pairwise import SUBJECT_TYPES
+from psc_idp.protocol.pairwise import LOOPBACK, SUBJECT_TYPES
 from psc_idp.realm import checks
 from psc_idp.realm.problems import Path, Problems
 
@@ -35,6 +36,7 @@ BOOLEAN_KEYS = (
     "require_pkce",
     "enabled",
     "tls_client_certificate_bound_access_tokens",
+    "require_signed_request_object",
 )
 TEXT_KEYS = (
     "name",
@@ -52,7 +54,8 @@ URI_LISTS = ("redirect_uris", "post_logout_redirect_uris")
 def client_keys() -> tuple[str, ...]:
     """What ``upsert_client`` reads; ``web_origins`` once the model stores it."""
     keys = ["client_id", "token_endpoint_auth_method", "jwks", *LIST_FIELDS, *ALG_FIELDS]
-    keys += [*TLS_FIELDS, *CIBA_FIELDS, *SUBJECT_FIELDS, *BOOLEAN_KEYS, *TEXT_KEYS]
+    keys += [*TLS_FIELDS, *CIBA_FIELDS, *SUBJECT_FIELDS, *REQUEST_OBJECT_FIELDS]
+    keys += [*BOOLEAN_KEYS, *TEXT_KEYS]
     if hasattr(Client, "web_origins"):
         keys.append("web_origins")
     return tuple(dict.fromkeys(keys))
@@ -92,6 +95,8 @@ def _check_entry(problems: Problems, entry: dict[str, Any], path: Path) -> None:
     for name, value in lists.items():
         if checks.strings(problems, value, (*path, name)) is not None and name in URI_LISTS:
             _check_uris(problems, value, (*path, name))
+    if "request_uris" in entry:
+        _check_request_uris(problems, entry["request_uris"], (*path, "request_uris"))
     grant_types = entry.get("grant_types", ["authorization_code", "refresh_token"])
     if isinstance(grant_types, list):
         for i, grant in enumerate(grant_types):
@@ -119,6 +124,16 @@ def _check_uris(problems: Problems, uris: list[str], path: Path) -> None:
         parts = urlsplit(uri)
         if not parts.scheme or not parts.netloc or parts.fragment:
             problems.add((*path, i), f"« {uri} » n'est pas une URI absolue sans fragment.")
+
+
+def _check_request_uris(problems: Problems, uris: Any, path: Path) -> None:
+    if checks.strings(problems, uris, path) is None:
+        return
+    for i, uri in enumerate(uris):
+        parts = urlsplit(uri)
+        loopback = parts.scheme == "http" and parts.hostname in LOOPBACK
+        if not parts.hostname or not (parts.scheme == "https" or loopback):
+            problems.add((*path, i), f"« {uri} » n'est pas une URL https (http sur localhost).")
 
 
 def _check_consistency(

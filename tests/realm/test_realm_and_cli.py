@@ -214,3 +214,48 @@ def test_pairwise_in_the_realm_file(app, tmp_path):
     assert "clients[0].sector_identifier_uri" in result.output
     assert "pairwise demande sector_identifier_uri" in result.output
     assert "clients[1].subject_type" in result.output
+
+
+def test_request_object_fields_in_the_realm_file_and_the_cli(app, tmp_path):
+    client = {
+        "client_id": "realm-jar",
+        "secret": "s3cr3t-realm-jar-value-long-enough",
+        "redirect_uris": ["https://app.example/cb"],
+        "request_uris": ["https://app.example/request.jwt#v1"],
+        "require_signed_request_object": True,
+    }
+    path = tmp_path / "realm-jar.yaml"
+    path.write_text(yaml.safe_dump({"clients": [client]}))
+    imported = invoke(app, "realm", "import", str(path), "--json")
+    assert json.loads(imported.output)["clients_changed"] == ["realm-jar"]
+    shown = json.loads(invoke(app, "clients", "show", "realm-jar", "--json").output)
+    assert shown["request_uris"] == ["https://app.example/request.jwt#v1"]
+    assert shown["require_signed_request_object"] is True
+
+    updated = invoke(
+        app,
+        "clients",
+        "update",
+        "realm-jar",
+        "--request-uri",
+        "https://app.example/other.jwt",
+        "--no-require-signed-request-object",
+        "--json",
+    )
+    assert updated.exit_code == 0, updated.output
+    shown = json.loads(updated.output)
+    assert shown["request_uris"] == ["https://app.example/other.jwt"]
+    assert "require_signed_request_object" not in shown
+    refused = invoke(app, "clients", "update", "realm-jar", "--request-uri", "http://app.example/x")
+    assert refused.exit_code != 0 and "request_uris" in refused.output
+
+    bad = {**client, "client_id": "realm-jar-bad", "request_uris": ["http://app.example/r.jwt"]}
+    path.write_text(
+        yaml.safe_dump({"clients": [bad, {**bad, "client_id": "b2", "request_uris": "x"}]})
+    )
+    result = invoke(app, "realm", "import", str(path))
+    assert result.exit_code != 0
+    assert (
+        "clients[0].request_uris[0]" in result.output and "n'est pas une URL https" in result.output
+    )
+    assert "clients[1].request_uris" in result.output
