@@ -66,6 +66,11 @@ class Settings:
     code_lifetime: int = 60
     #: Pushed authorization requests (RFC 9126): lifetime of a ``request_uri`` (Keycloak: 60 s).
     par_lifetime: int = 60
+    #: Request objects (RFC 9101): how far ahead their ``exp`` may be, and how old their ``iat``
+    #: or ``nbf`` (Keycloak's FAPI profile: 60 min). *Ours.*
+    request_object_lifespan: int = 3600
+    #: Fetching a registered ``request_uri``: seconds before giving up (*ours*).
+    request_uri_timeout: float = 5.0
     #: CIBA: lifetime of a backchannel request and the polling interval (PSC: 120 s and 5 s).
     ciba_request_lifetime: int = 120
     ciba_interval: int = 5

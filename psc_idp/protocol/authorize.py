@@ -2,7 +2,9 @@
 login transaction; ``resume`` finishes the request once the wallet reports who logged in.
 
 A request naming a pushed request (RFC 9126 ``request_uri`` + ``client_id``) takes the pushed
-parameters instead of its own, then goes on as any other.
+parameters instead of its own, then goes on as any other; so does one carrying a request object
+(RFC 9101 ``request`` or a registered ``request_uri``, ``request_object``) once verified. A client
+registered with ``require_signed_request_object`` is refused anything else.
 
 Checks, in order: Authlib's (client, redirect URI, response type, scope), then
 ``authorize_checks`` (duplicates, lengths, PKCE, prompt, max_age), then the session
@@ -44,6 +46,7 @@ from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.grants.authorization_code import AuthorizationCodeGrant
 from psc_idp.protocol.pushed_requests import is_pushed_reference, take_pushed_request
 from psc_idp.protocol.redirect_check import redirect_check
+from psc_idp.protocol.request_object import carries_request_object, resolve
 from psc_idp.timeutil import epoch
 
 
@@ -72,9 +75,20 @@ def authorize() -> Response:
             error = InvalidRequestError("Invalid parameter: request_uri")
             return _error(oauth_request, error)
         oauth_request = StoredRequest(params)
+        signed = True  # a client that must sign was refused at PAR without a request object
+    elif carries_request_object(oauth_request.payload.data):
+        resolved = _resolve_request_object(oauth_request)
+        if isinstance(resolved, Response):
+            return resolved
+        oauth_request, signed = StoredRequest(resolved), True
+    else:
+        signed = False
     grant, redirect_uri, failure = _validate(oauth_request)
     if failure is not None:
         return failure
+    if not signed and grant.client.require_signed_request_object:
+        error = InvalidRequestError("Missing parameter: request", redirect_uri=redirect_uri)
+        return _error(grant.request, error)
     session = current_session(request)
     if session is not None and _session_satisfies(grant.request, session):
         touch(session)
@@ -117,6 +131,20 @@ def _take_pushed(oauth_request: OAuth2Request) -> dict[str, str] | None:
         return None
     data = oauth_request.payload.data
     return take_pushed_request(data.get("client_id"), data.get("request_uri"))
+
+
+def _resolve_request_object(oauth_request: OAuth2Request) -> dict[str, str] | Response:
+    """The request object's parameters, or the error: at the redirect URI registered for the
+    client (named outside, or its only one), else the French page."""
+    payload = oauth_request.payload
+    client = _server().query_client(payload.client_id)
+    if client is None:
+        return _error(oauth_request, InvalidRequestError("Invalid parameter: client_id"))
+    try:
+        return resolve(payload.data, payload.datalist, client)
+    except OAuth2Error as error:
+        error.redirect_uri = _trusted_redirect_uri(oauth_request)
+        return _error(oauth_request, error)
 
 
 def _validate(oauth_request: OAuth2Request):

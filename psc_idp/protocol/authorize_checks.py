@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749 import OAuth2Request
-from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc7636.challenge import CODE_CHALLENGE_PATTERN
 
 from psc_idp.config import current_settings
@@ -40,14 +40,6 @@ PROMPTS = {"none", "login", "consent", "select_account"}
 RESPONSE_MODES = {"query", "fragment", "form_post"}
 
 
-class RequestNotSupportedError(OAuth2Error):
-    error = "request_not_supported"
-
-
-class RequestUriNotSupportedError(OAuth2Error):
-    error = "request_uri_not_supported"
-
-
 def check_single_values(request: OAuth2Request, client: Client) -> None:
     for name in SINGLE_VALUED:
         if len(request.payload.datalist.get(name, [])) > 1:
@@ -65,13 +57,6 @@ def _shown(name: str) -> str:
     raises a ValueError, a 500, on anything else)."""
     name = name[:40]
     return "(unprintable name)" if invalid_error_characters(name) else name
-
-
-def check_request_objects(request: OAuth2Request, client: Client) -> None:
-    if "request" in request.payload.data:
-        raise RequestNotSupportedError("Request objects are not supported")
-    if "request_uri" in request.payload.data:
-        raise RequestUriNotSupportedError("Request URIs are not supported")
 
 
 def check_response_mode(request: OAuth2Request, client: Client) -> None:
@@ -122,7 +107,6 @@ def check_claims(request: OAuth2Request, client: Client) -> None:
 CHECKS: tuple[Callable[[OAuth2Request, Client], None], ...] = (
     check_single_values,  # a NUL in any parameter was refused before (http.guard)
     check_lengths,
-    check_request_objects,
     check_response_mode,
     check_pkce,
     check_prompt,

@@ -11,6 +11,7 @@ from psc_idp.keystore.signing import SUPPORTED_ALGS
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
 from psc_idp.protocol.client_auth.client_secret_jwt import ALGORITHMS as SECRET_JWT_ALGS
 from psc_idp.protocol.pairwise import SUBJECT_TYPES
+from psc_idp.protocol.request_object import SIGNING_ALGS as REQUEST_OBJECT_ALGS
 from psc_idp.protocol.scopes import SUPPORTED_SCOPES
 
 
@@ -140,9 +141,10 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "scopes_supported": SUPPORTED_SCOPES,
         "acr_values_supported": sorted(set(settings.acr_by_auth_mode.values())),
         "code_challenge_methods_supported": ["plain", "S256"],
-        "request_parameter_supported": False,
-        "request_uri_parameter_supported": False,
-        "require_request_uri_registration": False,
+        "request_parameter_supported": True,
+        "request_uri_parameter_supported": True,
+        "require_request_uri_registration": True,
+        "request_object_signing_alg_values_supported": list(REQUEST_OBJECT_ALGS),
         "ui_locales_supported": ["fr"],
         "authorization_response_iss_parameter_supported": True,
         **tls_metadata(settings),

@@ -182,12 +182,12 @@ def test_missing_redirect_uri_with_several_registered_gets_french_page(app, ask)
         pytest.param({"max_age": "1e3"}, "invalid_request", id="max-age-exponent"),
         pytest.param({"max_age": "9" * 40}, "invalid_request", id="max-age-huge"),
         pytest.param(
-            {"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported", id="request"
+            {"request": "eyJhbGciOiJub25lIn0.e30."}, "invalid_request_object", id="request-none"
         ),
         pytest.param(
             {"request_uri": "https://evil.example/request.jwt"},
-            "request_uri_not_supported",
-            id="request-uri",
+            "invalid_request_uri",
+            id="unregistered-request-uri",
         ),
         pytest.param({"response_mode": "web_message"}, "invalid_request", id="unknown-mode"),
         pytest.param({"nonce": "n" * 2000}, "invalid_request", id="long-nonce"),

@@ -349,7 +349,9 @@ def test_unknown_request_uri_gets_french_page(browser, clients, request_uri):
         pytest.param({"response_mode": "web_message"}, "invalid_request", id="unknown-mode"),
         pytest.param({"nonce": "n" * 2000}, "invalid_request", id="long-nonce"),
         pytest.param({"login_hint": "899700218896\x00"}, "invalid_request", id="nul-login-hint"),
-        pytest.param({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported", id="jar"),
+        pytest.param(
+            {"request": "eyJhbGciOiJub25lIn0.e30."}, "invalid_request_object", id="jar-none"
+        ),
         pytest.param(
             {"request_uri": REQUEST_URI_PREFIX + "abc"}, "invalid_request", id="request-uri"
         ),

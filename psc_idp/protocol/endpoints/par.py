@@ -2,7 +2,11 @@
 token endpoint and posts its authorization request; it is checked exactly as the authorization
 endpoint checks one (``authorize.validate_request``), but every error is answered here in JSON,
 never at the redirect URI (§2.3). A valid request is stored and named by a ``request_uri``
-(§2.2), which the authorization endpoint accepts once."""
+(§2.2), which the authorization endpoint accepts once.
+
+A request object (``request``, RFC 9126 §3) is verified here and its parameters replace the
+body's; the stored request is the resolved one. A client registered with
+``require_signed_request_object`` must push one."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from authlib.oauth2.rfc6749.requests import OAuth2Payload
 from psc_idp.protocol.authorize import StoredRequest, validate_request
 from psc_idp.protocol.client_auth import TOKEN_AUTH_METHODS
 from psc_idp.protocol.pushed_requests import store_pushed_request
+from psc_idp.protocol.request_object import resolve
 
 #: Body parameters that authenticate the client, not part of the authorization request.
 CLIENT_AUTH_PARAMS = frozenset({"client_secret", "client_assertion", "client_assertion_type"})
@@ -64,14 +69,23 @@ class PushedAuthorizationEndpoint(Endpoint):
             raise InvalidRequestError("It is not allowed to include request_uri to PAR")
         if payload.client_id != client.client_id:
             raise InvalidRequestError("Invalid parameter: client_id")
-        authorization = StoredRequest(payload.data)
-        authorization.payload = payload
         try:
+            authorization = self._authorization(payload, client)
             grant, _ = validate_request(authorization)
         except OAuth2Error as error:
             error.redirect_uri = None  # answered to the client, never at the redirect URI
             raise
         return PushedRequest(request, client, dict(grant.request.payload.data))
+
+    @staticmethod
+    def _authorization(payload: PushedPayload, client: Any) -> OAuth2Request:
+        if "request" in payload.data:
+            return StoredRequest(resolve(payload.data, payload.datalist, client))
+        if client.require_signed_request_object:
+            raise InvalidRequestError("Missing parameter: request")
+        authorization = StoredRequest(payload.data)
+        authorization.payload = payload
+        return authorization
 
     def create_response(self, validated: PushedRequest) -> tuple[int, dict[str, Any], list]:
         request_uri, expires_in = store_pushed_request(validated.client.client_id, validated.params)
