@@ -3,7 +3,8 @@ basics: ``client_secret_jwt`` on every call the relying party makes (code, refre
 introspection, revocation), as ``rp-flow.mjs`` runs it with ``PSC_CLIENT_AUTH``; the ``claims``
 parameter of its first login (``PSC_CLAIMS``): an ID token claim beyond the scopes and an
 essential ``acr``; a pairwise ``sub``, which openid-client requires to be the same at UserInfo
-as in the ID token.
+as in the ID token; signed request objects (RFC 9101, ``PSC_REQUEST_OBJECT``) by value at the
+authorization endpoint and pushed through PAR, for a client that must sign every request.
 
 The client is registered on the running server with ``psc-idp clients add`` (its secret
 generated and printed once), as an operator does. Needs ``node`` and ``npm ci`` in
@@ -15,10 +16,15 @@ import json
 import os
 import shutil
 import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
 
 from tests.live_server import LiveServer
 from tests.relying_party import run_cli
@@ -149,3 +155,105 @@ def test_a_wrong_secret_fails_at_the_token_endpoint(live_server: LiveServer, reg
     failure = report["failure"]
     assert failure["status"] == 401
     assert [c["parameters"]["error"] for c in failure["cause"]] == ["invalid_client"]
+
+
+# --- signed request objects (JAR) ------------------------------------------------------------
+JAR_CLIENT = "e2e-jar"
+JAR_KID = "e2e-jar-es256"
+
+
+@pytest.fixture(scope="module")
+def jar_key() -> dict[str, Any]:
+    """The client's EC P-256 key, as a private JWK (openid-client signs with it)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return {**json.loads(ECAlgorithm.to_jwk(key)), "kid": JAR_KID, "alg": "ES256"}
+
+
+@pytest.fixture(scope="module")
+def jwks_uri(jar_key: dict[str, Any]) -> Iterator[str]:
+    """The client's public keys, served where psc-idp fetches them (its ``jwks_uri``)."""
+    public = {name: value for name, value in jar_key.items() if name != "d"}
+    document = json.dumps({"keys": [public]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            self.send_response(200 if self.path == "/jwks.json" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(document)))
+            self.end_headers()
+            self.wfile.write(document)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def jar_secret(live_server: LiveServer, jwks_uri: str) -> str:
+    created = run_cli(
+        live_server,
+        "clients",
+        "add",
+        JAR_CLIENT,
+        "--redirect-uri",
+        "http://localhost:3000/callback",
+        "--post-logout-redirect-uri",
+        "http://localhost:3000/",
+        "--jwks-uri",
+        jwks_uri,
+        "--require-signed-request-object",
+    )
+    assert created["require_signed_request_object"] is True
+    return created["client_secret"]
+
+
+@pytest.fixture(scope="module", params=["jar", "par"])
+def jar_flow(request, live_server: LiveServer, jar_secret: str, jar_key) -> dict[str, Any]:
+    return run_flow(
+        live_server,
+        JAR_CLIENT,
+        jar_secret,
+        PSC_REQUEST_OBJECT=request.param,
+        PSC_REQUEST_KEY=json.dumps(jar_key),
+    )
+
+
+def test_a_whole_login_with_a_signed_request_object(jar_flow):
+    discovery = jar_flow["discovery"]
+    assert discovery["request_parameter_supported"] is True
+    assert discovery["request_uri_parameter_supported"] is True
+    assert "ES256" in discovery["request_object_signing_alg_values_supported"]
+    assert [step["step"] for step in jar_flow["steps"] if not step["ok"]] == []
+    # Only the object (or the pushed request naming it) travels through the browser.
+    outside = {"jar": ["client_id", "request"], "par": ["client_id", "request_uri"]}
+    assert jar_flow["login"]["authorization_parameters"] == outside[jar_flow["request_object"]]
+    assert jar_flow["login"]["picker_shown"] is True
+    # openid-client checked state, nonce and PKCE, all of them inside the signed object.
+    assert jar_flow["id_token"]["azp"] == JAR_CLIENT
+    assert jar_flow["id_token"]["acr"] == "eidas1"
+    assert jar_flow["sso_login"]["picker_shown"] is False
+    assert jar_flow["logout"]["picker_after_logout"] is True
+
+
+def test_a_client_that_must_sign_is_refused_a_plain_request(live_server, jar_secret):
+    completed = subprocess.run(
+        [_node(), "rp-flow.mjs", live_server.issuer, JAR_CLIENT, jar_secret],
+        cwd=NODE_DIR,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = json.loads(completed.stdout)
+    assert completed.returncode == 1 and report["ok"] is False
+    # The error came back to the registered redirect URI, where openid-client read it.
+    assert report["failure"]["step"] == "authorization_code_grant"
+    assert report["failure"]["error"] == "invalid_request"

@@ -14,7 +14,9 @@
 // Optional environment: PSC_REDIRECT_URI, PSC_POST_LOGOUT_REDIRECT_URI, PSC_NATIONAL_ID,
 // PSC_AUTH_MODE, PSC_CLIENT_AUTH (client_secret_basic, the default, or client_secret_jwt: an
 // HS256 assertion signed with the secret on every call to the server), PSC_CLAIMS (the
-// `claims` parameter of the first login, as JSON).
+// `claims` parameter of the first login, as JSON), PSC_REQUEST_OBJECT (`jar`: every
+// authorization request signed as a request object, RFC 9101; `par`: the same object pushed
+// first, RFC 9126) with PSC_REQUEST_KEY (the client's private EC P-256 JWK, with its `kid`).
 
 import * as client from "openid-client";
 
@@ -27,9 +29,17 @@ const nationalId = process.env.PSC_NATIONAL_ID ?? "899700218896";
 const authMode = process.env.PSC_AUTH_MODE ?? "MOBILE";
 const clientAuthMethod = process.env.PSC_CLIENT_AUTH ?? "client_secret_basic";
 const claimsParameter = process.env.PSC_CLAIMS;
+const requestObject = process.env.PSC_REQUEST_OBJECT ?? "";
+const requestKey = process.env.PSC_REQUEST_KEY;
 const HTTP_TIMEOUT_MS = 15000;
 
-const report = { issuer, client_id: clientId, client_auth: clientAuthMethod, steps: [] };
+const report = {
+  issuer,
+  client_id: clientId,
+  client_auth: clientAuthMethod,
+  request_object: requestObject,
+  steps: [],
+};
 
 class FlowError extends Error {}
 
@@ -190,6 +200,29 @@ function clientAuthentication() {
   return client.ClientSecretBasic(clientSecret);
 }
 
+// The authorization URL: plain, or the parameters signed as a request object (by value, or
+// pushed), as openid-client builds them.
+let signingKey;
+async function authorizationUrl(config, parameters) {
+  if (!requestObject) return client.buildAuthorizationUrl(config, parameters);
+  expect(["jar", "par"].includes(requestObject), `unknown PSC_REQUEST_OBJECT ${requestObject}`);
+  if (!signingKey) {
+    expect(requestKey, "PSC_REQUEST_OBJECT needs PSC_REQUEST_KEY");
+    const jwk = JSON.parse(requestKey);
+    const key = await crypto.subtle.importKey(
+      "jwk",
+      jwk,
+      { name: "ECDSA", namedCurve: "P-256" },
+      false,
+      ["sign"],
+    );
+    signingKey = { key, kid: jwk.kid };
+  }
+  const signed = await client.buildAuthorizationUrlWithJAR(config, parameters, signingKey);
+  if (requestObject === "jar") return signed;
+  return client.buildAuthorizationUrlWithPAR(config, signed.searchParams);
+}
+
 async function main() {
   expect(issuer && clientId && clientSecret, "usage: node rp-flow.mjs <issuer> <client_id> <secret>");
   const browser = new Browser();
@@ -214,6 +247,10 @@ async function main() {
       server.token_endpoint_auth_signing_alg_values_supported,
     claims_parameter_supported: server.claims_parameter_supported,
     subject_types_supported: server.subject_types_supported,
+    request_parameter_supported: server.request_parameter_supported,
+    request_uri_parameter_supported: server.request_uri_parameter_supported,
+    request_object_signing_alg_values_supported:
+      server.request_object_signing_alg_values_supported,
   };
 
   // --- first login: la mire, the test identity picker ---------------------------------------
@@ -221,7 +258,7 @@ async function main() {
     const codeVerifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
+    const url = await authorizationUrl(config, {
       redirect_uri: redirectUri,
       scope: "openid scope_all",
       code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
@@ -232,7 +269,11 @@ async function main() {
       ...(claimsParameter ? { claims: claimsParameter } : {}),
     });
     const { callback, pickerShown } = await browserLogin(browser, url);
-    report.login = { picker_shown: pickerShown, callback_parameters: callbackParameters(callback) };
+    report.login = {
+      picker_shown: pickerShown,
+      callback_parameters: callbackParameters(callback),
+      authorization_parameters: [...url.searchParams.keys()].sort(),
+    };
     return { callback, codeVerifier, state, nonce };
   });
 
@@ -289,7 +330,7 @@ async function main() {
     const codeVerifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
+    const url = await authorizationUrl(config, {
       redirect_uri: redirectUri,
       scope: "openid scope_all",
       code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
@@ -349,7 +390,7 @@ async function main() {
 
   // The browser's session is over: the next authorization request shows la mire again.
   report.logout.picker_after_logout = await step("login_after_logout", async () => {
-    const url = client.buildAuthorizationUrl(config, {
+    const url = await authorizationUrl(config, {
       redirect_uri: redirectUri,
       scope: "openid scope_all",
       code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
