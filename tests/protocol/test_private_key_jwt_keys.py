@@ -40,6 +40,15 @@ def test_kid_picks_its_key():
     assert select_key(keys, {"alg": "PS256", "kid": "rsa"}) is keys[0].key
 
 
+@pytest.mark.parametrize("alg", ["RS256", "PS256"])
+def test_an_rsa_key_registered_without_alg_verifies_both_rsa_algorithms(alg):
+    # The assertion is checked with the key itself (``.key``): PyJWT's PyJWK of an RSA key
+    # registered without ``alg`` would verify RS256 only.
+    key = select_key([client_key(RSA_KEY, kid="rsa")], {"alg": alg, "kid": "rsa"})
+    assertion = jwt.encode({"sub": "c"}, RSA_KEY, algorithm=alg)
+    assert jwt.decode(assertion, key.key, algorithms=[alg]) == {"sub": "c"}
+
+
 @pytest.mark.parametrize(
     "key, header",
     [
