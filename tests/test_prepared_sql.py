@@ -16,7 +16,7 @@ from psc_idp.extensions import db
 from psc_idp.login import sessions
 from psc_idp.means.ecps import pushes
 from psc_idp.prepared_sql import PreparedInsert, PreparedRead, Record, insert_new
-from psc_idp.protocol import lookups
+from psc_idp.protocol import lookups, tokens
 from psc_idp.protocol.models import Grant
 from psc_idp.protocol.secrets import hash_secret
 from psc_idp.protocol.tokens import decode_access_token
@@ -35,6 +35,7 @@ def _cases(issued: dict) -> list[tuple[str, PreparedRead, dict]]:
     jti = decode(issued["access_token"])["jti"]
     refresh_hash = hash_secret(issued["refresh_token"], "refresh")
     person = reading.read_practitioner(DOCTOR)
+    grant_id = db.session.scalar(select(Grant.id).where(Grant.national_id == DOCTOR).limit(1))
     return [
         ("client", lookups._CLIENT_BY_ID, {"client_id": "demo-web"}),
         ("client unknown", lookups._CLIENT_BY_ID, {"client_id": "nobody"}),
@@ -48,6 +49,7 @@ def _cases(issued: dict) -> list[tuple[str, PreparedRead, dict]]:
         ("scenario", pushes._SCENARIO, {"national_id": DOCTOR}),
         ("pending pushes", pushes._LIVE_PENDING, {"national_id": DOCTOR, "moment": now()}),
         ("session", sessions._LIFETIME, {"sid": issued["session_state"]}),
+        ("grant scope", tokens._GRANT_SCOPE, {"grant_id": grant_id}),
     ]
 
 
@@ -72,7 +74,9 @@ def test_prepared_reads_answer_as_sqlalchemy(app_context, issued):
             assert [type(v) for v in got[0]] == [type(v) for v in expected[0]], name
     found = [name for name, read, params in _cases(issued) if read.first(connection, **params)]
     # The data was there: these cases read real rows, not only empty answers.
-    assert {"client", "access", "refresh with grant", "identity", "session"} <= set(found)
+    assert {"client", "access", "refresh with grant", "identity", "session", "grant scope"} <= set(
+        found
+    )
 
 
 def test_records_read_by_attribute_and_mapping(app_context, issued):
@@ -163,7 +167,10 @@ def test_insert_new_writes_the_row_a_flush_would_write(app_context):
     assert direct in db.session and direct not in db.session.new
     direct.binding_message = "changed"
     db.session.flush()
-    assert db.session.connection().execute(
-        select(table.c.binding_message).where(table.c.id == direct.id)
-    ).scalar_one() == "changed"
+    assert (
+        db.session.connection()
+        .execute(select(table.c.binding_message).where(table.c.id == direct.id))
+        .scalar_one()
+        == "changed"
+    )
     db.session.rollback()
