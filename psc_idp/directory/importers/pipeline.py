@@ -2,13 +2,13 @@
 
 On two cores, parsing a row (splitting, checking every code, building the person) and writing
 it cost about the same: run side by side, an import takes about the time of the slower half.
-The reading process sends chunks of groups through a bounded queue (so memory stays constant
-whatever the file), each group with its digest and, unless the database already holds that
-very digest for the person, the verdict of every check on each of its rows. Only the rows
-travel, not the persons built from them: pickling those cost more than building them again
-on the writing side, where the rows found good are read without their checks. The reading
-process only reads the database, and what it sends is precomputed work, not decisions: the
-writing side applies each batch exactly as it would have without it (a person found changed
+The reading process sends chunks of groups through a pipe (it waits while the pipe is full, so
+memory stays constant whatever the file), each group with its digest and, unless the database
+already holds that very digest for the person, the verdict of every check on each of its rows.
+Only the rows travel, not the persons built from them: pickling those cost more than building
+them again on the writing side, where the rows found good are read without their checks. The
+reading process only reads the database, and what it sends is precomputed work, not decisions:
+the writing side applies each batch exactly as it would have without it (a person found changed
 after all is checked there).
 
 A reading process that fails or dies fails the import with :class:`ImportWorkerError` (the
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import queue
 import traceback
 from collections.abc import Iterator
 from typing import Any
@@ -33,7 +32,6 @@ from psc_idp.directory.importers.tabular import RawGroup, RowReader
 from psc_idp.directory.importers.upsert import ids_relation, where_in
 
 CHUNK = 1000  # groups per message
-QUEUED = 4  # messages waiting at most: the memory bound
 POLL_SECONDS = 1.0  # how often a silent reader is checked for life
 MIN_BYTES = 8 << 20  # smaller files are read in the writing process (no start-up cost)
 
@@ -101,19 +99,22 @@ class _Orphaned(Exception):
 
 
 def _send(out: Any, parent: int, message: tuple) -> None:
-    while True:
-        if os.getppid() != parent:
-            raise _Orphaned
-        try:
-            out.put(message, timeout=POLL_SECONDS)
-            return
-        except queue.Full:
-            continue
+    """One message, whole (``send`` waits while the writing process has not read the
+    previous ones: the pipe's buffer bounds what is in flight)."""
+    if os.getppid() != parent:
+        raise _Orphaned
+    try:
+        out.send(message)
+    except (BrokenPipeError, ConnectionResetError):
+        raise _Orphaned from None  # its reading end closed: the writing process is gone
 
 
-def _read(source: Source, database_url: str | None, start: int, out: Any, parent: int) -> None:
+def _read(
+    source: Source, database_url: str | None, start: int, out: Any, theirs: Any, parent: int
+) -> None:
     """The reading process: every item of the file, in chunks, then ``("end", …)``. It ends
-    on its own within a second if the writing process dies (killed, it could not say so)."""
+    at its next message if the writing process dies (killed, it could not say so)."""
+    theirs.close()  # the writing process's end: once it is gone, sending fails at once
     try:
         assert source.layout is not None
         reader = RowReader(source.layout)
@@ -129,7 +130,7 @@ def _read(source: Source, database_url: str | None, start: int, out: Any, parent
         _send(out, parent, ("items", chunk, source.bytes_read))
         _send(out, parent, ("end", None, source.bytes_read))
     except _Orphaned:
-        os._exit(1)  # no queue to flush, no one to tell
+        os._exit(1)  # no one to tell
     except BaseException as exc:  # noqa: BLE001  (reported to the writing process, then exit)
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         place = f" ({where.filename.rsplit('/', 1)[-1]}:{where.lineno})" if where else ""
@@ -146,13 +147,16 @@ def read_in_parallel(
     """The items of ``source`` as ``RowReader.groups`` yields them, read by another process;
     ``source.bytes_read`` follows the reader. Items before ``start`` come unprepared."""
     context = multiprocessing.get_context(_START_METHOD)
-    messages = context.Queue(QUEUED)
+    # A one-way pipe, this process keeping only its reading end: a reading process that dies
+    # half-way through a message ends the pipe (EOF) instead of leaving a read waiting forever.
+    messages, sender = context.Pipe(duplex=False)
     process = context.Process(
         target=_read,
-        args=(source, database_url, start, messages, os.getpid()),
+        args=(source, database_url, start, sender, messages, os.getpid()),
         name="psc-idp-lecture",
     )
     process.start()
+    sender.close()
     reader = RowReader(source.layout) if source.layout is not None else None
     try:
         while True:
@@ -171,19 +175,18 @@ def read_in_parallel(
             process.terminate()
         process.join(timeout=10)
         messages.close()
-        messages.cancel_join_thread()
 
 
 def _receive(messages: Any, process: Any) -> tuple[str, Any, int]:
     while True:
-        try:
-            return messages.get(timeout=POLL_SECONDS)
-        except queue.Empty:
-            if process.is_alive():
-                continue
-        try:  # it may have sent its last message just before it ended
-            return messages.get(timeout=POLL_SECONDS)
-        except queue.Empty:
-            raise ImportWorkerError(
-                f"le processus de lecture du fichier s'est arrêté (code {process.exitcode})"
-            ) from None
+        if messages.poll(POLL_SECONDS):
+            try:
+                return messages.recv()
+            except (EOFError, OSError):
+                break  # it ended, maybe half-way through a message
+        elif not process.is_alive() and not messages.poll(0):
+            break
+    process.join(timeout=POLL_SECONDS)
+    raise ImportWorkerError(
+        f"le processus de lecture du fichier s'est arrêté (code {process.exitcode})"
+    )
