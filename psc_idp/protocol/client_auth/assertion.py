@@ -10,6 +10,7 @@ reaches it whatever their order."""
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -51,7 +52,7 @@ def refuse(description: str) -> InvalidClientError:
     return InvalidClientError(description=description)
 
 
-class ClientAssertion:
+class ClientAssertion(ABC):
     """A client-authentication method of Authlib's (``register_client_auth_method``) reading
     ``client_assertion``; subclasses say which algorithms and which key verify it."""
 
@@ -91,9 +92,9 @@ class ClientAssertion:
         self.check_jti(verified)
         return client
 
+    @abstractmethod
     def verify_for(self, client: Client, assertion: str, header: dict[str, Any]) -> dict:
         """The verified claims of ``assertion`` for ``client``; raises ``InvalidClientError``."""
-        raise NotImplementedError
 
     def get_audiences(self) -> list[str]:
         issuer = current_settings().issuer
