@@ -35,6 +35,8 @@ from psc_idp import rate_limits
 from psc_idp.extensions import db
 from psc_idp.http import guard
 from psc_idp.http.prepared import Answer, Direct, direct_routes
+from psc_idp.protocol.ciba.endpoint import GRANT_TYPE as CIBA_GRANT_TYPE
+from psc_idp.protocol.ciba.grant import find_request, waiting_answer
 from psc_idp.protocol.client_auth.secret_basic import basic_credentials
 from psc_idp.protocol.client_auth.secret_lockout import verified_without_writes
 from psc_idp.protocol.endpoints.introspection import IntrospectionEndpoint, introspection_result
@@ -57,9 +59,10 @@ FLASK_DECIDES = (
 #: The longest token looked up (``endpoints/issued.py`` ignores longer ones).
 MAX_TOKEN = 8192
 _BEARER = re.compile(r"Bearer ([A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,})")
-#: A form with nothing to decode (no ``%``, no ``+``, no control): read alike by the standard
-#: library and by Werkzeug.
-_PLAIN_FORM = re.compile(r"[A-Za-z0-9._~=&-]+")
+#: A form with nothing to decode but the colons of a URN grant type (``%3A``, as form encoders
+#: write them): no other ``%``, no ``+``, no control; read alike by the standard library and by
+#: Werkzeug.
+_PLAIN_FORM = re.compile(r"(?:[A-Za-z0-9._~=&:-]|%3[Aa])+")
 FORM = "application/x-www-form-urlencoded"
 #: CORS adds it to every protocol answer (``protocol/cors.py``), with an ``Origin`` or not.
 VARY = ("Vary", "Origin")
@@ -75,6 +78,7 @@ def register(app: Flask) -> None:
     for method, endpoint, answering in (
         ("GET", "protocol.userinfo", _userinfo),
         ("POST", "protocol.introspect", _introspection),
+        ("POST", "protocol.token", _token),
     ):
         for rule in app.url_map.iter_rules(endpoint):
             routes[method, rule.rule] = Direct(endpoint, partial(answering, app))
@@ -150,35 +154,85 @@ def _userinfo(app: Flask, environ: Environ) -> Answer | None:
 def _introspection(app: Flask, environ: Environ) -> Answer | None:
     if _left_to_flask(environ) or environ.get("CONTENT_TYPE") != FORM:
         return None
-    form = _read_form(environ, app.config.get("MAX_CONTENT_LENGTH"))
+    limit = app.config.get("MAX_CONTENT_LENGTH")
+    form = _read_form(environ, limit, {"token"}, {"token_type_hint"})
     if form is None or not _guarded(environ, list(form.items())):
         return None
-    credentials = basic_credentials({"Authorization": environ.get("HTTP_AUTHORIZATION", "")})
-    if credentials is None or not all(credentials):
+    hint = form.get("token_type_hint")
+    if hint is not None and hint not in IntrospectionEndpoint.SUPPORTED_TOKEN_TYPES:
         return None
-    client_id, secret = credentials
+    credentials = _basic(environ)
+    if credentials is None:
+        return None
     server = app.extensions["psc_authorization_server"]
     name = IntrospectionEndpoint.ENDPOINT_NAME
 
     def work() -> Response | None:
-        client = server.query_client(client_id)  # notes the client for the access line
-        if client is None or not client.check_endpoint_auth_method("client_secret_basic", name):
+        client = _authenticated(server, credentials, name, environ)
+        if client is None:
             return None
-        if not verified_without_writes(client, secret):
-            return None
-        try:
-            rate_limits.enforce(name, client.client_id, environ)
-        except rate_limits.TooManyRequests:
-            return None  # Flask answers the same refusal, counted once
-        result = introspection_result(client, form["token"], form.get("token_type_hint"), _unbound)
+        result = introspection_result(client, form["token"], hint, _unbound)
         return server.handle_response(*result)
 
     return _run(app, work)
 
 
-def _read_form(environ: Environ, limit: int | None) -> dict[str, str] | None:
-    """``token`` and an optional known ``token_type_hint``, each once, from a body read in
-    full and put back for Flask; None for anything else."""
+def _basic(environ: Environ) -> tuple[str, str] | None:
+    credentials = basic_credentials({"Authorization": environ.get("HTTP_AUTHORIZATION", "")})
+    return credentials if credentials is not None and all(credentials) else None
+
+
+def _authenticated(
+    server: Any, credentials: tuple[str, str], endpoint: str, environ: Environ
+) -> Any | None:
+    """The enabled client of a right ``client_secret_basic``, its rate limit counted once
+    (``rate_limits.COUNTED``); None for anything Flask must answer or count (a wrong secret, a
+    lockout, another method, a refusal)."""
+    client_id, secret = credentials
+    client = server.query_client(client_id)  # notes the client for the access line
+    if client is None or not client.check_endpoint_auth_method("client_secret_basic", endpoint):
+        return None
+    if not verified_without_writes(client, secret):
+        return None
+    try:
+        rate_limits.enforce(endpoint, client.client_id, environ)
+    except rate_limits.TooManyRequests:
+        return None  # Flask answers the same refusal, counted once
+    return client
+
+
+# --- token endpoint: a CIBA poll still waiting ----------------------------------------------
+def _token(app: Flask, environ: Environ) -> Answer | None:
+    """``grant_type`` CIBA and an ``auth_req_id`` whose professional has not answered yet:
+    ``authorization_pending`` or ``slow_down``, the poll recorded. A decided request, and any
+    other grant, are Flask's."""
+    if _left_to_flask(environ) or environ.get("CONTENT_TYPE") != FORM:
+        return None
+    limit = app.config.get("MAX_CONTENT_LENGTH")
+    form = _read_form(environ, limit, {"grant_type", "auth_req_id"}, set())
+    if form is None or form["grant_type"] != CIBA_GRANT_TYPE:
+        return None
+    credentials = _basic(environ)
+    if credentials is None or not _guarded(environ, list(form.items())):
+        return None
+    server = app.extensions["psc_authorization_server"]
+
+    def work() -> Response | None:
+        client = _authenticated(server, credentials, "token", environ)
+        if client is None or not client.check_grant_type(CIBA_GRANT_TYPE):
+            return None
+        request = find_request(client, form["auth_req_id"])
+        waiting = waiting_answer(client, request) if request is not None else None
+        return server.handle_error_response(None, waiting) if waiting is not None else None
+
+    return _run(app, work)
+
+
+def _read_form(
+    environ: Environ, limit: int | None, required: set[str], optional: set[str]
+) -> dict[str, str] | None:
+    """The ``required`` fields, non-empty, and the ``optional`` ones, each once, from a body
+    read in full and put back for Flask; None for anything else."""
     length = environ.get("CONTENT_LENGTH") or ""
     if not (length.isascii() and length.isdigit()):
         return None
@@ -194,11 +248,8 @@ def _read_form(environ: Environ, limit: int | None) -> dict[str, str] | None:
     except ValueError:
         return None
     form = dict(pairs)
-    if len(form) != len(pairs) or "token" not in form or not form["token"]:
+    if len(form) != len(pairs) or not all(form.get(name) for name in required):
         return None
-    if set(form) - {"token", "token_type_hint"}:
-        return None
-    hint = form.get("token_type_hint")
-    if hint is not None and hint not in IntrospectionEndpoint.SUPPORTED_TOKEN_TYPES:
+    if set(form) - required - optional:
         return None
     return form
