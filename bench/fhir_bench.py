@@ -94,6 +94,7 @@ def _access_tokens(national_ids: list[str]) -> list[str]:
             "redirect_uris": ["http://localhost/bench"],
         }
     )
+    db.session.flush()  # the client's row first: the grants' rows name it
     tokens = []
     for national_id in national_ids:
         context = TokenContext(national_id=national_id, acr="eidas1", auth_mode="MOBILE")
