@@ -10,6 +10,7 @@ from psc_idp.http.published import Document
 from psc_idp.keystore.signing import SUPPORTED_ALGS
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
 from psc_idp.protocol.client_auth.client_secret_jwt import ALGORITHMS as SECRET_JWT_ALGS
+from psc_idp.protocol.jarm import JWT_MODES
 from psc_idp.protocol.pairwise import SUBJECT_TYPES
 from psc_idp.protocol.request_object import SIGNING_ALGS as REQUEST_OBJECT_ALGS
 from psc_idp.protocol.scopes import SUPPORTED_SCOPES
@@ -96,7 +97,8 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "backchannel_token_delivery_modes_supported": ["poll", "ping"],
         "backchannel_user_code_parameter_supported": False,
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "fragment", "form_post"],
+        "response_modes_supported": ["query", "fragment", "form_post", *JWT_MODES],
+        "authorization_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "subject_types_supported": list(SUBJECT_TYPES),
         "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "userinfo_signing_alg_values_supported": list(SUPPORTED_ALGS),
