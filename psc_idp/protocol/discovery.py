@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from psc_idp.config import Settings
 from psc_idp.http.published import Document
 from psc_idp.keystore.signing import SUPPORTED_ALGS
+from psc_idp.protocol.ciba.signed_request import SIGNING_ALGS as CIBA_REQUEST_ALGS
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
 from psc_idp.protocol.client_auth.client_secret_jwt import ALGORITHMS as SECRET_JWT_ALGS
 from psc_idp.protocol.jarm import JWT_MODES
@@ -96,6 +97,7 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "backchannel_authentication_endpoint": endpoint(settings, "ext/ciba/auth"),
         "backchannel_token_delivery_modes_supported": ["poll", "ping"],
         "backchannel_user_code_parameter_supported": False,
+        "backchannel_authentication_request_signing_alg_values_supported": list(CIBA_REQUEST_ALGS),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment", "form_post", *JWT_MODES],
         "authorization_signing_alg_values_supported": list(SUPPORTED_ALGS),
