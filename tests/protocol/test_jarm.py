@@ -18,6 +18,7 @@ from joserfc.jwk import KeySet
 from psc_idp.extensions import db
 from psc_idp.protocol.clients import InvalidClient, client_to_dict, upsert_client, validate
 from psc_idp.protocol.models import Client
+from psc_idp.realm.loader import RealmInvalid, import_realm, read_realm_file
 from tests.helpers import (
     CERTS,
     ISSUER_PATH,
@@ -204,3 +205,21 @@ def test_the_algorithm_is_registered_exported_and_checked(app, es256_client):
     for alg in ("none", "HS256"):
         with pytest.raises(InvalidClient, match="authorization_signed_response_alg"):
             validate({**base, "authorization_signed_response_alg": alg})
+
+
+def test_the_realm_file_takes_the_algorithm(app, tmp_path):
+    path = tmp_path / "realm.yaml"
+    entry = (
+        f"  - client_id: jarm-realm\n    secret: {ES256_SECRET}\n    redirect_uris: [{REDIRECT}]\n"
+    )
+    path.write_text(f"clients:\n{entry}    authorization_signed_response_alg: HS256\n")
+    with pytest.raises(RealmInvalid) as caught:
+        read_realm_file(path)
+    assert any(
+        "authorization_signed_response_alg" in line for line in caught.value.problems.lines()
+    )
+    path.write_text(f"clients:\n{entry}    authorization_signed_response_alg: PS256\n")
+    with app.app_context():
+        import_realm(read_realm_file(path))
+        db.session.commit()
+        assert db.session.get(Client, "jarm-realm").authorization_signed_response_alg == "PS256"
