@@ -16,6 +16,7 @@ from flask.cli import AppGroup
 
 from psc_idp.cli.output import emit, fail
 from psc_idp.extensions import db
+from psc_idp.keystore.signing import SUPPORTED_ALGS
 from psc_idp.protocol.client_auth.client_secret_jwt import METHOD as SECRET_JWT
 from psc_idp.protocol.clients import (
     METHODS_WITH_SECRET,
@@ -62,6 +63,7 @@ VALUE_OPTIONS = {
     "subject_type": "subject_type",
     "sector_identifier_uri": "sector_identifier_uri",
     "require_signed_request_object": "require_signed_request_object",
+    "authorization_alg": "authorization_signed_response_alg",
 }
 
 
@@ -135,6 +137,12 @@ def client_options(command: Callable) -> Callable:
             "--require-signed-request-object/--no-require-signed-request-object",
             default=None,
             help="Exiger un objet de requête signé (request, request_uri ou PAR avec request).",
+        ),
+        click.option(
+            "--authorization-signed-response-alg",
+            "authorization_alg",
+            type=click.Choice(list(SUPPORTED_ALGS)),
+            help="JARM (response_mode=jwt…) : algorithme de la réponse signée (RS256 par défaut).",
         ),
         click.option("--json", "as_json", is_flag=True, help="Sortie JSON."),
     ]

@@ -48,6 +48,7 @@ ALG_FIELDS = (
     "id_token_signed_response_alg",
     "access_token_signed_response_alg",
     "userinfo_signed_response_alg",
+    "authorization_signed_response_alg",
 )
 
 

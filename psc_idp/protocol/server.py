@@ -85,13 +85,16 @@ class AuthorizationServer(FlaskAuthorizationServer):
         save_issued(request.payload.grant_type or "", request.client.client_id)
 
     def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> Response:
-        """Errors sent to a redirect URI carry ``iss`` and honour ``response_mode``."""
+        """Errors sent to a redirect URI carry ``iss`` and honour ``response_mode`` (JARM too)."""
         discard_staged()
         db.session.rollback()
         reword(error)
         if error.redirect_uri:
+            # Found before the grant knew its client (request object, response type): the
+            # redirect URI was checked against this client's.
+            client = request.client or self.query_client(request.payload.client_id)
             status, body, headers = authorization_redirect(
-                error.redirect_uri, error.get_body(), request.payload.data
+                error.redirect_uri, error.get_body(), request.payload.data, client
             )
             return self.handle_response(status, body, headers)
         for kind, status in FIXED_STATUS.items():
