@@ -26,7 +26,7 @@ from sqlalchemy import insert as core_insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.sql import Delete, Select, Update
+from sqlalchemy.sql import Delete, Insert, Select, Update
 
 from psc_idp.sqlite_tuning import before_write
 
@@ -138,10 +138,10 @@ class PreparedRead:
 
 
 class PreparedWrite:
-    """An ``UPDATE`` or ``DELETE`` compiled once per dialect; ``execute`` runs it on the
-    connection's transaction and returns the number of rows it changed."""
+    """An ``UPDATE``, a ``DELETE`` or an upsert compiled once per dialect; ``execute`` runs it
+    on the connection's transaction and returns the number of rows it changed."""
 
-    def __init__(self, statement: Update | Delete) -> None:
+    def __init__(self, statement: Update | Delete | Insert) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
 
@@ -177,7 +177,7 @@ def _record(compiled: _Compiled, results: tuple[Processor, ...], row: tuple[Any,
     return compiled.record(values)
 
 
-def _compile(statement: Select[Any] | Update | Delete, dialect: Dialect) -> _Compiled:
+def _compile(statement: Select[Any] | Update | Delete | Insert, dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     columns = list(getattr(statement, "selected_columns", ()))
     names = tuple(column.key for column in columns)

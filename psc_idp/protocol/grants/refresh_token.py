@@ -87,7 +87,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
 _MARK_USED = PreparedWrite(
     update(_REFRESH)
-    .where(_REFRESH.c.token_hash == bindparam("token_hash"), _REFRESH.c.used_at.is_(None))
+    .where(_REFRESH.c.token_hash == bindparam("hashed"), _REFRESH.c.used_at.is_(None))
     .values(used_at=bindparam("used"))
 )
 
@@ -95,7 +95,7 @@ _MARK_USED = PreparedWrite(
 def _rotate(token_hash: str) -> None:
     """Mark the token used, atomically: of two concurrent refreshes with one token only one
     wins; the other's new tokens are never committed."""
-    won = _MARK_USED.execute(db.session.connection(), token_hash=token_hash, used=now())
+    won = _MARK_USED.execute(db.session.connection(), hashed=token_hash, used=now())
     if won != 1:
         raise InvalidGrantError(REFRESH_REUSE)
 
