@@ -62,6 +62,10 @@ VALUE_OPTIONS = {
     "subject_type": "subject_type",
     "sector_identifier_uri": "sector_identifier_uri",
     "require_signed_request_object": "require_signed_request_object",
+    "backchannel_logout_uri": "backchannel_logout_uri",
+    "backchannel_logout_session_required": "backchannel_logout_session_required",
+    "frontchannel_logout_uri": "frontchannel_logout_uri",
+    "frontchannel_logout_session_required": "frontchannel_logout_session_required",
 }
 
 
@@ -135,6 +139,25 @@ def client_options(command: Callable) -> Callable:
             "--require-signed-request-object/--no-require-signed-request-object",
             default=None,
             help="Exiger un objet de requête signé (request, request_uri ou PAR avec request).",
+        ),
+        click.option(
+            "--backchannel-logout-uri",
+            help="URL https où un jeton de déconnexion (logout_token) est envoyé à la fin de "
+            "la session.",
+        ),
+        click.option(
+            "--backchannel-logout-session-required/--no-backchannel-logout-session-required",
+            default=None,
+            help="Le client a besoin du sid dans le jeton de déconnexion (toujours présent).",
+        ),
+        click.option(
+            "--frontchannel-logout-uri",
+            help="URL https chargée dans une iframe de la page de déconnexion.",
+        ),
+        click.option(
+            "--frontchannel-logout-session-required/--no-frontchannel-logout-session-required",
+            default=None,
+            help="Ajouter iss et sid à l'URL de déconnexion front-channel.",
         ),
         click.option("--json", "as_json", is_flag=True, help="Sortie JSON."),
     ]

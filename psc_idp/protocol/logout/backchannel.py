@@ -147,11 +147,12 @@ def claim(seen: Due) -> bool:
 
 def deliver_due(limit: int = 20) -> int:
     """Send the logout tokens that are due; how many were delivered."""
-    delivered = 0
-    for seen in due(limit):
-        if claim(seen) and _attempt(seen.id):
-            delivered += 1
-    return delivered
+    return sum(deliver(seen) for seen in due(limit))
+
+
+def deliver(seen: Due) -> bool:
+    """Claim the delivery, then send it; whether this call delivered it."""
+    return claim(seen) and _attempt(seen.id)
 
 
 def _attempt(delivery_id: int) -> bool:
