@@ -274,8 +274,14 @@ def _windows(context):
 def _lockouts(context):
     def lockout(last_failure, locked_until=None, permanent=False):
         return models.Lockout(
-            kind="client", subject=uid(), failures=5, lockouts=1, last_failure_at=last_failure,
-            locked_until=locked_until, permanent=permanent, last_source="secret",
+            kind="client",
+            subject=uid(),
+            failures=5,
+            lockouts=1,
+            last_failure_at=last_failure,
+            locked_until=locked_until,
+            permanent=permanent,
+            last_source="secret",
         )
 
     long_ago = now() - 2 * DAY
