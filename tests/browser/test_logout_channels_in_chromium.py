@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
+from tests.browser.test_pages_under_csp import _violations
 from tests.logout_receiver import LogoutReceiver
 from tests.relying_party import CALLBACK, callback_query, run_cli
 
@@ -93,6 +94,7 @@ def test_logout_loads_the_frontchannel_frame_and_sends_the_logout_token(
         receiver.url("/back/logout"),
     )["client_secret"]
     seen = _route_service(page)
+    violations = _violations(page)
     tokens = _log_in(live_server, page, seen, secret)
 
     logout = {
@@ -105,6 +107,7 @@ def test_logout_loads_the_frontchannel_frame_and_sends_the_logout_token(
 
     (front,) = [get for get in receiver.gets if get.path == "/front/logout"]
     assert front.form == {"iss": [live_server.issuer], "sid": [tokens["session_state"]]}
+    assert violations == []  # the page's frame-src let the frame in, and its script run
     deadline = time.monotonic() + 15
     while not receiver.posts and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -60,8 +60,8 @@ def enqueue(sid: str) -> int:
     ).all()
     settings = current_settings()
     owed: dict[str, str | None] = {}
-    for client, national_id in rows:
-        if client.client_id not in owed or owed[client.client_id] is None:
+    for client, national_id in rows:  # one token per client, with a sub if any grant has one
+        if owed.get(client.client_id) is None:
             owed[client.client_id] = (
                 subject_for(settings, client, national_id) if national_id else None
             )
