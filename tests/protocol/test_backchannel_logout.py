@@ -221,6 +221,22 @@ def test_two_workers_racing_deliver_once(app, browser, receiver):
     assert deliveries(app)[0].attempts == 1
 
 
+def test_a_worker_that_died_mid_delivery_leaves_it_to_another_after_its_lease(
+    app, browser, receiver
+):
+    first = register(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))
+    log_out(browser, login_and_get_tokens(app, browser, first)["id_token"])
+    with app.app_context():
+        (seen,) = backchannel.due()
+        assert backchannel.claim(seen)  # ...and the worker dies before sending
+    (row,) = deliveries(app)
+    assert (row.next_attempt_at - now()) > timedelta(seconds=55)  # leased
+    assert deliver(app) == 0 and receiver.posts == []
+    _make_due(app, row.id)  # the lease has run out
+    assert deliver(app) == 1 and len(receiver.posts) == 1
+    assert deliveries(app)[0].attempts == 2
+
+
 def test_the_worker_sends_as_soon_as_the_logout_commits(app, browser, receiver):
     """Its period is a minute here: only the logout's wake-up can send the token in time."""
     first = register(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))

@@ -43,7 +43,7 @@ EVENT = "http://schemas.openid.net/event/backchannel-logout"
 TOKEN_TYPE = "logout+jwt"
 #: A logout token is valid for two minutes, as PSC's ID tokens.
 TOKEN_LIFETIME = 120
-#: A claimed delivery is another worker's for this long (longer than any HTTP timeout).
+#: A claimed delivery is no other worker's for this long, and twice the HTTP timeout at least.
 LEASE = timedelta(seconds=60)
 #: Answers that settle a delivery: §2.8 says 200; 204 is what many frameworks send.
 DELIVERED = frozenset({200, 204})
@@ -138,11 +138,15 @@ def claim(seen: Due) -> bool:
             LogoutDelivery.next_attempt_at == seen.next_attempt_at,
             LogoutDelivery.delivered_at.is_(None),
         )
-        .values(next_attempt_at=now() + LEASE, attempts=LogoutDelivery.attempts + 1),
+        .values(next_attempt_at=now() + _lease(), attempts=LogoutDelivery.attempts + 1),
         execution_options={"synchronize_session": False},
     ).rowcount
     db.session.commit()
     return won == 1
+
+
+def _lease() -> timedelta:
+    return max(LEASE, timedelta(seconds=2 * current_settings().logout_delivery_timeout))
 
 
 def deliver_due(limit: int = 20) -> int:
@@ -210,6 +214,7 @@ def post_logout_token(uri: str, token: str, timeout: float) -> str | None:
             status = response.status
     except urllib.error.HTTPError as answer:
         status = answer.code
+        answer.close()
     except (OSError, ValueError) as failure:
         return f"{type(failure).__name__}: {failure}"
     return None if status in DELIVERED else f"HTTP {status}"
