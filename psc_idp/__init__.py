@@ -161,6 +161,7 @@ def setup_pki(app: Flask) -> None:
 def setup_protocol(app: Flask, settings: Settings) -> None:
     from psc_idp.protocol import views
     from psc_idp.protocol.ciba.purge import purge_ciba
+    from psc_idp.protocol.logout.purge import purge_logout_deliveries
     from psc_idp.protocol.purge import purge_protocol
     from psc_idp.protocol.server import create_server
 
@@ -168,6 +169,7 @@ def setup_protocol(app: Flask, settings: Settings) -> None:
     views.register(app, settings)
     register_purge(app, "protocol", purge_protocol)
     register_purge(app, "ciba", purge_ciba)
+    register_purge(app, "logout", purge_logout_deliveries)
 
 
 def setup_means(app: Flask, settings: Settings) -> None:

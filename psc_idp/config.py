@@ -138,6 +138,11 @@ class Settings:
     #: Seconds between two database reads of a waiting party (a phone's long poll, the CIBA
     #: ping round) when no wake-up comes: the safety net of a lost message. *Ours*.
     wake_poll_interval: float = 0.5
+    #: Back-channel logout (psc_idp/protocol/logout/backchannel.py): seconds a client's
+    #: ``backchannel_logout_uri`` may take to answer, and attempts per logout token (waiting
+    #: 1, 2, 4… s between them) before it is given up. *Ours* (Keycloak tries once).
+    logout_delivery_timeout: float = 5.0
+    logout_delivery_attempts: int = 8
     #: e-CPS: sender of activation codes: ``outbox`` (database, read at /dev/outbox) or a
     #: ``module:callable`` called as ``send(channel, recipient, subject, body, national_id)``.
     ecps_sender: str = "outbox"

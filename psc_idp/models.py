@@ -17,6 +17,7 @@ from psc_idp.means.ecps.models import (
 from psc_idp.means.fido.models import FidoCeremony, FidoCredential
 from psc_idp.pki.models import PkiCertificate, PkiCrl, PkiCrlCache
 from psc_idp.protocol.ciba.models import CibaRequest
+from psc_idp.protocol.logout.models import LogoutDelivery
 from psc_idp.protocol.models import (
     AccessToken,
     AuthorizationCode,
@@ -53,6 +54,7 @@ __all__ = [
     "Client",
     "Grant",
     "LoginTransaction",
+    "LogoutDelivery",
     "PushedAuthorizationRequest",
     "RealmOption",
     "RefreshToken",

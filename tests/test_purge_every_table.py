@@ -151,6 +151,24 @@ def _ciba(context):
     return dead, live
 
 
+@rows_for("logout_delivery")
+def _logout_deliveries(context):
+    def delivery(age, **fields):
+        return models.LogoutDelivery(
+            client_id=context["client_id"], sid=uid(), jti=uid(), created_at=now() - age, **fields
+        )
+
+    dead = [
+        delivery(2 * DAY, delivered_at=now() - 2 * DAY),  # delivered
+        delivery(2 * DAY, attempts=8, next_attempt_at=now() + DAY),  # given up, lease stuck
+    ]
+    live = [
+        delivery(timedelta(hours=1), delivered_at=now()),  # kept a day for the operator
+        delivery(2 * DAY, attempts=1, next_attempt_at=now() + DAY),  # still retried
+    ]
+    return dead, live
+
+
 # --- login ------------------------------------------------------------------------------------
 @rows_for("login_transaction")
 def _transactions(context):
@@ -256,8 +274,14 @@ def _windows(context):
 def _lockouts(context):
     def lockout(last_failure, locked_until=None, permanent=False):
         return models.Lockout(
-            kind="client", subject=uid(), failures=5, lockouts=1, last_failure_at=last_failure,
-            locked_until=locked_until, permanent=permanent, last_source="secret",
+            kind="client",
+            subject=uid(),
+            failures=5,
+            lockouts=1,
+            last_failure_at=last_failure,
+            locked_until=locked_until,
+            permanent=permanent,
+            last_source="secret",
         )
 
     long_ago = now() - 2 * DAY

@@ -64,6 +64,10 @@ VALUE_OPTIONS = {
     "sector_identifier_uri": "sector_identifier_uri",
     "require_signed_request_object": "require_signed_request_object",
     "authorization_alg": "authorization_signed_response_alg",
+    "backchannel_logout_uri": "backchannel_logout_uri",
+    "backchannel_logout_session_required": "backchannel_logout_session_required",
+    "frontchannel_logout_uri": "frontchannel_logout_uri",
+    "frontchannel_logout_session_required": "frontchannel_logout_session_required",
 }
 
 
@@ -143,6 +147,25 @@ def client_options(command: Callable) -> Callable:
             "authorization_alg",
             type=click.Choice(list(SUPPORTED_ALGS)),
             help="JARM (response_mode=jwt…) : algorithme de la réponse signée (RS256 par défaut).",
+        ),
+        click.option(
+            "--backchannel-logout-uri",
+            help="URL https où un jeton de déconnexion (logout_token) est envoyé à la fin de "
+            "la session.",
+        ),
+        click.option(
+            "--backchannel-logout-session-required/--no-backchannel-logout-session-required",
+            default=None,
+            help="Le client a besoin du sid dans le jeton de déconnexion (toujours présent).",
+        ),
+        click.option(
+            "--frontchannel-logout-uri",
+            help="URL https chargée dans une iframe de la page de déconnexion.",
+        ),
+        click.option(
+            "--frontchannel-logout-session-required/--no-frontchannel-logout-session-required",
+            default=None,
+            help="Ajouter iss et sid à l'URL de déconnexion front-channel.",
         ),
         click.option("--json", "as_json", is_flag=True, help="Sortie JSON."),
     ]

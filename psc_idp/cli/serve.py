@@ -20,6 +20,7 @@ from psc_idp.http import server
 from psc_idp.http.server import Listener
 from psc_idp.observe.metrics import MULTIPROC_ENV, forget_dead_workers, use_multiprocess
 from psc_idp.protocol.ciba.ping import start_notifier
+from psc_idp.protocol.logout.backchannel import start_deliveries
 from psc_idp.protocol.models import Client
 from psc_idp.realm.loader import demo_secrets
 from psc_idp.tls.listener import start_tls_listener
@@ -69,12 +70,14 @@ def shared_metrics_folder() -> None:
 
 
 def on_worker_start(app: Flask) -> None:
-    # Each worker sends the CIBA pings that are due (psc_idp.protocol.ciba.ping); a worker
+    # Each worker sends the CIBA pings and the logout tokens that are due
+    # (psc_idp.protocol.ciba.ping, psc_idp.protocol.logout.backchannel); a worker
     # started in place of a dead one takes the dead one's live gauges out of the sum; its
     # listener wakes its waiters when another instance commits a change (psc_idp/bus).
     forget_dead_workers()
     start_listener(app)
     start_notifier(app)
+    start_deliveries(app)
 
 
 @click.command("serve")

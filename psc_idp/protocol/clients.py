@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,12 +45,20 @@ SUBJECT_FIELDS = ("subject_type", "sector_identifier_uri")
 #: Request objects (RFC 9101): URLs a request object may be fetched from, and whether every
 #: authorization request must carry one.
 REQUEST_OBJECT_FIELDS = ("request_uris", "require_signed_request_object")
+#: Back- and front-channel logout (OIDC Back-Channel / Front-Channel Logout 1.0).
+LOGOUT_URI_FIELDS = ("backchannel_logout_uri", "frontchannel_logout_uri")
+LOGOUT_FLAG_FIELDS = ("backchannel_logout_session_required", "frontchannel_logout_session_required")
+LOGOUT_FIELDS = (*LOGOUT_URI_FIELDS, *LOGOUT_FLAG_FIELDS)
 ALG_FIELDS = (
     "id_token_signed_response_alg",
     "access_token_signed_response_alg",
     "userinfo_signed_response_alg",
     "authorization_signed_response_alg",
 )
+
+
+#: A host (name, IPv4, [IPv6]) and an optional port: nothing else in a logout URI's authority.
+PLAIN_NETLOC = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
 class InvalidClient(ValueError):
@@ -131,6 +140,8 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
         _check_ciba(client_id, method, data)
     _check_subject_type(client_id, data, normal["redirect_uris"])
     normal["request_uris"] = _request_uris(client_id, data)
+    for name in LOGOUT_URI_FIELDS:
+        normal[name] = _logout_uri(client_id, name, data.get(name))
     return {**data, **normal, "client_id": client_id, "token_endpoint_auth_method": method}
 
 
@@ -146,6 +157,30 @@ def _request_uris(client_id: str, data: dict[str, Any]) -> list[str]:
                 f"{client_id}: request_uris: {uri!r} is not an https URL (http on localhost only)"
             )
     return list(dict.fromkeys(uris))
+
+
+def logout_uri_problem(uri: Any) -> str | None:
+    """Why ``uri`` cannot receive logouts: an absolute https URL (http on a loopback host, as a
+    development RP runs), no fragment (Back-Channel §2.2, Front-Channel §2), a plain host and
+    port (the front-channel page names its origin in its Content-Security-Policy)."""
+    parts = urlsplit(uri) if isinstance(uri, str) else None
+    if parts is None or not parts.hostname or parts.fragment or len(uri) > 2000:
+        return "is not an absolute URL without fragment"
+    if not PLAIN_NETLOC.fullmatch(parts.netloc):
+        return "has user information or unusual characters in its host"
+    loopback = parts.scheme == "http" and parts.hostname in pairwise.LOOPBACK
+    if parts.scheme != "https" and not loopback:
+        return "is not an https URL (http on localhost only)"
+    return None
+
+
+def _logout_uri(client_id: str, name: str, uri: Any) -> str | None:
+    if uri in (None, ""):
+        return None
+    problem = logout_uri_problem(uri)
+    if problem:
+        raise InvalidClient(f"{client_id}: {name}: {uri!r} {problem}")
+    return uri
 
 
 def _check_jwt_secret(client_id: str, data: dict[str, Any]) -> None:
@@ -238,6 +273,10 @@ def upsert_client(data: dict[str, Any]) -> tuple[Client, bool]:
     _set_subject_type(client, data, registered)
     client.request_uris = data["request_uris"]
     client.require_signed_request_object = bool(data.get("require_signed_request_object", False))
+    for name in LOGOUT_URI_FIELDS:
+        setattr(client, name, data[name])
+    for name in LOGOUT_FLAG_FIELDS:
+        setattr(client, name, bool(data.get(name, False)))
     client.enabled = bool(data.get("enabled", True))
     db.session.add(client)
     return client, before != client_to_dict(client, with_hash=True)
@@ -304,6 +343,9 @@ def client_to_dict(client: Client, with_hash: bool = False) -> dict[str, Any]:
         data["request_uris"] = list(client.request_uris)
     if client.require_signed_request_object:
         data["require_signed_request_object"] = True
+    for name in LOGOUT_FIELDS:
+        if getattr(client, name):
+            data[name] = getattr(client, name)
     data["allow_plain_pkce"] = bool(client.allow_plain_pkce)
     data["require_pkce"] = bool(client.require_pkce)
     data["enabled"] = client.enabled is not False

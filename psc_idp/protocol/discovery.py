@@ -152,6 +152,8 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "ui_locales_supported": ["fr"],
         "authorization_response_iss_parameter_supported": True,
         **tls_metadata(settings),
-        "frontchannel_logout_supported": False,
-        "backchannel_logout_supported": False,
+        "frontchannel_logout_supported": True,
+        "frontchannel_logout_session_supported": True,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }

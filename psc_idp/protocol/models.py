@@ -79,6 +79,18 @@ class Client(db.Model, ClientMixin):
     #: Keycloak's "request object required": every authorization request signed (``request``,
     #: ``request_uri``, or pushed with ``request``).
     require_signed_request_object: Mapped[bool] = mapped_column(default=False)
+    #: OIDC Back-Channel Logout 1.0 §2.2: where the logout token is POSTed when a session the
+    #: client took part in ends, and whether the client needs its ``sid`` (always sent).
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(String(2000))
+    backchannel_logout_session_required: Mapped[bool] = mapped_column(
+        default=False, server_default=text("false")
+    )
+    #: OIDC Front-Channel Logout 1.0 §2: the page the logout page loads in an iframe, with
+    #: ``iss`` and ``sid`` when ``frontchannel_logout_session_required``.
+    frontchannel_logout_uri: Mapped[str | None] = mapped_column(String(2000))
+    frontchannel_logout_session_required: Mapped[bool] = mapped_column(
+        default=False, server_default=text("false")
+    )
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 

@@ -55,7 +55,11 @@ class LogoutConfirmation(BrowserPage):
 
 @dataclass(frozen=True)
 class LoggedOut(BrowserPage):
-    pass
+    """The session has ended. ``frames``: the clients' front-channel logout URLs, loaded in
+    hidden iframes; ``continue_url``: where the browser goes once they have loaded."""
+
+    frames: tuple[str, ...] = ()
+    continue_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,16 @@ from psc_idp.protocol.clients import (
     DELIVERY_MODES,
     GRANT_TYPES,
     LIST_FIELDS,
+    LOGOUT_FIELDS,
+    LOGOUT_FLAG_FIELDS,
+    LOGOUT_URI_FIELDS,
     MIN_JWT_SECRET_BYTES,
     REQUEST_OBJECT_FIELDS,
     SECRET_METHODS,
     SUBJECT_FIELDS,
     TLS_FIELDS,
     InvalidClient,
+    logout_uri_problem,
     validate,
 )
 from psc_idp.protocol.models import Client
@@ -37,6 +41,7 @@ BOOLEAN_KEYS = (
     "enabled",
     "tls_client_certificate_bound_access_tokens",
     "require_signed_request_object",
+    *LOGOUT_FLAG_FIELDS,
 )
 TEXT_KEYS = (
     "name",
@@ -55,7 +60,7 @@ def client_keys() -> tuple[str, ...]:
     """What ``upsert_client`` reads; ``web_origins`` once the model stores it."""
     keys = ["client_id", "token_endpoint_auth_method", "jwks", *LIST_FIELDS, *ALG_FIELDS]
     keys += [*TLS_FIELDS, *CIBA_FIELDS, *SUBJECT_FIELDS, *REQUEST_OBJECT_FIELDS]
-    keys += [*BOOLEAN_KEYS, *TEXT_KEYS]
+    keys += [*LOGOUT_FIELDS, *BOOLEAN_KEYS, *TEXT_KEYS]
     if hasattr(Client, "web_origins"):
         keys.append("web_origins")
     return tuple(dict.fromkeys(keys))
@@ -95,6 +100,9 @@ def _check_entry(problems: Problems, entry: dict[str, Any], path: Path) -> None:
     for name, value in lists.items():
         if checks.strings(problems, value, (*path, name)) is not None and name in URI_LISTS:
             _check_uris(problems, value, (*path, name))
+    for name in LOGOUT_URI_FIELDS:
+        if entry.get(name) is not None:
+            _check_logout_uri(problems, entry[name], (*path, name))
     if "request_uris" in entry:
         _check_request_uris(problems, entry["request_uris"], (*path, "request_uris"))
     grant_types = entry.get("grant_types", ["authorization_code", "refresh_token"])
@@ -124,6 +132,13 @@ def _check_uris(problems: Problems, uris: list[str], path: Path) -> None:
         parts = urlsplit(uri)
         if not parts.scheme or not parts.netloc or parts.fragment:
             problems.add((*path, i), f"« {uri} » n'est pas une URI absolue sans fragment.")
+
+
+def _check_logout_uri(problems: Problems, uri: Any, path: Path) -> None:
+    if not isinstance(uri, str):
+        checks.text(problems, uri, path)
+    elif logout_uri_problem(uri):
+        problems.add(path, f"« {uri} » n'est pas une URL https sans fragment (http sur localhost).")
 
 
 def _check_request_uris(problems: Problems, uris: Any, path: Path) -> None:

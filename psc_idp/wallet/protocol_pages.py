@@ -43,7 +43,12 @@ def render(page: pages.BrowserPage) -> Response:
                 dev_mode=dev_mode,
             )
         case pages.LoggedOut():
-            html = render_template("wallet/logged_out.html", dev_mode=dev_mode)
+            html = render_template(
+                "wallet/logged_out.html",
+                dev_mode=dev_mode,
+                frames=page.frames,
+                continue_url=page.continue_url,
+            )
         case pages.FormPost():
             html = render_template("wallet/form_post.html", action=page.action, fields=page.fields)
         case _:

@@ -1,6 +1,6 @@
 """Clients: authorization_signed_response_alg (JARM, the signed authorization response)
 
-Revision ID: 0021_jarm
+Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-02 00:00:00.000000
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_jarm"
+revision = "0021"
 down_revision = "0020"
 branch_labels = None
 depends_on = None

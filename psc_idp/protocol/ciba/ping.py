@@ -21,8 +21,8 @@ from datetime import timedelta
 from flask import Flask, current_app
 from sqlalchemy import or_, select, update
 
-from psc_idp import bus
 from psc_idp.bus.hub import ANY
+from psc_idp.bus.rounds import start_rounds
 from psc_idp.extensions import db
 from psc_idp.keystore.secret import SEALED_PREFIX
 from psc_idp.login.wake import LOGIN_CHANNEL
@@ -132,30 +132,7 @@ def start_notifier(
     app: Flask, period: float = 1.0, stop: threading.Event | None = None
 ) -> threading.Thread:
     """The background loop of one worker (until ``stop`` is set, then woken)."""
-    stop = stop or threading.Event()
-
-    def loop() -> None:
-        # Woken when a login ends or a request is decided on any instance (psc_idp/bus): the
-        # ping leaves at once; ``period`` is the safety net of a lost wake-up and of expiry.
-        topics = ((LOGIN_CHANNEL, ANY), (approval.CIBA_CHANNEL, ANY))
-        with bus.subscribe(*topics) as wake_up:
-            while not stop.is_set():
-                wake_up.wait(period)
-                if not stop.is_set():
-                    _round(app)
-
-    thread = threading.Thread(target=loop, name="ciba-ping", daemon=True)
-    thread.start()
-    return thread
-
-
-def _round(app: Flask) -> None:
-    """One round of deliveries, whatever goes wrong in it (the next round retries)."""
-    with app.app_context():
-        try:
-            deliver_due()
-        except Exception:  # keep the loop alive; the next round retries
-            log.exception("CIBA ping round failed")
-            db.session.rollback()
-        finally:
-            db.session.remove()
+    # Woken when a login ends or a request is decided on any instance (psc_idp/bus): the
+    # ping leaves at once; ``period`` is the safety net of a lost wake-up and of expiry.
+    topics = ((LOGIN_CHANNEL, ANY), (approval.CIBA_CHANNEL, ANY))
+    return start_rounds(app, "ciba-ping", deliver_due, topics, period, stop)

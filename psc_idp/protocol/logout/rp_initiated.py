@@ -7,7 +7,9 @@
   hint does not belong to the current session);
 - ``post_logout_redirect_uri`` is followed only if registered for the client (exact match) and
   the client is known from ``id_token_hint`` or ``client_id``;
-- ending the SSO session revokes the tokens issued in it."""
+- ending the SSO session revokes the tokens issued in it, owes a logout token to every client
+  of the session with a ``backchannel_logout_uri`` (``backchannel``) and loads every
+  ``frontchannel_logout_uri`` in the page that follows (``frontchannel``)."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from psc_idp.login.transactions import (
     set_browser_cookie,
 )
 from psc_idp.protocol import pages
+from psc_idp.protocol.logout import backchannel, frontchannel
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.tokens import decode_id_token_hint, revoke_grants_of_session
 
@@ -55,11 +58,16 @@ def logout_response(req: Request) -> Response:
     at_once = hint is not None and (browser is None or browser is hinted)
     if not at_once and not _confirmed(req):
         return _confirmation(req)
-    _end([s for s in (hinted, browser) if s is not None], client)
+    frames = _end([s for s in (hinted, browser) if s is not None], client)
     db.session.commit()
-    if target:
-        state = params.get("state")
-        response = redirect(add_params_to_uri(target, [("state", state)] if state else []))
+    state = params.get("state")
+    target = add_params_to_uri(target, [("state", state)] if state else []) if target else None
+    if frames:
+        # The clients' pages load in this one; it then goes on to the target, if any.
+        response = pages.render(pages.LoggedOut(frames=tuple(frames), continue_url=target))
+        response.headers["Content-Security-Policy"] = frontchannel.frame_policy(frames)
+    elif target:
+        response = redirect(target)
     else:
         response = pages.render(pages.LoggedOut())
     clear_cookie(response)
@@ -105,10 +113,14 @@ def _hinted_session(hint: dict[str, Any] | None) -> SsoSession | None:
     return session if session is not None and session.ended_at is None else None
 
 
-def _end(sessions: list[SsoSession], client: Client | None) -> None:
+def _end(sessions: list[SsoSession], client: Client | None) -> list[str]:
+    """End each session and its clients' sessions; the front-channel frames to load."""
+    frames: list[str] = []
     for session in dict.fromkeys(sessions):
         end_session(session)
         revoke_grants_of_session(session.id)
+        backchannel.enqueue(session.id)
+        frames += frontchannel.frame_urls(session.id)
         audit.record(
             events.LOGOUT,
             session.national_id,
@@ -118,6 +130,7 @@ def _end(sessions: list[SsoSession], client: Client | None) -> None:
             outcome="success",
             sid=session.id,
         )
+    return list(dict.fromkeys(frames))
 
 
 # --- confirmation: no hint, or a hint that is not this browser's session ----------------------
