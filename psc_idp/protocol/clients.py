@@ -237,6 +237,7 @@ def upsert_client(data: dict[str, Any]) -> tuple[Client, bool]:
     _set_subject_type(client, data, registered)
     client.request_uris = data["request_uris"]
     client.require_signed_request_object = bool(data.get("require_signed_request_object", False))
+    client.dpop_bound_access_tokens = bool(data.get("dpop_bound_access_tokens", False))
     client.enabled = bool(data.get("enabled", True))
     db.session.add(client)
     return client, before != client_to_dict(client, with_hash=True)
@@ -303,6 +304,8 @@ def client_to_dict(client: Client, with_hash: bool = False) -> dict[str, Any]:
         data["request_uris"] = list(client.request_uris)
     if client.require_signed_request_object:
         data["require_signed_request_object"] = True
+    if client.dpop_bound_access_tokens:
+        data["dpop_bound_access_tokens"] = True
     data["allow_plain_pkce"] = bool(client.allow_plain_pkce)
     data["require_pkce"] = bool(client.require_pkce)
     data["enabled"] = client.enabled is not False

@@ -84,10 +84,11 @@ def register(app: Flask) -> None:
             routes[method, rule.rule] = Direct(endpoint, partial(answering, app))
 
 
-def _unbound(cnf_x5t: str | None) -> bool:
-    """The binding check of a request without a certificate, for which a bound token is left
-    to Flask (it knows where a certificate may come from)."""
-    if cnf_x5t is not None:
+def _unbound(thumbprint: str | None) -> bool:
+    """The binding check of a request without a certificate nor a DPoP proof, for which a
+    token bound to either is left to Flask (it knows where a certificate may come from, and
+    answers a DPoP-bound token's refusal)."""
+    if thumbprint is not None:
         raise _ToFlask
     return True
 
@@ -142,7 +143,7 @@ def _userinfo(app: Flask, environ: Environ) -> Answer | None:
     token = matched.group(1)
 
     def work() -> Response | None:
-        info = userinfo_for(token, _unbound)
+        info = userinfo_for(token, _unbound, _unbound)
         if info.status != 200 or info.signed_with:
             return None
         return answer(info)

@@ -10,6 +10,7 @@ from psc_idp.http.published import Document
 from psc_idp.keystore.signing import SUPPORTED_ALGS
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
 from psc_idp.protocol.client_auth.client_secret_jwt import ALGORITHMS as SECRET_JWT_ALGS
+from psc_idp.protocol.dpop.proof import SIGNING_ALGS as DPOP_SIGNING_ALGS
 from psc_idp.protocol.pairwise import SUBJECT_TYPES
 from psc_idp.protocol.request_object import SIGNING_ALGS as REQUEST_OBJECT_ALGS
 from psc_idp.protocol.scopes import SUPPORTED_SCOPES
@@ -148,6 +149,7 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "ui_locales_supported": ["fr"],
         "authorization_response_iss_parameter_supported": True,
         **tls_metadata(settings),
+        "dpop_signing_alg_values_supported": list(DPOP_SIGNING_ALGS),
         "frontchannel_logout_supported": False,
         "backchannel_logout_supported": False,
     }

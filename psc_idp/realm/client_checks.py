@@ -37,6 +37,7 @@ BOOLEAN_KEYS = (
     "enabled",
     "tls_client_certificate_bound_access_tokens",
     "require_signed_request_object",
+    "dpop_bound_access_tokens",
 )
 TEXT_KEYS = (
     "name",
