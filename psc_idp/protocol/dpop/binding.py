@@ -46,7 +46,8 @@ def endpoint_urls(settings: Settings, path: str) -> tuple[str, ...]:
 def presented_proof(path: str, access_token: str | None = None) -> Proof | None:
     """The request's proof checked for the endpoint at ``path``; None without a ``DPoP``
     header. Raises ``DPoPError``."""
-    values = request.headers.getlist(HEADER)
+    # Repeated headers arrive joined by commas (WSGI), which a compact JWT never contains.
+    values = [part for value in request.headers.getlist(HEADER) for part in value.split(",")]
     if not values:
         return None
     if len(values) > 1:
