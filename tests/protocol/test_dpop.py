@@ -37,7 +37,9 @@ from tests.helpers import (
     basic,
     decode,
     pkce_pair,
+    query_of,
 )
+from tests.protocol.test_par import PAR, authorization_params, redeem
 
 BASE = "http://localhost:8080"
 TOKEN_URL = BASE + TOKEN
@@ -465,6 +467,42 @@ def test_a_malformed_dpop_jkt_is_refused_at_the_redirect_uri(browser, clients):
     response = browser.authorize(clients.web.client_id, dpop_jkt="not a thumbprint")
     assert response.status_code == 302
     assert response.headers["Location"].startswith(REDIRECT + "?error=invalid_request")
+
+
+# --- pushed authorization requests ----------------------------------------------------------
+def push_with_proof(app, clients, proof: str, **overrides: str):
+    verifier, challenge = pkce_pair()
+    headers, _ = clients.web.auth()
+    params = authorization_params(clients.web.client_id, challenge, **overrides)
+    response = app.test_client().post(PAR, data=params, headers={**headers, "DPoP": proof})
+    return verifier, response
+
+
+def test_a_proof_at_par_binds_the_code_to_its_key(app, browser, clients):
+    holder = Holder()
+    verifier, response = push_with_proof(app, clients, holder.proof(htu=BASE + PAR))
+    assert response.status_code == 201, response.get_json()
+    callback = query_of(redeem(browser, clients.web.client_id, response.get_json()["request_uri"]))
+    grant = {
+        "grant_type": "authorization_code",
+        "code": callback["code"],
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+    }
+    refused(token_request(app, clients.web, Holder().proof(), **grant), "dpop_jkt")
+    assert token_request(app, clients.web, holder.proof(), **grant).status_code == 200
+
+
+def test_par_refuses_a_proof_of_another_key_than_dpop_jkt(app, clients):
+    _, response = push_with_proof(
+        app, clients, Holder().proof(htu=BASE + PAR), dpop_jkt=Holder().jkt
+    )
+    refused(response, "dpop_jkt")
+
+
+def test_par_refuses_an_invalid_proof(app, clients):
+    _, response = push_with_proof(app, clients, Holder().proof(htu=TOKEN_URL))
+    refused(response, "htu")
 
 
 # --- server nonce --------------------------------------------------------------------------

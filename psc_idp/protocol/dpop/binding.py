@@ -27,10 +27,22 @@ NONCE_HEADER = "DPoP-Nonce"
 
 
 class InvalidDPoPProof(OAuth2Error):
-    """Raised by a grant: the proof the token request needs is missing or of another key."""
+    """Raised within Authlib's endpoints: the proof is missing, invalid or of another key."""
 
     error = INVALID_PROOF
     status_code = 400
+
+    @classmethod
+    def of(cls, refusal: DPoPError) -> InvalidDPoPProof:
+        error = cls(refusal.description)
+        error.error = refusal.error
+        return error
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        headers = super().get_headers()
+        if nonce_required() or self.error == USE_NONCE:
+            headers.append((NONCE_HEADER, current_nonce()))
+        return headers
 
 
 def endpoint_urls(settings: Settings, path: str) -> tuple[str, ...]:
@@ -98,6 +110,21 @@ def add_nonce(response: Response, error: DPoPError | None = None) -> Response:
     if nonce_required() or (error is not None and error.error == USE_NONCE):
         response.headers[NONCE_HEADER] = current_nonce()
     return response
+
+
+# --- pushed authorization requests -------------------------------------------------------------
+def bind_pushed_request(params: dict[str, str]) -> None:
+    """A proof at PAR binds the code to its key, as ``dpop_jkt`` does (RFC 9449 §10.1); sent
+    with ``dpop_jkt`` too, both must name the same key."""
+    try:
+        proof = presented_proof("ext/par/request")
+    except DPoPError as refusal:
+        raise InvalidDPoPProof.of(refusal) from refusal
+    if proof is None:
+        return
+    if params.get("dpop_jkt", proof.jkt) != proof.jkt:
+        raise InvalidDPoPProof("DPoP proof key does not match dpop_jkt")
+    params["dpop_jkt"] = proof.jkt
 
 
 # --- resources ---------------------------------------------------------------------------------
