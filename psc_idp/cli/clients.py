@@ -62,6 +62,7 @@ VALUE_OPTIONS = {
     "subject_type": "subject_type",
     "sector_identifier_uri": "sector_identifier_uri",
     "require_signed_request_object": "require_signed_request_object",
+    "dpop_bound_tokens": "dpop_bound_access_tokens",
 }
 
 
@@ -135,6 +136,11 @@ def client_options(command: Callable) -> Callable:
             "--require-signed-request-object/--no-require-signed-request-object",
             default=None,
             help="Exiger un objet de requête signé (request, request_uri ou PAR avec request).",
+        ),
+        click.option(
+            "--dpop-bound-tokens/--no-dpop-bound-tokens",
+            default=None,
+            help="Exiger une preuve DPoP à chaque demande de jeton (cnf.jkt, RFC 9449).",
         ),
         click.option("--json", "as_json", is_flag=True, help="Sortie JSON."),
     ]

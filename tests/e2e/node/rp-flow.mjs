@@ -16,7 +16,10 @@
 // HS256 assertion signed with the secret on every call to the server), PSC_CLAIMS (the
 // `claims` parameter of the first login, as JSON), PSC_REQUEST_OBJECT (`jar`: every
 // authorization request signed as a request object, RFC 9101; `par`: the same object pushed
-// first, RFC 9126) with PSC_REQUEST_KEY (the client's private EC P-256 JWK, with its `kid`).
+// first, RFC 9126) with PSC_REQUEST_KEY (the client's private EC P-256 JWK, with its `kid`),
+// PSC_DPOP (`1`: every token request and UserInfo call with a DPoP proof of one ES256 key,
+// RFC 9449, and the first login's code bound to it with `dpop_jkt`; openid-client answers a
+// server's `use_dpop_nonce` itself).
 
 import * as client from "openid-client";
 
@@ -31,6 +34,7 @@ const clientAuthMethod = process.env.PSC_CLIENT_AUTH ?? "client_secret_basic";
 const claimsParameter = process.env.PSC_CLAIMS;
 const requestObject = process.env.PSC_REQUEST_OBJECT ?? "";
 const requestKey = process.env.PSC_REQUEST_KEY;
+const useDPoP = process.env.PSC_DPOP === "1";
 const HTTP_TIMEOUT_MS = 15000;
 
 const report = {
@@ -38,6 +42,7 @@ const report = {
   client_id: clientId,
   client_auth: clientAuthMethod,
   request_object: requestObject,
+  dpop: useDPoP,
   steps: [],
 };
 
@@ -182,7 +187,7 @@ async function step(name, action) {
 // A grant that must be refused with invalid_grant.
 async function refusedRefresh(config, refreshToken, why) {
   try {
-    await client.refreshTokenGrant(config, refreshToken);
+    await client.refreshTokenGrant(config, refreshToken, undefined, dpopOptions);
   } catch (error) {
     expect(
       error instanceof client.ResponseBodyError && error.error === "invalid_grant",
@@ -200,11 +205,15 @@ function clientAuthentication() {
   return client.ClientSecretBasic(clientSecret);
 }
 
+// DPoP: one key pair for the whole flow, its handle passed to every call that takes one.
+let dpopOptions;
+
 // The authorization URL: plain, or the parameters signed as a request object (by value, or
 // pushed), as openid-client builds them.
 let signingKey;
 async function authorizationUrl(config, parameters) {
   if (!requestObject) return client.buildAuthorizationUrl(config, parameters);
+  // With PAR and DPoP, openid-client sends a proof with the push (RFC 9449 §10.1).
   expect(["jar", "par"].includes(requestObject), `unknown PSC_REQUEST_OBJECT ${requestObject}`);
   if (!signingKey) {
     expect(requestKey, "PSC_REQUEST_OBJECT needs PSC_REQUEST_KEY");
@@ -220,7 +229,7 @@ async function authorizationUrl(config, parameters) {
   }
   const signed = await client.buildAuthorizationUrlWithJAR(config, parameters, signingKey);
   if (requestObject === "jar") return signed;
-  return client.buildAuthorizationUrlWithPAR(config, signed.searchParams);
+  return client.buildAuthorizationUrlWithPAR(config, signed.searchParams, dpopOptions);
 }
 
 async function main() {
@@ -251,7 +260,15 @@ async function main() {
     request_uri_parameter_supported: server.request_uri_parameter_supported,
     request_object_signing_alg_values_supported:
       server.request_object_signing_alg_values_supported,
+    dpop_signing_alg_values_supported: server.dpop_signing_alg_values_supported,
   };
+  let dpopJkt;
+  if (useDPoP) {
+    const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair("ES256"));
+    dpopOptions = { DPoP };
+    dpopJkt = await DPoP.calculateThumbprint();
+    report.dpop_jkt = dpopJkt;
+  }
 
   // --- first login: la mire, the test identity picker ---------------------------------------
   const first = await step("login", async () => {
@@ -267,6 +284,7 @@ async function main() {
       nonce,
       acr_values: "eidas1",
       ...(claimsParameter ? { claims: claimsParameter } : {}),
+      ...(dpopJkt ? { dpop_jkt: dpopJkt } : {}),
     });
     const { callback, pickerShown } = await browserLogin(browser, url);
     report.login = {
@@ -283,7 +301,7 @@ async function main() {
       expectedState: first.state,
       expectedNonce: first.nonce,
       idTokenExpected: true,
-    }),
+    }, undefined, dpopOptions),
   );
   const idClaims = tokens.claims();
   report.tokens = {
@@ -296,14 +314,14 @@ async function main() {
   report.id_token = idClaims;
 
   const userinfo = await step("userinfo", () =>
-    client.fetchUserInfo(config, tokens.access_token, idClaims.sub),
+    client.fetchUserInfo(config, tokens.access_token, idClaims.sub, dpopOptions),
   );
   report.userinfo = userinfo;
   report.userinfo_keys = Object.keys(userinfo).sort();
 
   // --- refresh, introspection, revocation ---------------------------------------------------
   const refreshed = await step("refresh", () =>
-    client.refreshTokenGrant(config, tokens.refresh_token),
+    client.refreshTokenGrant(config, tokens.refresh_token, undefined, dpopOptions),
   );
   expect(refreshed.refresh_token, "refresh: no new refresh token in the response");
   report.refresh = {
@@ -311,6 +329,7 @@ async function main() {
     rotated: refreshed.refresh_token !== tokens.refresh_token,
     new_access_token: refreshed.access_token !== tokens.access_token,
     id_token_sub: refreshed.id_token ? refreshed.claims()?.sub : null,
+    token_type: refreshed.token_type,
   };
 
   report.introspection = await step("introspection", () =>
@@ -350,7 +369,7 @@ async function main() {
       expectedState: second.state,
       expectedNonce: second.nonce,
       idTokenExpected: true,
-    }),
+    }, undefined, dpopOptions),
   );
   const ssoClaims = ssoTokens.claims();
   Object.assign(report.sso_login, {
