@@ -167,7 +167,7 @@ def generate_token(
     bound_to = certificate_binding(client)
     if bound_to:
         access_claims["cnf"] = {"x5t#S256": bound_to}
-    dpop_key = access_token_jkt(client.dpop_bound_access_tokens)
+    dpop_key = access_token_jkt()
     if dpop_key:
         access_claims["cnf"] = {**access_claims.get("cnf", {}), "jkt": dpop_key}
     access_token = sign(claim_sets.in_order(access_claims, claim_sets.ACCESS_TOKEN_ORDER), alg)

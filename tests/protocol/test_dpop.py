@@ -319,6 +319,24 @@ def test_a_client_registered_for_dpop_must_send_a_proof(app, dpop_clients):
     assert bound.get_json()["token_type"] == "DPoP"
 
 
+def test_a_code_refused_for_want_of_a_proof_is_not_spent(app, browser, dpop_clients):
+    client = dpop_clients[REQUIRED]
+    verifier, challenge = pkce_pair()
+    callback = browser.login(
+        client.client_id, code_challenge=challenge, code_challenge_method="S256"
+    )
+    grant = {
+        "grant_type": "authorization_code",
+        "code": callback["code"],
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+    }
+    refused(token_request(app, client, **grant), "missing")
+    tokens = token_request(app, client, Holder().proof(), **grant)
+    assert tokens.status_code == 200, tokens.get_json()
+    assert tokens.get_json()["token_type"] == "DPoP"
+
+
 def test_the_requirement_is_in_the_clients_description(app, dpop_clients):
     with app.app_context():
         assert client_to_dict(db.session.get(Client, REQUIRED))["dpop_bound_access_tokens"]

@@ -6,6 +6,7 @@ keeps it for the request; the grants and the token generator then bind to its ke
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749.errors import OAuth2Error
@@ -87,12 +88,17 @@ def token_request_proof() -> Proof | None:
     return g.get("dpop_proof")
 
 
-def access_token_jkt(requires_proof: bool) -> str | None:
-    """The key the new access token is bound to: the proof's. A client registered with
-    ``dpop_bound_access_tokens`` must send one."""
-    proof = token_request_proof()
-    if proof is None and requires_proof:
+def require_proof_of(client: Any) -> None:
+    """A client registered with ``dpop_bound_access_tokens`` sends a proof with every token
+    request: checked as soon as it is authenticated, before any grant spends a code or a
+    refresh token."""
+    if client.dpop_bound_access_tokens and token_request_proof() is None:
         raise InvalidDPoPProof("DPoP proof is missing")
+
+
+def access_token_jkt() -> str | None:
+    """The key the new access token is bound to: the proof's, if the request has one."""
+    proof = token_request_proof()
     return proof.jkt if proof is not None else None
 
 
