@@ -3,9 +3,9 @@ is bound to its key like any other grant's."""
 
 from __future__ import annotations
 
+from tests.dpop_client import Holder, challenged, refused, userinfo
 from tests.helpers import decode
 from tests.means.ecps.helpers import activate_by_contact
-from tests.protocol.test_dpop import Holder, challenged, refused, userinfo
 
 PHARMACIST = "899700100805"
 

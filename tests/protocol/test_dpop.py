@@ -8,16 +8,13 @@ the expected ``cnf.jkt`` is joserfc's RFC 7638 thumbprint."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 from werkzeug.test import Client as WsgiClient
 
@@ -26,6 +23,16 @@ from psc_idp.http.prepared import wrap
 from psc_idp.protocol.clients import client_to_dict, upsert_client
 from psc_idp.protocol.dpop import nonce as nonces
 from psc_idp.protocol.models import Client
+from tests.dpop_client import (
+    BASE,
+    TOKEN_URL,
+    USERINFO_URL,
+    Holder,
+    ath,
+    challenged,
+    refused,
+    userinfo,
+)
 from tests.helpers import (
     INTROSPECT,
     REDIRECT,
@@ -41,47 +48,9 @@ from tests.helpers import (
 )
 from tests.protocol.test_par import PAR, authorization_params, redeem
 
-BASE = "http://localhost:8080"
-TOKEN_URL = BASE + TOKEN
-USERINFO_URL = BASE + USERINFO
 PUBLIC = "dpop-public"
 REQUIRED = "dpop-required"
 REQUIRED_SECRET = secrets.token_urlsafe(32)
-
-
-@dataclass
-class Holder:
-    """A client's DPoP key and the proofs it signs with it."""
-
-    key: Any = field(default_factory=lambda: ECKey.generate_key("P-256"))
-    alg: str = "ES256"
-
-    @property
-    def jkt(self) -> str:
-        return self.key.thumbprint()
-
-    def proof(
-        self,
-        htm: str = "POST",
-        htu: str = TOKEN_URL,
-        header: dict[str, Any] | None = None,
-        signer: Any = None,
-        **claims: Any,
-    ) -> str:
-        """A proof for ``htm htu``; ``claims`` and ``header`` override (None drops a member)."""
-        body = {"jti": secrets.token_urlsafe(16), "htm": htm, "htu": htu, "iat": int(time.time())}
-        head = {"typ": "dpop+jwt", "alg": self.alg, "jwk": self.key.as_dict(private=False)}
-        body = {k: v for k, v in {**body, **claims}.items() if v is not None}
-        head = {k: v for k, v in {**head, **(header or {})}.items() if v is not None}
-        return jose_jwt.encode(head, body, signer or self.key, algorithms=[head["alg"]])
-
-    def for_token(self, token: str, htm: str = "GET", **claims: Any) -> str:
-        """A proof for UserInfo carrying ``ath``, the hash of ``token``."""
-        return self.proof(htm, USERINFO_URL, ath=ath(token), **claims)
-
-
-def ath(token: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(token.encode()).digest()).rstrip(b"=").decode()
 
 
 def unsigned(header: dict[str, Any], body: dict[str, Any], signature: bytes = b"") -> str:
@@ -129,13 +98,6 @@ def token_request(app, client: RegisteredClient, proof: str | None = None, **dat
 
 def service_token(app, clients, proof: str | None = None):
     return token_request(app, clients.web, proof, grant_type="client_credentials")
-
-
-def refused(response, description: str, error: str = "invalid_dpop_proof") -> None:
-    assert response.status_code == 400, response.get_json()
-    body = response.get_json()
-    assert body["error"] == error
-    assert description in body["error_description"]
 
 
 def code_tokens(app, browser: Browser, client: RegisteredClient, proof=None, **params: str):
@@ -350,20 +312,6 @@ def bound(app, browser, clients) -> tuple[Holder, str]:
     response = code_tokens(app, browser, clients.web, holder.proof())
     assert response.status_code == 200, response.get_json()
     return holder, response.get_json()["access_token"]
-
-
-def userinfo(app, token: str, proof: str | None = None, scheme: str = "DPoP"):
-    headers = {"Authorization": f"{scheme} {token}"}
-    if proof is not None:
-        headers["DPoP"] = proof
-    return app.test_client().get(USERINFO, headers=headers)
-
-
-def challenged(response, error: str) -> None:
-    assert response.status_code == 401, response.get_json()
-    assert response.get_json()["error"] == error
-    challenge = response.headers["WWW-Authenticate"]
-    assert challenge.startswith(f'DPoP error="{error}"') and 'algs="ES256' in challenge
 
 
 def test_userinfo_with_the_dpop_scheme_and_a_proof(app, bound):
