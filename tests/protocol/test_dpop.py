@@ -214,6 +214,34 @@ def test_htu_is_compared_normalised_without_query(app, clients):
     assert service_token(app, clients, Holder().proof(htu=htu)).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "htu", ["http://localhost:port/token", "http://[::1/token", "", "token"], ids=repr
+)
+def test_an_htu_that_is_no_url_is_refused(app, clients, htu):
+    refused(service_token(app, clients, Holder().proof(htu=htu)), "htu")
+
+
+@pytest.mark.parametrize(
+    "jwk",
+    [
+        "a string",
+        {"kty": "oct", "k": "c2VjcmV0"},
+        {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"},
+        {"kty": "RSA"},
+    ],
+    ids=["string", "symmetric", "not on the curve", "no modulus"],
+)
+def test_a_jwk_that_is_no_public_key_is_refused(app, clients, jwk):
+    # Refused before any signature check: the proof need not verify.
+    header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk}
+    body = {"jti": "x", "htm": "POST", "htu": TOKEN_URL, "iat": int(time.time())}
+    refused(service_token(app, clients, unsigned(header, body, b"sig")), "jwk")
+
+
+def test_an_iat_that_is_no_number_is_refused(app, clients):
+    refused(service_token(app, clients, Holder().proof(iat="now")), "iat")
+
+
 @pytest.mark.parametrize("missing", ["jti", "htm", "htu", "iat"])
 def test_each_required_claim(app, clients, missing):
     refused(service_token(app, clients, Holder().proof(**{missing: None})), missing)
