@@ -14,9 +14,9 @@ rate limit) answers the plain case from the WSGI environ:
 
 Anything else returns None before anything Flask would write or count again, and Flask
 answers: a CORS ``Origin``, ``DPoP``, a client certificate (own listener or proxy), an e-CPS
-device header, any refusal (401, 403, 400, 429), a signed UserInfo, a certificate-bound token,
-a secret that does not verify (Flask counts the failure), a failure of the database (Flask
-answers 503). The introspection's rate limit is counted here once: Flask, handed the request
+device header, any refusal (401, 403, 400, 429), a signed UserInfo, a token bound to a
+certificate or (at UserInfo) to a DPoP key, a secret that does not verify (Flask counts the
+failure), a failure of the database (Flask answers 503). The introspection's rate limit is counted here once: Flask, handed the request
 after it, finds the count in the environ (``rate_limits.COUNTED``) and does not count again."""
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from tests.dpop_client import (
 )
 from tests.helpers import (
     INTROSPECT,
+    ISSUER_PATH,
     REDIRECT,
     TOKEN,
     USERINFO,
@@ -51,6 +52,7 @@ from tests.protocol.test_par import PAR, authorization_params, redeem
 PUBLIC = "dpop-public"
 REQUIRED = "dpop-required"
 REQUIRED_SECRET = secrets.token_urlsafe(32)
+DISCOVERY = f"{ISSUER_PATH}/.well-known/openid-configuration"
 
 
 def unsigned(header: dict[str, Any], body: dict[str, Any], signature: bytes = b"") -> str:
@@ -212,6 +214,17 @@ def test_htu_must_be_the_endpoint(app, clients):
 def test_htu_is_compared_normalised_without_query(app, clients):
     htu = f"HTTP://LOCALHOST:8080{TOKEN}?a=b#frag"
     assert service_token(app, clients, Holder().proof(htu=htu)).status_code == 200
+
+
+def test_htu_may_name_the_mtls_alias(app, clients):
+    alias = (
+        f"https://localhost:8443{TOKEN}"  # the test settings' TLS listener (mtls_endpoint_aliases)
+    )
+    assert (
+        app.test_client().get(DISCOVERY).get_json()["mtls_endpoint_aliases"]["token_endpoint"]
+        == alias
+    )
+    assert service_token(app, clients, Holder().proof(htu=alias)).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -543,6 +556,6 @@ def test_userinfo_asks_for_a_nonce(nonce_app, bound):
 
 # --- discovery -----------------------------------------------------------------------------
 def test_discovery_advertises_the_proof_algorithms(app):
-    body = app.test_client().get("/auth/realms/esante-wallet/.well-known/openid-configuration")
+    body = app.test_client().get(DISCOVERY)
     algs = body.get_json()["dpop_signing_alg_values_supported"]
     assert {"ES256", "RS256", "PS256"} <= set(algs) and "HS256" not in algs
