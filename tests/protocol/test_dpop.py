@@ -217,13 +217,10 @@ def test_htu_is_compared_normalised_without_query(app, clients):
 
 
 def test_htu_may_name_the_mtls_alias(app, clients):
-    alias = (
-        f"https://localhost:8443{TOKEN}"  # the test settings' TLS listener (mtls_endpoint_aliases)
-    )
-    assert (
-        app.test_client().get(DISCOVERY).get_json()["mtls_endpoint_aliases"]["token_endpoint"]
-        == alias
-    )
+    """The alias discovery gives (RFC 8705 §5): the test settings' TLS listener."""
+    aliases = app.test_client().get(DISCOVERY).get_json()["mtls_endpoint_aliases"]
+    alias = aliases["token_endpoint"]
+    assert alias == f"https://localhost:8443{TOKEN}"
     assert service_token(app, clients, Holder().proof(htu=alias)).status_code == 200
 
 
