@@ -16,8 +16,9 @@ Anything else returns None before anything Flask would write or count again, and
 answers: a CORS ``Origin``, ``DPoP``, a client certificate (own listener or proxy), an e-CPS
 device header, any refusal (401, 403, 400, 429), a signed UserInfo, a token bound to a
 certificate or (at UserInfo) to a DPoP key, a secret that does not verify (Flask counts the
-failure), a failure of the database (Flask answers 503). The introspection's rate limit is counted here once: Flask, handed the request
-after it, finds the count in the environ (``rate_limits.COUNTED``) and does not count again."""
+failure), a failure of the database (Flask answers 503). The introspection's rate limit is
+counted here once: Flask, handed the request after it, finds the count in the environ
+(``rate_limits.COUNTED``) and does not count again."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ with a ``DPoP`` proof of its key (RFC 9449 §7)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Request, Response, jsonify
@@ -88,6 +88,8 @@ def userinfo_response(request: Request) -> Response:
         proof_key = proof.jkt
     # A DPoP-bound token only with a proof of its key; an unbound one only as a bearer token.
     info = userinfo_for(value, binding_matches, lambda jkt: jkt == proof_key)
+    if proof_key is not None and info.claims is None:
+        info = replace(info, scheme=DPOP)  # refused in the scheme it was presented with
     return dpop.add_nonce(answer(info))
 
 

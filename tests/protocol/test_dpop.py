@@ -386,6 +386,11 @@ def test_userinfo_refuses_a_bound_token_as_a_bearer_token_before_flask(app, boun
     assert response.headers["WWW-Authenticate"].startswith('DPoP error="invalid_token"')
 
 
+def test_userinfo_refuses_an_unknown_token_in_the_dpop_scheme(app):
+    token = "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"
+    challenged(userinfo(app, token, Holder().for_token(token)), "invalid_token")
+
+
 def test_userinfo_dpop_scheme_needs_a_proof(app, bound):
     _, token = bound
     challenged(userinfo(app, token), "invalid_dpop_proof")
