@@ -223,6 +223,8 @@ def _token(app: Flask, environ: Environ) -> Answer | None:
         client = _authenticated(server, credentials, "token", environ)
         if client is None or not client.check_grant_type(CIBA_GRANT_TYPE):
             return None
+        if client.dpop_bound_access_tokens:
+            return None  # a poll without a proof: Flask refuses it (invalid_dpop_proof)
         request = find_request(client, form["auth_req_id"])
         waiting = waiting_answer(client, request) if request is not None else None
         return server.handle_error_response(None, waiting) if waiting is not None else None
