@@ -278,6 +278,13 @@ def test_a_proof_is_used_once(app, clients):
     refused(service_token(app, clients, proof), "already been used")
 
 
+def test_a_proof_used_on_one_instance_is_refused_on_another(app, make_app, clients):
+    other = make_app()  # a second instance: same database, same keys
+    proof = Holder().proof()
+    assert service_token(app, clients, proof).status_code == 200
+    refused(service_token(other, clients, proof), "already been used")
+
+
 def test_two_proofs_are_refused(app, clients):
     headers, _ = clients.web.auth()
     holder = Holder()
