@@ -555,6 +555,15 @@ def test_a_forged_nonce_is_refused(nonce_app):
     refused(service_token(nonce_app, clients, proof), "nonce", "use_dpop_nonce")
 
 
+def test_par_asks_for_a_nonce(nonce_app):
+    clients = TestClients.ensure(nonce_app)
+    _, response = push_with_proof(nonce_app, clients, Holder().proof(htu=BASE + PAR))
+    refused(response, "nonce", "use_dpop_nonce")
+    nonce = response.headers["DPoP-Nonce"]
+    proof = Holder().proof(htu=BASE + PAR, nonce=nonce)
+    assert push_with_proof(nonce_app, clients, proof)[1].status_code == 201
+
+
 def test_userinfo_asks_for_a_nonce(nonce_app, bound):
     holder, token = bound
     response = userinfo(nonce_app, token, holder.for_token(token))
