@@ -60,6 +60,14 @@ class Settings:
     access_token_lifetime: int = 120
     id_token_lifetime: int = 120
     refresh_token_lifetime: int = 1800
+    #: DPoP (RFC 9449): seconds a proof stays acceptable after its ``iat``, and the clock skew
+    #: allowed either side (a proof from a client whose clock is slightly ahead).
+    dpop_proof_lifetime: int = 60
+    dpop_clock_skew: int = 5
+    #: Require a server nonce in every DPoP proof (``use_dpop_nonce``); off, as Keycloak. A
+    #: nonce is valid for one to two windows of ``dpop_nonce_window`` seconds, on every instance.
+    dpop_nonce: bool = False
+    dpop_nonce_window: int = 60
     sso_max_lifetime: int = 4 * 3600
     sso_idle_lifetime: int = 30 * 60
     #: Authorization codes: RFC 6749 recommends at most 10 minutes; Keycloak uses 60 s.

@@ -68,6 +68,7 @@ VALUE_OPTIONS = {
     "backchannel_logout_session_required": "backchannel_logout_session_required",
     "frontchannel_logout_uri": "frontchannel_logout_uri",
     "frontchannel_logout_session_required": "frontchannel_logout_session_required",
+    "dpop_bound_tokens": "dpop_bound_access_tokens",
 }
 
 
@@ -166,6 +167,11 @@ def client_options(command: Callable) -> Callable:
             "--frontchannel-logout-session-required/--no-frontchannel-logout-session-required",
             default=None,
             help="Ajouter iss et sid à l'URL de déconnexion front-channel.",
+        ),
+        click.option(
+            "--dpop-bound-tokens/--no-dpop-bound-tokens",
+            default=None,
+            help="Exiger une preuve DPoP à chaque demande de jeton (cnf.jkt, RFC 9449).",
         ),
         click.option("--json", "as_json", is_flag=True, help="Sortie JSON."),
     ]

@@ -5,6 +5,7 @@ Each check is a small function; ``check_all`` lists them on one screen (node-oid
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from authlib.oauth2.base import invalid_error_characters
@@ -34,11 +35,13 @@ SINGLE_VALUED = [
     "response_mode",
     "id_token_hint",
     "claims",
+    "dpop_jkt",
 ]
 MAX_LENGTH = {"login_hint": 255, "nonce": 1024, "state": 2048, "ui_locales": 255}
 DEFAULT_MAX_LENGTH = 4096
 PROMPTS = {"none", "login", "consent", "select_account"}
 RESPONSE_MODES = {"query", "fragment", "form_post", *JWT_MODES}
+DPOP_JKT = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 def check_single_values(request: OAuth2Request, client: Client) -> None:
@@ -105,6 +108,13 @@ def check_claims(request: OAuth2Request, client: Client) -> None:
         raise claims_request.UnmetAuthenticationRequirements("Requested acr values cannot be met")
 
 
+def check_dpop_jkt(request: OAuth2Request, client: Client) -> None:
+    """``dpop_jkt`` (RFC 9449 §10) is a JWK SHA-256 thumbprint: 43 base64url characters."""
+    value = request.payload.data.get("dpop_jkt")
+    if value is not None and not DPOP_JKT.fullmatch(value):
+        raise InvalidRequestError("Invalid parameter: dpop_jkt")
+
+
 CHECKS: tuple[Callable[[OAuth2Request, Client], None], ...] = (
     check_single_values,  # a NUL in any parameter was refused before (http.guard)
     check_lengths,
@@ -113,6 +123,7 @@ CHECKS: tuple[Callable[[OAuth2Request, Client], None], ...] = (
     check_prompt,
     check_max_age,
     check_claims,
+    check_dpop_jkt,
 )
 
 

@@ -277,6 +277,7 @@ def upsert_client(data: dict[str, Any]) -> tuple[Client, bool]:
         setattr(client, name, data[name])
     for name in LOGOUT_FLAG_FIELDS:
         setattr(client, name, bool(data.get(name, False)))
+    client.dpop_bound_access_tokens = bool(data.get("dpop_bound_access_tokens", False))
     client.enabled = bool(data.get("enabled", True))
     db.session.add(client)
     return client, before != client_to_dict(client, with_hash=True)
@@ -346,6 +347,8 @@ def client_to_dict(client: Client, with_hash: bool = False) -> dict[str, Any]:
     for name in LOGOUT_FIELDS:
         if getattr(client, name):
             data[name] = getattr(client, name)
+    if client.dpop_bound_access_tokens:
+        data["dpop_bound_access_tokens"] = True
     data["allow_plain_pkce"] = bool(client.allow_plain_pkce)
     data["require_pkce"] = bool(client.require_pkce)
     data["enabled"] = client.enabled is not False

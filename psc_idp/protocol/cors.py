@@ -29,8 +29,9 @@ from psc_idp.protocol.userinfo import presented_token
 
 #: Request headers a browser application may send (beyond the CORS-safelisted ones).
 ALLOW_HEADERS = "Authorization, Content-Type, DPoP, Accept, X-Requested-With"
-#: Response headers it may read beyond the safelisted ones: the Bearer challenge (RFC 6750 §3).
-EXPOSE_HEADERS = "WWW-Authenticate"
+#: Response headers it may read beyond the safelisted ones: the Bearer or DPoP challenge
+#: (RFC 6750 §3, RFC 9449 §7.1) and the DPoP server nonce (RFC 9449 §8).
+EXPOSE_HEADERS = "WWW-Authenticate, DPoP-Nonce"
 #: How long a browser may cache a preflight answer (Keycloak: one hour).
 MAX_AGE = "3600"
 

@@ -21,10 +21,11 @@ limit) answers the plain case from the WSGI environ:
 
 Anything else returns None before anything Flask would write or count again, and Flask
 answers: a CORS ``Origin``, ``DPoP``, a client certificate (own listener or proxy), an e-CPS
-device header, any refusal (401, 403, 400, 429), a signed UserInfo, a certificate-bound token,
-a secret that does not verify (Flask counts the failure), a decided CIBA request (its tokens or
-its refusal), a failure of the database (Flask answers 503). The rate limit is counted here
-once: Flask, handed the request after it, finds the count in the environ
+device header, any refusal (401, 403, 400, 429), a signed UserInfo, a token bound to a
+certificate or (at UserInfo) to a DPoP key, a client that must send DPoP proofs, a secret that
+does not verify (Flask counts the failure), a decided CIBA request (its tokens or its refusal),
+a failure of the database (Flask answers 503). The rate limit is counted here once: Flask,
+handed the request after it, finds the count in the environ
 (``rate_limits.COUNTED``) and does not count again."""
 
 from __future__ import annotations
@@ -96,10 +97,11 @@ def register(app: Flask) -> None:
             routes[method, rule.rule] = Direct(endpoint, partial(answering, app))
 
 
-def _unbound(cnf_x5t: str | None) -> bool:
-    """The binding check of a request without a certificate, for which a bound token is left
-    to Flask (it knows where a certificate may come from)."""
-    if cnf_x5t is not None:
+def _unbound(thumbprint: str | None) -> bool:
+    """The binding check of a request without a certificate nor a DPoP proof, for which a
+    token bound to either is left to Flask (it knows where a certificate may come from, and
+    answers a DPoP-bound token's refusal)."""
+    if thumbprint is not None:
         raise _ToFlask
     return True
 
@@ -154,7 +156,7 @@ def _userinfo(app: Flask, environ: Environ) -> Answer | None:
     token = matched.group(1)
 
     def work() -> Response | None:
-        info = userinfo_for(token, _unbound)
+        info = userinfo_for(token, _unbound, _unbound)
         if info.status != 200 or info.signed_with:
             return None
         return answer(info)
@@ -235,7 +237,8 @@ def _service_token(
     server: Any, form: dict[str, str], credentials: tuple[str, str], environ: Environ
 ) -> Response | None:
     """A service account's token (Keycloak's client credentials), unless the client's token
-    is bound to a certificate (Flask knows where one may come from) or the scope is refused."""
+    is bound to a certificate (Flask knows where one may come from) or to a DPoP key, or the
+    scope is refused."""
     scope = form.get("scope")
     if "auth_req_id" in form or scope == "":
         return None
@@ -244,6 +247,7 @@ def _service_token(
         client is None
         or not client.check_grant_type(CLIENT_CREDENTIALS)
         or client.tls_client_certificate_bound_access_tokens
+        or client.dpop_bound_access_tokens  # no proof here: Flask refuses (invalid_dpop_proof)
     ):
         return None
     try:
@@ -265,6 +269,8 @@ def _waiting_poll(
     client = _authenticated(server, credentials, "token", environ)
     if client is None or not client.check_grant_type(CIBA_GRANT_TYPE):
         return None
+    if client.dpop_bound_access_tokens:
+        return None  # a poll without a proof: Flask refuses it (invalid_dpop_proof)
     request = find_request(client, form["auth_req_id"])
     waiting = waiting_answer(client, request) if request is not None else None
     return server.handle_error_response(None, waiting) if waiting is not None else None

@@ -11,6 +11,7 @@ from psc_idp.keystore.signing import SUPPORTED_ALGS
 from psc_idp.protocol.ciba.signed_request import SIGNING_ALGS as CIBA_REQUEST_ALGS
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
 from psc_idp.protocol.client_auth.client_secret_jwt import ALGORITHMS as SECRET_JWT_ALGS
+from psc_idp.protocol.dpop.proof import SIGNING_ALGS as DPOP_SIGNING_ALGS
 from psc_idp.protocol.jarm import JWT_MODES
 from psc_idp.protocol.pairwise import SUBJECT_TYPES
 from psc_idp.protocol.request_object import SIGNING_ALGS as REQUEST_OBJECT_ALGS
@@ -156,4 +157,5 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "frontchannel_logout_session_supported": True,
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
+        "dpop_signing_alg_values_supported": list(DPOP_SIGNING_ALGS),
     }

@@ -72,7 +72,7 @@ def _family(token_table: Any, *columns: Any) -> Any:
 
 
 _ACCESS_SELECT = _family(
-    _access, _access.c.expires_at, _access.c.revoked_at, _access.c.cnf_x5t
+    _access, _access.c.expires_at, _access.c.revoked_at, _access.c.cnf_x5t, _access.c.cnf_jkt
 ).where(_access.c.jti == bindparam("jti"))
 _ACCESS_BY_JTI = PreparedRead(_ACCESS_SELECT)
 #: UserInfo also needs the whole client (its scopes, its UserInfo signing algorithm).
@@ -166,6 +166,8 @@ class AccessTokenState:
     revoked_at: datetime | None
     cnf_x5t: str | None
     family: TokenFamily
+    #: The DPoP key thumbprint the token is bound to (``cnf.jkt``).
+    cnf_jkt: str | None
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,9 @@ def access_token_state(jti: str) -> AccessTokenState | None:
     row = _first(_ACCESS_BY_JTI, jti=jti)
     if row is None:
         return None
-    return AccessTokenState(row.expires_at, row.revoked_at, row.cnf_x5t, TokenFamily.of(row))
+    return AccessTokenState(
+        row.expires_at, row.revoked_at, row.cnf_x5t, TokenFamily.of(row), row.cnf_jkt
+    )
 
 
 def access_token_with_client(jti: str) -> AccessTokenWithClient | None:
@@ -197,7 +201,7 @@ def access_token_with_client(jti: str) -> AccessTokenWithClient | None:
     fields = {k[len(prefix) :]: v for k, v in row._mapping.items() if k.startswith(prefix)}
     client = read_only(Client, fields) if fields["client_id"] is not None else None
     return AccessTokenWithClient(
-        row.expires_at, row.revoked_at, row.cnf_x5t, TokenFamily.of(row), client
+        row.expires_at, row.revoked_at, row.cnf_x5t, TokenFamily.of(row), row.cnf_jkt, client
     )
 
 
@@ -216,6 +220,7 @@ _REFRESH_WITH_GRANT = PreparedRead(
         _refresh.c.expires_at,
         _refresh.c.used_at,
         _refresh.c.revoked_at,
+        _refresh.c.cnf_jkt,
         *(column.label(f"grant__{column.name}") for column in _grant.c),
     )
     .join(_grant, _grant.c.id == _refresh.c.grant_id)
@@ -239,6 +244,8 @@ class RefreshTokenRecord:
     expires_at: datetime
     used_at: datetime | None
     revoked_at: datetime | None
+    #: The DPoP key a public client's refresh token is bound to.
+    cnf_jkt: str | None
     grant: GrantRecord
 
     def check_client(self, client: Client) -> bool:
@@ -260,5 +267,6 @@ def refresh_token_with_grant(token_hash: str) -> RefreshTokenRecord | None:
         row.expires_at,
         row.used_at,
         row.revoked_at,
+        row.cnf_jkt,
         GrantRecord(grant),
     )

@@ -64,6 +64,8 @@ class Client(db.Model, ClientMixin):
     tls_client_auth_san_dns: Mapped[str | None] = mapped_column(String(255))
     #: Access tokens bound to the client certificate (``cnf.x5t#S256``, RFC 8705 §3).
     tls_client_certificate_bound_access_tokens: Mapped[bool] = mapped_column(default=False)
+    #: Every token request must carry a DPoP proof; tokens bound to its key (RFC 9449 §5.2).
+    dpop_bound_access_tokens: Mapped[bool] = mapped_column(default=False)
     #: CIBA (heavy clients): ``poll`` (PSC) or ``ping``, and where pings go.
     backchannel_token_delivery_mode: Mapped[str] = mapped_column(String(10), default="poll")
     backchannel_client_notification_endpoint: Mapped[str | None] = mapped_column(String(2000))
@@ -149,6 +151,8 @@ class AuthorizationCode(db.Model):
     claims: Mapped[str | None] = mapped_column(Text)
     code_challenge: Mapped[str | None] = mapped_column(String(128))
     code_challenge_method: Mapped[str | None] = mapped_column(String(10))
+    #: ``dpop_jkt`` (RFC 9449 §10): only a proof of that key may exchange the code.
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
     national_id: Mapped[str] = mapped_column(String(64))
     sid: Mapped[str] = mapped_column(String(64))
     auth_time: Mapped[int]
@@ -203,6 +207,8 @@ class AccessToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: SHA-256 thumbprint of the certificate the token is bound to (``cnf.x5t#S256``).
     cnf_x5t: Mapped[str | None] = mapped_column(String(64))
+    #: JWK thumbprint of the DPoP key the token is bound to (``cnf.jkt``, RFC 9449 §6).
+    cnf_jkt: Mapped[str | None] = mapped_column(String(64))
 
     grant: Mapped[Grant] = relationship(lazy="joined")
 
@@ -219,6 +225,8 @@ class RefreshToken(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A public client's refresh token is bound to its DPoP key (RFC 9449 §5).
+    cnf_jkt: Mapped[str | None] = mapped_column(String(64))
 
     grant: Mapped[Grant] = relationship(lazy="joined")
 

@@ -26,6 +26,7 @@ from psc_idp.protocol.client_auth import tls_client_auth
 from psc_idp.protocol.client_auth.client_secret_jwt import ClientSecretJWT
 from psc_idp.protocol.client_auth.private_key_jwt import PrivateKeyJWT
 from psc_idp.protocol.client_auth.secret_basic import authenticate_client_secret_basic
+from psc_idp.protocol.dpop import binding as dpop
 from psc_idp.protocol.endpoints.introspection import IntrospectionEndpoint
 from psc_idp.protocol.endpoints.par import PushedAuthorizationEndpoint
 from psc_idp.protocol.endpoints.revocation import RevocationEndpoint
@@ -63,11 +64,14 @@ class AuthorizationServer(FlaskAuthorizationServer):
         self, request: OAuth2Request, methods: list[str], endpoint: str = "token"
     ) -> Client:
         """Authlib's, then the endpoint's rate limit for the client it authenticated (so that
-        nobody spends another client's quota by naming it)."""
+        nobody spends another client's quota by naming it), then, at the token endpoint, the
+        proof a DPoP client must send (before any grant spends its code or refresh token)."""
         client = super().authenticate_client(request, methods, endpoint)
         # With the environ: not counted twice if the request was counted before Flask.
         environ = flask_request.environ if has_request_context() else None
         rate_limits.enforce(endpoint, client.client_id, environ)
+        if endpoint == "token":
+            dpop.require_proof_of(client)
         return client
 
     def get_token_grant(self, request: OAuth2Request):

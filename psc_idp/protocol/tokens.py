@@ -29,6 +29,7 @@ from psc_idp.protocol import scopes as client_scopes
 from psc_idp.protocol.claims_request import requested_claims
 from psc_idp.protocol.client_auth.tls_client_auth import current_certificate, thumbprint
 from psc_idp.protocol.context import TokenContext
+from psc_idp.protocol.dpop.binding import access_token_jkt
 from psc_idp.protocol.lookups import AccessTokenWithClient, access_token_with_client
 from psc_idp.protocol.models import AccessToken, Client, Grant, RefreshToken
 from psc_idp.protocol.secrets import hash_secret
@@ -166,6 +167,9 @@ def generate_token(
     bound_to = certificate_binding(client)
     if bound_to:
         access_claims["cnf"] = {"x5t#S256": bound_to}
+    dpop_key = access_token_jkt()
+    if dpop_key:
+        access_claims["cnf"] = {**access_claims.get("cnf", {}), "jkt": dpop_key}
     access_token = sign(claim_sets.in_order(access_claims, claim_sets.ACCESS_TOKEN_ORDER), alg)
     _insert(
         AccessToken,
@@ -174,19 +178,23 @@ def generate_token(
         expires_at=now() + timedelta(seconds=settings.access_token_lifetime),
         revoked_at=None,
         cnf_x5t=bound_to,
+        cnf_jkt=dpop_key,
     )
     token: dict[str, Any] = {
         "access_token": access_token,
         "expires_in": settings.access_token_lifetime,
         "refresh_expires_in": 0,
-        "token_type": "Bearer",
+        "token_type": "DPoP" if dpop_key else "Bearer",
     }
     if practitioner is not None and "openid" in scope.split():
         extra = client_scopes.claims_for(client_scopes.ID_TOKEN, granted, subject)
         extra.update(requested_claims(ctx.claims, "id_token", subject, client.scopes or []))
         token["id_token"] = _id_token(settings, client, ctx, practitioner, access_token, extra, sub)
     if include_refresh_token and practitioner is not None:
-        token.update(_stage_refresh_token(settings, client, grant, shown_scope, ctx))
+        # RFC 9449 §5: a public client's refresh token is bound to the key (a confidential
+        # client's is bound to the client's own authentication).
+        refresh_key = dpop_key if client.is_public else None
+        token.update(_stage_refresh_token(settings, client, grant, shown_scope, ctx, refresh_key))
     token["not-before-policy"] = 0
     if ctx.sid:
         token["session_state"] = ctx.sid
@@ -213,7 +221,12 @@ def _audit_issuance(grant_type: str, client: Client, ctx: TokenContext, family: 
 
 
 def _stage_refresh_token(
-    settings: Settings, client: Client, grant: _Family, scope: str, ctx: TokenContext
+    settings: Settings,
+    client: Client,
+    grant: _Family,
+    scope: str,
+    ctx: TokenContext,
+    dpop_key: str | None,
 ) -> dict[str, Any]:
     """A refresh token of the family; offline when the family was granted ``offline_access``
     (a narrowed refresh stays offline: the family's scope decides)."""
@@ -229,6 +242,7 @@ def _stage_refresh_token(
         expires_at=now() + timedelta(seconds=lifetime),
         used_at=None,
         revoked_at=None,
+        cnf_jkt=dpop_key,
     )
     # Keycloak answers 0 for an offline token: no expiry the client can count on.
     return {"refresh_token": refresh, "refresh_expires_in": 0 if offline else lifetime}

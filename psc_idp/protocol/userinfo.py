@@ -1,11 +1,12 @@
 """UserInfo (OIDC Core §5.3): the sectoral claims, computed from the directory at each call.
 
 The bearer token comes in the ``Authorization`` header (GET or POST) or, for POST, in a form
-body (RFC 6750 §2.2) — never both."""
+body (RFC 6750 §2.2) — never both. A DPoP-bound token comes as ``Authorization: DPoP <token>``
+with a ``DPoP`` proof of its key (RFC 9449 §7)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Request, Response, jsonify
@@ -16,6 +17,8 @@ from psc_idp.directory.userinfo import build_userinfo
 from psc_idp.protocol import scopes
 from psc_idp.protocol.claims import service_account_subject, subject_for
 from psc_idp.protocol.claims_request import requested_claims
+from psc_idp.protocol.dpop import binding as dpop
+from psc_idp.protocol.dpop.proof import DPoPError
 from psc_idp.protocol.lookups import TokenFamily
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.tokens import (
@@ -26,16 +29,29 @@ from psc_idp.protocol.tokens import (
     sign,
 )
 
+BEARER, DPOP = "Bearer", "DPoP"
 
-def bearer_error(status: int, error: str, description: str) -> Response:
+
+def unbound_key(cnf_jkt: str | None) -> bool:
+    """Without a DPoP proof: only a token bound to no key may be used."""
+    return cnf_jkt is None
+
+
+def bearer_error(status: int, error: str, description: str, scheme: str = BEARER) -> Response:
     realm = current_settings().realm
     response = jsonify(error=error, error_description=description)
     response.status_code = status
     response.headers["WWW-Authenticate"] = (
-        f'Bearer realm="{realm}", error="{error}", error_description="{description}"'
+        dpop.challenge(error, description)
+        if scheme == DPOP
+        else f'Bearer realm="{realm}", error="{error}", error_description="{description}"'
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _dpop_refusal(error: DPoPError) -> Response:
+    return dpop.add_nonce(bearer_error(401, error.error, error.description, DPOP), error)
 
 
 def presented_token(request: Request) -> tuple[str | None, Response | None]:
@@ -45,7 +61,7 @@ def presented_token(request: Request) -> tuple[str | None, Response | None]:
         return None, bearer_error(400, "invalid_request", "More than one token presented")
     if header:
         scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
+        if scheme.lower() not in (BEARER.lower(), DPOP.lower()) or not value.strip():
             return None, bearer_error(401, "invalid_token", "Token not provided")
         return value.strip(), None
     if in_form:
@@ -53,11 +69,28 @@ def presented_token(request: Request) -> tuple[str | None, Response | None]:
     return None, bearer_error(401, "invalid_token", "Token not provided")
 
 
+def _uses_dpop_scheme(request: Request) -> bool:
+    return request.headers.get("Authorization", "").partition(" ")[0].lower() == DPOP.lower()
+
+
 def userinfo_response(request: Request) -> Response:
     value, failure = presented_token(request)
     if failure is not None:
         return failure
-    return answer(userinfo_for(value))
+    proof_key = None
+    if _uses_dpop_scheme(request):
+        try:
+            proof = dpop.presented_proof("userinfo", access_token=value)
+        except DPoPError as error:
+            return _dpop_refusal(error)
+        if proof is None:
+            return _dpop_refusal(DPoPError("DPoP proof is missing"))
+        proof_key = proof.jkt
+    # A DPoP-bound token only with a proof of its key; an unbound one only as a bearer token.
+    info = userinfo_for(value, binding_matches, lambda jkt: jkt == proof_key)
+    if proof_key is not None and info.claims is None:
+        info = replace(info, scheme=DPOP)  # refused in the scheme it was presented with
+    return dpop.add_nonce(answer(info))
 
 
 @dataclass(frozen=True)
@@ -72,11 +105,16 @@ class UserInfo:
     client: Client | None = None
     error: str = ""
     description: str = ""
+    #: The authentication scheme of the refusal's challenge.
+    scheme: str = BEARER
 
 
-def userinfo_for(value: str, binding_ok: BindingCheck = binding_matches) -> UserInfo:
+def userinfo_for(
+    value: str, binding_ok: BindingCheck = binding_matches, key_ok: BindingCheck = unbound_key
+) -> UserInfo:
     """The answer for the access token ``value``; ``binding_ok`` says whether the request may
-    use a token bound to a certificate (RFC 8705 §3), from that token's thumbprint."""
+    use a token bound to a certificate (RFC 8705 §3), from that token's thumbprint, ``key_ok``
+    whether it may use a token bound to a DPoP key (RFC 9449 §7), from that key's thumbprint."""
     found = find_active_access_token(value)
     if found is None:
         return UserInfo(401, error="invalid_token", description="Token verification failed")
@@ -84,6 +122,10 @@ def userinfo_for(value: str, binding_ok: BindingCheck = binding_matches) -> User
     if not binding_ok(token.cnf_x5t):
         return UserInfo(
             401, error="invalid_token", description="Certificate binding does not match"
+        )
+    if not key_ok(token.cnf_jkt):
+        return UserInfo(
+            401, error="invalid_token", description="DPoP binding does not match", scheme=DPOP
         )
     family, client = token.family, token.client
     if "openid" not in family.scope.split():
@@ -98,7 +140,7 @@ def userinfo_for(value: str, binding_ok: BindingCheck = binding_matches) -> User
 def answer(info: UserInfo) -> Response:
     """The HTTP answer: the Bearer error, the signed JWT or the JSON claims."""
     if info.claims is None:
-        return bearer_error(info.status, info.error, info.description)
+        return bearer_error(info.status, info.error, info.description, info.scheme)
     if info.signed_with and info.client is not None:
         return _signed(info.claims, info.client)
     response = jsonify(info.claims)

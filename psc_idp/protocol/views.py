@@ -18,6 +18,7 @@ from psc_idp.http.prepared import Published, published_routes
 from psc_idp.protocol import authorize as authorization_flow
 from psc_idp.protocol import cors, direct
 from psc_idp.protocol.discovery import metadata_document
+from psc_idp.protocol.dpop import binding as dpop
 from psc_idp.protocol.keycloak_errors import MISSING_GRANT_TYPE
 from psc_idp.protocol.logout import logout_response
 from psc_idp.protocol.tokens import signing_keys
@@ -115,7 +116,8 @@ def authorize_keycloak_path() -> ResponseReturnValue:
 
 @protocol.post("/protocol/openid-connect/token")
 def token() -> ResponseReturnValue:
-    return _guard_form_post() or _require_grant_type() or _server().create_token_response()
+    refused = _guard_form_post() or _require_grant_type() or dpop.check_token_request()
+    return refused or dpop.add_nonce(_server().create_token_response())
 
 
 @protocol.post("/protocol/openid-connect/token/introspect")

@@ -42,6 +42,7 @@ BOOLEAN_KEYS = (
     "tls_client_certificate_bound_access_tokens",
     "require_signed_request_object",
     *LOGOUT_FLAG_FIELDS,
+    "dpop_bound_access_tokens",
 )
 TEXT_KEYS = (
     "name",

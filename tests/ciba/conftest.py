@@ -28,13 +28,14 @@ class Dpi:
             CIBA_AUTH, data=data, headers=basic(self.client_id, self.secret)
         )
 
-    def poll(self, auth_req_id: str, early_ok: bool = True):
+    def poll(self, auth_req_id: str, early_ok: bool = True, dpop: str | None = None):
         if early_ok:
             allow_next_poll(self.app, auth_req_id)
+        headers = basic(self.client_id, self.secret)
+        if dpop is not None:
+            headers["DPoP"] = dpop
         return self.app.test_client().post(
-            TOKEN,
-            data={"grant_type": GRANT, "auth_req_id": auth_req_id},
-            headers=basic(self.client_id, self.secret),
+            TOKEN, data={"grant_type": GRANT, "auth_req_id": auth_req_id}, headers=headers
         )
 
 

@@ -6,7 +6,10 @@ essential ``acr``; a pairwise ``sub``, which openid-client requires to be the sa
 as in the ID token; signed request objects (RFC 9101, ``PSC_REQUEST_OBJECT``) by value at the
 authorization endpoint and pushed through PAR, for a client that must sign every request;
 signed authorization responses (JARM, ``PSC_RESPONSE_MODE``) in the query and in a form post,
-verified by openid-client with the algorithm the client registered.
+verified by openid-client with the algorithm the client registered; DPoP (RFC 9449,
+``PSC_DPOP``) for a client registered with ``--dpop-bound-tokens``: its code bound with
+``dpop_jkt``, every token and UserInfo call with a proof, and, on a server that requires nonces,
+openid-client's own answer to ``use_dpop_nonce``.
 
 The client is registered on the running server with ``psc-idp clients add`` (its secret
 generated and printed once), as an operator does. Needs ``node`` and ``npm ci`` in
@@ -19,6 +22,10 @@ import os
 import shutil
 import subprocess
 import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,6 +33,8 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc import jwt as jose_jwt
+from joserfc.jwk import ECKey
 from jwt.algorithms import ECAlgorithm
 
 from tests.live_server import LiveServer
@@ -329,3 +338,90 @@ def test_a_client_expecting_another_algorithm_refuses_the_response(live_server, 
     failure = report["failure"]
     assert failure["code"] == "OAUTH_INVALID_RESPONSE"
     assert failure["cause"]["message"] == 'unexpected JWT "alg" header parameter'
+
+
+# --- DPoP (RFC 9449) ---------------------------------------------------------------------------
+DPOP_CLIENT = "e2e-dpop"
+
+
+def _register_dpop_client(server: LiveServer) -> str:
+    created = run_cli(
+        server,
+        "clients",
+        "add",
+        DPOP_CLIENT,
+        "--redirect-uri",
+        "http://localhost:3000/callback",
+        "--post-logout-redirect-uri",
+        "http://localhost:3000/",
+        "--dpop-bound-tokens",
+    )
+    assert created["dpop_bound_access_tokens"] is True
+    return created["client_secret"]
+
+
+@pytest.fixture(scope="module")
+def dpop_secret(live_server: LiveServer) -> str:
+    return _register_dpop_client(live_server)
+
+
+def _check_dpop_flow(report: dict[str, Any]) -> None:
+    assert [step["step"] for step in report["steps"] if not step["ok"]] == []
+    assert "ES256" in report["discovery"]["dpop_signing_alg_values_supported"]
+    assert "dpop_jkt" in report["login"]["authorization_parameters"]
+    # openid-client lowercases the token type it was given.
+    assert report["tokens"]["token_type"] == "dpop"
+    assert report["refresh"]["token_type"] == "dpop"
+    assert report["userinfo"]["sub"] == report["id_token"]["sub"]
+    introspection = report["introspection"]
+    assert introspection["active"] is True and introspection["token_type"] == "DPoP"
+    assert introspection["cnf"] == {"jkt": report["dpop_jkt"]}
+
+
+def test_a_whole_login_with_dpop_bound_tokens(live_server, dpop_secret):
+    _check_dpop_flow(run_flow(live_server, DPOP_CLIENT, dpop_secret, PSC_DPOP="1"))
+
+
+def test_a_dpop_client_without_proofs_is_refused(live_server, dpop_secret):
+    completed = subprocess.run(
+        [_node(), "rp-flow.mjs", live_server.issuer, DPOP_CLIENT, dpop_secret],
+        cwd=NODE_DIR,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = json.loads(completed.stdout)
+    assert completed.returncode == 1 and report["ok"] is False
+    assert report["failure"]["step"] == "authorization_code_grant"
+    assert report["failure"]["error"] == "invalid_dpop_proof"
+
+
+@pytest.fixture(scope="module")
+def nonce_server() -> Iterator[LiveServer]:
+    """A server of its own that requires DPoP nonces (``PSC_DPOP_NONCE=1``)."""
+    with LiveServer(env={"PSC_DPOP_NONCE": "1"}, workers=1) as server:
+        yield server
+
+
+def _proof_without_nonce(url: str) -> str:
+    key = ECKey.generate_key("P-256")
+    header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.as_dict(private=False)}
+    claims = {"jti": uuid.uuid4().hex, "htm": "POST", "htu": url, "iat": int(time.time())}
+    return jose_jwt.encode(header, claims, key, algorithms=["ES256"])
+
+
+def test_openid_client_answers_the_servers_nonce(nonce_server):
+    secret = _register_dpop_client(nonce_server)
+    # The server does ask: a proof without a nonce is refused with one to use.
+    token_url = f"{nonce_server.issuer}/protocol/openid-connect/token"
+    request = urllib.request.Request(
+        token_url,
+        data=b"grant_type=client_credentials",
+        headers={"DPoP": _proof_without_nonce(token_url)},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400 and refused.value.headers["DPoP-Nonce"]
+    assert json.loads(refused.value.read())["error"] == "use_dpop_nonce"
+    _check_dpop_flow(run_flow(nonce_server, DPOP_CLIENT, secret, PSC_DPOP="1"))

@@ -16,6 +16,7 @@ from psc_idp.extensions import db
 from psc_idp.means.ecps.models import EcpsPush
 from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.protocol.clients import upsert_client
+from tests.dpop_client import Holder
 from tests.helpers import TOKEN, TestClients, basic
 from tests.http.direct_harness import FORM, Request, Workers, send, workers_of
 from tests.means.ecps.helpers import activate_by_contact
@@ -203,3 +204,29 @@ def test_anything_else_reaches_flask(app, dpi, monkeypatch, case):
     assert not direct
     assert fast == through_flask
     assert fast[0].startswith(("400", "401"))
+
+
+def test_a_dpop_clients_poll_reaches_flask(app, monkeypatch):
+    """A client registered with ``dpop_bound_access_tokens`` polling without a proof is
+    refused by Flask (``invalid_dpop_proof``), never told ``authorization_pending``; a poll with
+    a proof is Flask's too (the ``DPoP`` header)."""
+    workers = workers_of(app, monkeypatch)
+    dpi = Dpi(f"dpi-dpop-{secrets.token_hex(4)}", secrets.token_urlsafe(32))
+    with app.app_context():
+        upsert_client(
+            {
+                "client_id": dpi.client_id,
+                "secret": dpi.secret,
+                "grant_types": [GRANT],
+                "dpop_bound_access_tokens": True,
+            }
+        )
+        db.session.commit()
+    first, second = _ask(app, dpi), _ask(app, dpi)
+    fast, through_flask, direct = _fast_and_flask(workers, _poll(dpi, first), _poll(dpi, second))
+    assert not direct and fast == through_flask
+    assert fast[0] == "400 BAD REQUEST" and b'"invalid_dpop_proof"' in fast[2]
+    before = len(workers.reached)
+    with_proof = send(workers.fast, _poll(dpi, first, DPoP=Holder().proof()))
+    assert len(workers.reached) == before + 1
+    assert b'"authorization_pending"' in with_proof[2]

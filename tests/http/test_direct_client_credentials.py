@@ -117,6 +117,7 @@ def test_issuance_is_counted_once(app, monkeypatch):
         "empty scope",
         "not registered for the grant",
         "bound to a certificate",
+        "bound to a dpop key",
         "wrong secret",
         "secret in the body",
         "origin",
@@ -134,6 +135,7 @@ def test_anything_else_reaches_flask(app, monkeypatch, case):
         "bound to a certificate": _ask(
             _service(app, tls_client_certificate_bound_access_tokens=True)
         ),
+        "bound to a dpop key": _ask(_service(app, dpop_bound_access_tokens=True)),
         "wrong secret": _ask({"Authorization": auth["Authorization"][:-2] + "AA"}),
         "secret in the body": _ask({}, "grant_type=client_credentials&client_id=x&client_secret=y"),
         "origin": _ask(auth, Origin="http://localhost:3000"),
@@ -142,6 +144,8 @@ def test_anything_else_reaches_flask(app, monkeypatch, case):
     before = len(workers.reached)
     answer = send(workers.fast, requests[case])
     assert len(workers.reached) == before + 1
+    if case == "bound to a dpop key":  # no proof: refused, not issued as a bearer token
+        assert json.loads(answer[2])["error"] == "invalid_dpop_proof"
     if answer[0] == "200 OK":  # Flask issued it (a certificate-bound client without one…)
         assert "access_token" in json.loads(answer[2])
     else:

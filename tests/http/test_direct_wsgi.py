@@ -23,6 +23,7 @@ from psc_idp.http.prepared import direct_routes, wrap
 from psc_idp.protocol.models import AccessToken
 from psc_idp.protocol.tokens import sign
 from psc_idp.throttle import ThrottleWindow
+from tests.dpop_client import Holder
 from tests.helpers import (
     INTROSPECT,
     REVOKE,
@@ -59,6 +60,8 @@ class Tokens:
     service: str
     service_openid: str
     signed: str
+    #: Bound to a DPoP key (RFC 9449): introspected before Flask, left to Flask at UserInfo.
+    dpop_bound: str
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +88,7 @@ def tokens(app: Flask) -> Tokens:
         app, clients.web, grant_type="client_credentials", scope="openid"
     ).get_json()
     signed = login_and_get_tokens(app, browser, clients.signed)["access_token"]
+    dpop_bound = token_call_with_proof(app, clients.web, Holder().proof())
     return Tokens(
         first["access_token"],
         first["refresh_token"],
@@ -94,7 +98,17 @@ def tokens(app: Flask) -> Tokens:
         service["access_token"],
         service_openid["access_token"],
         signed,
+        dpop_bound,
     )
+
+
+def token_call_with_proof(app: Flask, client: Any, proof: str) -> str:
+    headers, _ = client.auth()
+    response = app.test_client().post(
+        TOKEN, data={"grant_type": "client_credentials"}, headers={**headers, "DPoP": proof}
+    )
+    assert response.get_json()["token_type"] == "DPoP"
+    return response.get_json()["access_token"]
 
 
 def _bearer(token: str, **headers: str) -> dict[str, str]:
@@ -118,6 +132,7 @@ USERINFO_CASES: dict[str, tuple[Callable[[Tokens], Request], bool]] = {
     "revoked": (lambda t: _userinfo(t.revoked), False),
     "expired": (lambda t: _userinfo(t.expired), False),
     "bound to a certificate": (lambda t: _userinfo(t.bound), False),
+    "bound to a dpop key": (lambda t: _userinfo(t.dpop_bound), False),
     "signed userinfo": (lambda t: _userinfo(t.signed), False),
     "not a token": (lambda t: _userinfo("abc.def.ghi"), False),
     "origin": (lambda t: _userinfo(t.access, Origin="http://localhost:3000"), False),
@@ -195,6 +210,7 @@ INTROSPECTION_CASES: dict[str, tuple[Callable[[Tokens, dict[str, str]], Request]
     "expired": (lambda t, a: _introspect(f"token={t.expired}", a), True),
     "unknown token": (lambda t, a: _introspect("token=abc.def.ghi", a), True),
     "bound to a certificate": (lambda t, a: _introspect(f"token={t.bound}", a), False),
+    "bound to a dpop key": (lambda t, a: _introspect(f"token={t.dpop_bound}", a), True),
     "duplicate token": (lambda t, a: _introspect(f"token={t.access}&token={t.access}", a), False),
     "duplicate hint": (
         lambda t, a: _introspect(

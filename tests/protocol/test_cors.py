@@ -219,7 +219,8 @@ def test_userinfo_error_without_a_known_token_is_readable_with_its_challenge(app
     )
     assert response.status_code == 401
     assert allowed(response, STRANGER)
-    assert response.headers["Access-Control-Expose-Headers"] == "WWW-Authenticate"
+    exposed = response.headers["Access-Control-Expose-Headers"].split(", ")
+    assert exposed == ["WWW-Authenticate", "DPoP-Nonce"]
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 

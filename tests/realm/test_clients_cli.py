@@ -210,3 +210,12 @@ def test_client_secret_jwt_rotation_and_moves_between_methods(app):
     assert back.exit_code == 0, back.output
     assert _unsealed(app, "upd-hs-rot") == json.loads(back.output)["client_secret"]
     assert _stored(app, "upd-hs-rot").secret_hash is None
+
+
+def test_dpop_bound_tokens_option_is_stored_and_can_be_turned_off(app):
+    created = _add(app, "upd-dpop", "--dpop-bound-tokens")
+    assert created["dpop_bound_access_tokens"] is True
+    assert _stored(app, "upd-dpop").dpop_bound_access_tokens is True
+    result = invoke(app, "clients", "update", "upd-dpop", "--no-dpop-bound-tokens")
+    assert result.exit_code == 0, result.output
+    assert _stored(app, "upd-dpop").dpop_bound_access_tokens is False

@@ -227,3 +227,19 @@ def test_yaml_aliases_are_walked_once(tmp_path, monkeypatch):
     assert _problems(path) == ["bomb (ligne 1) : clé inconnue"]
     assert len(looked_at) < 100
     assert len(line_marks(text)[0]) < 100
+
+
+def test_dpop_bound_access_tokens_is_read_from_the_realm_file(app_context, tmp_path):
+    path = tmp_path / "realm.yaml"
+    path.write_text(
+        "clients:\n"
+        "  - client_id: realm-dpop\n"
+        "    token_endpoint_auth_method: none\n"
+        "    redirect_uris: [https://dpop.example/cb]\n"
+        "    dpop_bound_access_tokens: true\n"
+    )
+    import_realm(read_realm_file(path))
+    db.session.commit()
+    assert db.session.get(Client, "realm-dpop").dpop_bound_access_tokens is True
+    path.write_text(path.read_text().replace(": true", ": oui"))
+    assert any(line.startswith("clients[0].dpop_bound_access_tokens") for line in _problems(path))

@@ -65,6 +65,9 @@ def _payload(token: PresentedToken | None, binding_ok: BindingCheck) -> dict[str
     claims["client_id"] = token.family.client_id
     claims["username"] = claims.get("preferred_username") or token.family.national_id or ""
     if token.kind == "access_token":
-        claims["token_type"] = "Bearer"
+        # RFC 9449 §6.2: a DPoP-bound token says so; its ``cnf.jkt`` is among its claims, for
+        # the resource server to compare with the proof it received.
+        bound = isinstance(state, AccessTokenState) and state.cnf_jkt is not None
+        claims["token_type"] = "DPoP" if bound else "Bearer"
     claims["active"] = True
     return claims

@@ -22,6 +22,7 @@ from authlib.oauth2.rfc6749.requests import OAuth2Payload
 
 from psc_idp.protocol.authorize import StoredRequest, validate_request
 from psc_idp.protocol.client_auth import TOKEN_AUTH_METHODS
+from psc_idp.protocol.dpop.binding import bind_pushed_request
 from psc_idp.protocol.pushed_requests import store_pushed_request
 from psc_idp.protocol.request_object import resolve
 
@@ -75,7 +76,9 @@ class PushedAuthorizationEndpoint(Endpoint):
         except OAuth2Error as error:
             error.redirect_uri = None  # answered to the client, never at the redirect URI
             raise
-        return PushedRequest(request, client, dict(grant.request.payload.data))
+        params = dict(grant.request.payload.data)
+        bind_pushed_request(params)
+        return PushedRequest(request, client, params)
 
     @staticmethod
     def _authorization(payload: PushedPayload, client: Any) -> OAuth2Request:

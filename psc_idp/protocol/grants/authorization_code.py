@@ -22,6 +22,7 @@ from psc_idp.extensions import db
 from psc_idp.protocol import authorize_checks
 from psc_idp.protocol.client_auth import TOKEN_AUTH_METHODS
 from psc_idp.protocol.context import TokenContext
+from psc_idp.protocol.dpop.binding import require_key
 from psc_idp.protocol.models import AuthorizationCode, Client
 from psc_idp.protocol.responses import authorization_redirect
 from psc_idp.protocol.secrets import hash_secret, new_secret
@@ -87,6 +88,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 code_challenge_method=(data.get("code_challenge_method") or "plain")
                 if challenge
                 else None,
+                dpop_jkt=data.get("dpop_jkt"),
                 national_id=user.national_id,
                 sid=user.sid,
                 auth_time=user.auth_time,
@@ -101,6 +103,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def validate_token_request(self) -> None:
         super().validate_token_request()
         self._check_code_verifier()
+        code: AuthorizationCode = self.request.authorization_code
+        if code.dpop_jkt:
+            require_key(code.dpop_jkt, "dpop_jkt of the authorization request")
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
         row = db.session.get(AuthorizationCode, hash_secret(code, "code"))

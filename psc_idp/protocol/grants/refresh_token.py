@@ -20,6 +20,7 @@ from psc_idp.prepared_sql import PreparedWrite
 from psc_idp.protocol import scopes
 from psc_idp.protocol.client_auth import TOKEN_AUTH_METHODS
 from psc_idp.protocol.context import TokenContext
+from psc_idp.protocol.dpop.binding import require_key
 from psc_idp.protocol.keycloak_errors import INVALID_REFRESH_TOKEN, REFRESH_REUSE
 from psc_idp.protocol.lookups import GrantRecord, RefreshTokenRecord, refresh_token_with_grant
 from psc_idp.protocol.models import RefreshToken
@@ -50,6 +51,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise InvalidGrantError(REFRESH_REUSE)
         if row.expires_at < now():
             raise InvalidGrantError("Token is not active")
+        if row.cnf_jkt:
+            require_key(row.cnf_jkt, "refresh token")
         if scopes.is_offline(row.grant.scope):
             _check_offline_session(row.grant)
         elif row.grant.sid:

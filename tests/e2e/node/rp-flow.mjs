@@ -21,6 +21,9 @@
 // openid-client verifies against the JWKS; `form_post.jwt`: the same JWT posted by the page)
 // with PSC_AUTHORIZATION_ALG (the client's authorization_signed_response_alg, which
 // openid-client then requires; else any algorithm discovery advertises).
+// PSC_DPOP (`1`: every token request and UserInfo call with a DPoP proof of one ES256 key,
+// RFC 9449, and the first login's code bound to it with `dpop_jkt`; openid-client answers a
+// server's `use_dpop_nonce` itself).
 
 import * as client from "openid-client";
 
@@ -37,6 +40,7 @@ const requestObject = process.env.PSC_REQUEST_OBJECT ?? "";
 const requestKey = process.env.PSC_REQUEST_KEY;
 const responseMode = process.env.PSC_RESPONSE_MODE ?? "";
 const authorizationAlg = process.env.PSC_AUTHORIZATION_ALG;
+const useDPoP = process.env.PSC_DPOP === "1";
 const HTTP_TIMEOUT_MS = 15000;
 
 const report = {
@@ -45,6 +49,7 @@ const report = {
   client_auth: clientAuthMethod,
   request_object: requestObject,
   response_mode: responseMode,
+  dpop: useDPoP,
   steps: [],
 };
 
@@ -230,7 +235,7 @@ async function step(name, action) {
 // A grant that must be refused with invalid_grant.
 async function refusedRefresh(config, refreshToken, why) {
   try {
-    await client.refreshTokenGrant(config, refreshToken);
+    await client.refreshTokenGrant(config, refreshToken, undefined, dpopOptions);
   } catch (error) {
     expect(
       error instanceof client.ResponseBodyError && error.error === "invalid_grant",
@@ -248,6 +253,9 @@ function clientAuthentication() {
   return client.ClientSecretBasic(clientSecret);
 }
 
+// DPoP: one key pair for the whole flow, its handle passed to every call that takes one.
+let dpopOptions;
+
 // The authorization URL: plain, or the parameters signed as a request object (by value, or
 // pushed), as openid-client builds them.
 let signingKey;
@@ -258,6 +266,7 @@ async function authorizationUrl(config, parameters) {
     if (responseMode === "form_post.jwt") url.searchParams.set("response_mode", responseMode);
     return url;
   }
+  // With PAR and DPoP, openid-client sends a proof with the push (RFC 9449 §10.1).
   expect(["jar", "par"].includes(requestObject), `unknown PSC_REQUEST_OBJECT ${requestObject}`);
   if (!signingKey) {
     expect(requestKey, "PSC_REQUEST_OBJECT needs PSC_REQUEST_KEY");
@@ -273,7 +282,7 @@ async function authorizationUrl(config, parameters) {
   }
   const signed = await client.buildAuthorizationUrlWithJAR(config, parameters, signingKey);
   if (requestObject === "jar") return signed;
-  return client.buildAuthorizationUrlWithPAR(config, signed.searchParams);
+  return client.buildAuthorizationUrlWithPAR(config, signed.searchParams, dpopOptions);
 }
 
 async function main() {
@@ -313,7 +322,15 @@ async function main() {
       server.request_object_signing_alg_values_supported,
     response_modes_supported: server.response_modes_supported,
     authorization_signing_alg_values_supported: server.authorization_signing_alg_values_supported,
+    dpop_signing_alg_values_supported: server.dpop_signing_alg_values_supported,
   };
+  let dpopJkt;
+  if (useDPoP) {
+    const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair("ES256"));
+    dpopOptions = { DPoP };
+    dpopJkt = await DPoP.calculateThumbprint();
+    report.dpop_jkt = dpopJkt;
+  }
 
   // --- first login: la mire, the test identity picker ---------------------------------------
   const first = await step("login", async () => {
@@ -329,6 +346,7 @@ async function main() {
       nonce,
       acr_values: "eidas1",
       ...(claimsParameter ? { claims: claimsParameter } : {}),
+      ...(dpopJkt ? { dpop_jkt: dpopJkt } : {}),
     });
     const { callback, pickerShown } = await browserLogin(browser, url);
     const parameters = await callbackParameters(callback);
@@ -348,7 +366,7 @@ async function main() {
       expectedState: first.state,
       expectedNonce: first.nonce,
       idTokenExpected: true,
-    }),
+    }, undefined, dpopOptions),
   );
   const idClaims = tokens.claims();
   report.tokens = {
@@ -361,14 +379,14 @@ async function main() {
   report.id_token = idClaims;
 
   const userinfo = await step("userinfo", () =>
-    client.fetchUserInfo(config, tokens.access_token, idClaims.sub),
+    client.fetchUserInfo(config, tokens.access_token, idClaims.sub, dpopOptions),
   );
   report.userinfo = userinfo;
   report.userinfo_keys = Object.keys(userinfo).sort();
 
   // --- refresh, introspection, revocation ---------------------------------------------------
   const refreshed = await step("refresh", () =>
-    client.refreshTokenGrant(config, tokens.refresh_token),
+    client.refreshTokenGrant(config, tokens.refresh_token, undefined, dpopOptions),
   );
   expect(refreshed.refresh_token, "refresh: no new refresh token in the response");
   report.refresh = {
@@ -376,6 +394,7 @@ async function main() {
     rotated: refreshed.refresh_token !== tokens.refresh_token,
     new_access_token: refreshed.access_token !== tokens.access_token,
     id_token_sub: refreshed.id_token ? refreshed.claims()?.sub : null,
+    token_type: refreshed.token_type,
   };
 
   report.introspection = await step("introspection", () =>
@@ -415,7 +434,7 @@ async function main() {
       expectedState: second.state,
       expectedNonce: second.nonce,
       idTokenExpected: true,
-    }),
+    }, undefined, dpopOptions),
   );
   const ssoClaims = ssoTokens.claims();
   Object.assign(report.sso_login, {
