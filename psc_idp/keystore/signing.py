@@ -48,6 +48,8 @@ class SigningKey:
         jwk = json.loads(algorithm.to_jwk(self.private_key.public_key()))
         if self.use == "enc":
             # No ``alg``: the client chooses among the advertised key-management algorithms.
+            # PyJWT's ``key_ops`` (``verify``) would contradict ``use: enc``.
+            jwk.pop("key_ops", None)
             return {"kid": self.kid, "kty": jwk["kty"], "use": "enc", **jwk}
         return {"kid": self.kid, "kty": jwk["kty"], "alg": self.alg, "use": "sig", **jwk}
 
