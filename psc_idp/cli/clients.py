@@ -16,8 +16,10 @@ from flask.cli import AppGroup
 
 from psc_idp.cli.output import emit, fail
 from psc_idp.extensions import db
+from psc_idp.keystore.signing import SUPPORTED_ALGS
 from psc_idp.protocol.client_auth.client_secret_jwt import METHOD as SECRET_JWT
 from psc_idp.protocol.clients import (
+    ENCRYPTION_FIELDS,
     METHODS_WITH_SECRET,
     InvalidClient,
     all_clients,
@@ -25,6 +27,7 @@ from psc_idp.protocol.clients import (
     remove_client,
     upsert_client,
 )
+from psc_idp.protocol.encryption.algorithms import CONTENT_ENCRYPTION_ENCS, KEY_MANAGEMENT_ALGS
 from psc_idp.protocol.models import Client
 
 clients_cli = AppGroup(
@@ -62,6 +65,17 @@ VALUE_OPTIONS = {
     "subject_type": "subject_type",
     "sector_identifier_uri": "sector_identifier_uri",
     "require_signed_request_object": "require_signed_request_object",
+    "userinfo_signed_response_alg": "userinfo_signed_response_alg",
+    **{name: name for name in ENCRYPTION_FIELDS},
+}
+#: The JWE options: each field's name, as an option (``--id-token-encrypted-response-alg``).
+ENCRYPTION_HELP = {
+    "id_token_encrypted_response_alg": "Chiffrer l'ID token pour la clé du client (jwks).",
+    "id_token_encrypted_response_enc": "Chiffrement du contenu de l'ID token (A128CBC-HS256).",
+    "userinfo_encrypted_response_alg": "Chiffrer la réponse UserInfo pour la clé du client.",
+    "userinfo_encrypted_response_enc": "Chiffrement du contenu de UserInfo (A128CBC-HS256).",
+    "request_object_encryption_alg": "Exiger des objets de requête chiffrés avec cet alg.",
+    "request_object_encryption_enc": "… et ce chiffrement du contenu.",
 }
 
 
@@ -135,6 +149,21 @@ def client_options(command: Callable) -> Callable:
             "--require-signed-request-object/--no-require-signed-request-object",
             default=None,
             help="Exiger un objet de requête signé (request, request_uri ou PAR avec request).",
+        ),
+        click.option(
+            "--userinfo-signed-response-alg",
+            type=click.Choice(SUPPORTED_ALGS),
+            help="Réponse UserInfo signée (application/jwt).",
+        ),
+        *(
+            click.option(
+                f"--{name.replace('_', '-')}",
+                type=click.Choice(
+                    KEY_MANAGEMENT_ALGS if name.endswith("_alg") else CONTENT_ENCRYPTION_ENCS
+                ),
+                help=help_text,
+            )
+            for name, help_text in ENCRYPTION_HELP.items()
         ),
         click.option("--json", "as_json", is_flag=True, help="Sortie JSON."),
     ]

@@ -181,3 +181,24 @@ def test_and_with_the_registered_alg_and_enc(app, browser, strict):
         assert said == "The request object is not encrypted as the client registered"
     right = encrypted(app, signed(STRICT), "RSA-OAEP", "A128GCM")
     starts_login(authorize(browser, client_id=STRICT, request=right))
+
+
+def test_an_encryption_key_beside_the_signing_keys_is_no_obstacle(app, browser):
+    """A client publishes its encryption key in the same set: the signature is still checked
+    with its signing key (PyJWT cannot read an RSA-OAEP-256 key, it is left aside)."""
+    encryption_key = RSAKey.generate_key(2048, parameters={"kid": "rp-enc", "alg": "RSA-OAEP-256"})
+    jwks = KEYS.jwks()
+    jwks["keys"].append({**encryption_key.as_dict(private=False), "use": "enc"})
+    with app.app_context():
+        upsert_client(
+            {
+                "client_id": "jar-mixed-keys",
+                "secret": STRICT_SECRET,
+                "redirect_uris": [REDIRECT],
+                "jwks": jwks,
+                "id_token_encrypted_response_alg": "RSA-OAEP-256",
+            }
+        )
+        db.session.commit()
+    request = encrypted(app, signed("jar-mixed-keys"))
+    starts_login(authorize(browser, client_id="jar-mixed-keys", request=request))

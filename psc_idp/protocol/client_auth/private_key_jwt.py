@@ -55,9 +55,17 @@ class PrivateKeyJWT(ClientAssertion):
             entries = data["keys"]
             if not isinstance(entries, list):
                 raise TypeError("keys is not a list")
-            return [ClientKey(entry, jwt.PyJWK(entry)) for entry in entries]
+            return [ClientKey(entry, jwt.PyJWK(entry)) for entry in entries if _for_signing(entry)]
         except (jwt.PyJWTError, ValueError, TypeError, KeyError, AttributeError) as error:
             raise _refuse("Client keys are not usable") from error
+
+
+def _for_signing(entry: Any) -> bool:
+    """Not an encryption key (``use: enc``, or an ``alg`` that signs nothing here, such as
+    RSA-OAEP-256): a client publishes those beside its signing keys, PyJWT cannot read them."""
+    if not isinstance(entry, dict):
+        return True  # refused below, as a malformed set
+    return entry.get("use", "sig") == "sig" and entry.get("alg", None) in (None, *ASSERTION_ALGS)
 
 
 def select_key(keys: list[ClientKey], header: dict[str, Any]) -> jwt.PyJWK:
