@@ -21,8 +21,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc import jwe, jws, jwt
 from joserfc.jwk import KeySet, RSAKey
 from jwt.algorithms import RSAAlgorithm
+from werkzeug.test import Client as WsgiClient
 
 from psc_idp.extensions import db
+from psc_idp.http.prepared import wrap
 from psc_idp.protocol.client_jwks import forget_cached_jwks
 from psc_idp.protocol.clients import InvalidClient, client_to_dict, upsert_client, validate
 from psc_idp.protocol.models import Client
@@ -254,6 +256,21 @@ def test_userinfo_signed_then_encrypted(app, browser):
     assert jws.extract_compact(inner).protected["alg"] == "PS256"
     claims = verified_claims(app, inner, client.client_id)
     assert claims["sub"].endswith(":899700218896")
+
+
+def test_the_workers_app_answers_userinfo_encrypted_too(app, browser):
+    """The server's workers answer plain UserInfo before Flask (protocol/direct.py): a client
+    that registered encryption never gets its claims in clear from them either."""
+    client = register(app, "enc-ui-workers", userinfo_encrypted_response_alg="RSA-OAEP")
+    tokens = login_and_get_tokens(app, browser, client)
+    response = WsgiClient(wrap(app)).get(
+        USERINFO,
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    assert response.status_code == 200 and response.mimetype == "application/jwt"
+    _, plaintext = opened(response.get_data(as_text=True))
+    assert json.loads(plaintext)["sub"].endswith(":899700218896")
 
 
 # --- keys at a jwks_uri ------------------------------------------------------------------------
