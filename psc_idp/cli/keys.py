@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from psc_idp.cli.output import emit
 from psc_idp.keystore.signing import SUPPORTED_ALGS
 
-keys_cli = AppGroup("keys", help="Clés de signature des jetons.")
+keys_cli = AppGroup("keys", help="Clés de signature des jetons et de chiffrement (JWE).")
 
 
 @keys_cli.command("list")

@@ -18,6 +18,8 @@ from joserfc.jwk import RSAKey
 
 from psc_idp.extensions import db
 from psc_idp.protocol.clients import upsert_client
+from psc_idp.protocol.encryption.incoming import DecryptionRefused, decrypt_request_object
+from psc_idp.protocol.models import Client
 from tests.helpers import CERTS, REDIRECT, RegisteredClient
 from tests.protocol.test_request_objects import (
     KEYED,
@@ -202,3 +204,29 @@ def test_an_encryption_key_beside_the_signing_keys_is_no_obstacle(app, browser):
         db.session.commit()
     request = encrypted(app, signed("jar-mixed-keys"))
     starts_login(authorize(browser, client_id="jar-mixed-keys", request=request))
+
+
+# --- our key's rotation ------------------------------------------------------------------------
+def test_rotation_publishes_a_new_key_and_the_old_one_still_decrypts(make_app, tmp_path):
+    app = make_app(keys_dir=str(tmp_path / "keys"), database_url=f"sqlite:///{tmp_path}/db")
+    before = our_encryption_key(app)
+    result = app.test_cli_runner().invoke(args=["keys", "rotate", "--encryption", "--json"])
+    assert result.exit_code == 0, result.output
+    published = app.test_client().get(CERTS).get_json()["keys"]
+    encryption_kids = [k["kid"] for k in published if k["use"] == "enc"]
+    assert before.kid in encryption_kids and len(encryption_kids) == 2
+    assert len([k for k in published if k["use"] == "sig"]) == 3  # the signing keys untouched
+    to_old_key = encrypted(app, "a.b.c", key=before)
+    anyone = Client(client_id="anyone")
+    with app.app_context():
+        assert decrypt_request_object(to_old_key, anyone) == "a.b.c"
+        # Past the grace, the retired key neither decrypts nor is published.
+        for marker in (tmp_path / "keys" / "encryption").glob("*.retired"):
+            marker.write_text("0")
+        app.extensions["psc_encryption_keys"].rotate(())  # no new key; instances reload
+        with pytest.raises(DecryptionRefused):
+            decrypt_request_object(to_old_key, anyone)
+    published = app.test_client().get(CERTS).get_json()["keys"]
+    assert [k["kid"] for k in published if k["use"] == "enc"] == [
+        kid for kid in encryption_kids if kid != before.kid
+    ]
