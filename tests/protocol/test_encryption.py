@@ -344,6 +344,18 @@ def test_keys_from_the_jwks_uri_are_fetched_once_then_cached(
     assert jwks_server.hits.count("/cached.json") == 1
 
 
+def test_a_cached_document_ages_out(make_app, jwks_server, fresh_cache):
+    app = make_app(client_jwks_cache_lifetime=0)
+    jwks_server.documents["/aged.json"] = (public_jwks(CLIENT_KEY), 0.0)
+    client = by_uri(
+        app, jwks_server, "enc-uri-aged", "/aged.json", id_token_encrypted_response_alg="RSA-OAEP"
+    )
+    browser = Browser(app)
+    for _ in range(2):
+        opened(login_and_get_tokens(app, browser, client)["id_token"])
+    assert jwks_server.hits.count("/aged.json") == 2
+
+
 def test_a_key_published_later_is_fetched_again(app, browser, jwks_server, fresh_cache):
     jwks_server.documents["/later.json"] = (public_jwks(SIGNING_ONLY), 0.0)
     client = by_uri(
