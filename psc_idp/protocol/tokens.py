@@ -23,7 +23,7 @@ from psc_idp.audit import events
 from psc_idp.config import Settings, current_settings
 from psc_idp.directory.reading import read_practitioner
 from psc_idp.extensions import db
-from psc_idp.jose_header import unverified_header
+from psc_idp.jose_header import is_compact_jwe, unverified_header
 from psc_idp.protocol import claims as claim_sets
 from psc_idp.protocol import scopes as client_scopes
 from psc_idp.protocol.claims_request import requested_claims
@@ -31,6 +31,7 @@ from psc_idp.protocol.client_auth.tls_client_auth import current_certificate, th
 from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.encryption.algorithms import ID_TOKEN, registered
 from psc_idp.protocol.encryption.client_key import EncryptionKeyUnavailable
+from psc_idp.protocol.encryption.incoming import decrypt_id_token_hint
 from psc_idp.protocol.encryption.outgoing import encrypt_to_client
 from psc_idp.protocol.lookups import AccessTokenWithClient, access_token_with_client
 from psc_idp.protocol.models import AccessToken, Client, Grant, RefreshToken
@@ -316,7 +317,10 @@ def decode_access_token(value: str) -> dict[str, Any] | None:
 
 def decode_id_token_hint(value: str) -> dict[str, Any]:
     """Claims of an ID token this server issued, expired or not (``id_token_hint`` at logout and
-    at the CIBA endpoint, as Keycloak accepts). Raises ``ValueError``."""
+    at the CIBA endpoint, as Keycloak accepts), signed, or re-encrypted to our key by the client
+    it was encrypted to. Raises ``ValueError``."""
+    if is_compact_jwe(value):
+        value = decrypt_id_token_hint(value)  # DecryptionRefused: a ValueError
     try:
         header = unverified_header(value)
         key = signing_keys().by_kid(str(header.get("kid", "")))

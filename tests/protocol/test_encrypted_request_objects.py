@@ -137,7 +137,13 @@ def test_a_tampered_ciphertext_is_refused(app, browser, registered):  # noqa: F8
         ({"enc": "A128CBC"}, "Unsupported request object encryption algorithm"),
     ],
 )
-def test_a_header_outside_what_is_supported_is_refused(app, browser, registered, header, said):  # noqa: F811
+def test_a_header_outside_what_is_supported_is_refused(
+    app,
+    browser,
+    registered,  # noqa: F811
+    header,
+    said,
+):
     if header.get("enc") == "A128CBC":
         # Not a real enc: craft the header alone (a library would not encrypt with it).
         parts = encrypted(app, signed()).split(".")

@@ -33,6 +33,7 @@ from psc_idp.realm.problems import Problems
 from tests.helpers import (
     CERTS,
     ISSUER_PATH,
+    LOGOUT,
     REDIRECT,
     USERINFO,
     Browser,
@@ -214,6 +215,58 @@ def test_a_key_that_names_another_alg_or_use_is_not_taken(app, browser):
     )
     header, _ = opened(login_and_get_tokens(app, browser, client)["id_token"])
     assert header["kid"] == "rp-enc-1"
+
+
+# --- logout with the ID token re-encrypted to us ----------------------------------------------
+def reencrypted_to_us(app, signed_id_token: str, key: RSAKey | None = None) -> str:
+    """RP-Initiated Logout §2: the client may send the signed ID token encrypted to our key."""
+    if key is None:
+        published = app.test_client().get(CERTS).get_json()["keys"]
+        key = RSAKey.import_key(next(k for k in published if k["use"] == "enc"))
+    header = {"alg": "RSA-OAEP-256", "enc": "A256GCM", "cty": "JWT", "kid": key.kid}
+    return jwe.encrypt_compact(header, signed_id_token, key, algorithms=["RSA-OAEP-256", "A256GCM"])
+
+
+def test_logout_takes_the_id_token_re_encrypted_to_our_key(app, browser):
+    client = register(
+        app,
+        "enc-logout",
+        post_logout_redirect_uris=["http://localhost:3000/"],
+        id_token_encrypted_response_alg="RSA-OAEP",
+    )
+    tokens = login_and_get_tokens(app, browser, client)
+    _, signed_id_token = opened(tokens["id_token"])
+    response = browser.http.get(
+        LOGOUT,
+        query_string={
+            "id_token_hint": reencrypted_to_us(app, signed_id_token.decode()),
+            "post_logout_redirect_uri": "http://localhost:3000/",
+            "state": "bye",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.headers["Location"] == "http://localhost:3000/?state=bye"
+    refresh = token_call(
+        app, client, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    )
+    assert refresh.get_json()["error"] == "invalid_grant"  # the session ended
+
+
+def test_logout_refuses_a_hint_we_cannot_open(app, browser):
+    client = register(app, "enc-logout-bad", post_logout_redirect_uris=["http://localhost:3000/"])
+    tokens = login_and_get_tokens(app, browser, client)
+    # Encrypted to the client's key, as it came: not ours to open.
+    hint = reencrypted_to_us(app, tokens["id_token"], key=CLIENT_KEY)
+    response = browser.http.get(
+        LOGOUT,
+        query_string={"id_token_hint": hint, "post_logout_redirect_uri": "http://localhost:3000/"},
+    )
+    assert response.status_code == 400 and "Location" not in response.headers
+    assert "Déconnexion impossible" in response.get_data(as_text=True)
+    refresh = token_call(
+        app, client, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    )
+    assert refresh.status_code == 200  # the session goes on
 
 
 # --- UserInfo ----------------------------------------------------------------------------------
