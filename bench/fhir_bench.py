@@ -84,6 +84,7 @@ def _access_tokens(national_ids: list[str]) -> list[str]:
     from psc_idp.extensions import db
     from psc_idp.protocol.clients import upsert_client
     from psc_idp.protocol.context import TokenContext
+    from psc_idp.protocol.staged import run_staged
     from psc_idp.protocol.tokens import generate_token
 
     client, _ = upsert_client(
@@ -93,11 +94,13 @@ def _access_tokens(national_ids: list[str]) -> list[str]:
             "redirect_uris": ["http://localhost/bench"],
         }
     )
+    db.session.flush()  # the client's row first: the grants' rows name it
     tokens = []
     for national_id in national_ids:
         context = TokenContext(national_id=national_id, acr="eidas1", auth_mode="MOBILE")
         token = generate_token("authorization_code", client, context, "openid scope_all")
         tokens.append(token["access_token"])
+        run_staged()  # the token's rows, written as save_token writes them
     db.session.commit()
     return tokens
 
@@ -167,7 +170,7 @@ def main() -> None:
     if args.measure:
         print(json.dumps(_measure(args.measure, keys, args.samples)))
         return
-    env = {**os.environ, "PSC_KEYS_DIR": str(keys), "PSC_REALM_FILE": ""}
+    env = {**os.environ, "PSC_KEYS_DIR": str(keys), "PSC_REALM_FILE": "", "PSC_ACCESS_LOG": "0"}
     urls = {}
     for label, rows in (("small", args.small_rows), ("large", args.large_rows)):
         print(f"{label}:")

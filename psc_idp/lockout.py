@@ -15,12 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, String, case, delete, null, select, update
+from sqlalchemy import Boolean, String, bindparam, case, delete, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from psc_idp.config import Settings, current_settings
 from psc_idp.extensions import db
+from psc_idp.prepared_sql import PreparedRead
 from psc_idp.timeutil import UTCDateTime, now
 
 #: What is counted: a client (its secret), a professional (PIN, activation codes, FIDO, card).
@@ -100,13 +101,17 @@ def _policy() -> Policy:
     return Policy.of(current_settings())
 
 
+_STATE = PreparedRead(
+    select(Lockout.failures, Lockout.locked_until, Lockout.permanent).where(
+        Lockout.kind == bindparam("kind"), Lockout.subject == bindparam("subject")
+    )
+)
+
+
 def state(kind: str, subject: str) -> State | None:
-    """The subject's row, if it has one (one primary-key read)."""
-    row = db.session.connection().execute(
-        select(Lockout.failures, Lockout.locked_until, Lockout.permanent).where(
-            Lockout.kind == kind, Lockout.subject == subject
-        )
-    ).first()
+    """The subject's row, if it has one (one primary-key read, prepared: every CIBA request
+    and login reads it)."""
+    row = _STATE.first(db.session.connection(), kind=kind, subject=subject)
     return None if row is None else State(row.failures, row.locked_until, bool(row.permanent))
 
 
@@ -129,8 +134,15 @@ def fail(kind: str, subject: str, source: str) -> State:
     with db.engine.begin() as connection:
         insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         statement = insert(Lockout).values(
-            kind=kind, subject=subject, failures=1, lockouts=0, last_failure_at=moment,
-            previous_failure_at=None, locked_until=None, permanent=False, last_source=source,
+            kind=kind,
+            subject=subject,
+            failures=1,
+            lockouts=0,
+            last_failure_at=moment,
+            previous_failure_at=None,
+            locked_until=None,
+            permanent=False,
+            last_source=source,
         )
         # Permanent rows keep counting; others start again after max_delta (Keycloak's reset).
         restart = stale & ~Lockout.permanent

@@ -9,9 +9,11 @@ transaction. Only SQLAlchemy's public API is used (``compile``, ``construct_para
 ``positiontup``, the types' ``bind_processor`` / ``result_processor``), so a column's type
 (``UTCDateTime``, ``JSON``, ``Boolean``) reads and writes exactly as through SQLAlchemy.
 
-A :class:`PreparedInsert` names its columns once; a column it leaves out must have no default
-of SQLAlchemy's own (that default would not run here), which it checks when prepared. On
-SQLite, an insert takes the writers' turn first, as every write does (``sqlite_tuning``)."""
+A :class:`PreparedWrite` does the same for an ``UPDATE`` or ``DELETE`` and returns how many
+rows it changed. A :class:`PreparedInsert` names its columns once; a column it leaves out must
+have no default of SQLAlchemy's own (that default would not run here), which it checks when
+prepared. On SQLite, a write takes the writers' turn first, as every write does
+(``sqlite_tuning``)."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from sqlalchemy import insert as core_insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Delete, Insert, Select, Update
 
 from psc_idp.sqlite_tuning import before_write
 
@@ -135,6 +137,38 @@ class PreparedRead:
         return compiled
 
 
+class PreparedWrite:
+    """An ``UPDATE``, a ``DELETE`` or an upsert compiled once per dialect; ``execute`` runs it
+    on the connection's transaction and returns the number of rows it changed."""
+
+    def __init__(self, statement: Update | Delete | Insert) -> None:
+        self.statement = statement
+        self._compiled: dict[str, _Compiled] = {}
+
+    def execute(self, connection: Connection, **params: Any) -> int:
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = _compile(self.statement, dialect)
+        values = compiled.construct(params)
+        for name, process in compiled.binds.items():
+            if process is not None and values.get(name) is not None:
+                values[name] = process(values[name])
+        dbapi_connection = connection.connection.dbapi_connection
+        before_write(dialect, dbapi_connection)
+        if statement_observers:
+            _observed(compiled.sql)
+        cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if compiled.positional is None:
+                _run(connection, cursor, compiled.sql, values)
+            else:
+                _run(connection, cursor, compiled.sql, [values[n] for n in compiled.positional])
+            return cursor.rowcount
+        finally:
+            cursor.close()
+
+
 def _record(compiled: _Compiled, results: tuple[Processor, ...], row: tuple[Any, ...]) -> Record:
     values = [
         value if process is None or value is None else process(value)
@@ -143,16 +177,18 @@ def _record(compiled: _Compiled, results: tuple[Processor, ...], row: tuple[Any,
     return compiled.record(values)
 
 
-def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
+def _compile(statement: Select[Any] | Update | Delete | Insert, dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-    columns = list(statement.selected_columns)
+    columns = list(getattr(statement, "selected_columns", ()))
     names = tuple(column.key for column in columns)
     clashing = [name for name in names if hasattr(tuple, name)]
     if clashing:  # row.count would be tuple.count: label such columns otherwise
         raise ValueError(f"column names that a tuple already has: {clashing}")
-    record = type("Record", (Record,), {
-        "__slots__": (), "_fields": names, "_index": {n: i for i, n in enumerate(names)}
-    })
+    record = type(
+        "Record",
+        (Record,),
+        {"__slots__": (), "_fields": names, "_index": {n: i for i, n in enumerate(names)}},
+    )
     binds = {
         name: bind.type.dialect_impl(dialect).bind_processor(dialect)
         for name, bind in compiled.binds.items()
@@ -225,17 +261,14 @@ class PreparedInsert:
             cursor.close()
 
     def _compile(self, dialect: Dialect) -> _CompiledInsert:
-        statement = core_insert(self.table).values(
-            {name: bindparam(name) for name in self.columns}
-        )
+        statement = core_insert(self.table).values({name: bindparam(name) for name in self.columns})
         compiled = statement.compile(dialect=dialect)
         # The table's column order, whatever the order the columns were named in.
         order = tuple(compiled.positiontup) if compiled.positional else self.columns
         if sorted(order) != sorted(self.columns):
             raise ValueError(f"{self.table.name}: unexpected parameters {order}")
         binds = tuple(
-            self.table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in order
+            self.table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order
         )
         return _CompiledInsert(compiled.string, bool(compiled.positional), order, binds)
 

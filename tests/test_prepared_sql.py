@@ -1,4 +1,4 @@
-"""Prepared reads and inserts answer exactly as SQLAlchemy does, on SQLite and PostgreSQL:
+"""Prepared reads, writes and inserts answer exactly as SQLAlchemy does, on SQLite and PostgreSQL:
 same rows, same Python values (aware datetimes, decoded JSON, booleans), for every statement
 of the hot paths."""
 
@@ -7,15 +7,17 @@ from __future__ import annotations
 import gc
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
+from psc_idp import lockout
 from psc_idp.directory import reading
 from psc_idp.extensions import db
 from psc_idp.login import sessions
 from psc_idp.means.ecps import pushes
-from psc_idp.prepared_sql import PreparedInsert, PreparedRead, Record, insert_new
+from psc_idp.prepared_sql import PreparedInsert, PreparedRead, PreparedWrite, Record, insert_new
 from psc_idp.protocol import lookups, tokens
 from psc_idp.protocol.models import Grant
 from psc_idp.protocol.secrets import hash_secret
@@ -50,6 +52,7 @@ def _cases(issued: dict) -> list[tuple[str, PreparedRead, dict]]:
         ("pending pushes", pushes._LIVE_PENDING, {"national_id": DOCTOR, "moment": now()}),
         ("session", sessions._LIFETIME, {"sid": issued["session_state"]}),
         ("grant scope", tokens._GRANT_SCOPE, {"grant_id": grant_id}),
+        ("lockout", lockout._STATE, {"kind": lockout.CLIENT, "subject": "demo-web"}),
     ]
 
 
@@ -174,3 +177,71 @@ def test_insert_new_writes_the_row_a_flush_would_write(app_context):
         == "changed"
     )
     db.session.rollback()
+
+
+def _write_cases(issued: dict) -> list[tuple[str, PreparedWrite, dict, Any]]:
+    """Each prepared write of the code, its parameters, and the read of what it changed."""
+    from psc_idp.means.ecps.models import EcpsPushGate
+    from psc_idp.protocol.ciba import approval
+    from psc_idp.protocol.grants import refresh_token
+    from psc_idp.protocol.models import RefreshToken
+
+    moment = now().replace(microsecond=0)
+    refresh_hash = hash_secret(issued["refresh_token"], "refresh")
+    sid = issued["session_state"]
+    dialect = db.session.connection().dialect.name
+    return [
+        (
+            "session kept alive",
+            sessions._TOUCH,
+            {"sid": sid, "seen": moment},
+            select(sessions.SsoSession.last_seen_at).where(sessions.SsoSession.id == sid),
+        ),
+        (
+            "refresh token used",
+            refresh_token._MARK_USED,
+            {"hashed": refresh_hash, "used": moment},
+            select(RefreshToken.used_at).where(RefreshToken.token_hash == refresh_hash),
+        ),
+        (
+            "e-CPS gate",
+            pushes._gate_upsert(dialect),
+            {"national_id": DOCTOR, "moment": moment},
+            select(EcpsPushGate.last_push_at).where(EcpsPushGate.national_id == DOCTOR),
+        ),
+        ("CIBA poll", approval._POLLED, {"request_id": "none", "at": moment}, None),
+        (
+            "CIBA slowed",
+            approval._SLOWED,
+            {"request_id": "none", "at": moment, "new_interval": 10},
+            None,
+        ),
+    ]
+
+
+def test_every_prepared_write_of_the_code_is_checked_here(app_context, issued):
+    checked = {id(prepared) for _, prepared, _, _ in _write_cases(issued)}
+    prepared = [o for o in gc.get_objects() if isinstance(o, PreparedWrite)]
+    unchecked = [p.statement for p in prepared if id(p) not in checked]
+    assert prepared and not unchecked, f"add these to _write_cases: {unchecked}"
+
+
+def test_prepared_writes_change_what_sqlalchemy_changes(app_context, issued):
+    """Each write, run prepared then through SQLAlchemy in a rolled-back copy of the same
+    state: the same number of rows changed, the same values read back (aware datetimes)."""
+    for name, prepared, params, read in _write_cases(issued):
+        connection = db.session.connection()
+        nested = connection.begin_nested()
+        changed = prepared.execute(connection, **params)
+        got = connection.execute(read).all() if read is not None else None
+        nested.rollback()
+        nested = connection.begin_nested()
+        expected_changed = connection.execute(prepared.statement, params).rowcount
+        expected = connection.execute(read).all() if read is not None else None
+        nested.rollback()
+        assert changed == expected_changed, name
+        assert got == expected, name
+        if read is not None:
+            assert changed == 1 and got[0][0] == params.get(
+                "seen", params.get("used", params.get("moment"))
+            ), name

@@ -13,10 +13,10 @@ from flask import has_request_context, request
 from sqlalchemy import JSON, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from psc_idp.config import Settings
+from psc_idp.config import Settings, current_settings
 from psc_idp.extensions import db
-from psc_idp.http.address import client_address
-from psc_idp.observe.request_id import current_client
+from psc_idp.http.address import address_of
+from psc_idp.observe.request_id import current_client, current_environ
 from psc_idp.purge import delete_where
 from psc_idp.timeutil import UTCDateTime, now
 
@@ -55,9 +55,10 @@ def row(
 ) -> dict[str, Any]:
     """The column values of an event; the request's address, user agent and client filled in."""
     ip = agent = None
-    if has_request_context():
-        ip = client_address(request)
-        agent = request.headers.get("User-Agent", "")[:USER_AGENT_LENGTH] or None
+    environ = request.environ if has_request_context() else current_environ()
+    if environ is not None:  # a Flask request, or one answered before Flask
+        ip = address_of(environ, current_settings().trusted_proxies)
+        agent = str(environ.get("HTTP_USER_AGENT", ""))[:USER_AGENT_LENGTH] or None
     return {
         "event": event,
         "national_id": national_id,

@@ -65,6 +65,7 @@ VALUE_OPTIONS = {
     "subject_type": "subject_type",
     "sector_identifier_uri": "sector_identifier_uri",
     "require_signed_request_object": "require_signed_request_object",
+    "authorization_alg": "authorization_signed_response_alg",
     "userinfo_signed_response_alg": "userinfo_signed_response_alg",
     **{name: name for name in ENCRYPTION_FIELDS},
 }
@@ -149,6 +150,12 @@ def client_options(command: Callable) -> Callable:
             "--require-signed-request-object/--no-require-signed-request-object",
             default=None,
             help="Exiger un objet de requête signé (request, request_uri ou PAR avec request).",
+        ),
+        click.option(
+            "--authorization-signed-response-alg",
+            "authorization_alg",
+            type=click.Choice(list(SUPPORTED_ALGS)),
+            help="JARM (response_mode=jwt…) : algorithme de la réponse signée (RS256 par défaut).",
         ),
         click.option(
             "--userinfo-signed-response-alg",

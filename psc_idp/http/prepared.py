@@ -194,7 +194,7 @@ def _answered(
     """The route's answer with what Flask's hooks add to it, or None (Flask answers): nothing
     is sent, observed or logged then."""
     started = time.perf_counter()
-    request_id.begin(request_id.accepted_or_new(environ.get("HTTP_X_REQUEST_ID")))
+    request_id.begin(request_id.accepted_or_new(environ.get("HTTP_X_REQUEST_ID")), environ)
     try:
         try:
             answer = route.answer(environ)

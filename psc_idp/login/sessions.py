@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, select, update
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.login.models import SsoSession
-from psc_idp.prepared_sql import PreparedRead
+from psc_idp.prepared_sql import PreparedRead, PreparedWrite
 from psc_idp.timeutil import now
 from psc_idp.tls.scheme import cookie_secure
 
@@ -54,7 +54,11 @@ _LIFETIME = PreparedRead(
         SsoSession.id == bindparam("sid")
     )
 )
-_TOUCH = update(SsoSession.__table__).where(SsoSession.__table__.c.id == bindparam("sid"))
+_TOUCH = PreparedWrite(
+    update(SsoSession.__table__)
+    .where(SsoSession.__table__.c.id == bindparam("sid"))
+    .values(last_seen_at=bindparam("seen"))
+)
 
 
 def session_is_active(sid: str) -> bool:
@@ -84,7 +88,7 @@ def touch(session: SsoSession) -> None:
 
 def touch_session(sid: str) -> None:
     """Keep the session ``sid`` alive: one UPDATE, committed with the caller's work."""
-    db.session.execute(_TOUCH, {"sid": sid, "last_seen_at": now()})
+    _TOUCH.execute(db.session.connection(), sid=sid, seen=now())
 
 
 def end_session(session: SsoSession) -> None:

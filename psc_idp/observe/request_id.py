@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Mapping
 from contextvars import ContextVar
+from typing import Any
 
 HEADER = "X-Request-ID"
 #: What an incoming id may be: a UUID, nginx's ``$request_id`` (32 hex digits), a trace id…
@@ -15,6 +17,9 @@ WELL_FORMED = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 _current: ContextVar[str] = ContextVar("psc_request_id", default="-")
 _client: ContextVar[str] = ContextVar("psc_client_id", default="")
+#: The WSGI environ of a request answered before Flask (``http/prepared.py``), where there is
+#: no Flask request to read the caller's address and user agent from.
+_environ: ContextVar[Mapping[str, Any] | None] = ContextVar("psc_environ", default=None)
 
 
 def accepted_or_new(incoming: str | None) -> str:
@@ -23,14 +28,21 @@ def accepted_or_new(incoming: str | None) -> str:
     return secrets.token_hex(16)
 
 
-def begin(request_id: str) -> None:
+def begin(request_id: str, environ: Mapping[str, Any] | None = None) -> None:
     _current.set(request_id)
     _client.set("")
+    _environ.set(environ)
 
 
 def end() -> None:
     _current.set("-")
     _client.set("")
+    _environ.set(None)
+
+
+def current_environ() -> Mapping[str, Any] | None:
+    """The environ of a request answered before Flask (None in Flask's, or outside one)."""
+    return _environ.get()
 
 
 def current() -> str:

@@ -14,6 +14,7 @@ from authlib.oauth2.rfc7636.challenge import CODE_CHALLENGE_PATTERN
 
 from psc_idp.config import current_settings
 from psc_idp.protocol import claims_request
+from psc_idp.protocol.jarm import JWT_MODES
 from psc_idp.protocol.models import Client
 
 SINGLE_VALUED = [
@@ -37,7 +38,7 @@ SINGLE_VALUED = [
 MAX_LENGTH = {"login_hint": 255, "nonce": 1024, "state": 2048, "ui_locales": 255}
 DEFAULT_MAX_LENGTH = 4096
 PROMPTS = {"none", "login", "consent", "select_account"}
-RESPONSE_MODES = {"query", "fragment", "form_post"}
+RESPONSE_MODES = {"query", "fragment", "form_post", *JWT_MODES}
 
 
 def check_single_values(request: OAuth2Request, client: Client) -> None:

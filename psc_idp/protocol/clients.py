@@ -49,6 +49,7 @@ ALG_FIELDS = (
     "id_token_signed_response_alg",
     "access_token_signed_response_alg",
     "userinfo_signed_response_alg",
+    "authorization_signed_response_alg",
 )
 #: JWE (OIDC Registration §2): alg and enc of the ID token, UserInfo and request objects.
 ENCRYPTION_FIELDS = encryption.FIELDS

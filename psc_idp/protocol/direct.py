@@ -1,23 +1,31 @@
-"""UserInfo and introspection answered before Flask in their plain case (``http/prepared.py``).
+"""UserInfo, introspection and two token requests answered before Flask in their plain case
+(``http/prepared.py``).
 
 A resource server introspects the same token on every API call, a single-page application
-calls UserInfo again and again: for these requests Flask's request cycle and its hooks cost as
-much as the work itself. Here the same logic (``userinfo.userinfo_for``,
-``introspection.introspection_result``, the server's ``query_client``, the guard's checks, the
-rate limit) answers the plain case from the WSGI environ:
+calls UserInfo again and again, a service account asks for a token before each batch, a DPI
+polls its CIBA requests: for these requests Flask's request cycle and its hooks cost as much as
+the work itself. Here the same logic (``userinfo.userinfo_for``,
+``introspection.introspection_result``, the client credentials grant's ``service_token``, the
+CIBA grant's ``waiting_answer``, the server's ``query_client``, the guard's checks, the rate
+limit) answers the plain case from the WSGI environ:
 
 - UserInfo: ``GET``, no query, no body, ``Authorization: Bearer <compact JWS>``, a token whose
   answer is the JSON claims (200);
 - introspection: ``POST``, exactly ``application/x-www-form-urlencoded``, a body of ``token``
   and an optional ``token_type_hint`` with nothing to decode, ``Authorization: Basic`` of an
-  enabled client registered for a secret, right, with no failure counted against it.
+  enabled client registered for a secret, right, with no failure counted against it;
+- the token endpoint, with the same form and client: ``grant_type=client_credentials`` and at
+  most one known ``scope``, for a client whose tokens are not bound to a certificate (200 and
+  the token); ``grant_type`` CIBA and an ``auth_req_id`` of the client's that is still waiting
+  (``authorization_pending`` or ``slow_down``, the poll recorded).
 
 Anything else returns None before anything Flask would write or count again, and Flask
 answers: a CORS ``Origin``, ``DPoP``, a client certificate (own listener or proxy), an e-CPS
 device header, any refusal (401, 403, 400, 429), a signed UserInfo, a certificate-bound token,
-a secret that does not verify (Flask counts the failure), a failure of the database (Flask
-answers 503). The introspection's rate limit is counted here once: Flask, handed the request
-after it, finds the count in the environ (``rate_limits.COUNTED``) and does not count again."""
+a secret that does not verify (Flask counts the failure), a decided CIBA request (its tokens or
+its refusal), a failure of the database (Flask answers 503). The rate limit is counted here
+once: Flask, handed the request after it, finds the count in the environ
+(``rate_limits.COUNTED``) and does not count again."""
 
 from __future__ import annotations
 
@@ -29,15 +37,21 @@ from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
+from authlib.oauth2.base import OAuth2Error
 from flask import Flask, Response
 
 from psc_idp import rate_limits
 from psc_idp.extensions import db
 from psc_idp.http import guard
 from psc_idp.http.prepared import Answer, Direct, direct_routes
+from psc_idp.protocol.ciba.endpoint import GRANT_TYPE as CIBA_GRANT_TYPE
+from psc_idp.protocol.ciba.grant import find_request, waiting_answer
 from psc_idp.protocol.client_auth.secret_basic import basic_credentials
 from psc_idp.protocol.client_auth.secret_lockout import verified_without_writes
 from psc_idp.protocol.endpoints.introspection import IntrospectionEndpoint, introspection_result
+from psc_idp.protocol.grants.client_credentials import GRANT_TYPE as CLIENT_CREDENTIALS
+from psc_idp.protocol.grants.client_credentials import ClientCredentialsGrant, service_token
+from psc_idp.protocol.server import save_issued
 from psc_idp.protocol.userinfo import answer, userinfo_for
 
 Environ = dict[str, Any]
@@ -57,9 +71,10 @@ FLASK_DECIDES = (
 #: The longest token looked up (``endpoints/issued.py`` ignores longer ones).
 MAX_TOKEN = 8192
 _BEARER = re.compile(r"Bearer ([A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,})")
-#: A form with nothing to decode (no ``%``, no ``+``, no control): read alike by the standard
-#: library and by Werkzeug.
-_PLAIN_FORM = re.compile(r"[A-Za-z0-9._~=&-]+")
+#: A form with nothing to decode but the colons of a URN grant type (``%3A``, as form encoders
+#: write them): no other ``%``, no ``+``, no control; read alike by the standard library and by
+#: Werkzeug.
+_PLAIN_FORM = re.compile(r"(?:[A-Za-z0-9._~=&:-]|%3[Aa])+")
 FORM = "application/x-www-form-urlencoded"
 #: CORS adds it to every protocol answer (``protocol/cors.py``), with an ``Origin`` or not.
 VARY = ("Vary", "Origin")
@@ -75,6 +90,7 @@ def register(app: Flask) -> None:
     for method, endpoint, answering in (
         ("GET", "protocol.userinfo", _userinfo),
         ("POST", "protocol.introspect", _introspection),
+        ("POST", "protocol.token", _token),
     ):
         for rule in app.url_map.iter_rules(endpoint):
             routes[method, rule.rule] = Direct(endpoint, partial(answering, app))
@@ -150,35 +166,118 @@ def _userinfo(app: Flask, environ: Environ) -> Answer | None:
 def _introspection(app: Flask, environ: Environ) -> Answer | None:
     if _left_to_flask(environ) or environ.get("CONTENT_TYPE") != FORM:
         return None
-    form = _read_form(environ, app.config.get("MAX_CONTENT_LENGTH"))
+    limit = app.config.get("MAX_CONTENT_LENGTH")
+    form = _read_form(environ, limit, {"token"}, {"token_type_hint"})
     if form is None or not _guarded(environ, list(form.items())):
         return None
-    credentials = basic_credentials({"Authorization": environ.get("HTTP_AUTHORIZATION", "")})
-    if credentials is None or not all(credentials):
+    hint = form.get("token_type_hint")
+    if hint is not None and hint not in IntrospectionEndpoint.SUPPORTED_TOKEN_TYPES:
         return None
-    client_id, secret = credentials
+    credentials = _basic(environ)
+    if credentials is None:
+        return None
     server = app.extensions["psc_authorization_server"]
     name = IntrospectionEndpoint.ENDPOINT_NAME
 
     def work() -> Response | None:
-        client = server.query_client(client_id)  # notes the client for the access line
-        if client is None or not client.check_endpoint_auth_method("client_secret_basic", name):
+        client = _authenticated(server, credentials, name, environ)
+        if client is None:
             return None
-        if not verified_without_writes(client, secret):
-            return None
-        try:
-            rate_limits.enforce(name, client.client_id, environ)
-        except rate_limits.TooManyRequests:
-            return None  # Flask answers the same refusal, counted once
-        result = introspection_result(client, form["token"], form.get("token_type_hint"), _unbound)
+        result = introspection_result(client, form["token"], hint, _unbound)
         return server.handle_response(*result)
 
     return _run(app, work)
 
 
-def _read_form(environ: Environ, limit: int | None) -> dict[str, str] | None:
-    """``token`` and an optional known ``token_type_hint``, each once, from a body read in
-    full and put back for Flask; None for anything else."""
+def _basic(environ: Environ) -> tuple[str, str] | None:
+    credentials = basic_credentials({"Authorization": environ.get("HTTP_AUTHORIZATION", "")})
+    return credentials if credentials is not None and all(credentials) else None
+
+
+def _authenticated(
+    server: Any, credentials: tuple[str, str], endpoint: str, environ: Environ
+) -> Any | None:
+    """The enabled client of a right ``client_secret_basic``, its rate limit counted once
+    (``rate_limits.COUNTED``); None for anything Flask must answer or count (a wrong secret, a
+    lockout, another method, a refusal)."""
+    client_id, secret = credentials
+    client = server.query_client(client_id)  # notes the client for the access line
+    if client is None or not client.check_endpoint_auth_method("client_secret_basic", endpoint):
+        return None
+    if not verified_without_writes(client, secret):
+        return None
+    try:
+        rate_limits.enforce(endpoint, client.client_id, environ)
+    except rate_limits.TooManyRequests:
+        return None  # Flask answers the same refusal, counted once
+    return client
+
+
+# --- token endpoint: a service account's token, a CIBA poll still waiting ------------------
+def _token(app: Flask, environ: Environ) -> Answer | None:
+    """``client_credentials`` (no scope, or one known scope), and a CIBA poll whose
+    professional has not answered yet; any other grant, and anything unusual, is Flask's."""
+    if _left_to_flask(environ) or environ.get("CONTENT_TYPE") != FORM:
+        return None
+    limit = app.config.get("MAX_CONTENT_LENGTH")
+    form = _read_form(environ, limit, {"grant_type"}, {"auth_req_id", "scope"})
+    answering = _TOKEN_GRANTS.get(form["grant_type"]) if form is not None else None
+    if form is None or answering is None:
+        return None
+    credentials = _basic(environ)
+    if credentials is None or not _guarded(environ, list(form.items())):
+        return None
+    server = app.extensions["psc_authorization_server"]
+    return _run(app, partial(answering, server, form, credentials, environ))
+
+
+def _service_token(
+    server: Any, form: dict[str, str], credentials: tuple[str, str], environ: Environ
+) -> Response | None:
+    """A service account's token (Keycloak's client credentials), unless the client's token
+    is bound to a certificate (Flask knows where one may come from) or the scope is refused."""
+    scope = form.get("scope")
+    if "auth_req_id" in form or scope == "":
+        return None
+    client = _authenticated(server, credentials, "token", environ)
+    if (
+        client is None
+        or not client.check_grant_type(CLIENT_CREDENTIALS)
+        or client.tls_client_certificate_bound_access_tokens
+    ):
+        return None
+    try:
+        server.validate_requested_scope(scope)
+    except OAuth2Error:
+        return None  # Flask refuses it, in its words
+    token = service_token(client, client.get_allowed_scope(scope))
+    save_issued(CLIENT_CREDENTIALS, client.client_id)
+    return server.handle_response(200, token, ClientCredentialsGrant.TOKEN_RESPONSE_HEADER)
+
+
+def _waiting_poll(
+    server: Any, form: dict[str, str], credentials: tuple[str, str], environ: Environ
+) -> Response | None:
+    """``authorization_pending`` or ``slow_down``, the poll recorded; a decided request is
+    Flask's (its tokens, its refusal)."""
+    if set(form) != {"grant_type", "auth_req_id"}:
+        return None
+    client = _authenticated(server, credentials, "token", environ)
+    if client is None or not client.check_grant_type(CIBA_GRANT_TYPE):
+        return None
+    request = find_request(client, form["auth_req_id"])
+    waiting = waiting_answer(client, request) if request is not None else None
+    return server.handle_error_response(None, waiting) if waiting is not None else None
+
+
+_TOKEN_GRANTS = {CLIENT_CREDENTIALS: _service_token, CIBA_GRANT_TYPE: _waiting_poll}
+
+
+def _read_form(
+    environ: Environ, limit: int | None, required: set[str], optional: set[str]
+) -> dict[str, str] | None:
+    """The ``required`` fields, non-empty, and the ``optional`` ones, each once, from a body
+    read in full and put back for Flask; None for anything else."""
     length = environ.get("CONTENT_LENGTH") or ""
     if not (length.isascii() and length.isdigit()):
         return None
@@ -194,11 +293,8 @@ def _read_form(environ: Environ, limit: int | None) -> dict[str, str] | None:
     except ValueError:
         return None
     form = dict(pairs)
-    if len(form) != len(pairs) or "token" not in form or not form["token"]:
+    if len(form) != len(pairs) or not all(form.get(name) for name in required):
         return None
-    if set(form) - {"token", "token_type_hint"}:
-        return None
-    hint = form.get("token_type_hint")
-    if hint is not None and hint not in IntrospectionEndpoint.SUPPORTED_TOKEN_TYPES:
+    if set(form) - required - optional:
         return None
     return form

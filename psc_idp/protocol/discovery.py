@@ -8,9 +8,11 @@ from urllib.parse import urlsplit
 from psc_idp.config import Settings
 from psc_idp.http.published import Document
 from psc_idp.keystore.signing import SUPPORTED_ALGS
+from psc_idp.protocol.ciba.signed_request import SIGNING_ALGS as CIBA_REQUEST_ALGS
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
 from psc_idp.protocol.client_auth.client_secret_jwt import ALGORITHMS as SECRET_JWT_ALGS
 from psc_idp.protocol.encryption.algorithms import CONTENT_ENCRYPTION_ENCS, KEY_MANAGEMENT_ALGS
+from psc_idp.protocol.jarm import JWT_MODES
 from psc_idp.protocol.pairwise import SUBJECT_TYPES
 from psc_idp.protocol.request_object import SIGNING_ALGS as REQUEST_OBJECT_ALGS
 from psc_idp.protocol.scopes import SUPPORTED_SCOPES
@@ -96,8 +98,10 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "backchannel_authentication_endpoint": endpoint(settings, "ext/ciba/auth"),
         "backchannel_token_delivery_modes_supported": ["poll", "ping"],
         "backchannel_user_code_parameter_supported": False,
+        "backchannel_authentication_request_signing_alg_values_supported": list(CIBA_REQUEST_ALGS),
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "fragment", "form_post"],
+        "response_modes_supported": ["query", "fragment", "form_post", *JWT_MODES],
+        "authorization_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "subject_types_supported": list(SUBJECT_TYPES),
         "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "id_token_encryption_alg_values_supported": list(KEY_MANAGEMENT_ALGS),

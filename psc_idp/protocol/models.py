@@ -60,6 +60,9 @@ class Client(db.Model, ClientMixin):
     userinfo_encrypted_response_enc: Mapped[str | None] = mapped_column(String(20))
     request_object_encryption_alg: Mapped[str | None] = mapped_column(String(20))
     request_object_encryption_enc: Mapped[str | None] = mapped_column(String(20))
+    #: JARM (``response_mode=jwt`` and the like): the algorithm of the ``response`` JWT;
+    #: unset, RS256 (JARM §3).
+    authorization_signed_response_alg: Mapped[str | None] = mapped_column(String(10))
     #: PKCE ``plain`` is refused unless the client allows it explicitly.
     allow_plain_pkce: Mapped[bool] = mapped_column(default=False)
     #: Confidential clients may be forced to use PKCE too.

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,6 +51,8 @@ from psc_idp.timeutil import epoch
 SIGNING_ALGS = (*ASSERTION_ALGS, *SECRET_ALGS)
 #: RFC 9101 §10.8 names the type; plain JWT (or none) from older clients.
 TYPES = frozenset({"oauth-authz-req+jwt", "jwt", "JWT"})
+#: Claims every request object carries (RFC 9101 §4 asks for less; CIBA for more).
+REQUIRED_CLAIMS = ("iss", "aud", "exp")
 #: The JWT's own claims: not authorization parameters.
 JWT_CLAIMS = frozenset({"iss", "aud", "exp", "nbf", "iat", "jti", "sub"})
 NESTED = ("request", "request_uri")
@@ -94,7 +97,7 @@ def resolve(data: dict[str, str], datalist: Any, client: Client) -> dict[str, st
     if "request" in data and "request_uri" in data:
         raise InvalidRequestError("Only one of request and request_uri may be sent")
     token = data["request"] if "request" in data else fetch(client, data["request_uri"])
-    params = parameters_of(verify(token, client))
+    params = parameters_of(verify(opened(token, client), client))
     if params.get("client_id") != data.get("client_id"):
         raise _invalid("The client_id of the request object differs from the request's")
     outside = data.get("response_type")
@@ -164,10 +167,14 @@ def opened(token: str, client: Client) -> str:
     return token
 
 
-def verify(token: str, client: Client) -> dict[str, Any]:
-    """The verified claims of the request object ``token`` signed by ``client`` (and possibly
-    encrypted to us)."""
-    token = opened(token, client)
+def verify(
+    token: str,
+    client: Client,
+    algorithms: Collection[str] = SIGNING_ALGS,
+    required: Collection[str] = REQUIRED_CLAIMS,
+) -> dict[str, Any]:
+    """The verified claims of the request object ``token`` signed by ``client`` with one of
+    ``algorithms``, each of ``required`` present (CIBA's signed requests ask for more)."""
     try:
         header = unverified_header(token)
     except ValueError as error:
@@ -175,7 +182,9 @@ def verify(token: str, client: Client) -> dict[str, Any]:
     alg = header.get("alg")
     if header.get("typ", "JWT") not in TYPES:
         raise _invalid("Invalid request object type")
-    key = _key(client, header, alg)
+    if alg not in algorithms:
+        raise _invalid("Unsupported request object algorithm")
+    key = client_key(client, header, alg)
     try:
         claims = jwt.decode(
             token,
@@ -184,7 +193,7 @@ def verify(token: str, client: Client) -> dict[str, Any]:
             audience=current_settings().issuer,
             issuer=client.client_id,
             leeway=LEEWAY,
-            options={"require": ["iss", "aud", "exp"]},
+            options={"require": list(required)},
         )
     except jwt.MissingRequiredClaimError as error:
         raise _invalid(f"Missing claim: '{error.claim}'") from error
@@ -195,7 +204,11 @@ def verify(token: str, client: Client) -> dict[str, Any]:
     return claims
 
 
-def _key(client: Client, header: dict[str, Any], alg: Any) -> Any:
+def client_key(
+    client: Client, header: dict[str, Any], alg: Any, what: str = "request object"
+) -> Any:
+    """The key verifying a JWT of ``client`` (``what`` names it in errors): one of its keys for
+    an asymmetric ``alg``, its sealed secret for an HMAC of a ``client_secret_jwt`` client."""
     if alg in ASSERTION_ALGS:
         try:
             keys = PrivateKeyJWT().resolve_client_public_key(client)
@@ -203,16 +216,16 @@ def _key(client: Client, header: dict[str, Any], alg: Any) -> Any:
             return select_key(keys, header).key
         except InvalidClientError as error:
             # Its description may quote the header's kid: not repeated to the client.
-            raise _invalid("No usable client key for the request object") from error
+            raise _invalid(f"No usable client key for the {what}") from error
     if alg in SECRET_ALGS and client.token_endpoint_auth_method == SECRET_JWT:
         try:
             secret = client_secret(client).encode()
         except ValueError as error:
             raise _invalid("Client secret is not usable") from error
         if len(secret) < MIN_KEY_BYTES[alg]:
-            raise _invalid("The client secret is too short for the request object algorithm")
+            raise _invalid(f"The client secret is too short for the {what} algorithm")
         return secret
-    raise _invalid("Unsupported request object algorithm")
+    raise _invalid(f"Unsupported {what} algorithm")
 
 
 def _check_lifespan(claims: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
 """How authorization responses and errors travel back to the client (query, fragment, form_post),
-always with ``iss`` (RFC 9207) as PSC advertises."""
+always with ``iss`` (RFC 9207) as PSC advertises; in a JWT mode (JARM, ``protocol.jarm``) the
+parameters and ``iss`` travel inside one signed ``response`` parameter instead."""
 
 from __future__ import annotations
 
@@ -8,14 +9,24 @@ from collections.abc import Mapping
 from authlib.common.urls import add_params_to_uri
 
 from psc_idp.config import current_settings
-from psc_idp.protocol import pages
+from psc_idp.protocol import jarm, pages
+from psc_idp.protocol.models import Client
 
 
 def authorization_redirect(
-    redirect_uri: str, params: list[tuple[str, str]], request_data: Mapping[str, str]
+    redirect_uri: str,
+    params: list[tuple[str, str]],
+    request_data: Mapping[str, str],
+    client: Client | None,
 ) -> tuple[int, str, list[tuple[str, str]]]:
+    """The response to ``client`` at its registered ``redirect_uri`` (``client`` is known
+    whenever a redirect URI is: without it a JWT mode falls back to its transport, unsigned)."""
     params = [*params, ("iss", current_settings().issuer)]
     mode = request_data.get("response_mode") or "query"
+    if jarm.is_jwt_mode(mode):
+        if client is not None:
+            params = [("response", jarm.response_jwt(client, params))]
+        mode = jarm.transport(mode)
     if mode == "form_post":
         page = pages.FormPost(action=redirect_uri, fields=dict(params))
         body = pages.render(page).get_data(as_text=True)

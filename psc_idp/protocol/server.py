@@ -82,20 +82,19 @@ class AuthorizationServer(FlaskAuthorizationServer):
         check_known(scope)
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        # The grant and the generator staged their writes, the audit's row too
-        # (protocol/staged.py): run them, after the signatures, and commit them together.
-        run_staged()
-        db.session.commit()
-        count_token(request.payload.grant_type or "", request.client.client_id)
+        save_issued(request.payload.grant_type or "", request.client.client_id)
 
     def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> Response:
-        """Errors sent to a redirect URI carry ``iss`` and honour ``response_mode``."""
+        """Errors sent to a redirect URI carry ``iss`` and honour ``response_mode`` (JARM too)."""
         discard_staged()
         db.session.rollback()
         reword(error)
         if error.redirect_uri:
+            # Found before the grant knew its client (request object, response type): the
+            # redirect URI was checked against this client's.
+            client = request.client or self.query_client(request.payload.client_id)
             status, body, headers = authorization_redirect(
-                error.redirect_uri, error.get_body(), request.payload.data
+                error.redirect_uri, error.get_body(), request.payload.data, client
             )
             return self.handle_response(status, body, headers)
         for kind, status in FIXED_STATUS.items():
@@ -103,6 +102,14 @@ class AuthorizationServer(FlaskAuthorizationServer):
                 error.status_code = status
         status, body, headers = error()  # Authlib's JSON headers include no-store
         return self.handle_response(status, body, headers)
+
+
+def save_issued(grant_type: str, client_id: str) -> None:
+    """The grant and the generator staged their writes, the audit's row too
+    (protocol/staged.py): run them, after the signatures, and commit them together."""
+    run_staged()
+    db.session.commit()
+    count_token(grant_type, client_id)
 
 
 def create_server(app: Flask) -> AuthorizationServer:

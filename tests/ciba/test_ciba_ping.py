@@ -110,12 +110,12 @@ def test_ping_is_retried_with_backoff(app):
     try:
         dpi = _ping_client(app, receiver.url)
         phone = activate_by_contact(app, MIDWIFE)
-        dpi.ask(login_hint=MIDWIFE, client_notification_token="t", binding_message="55")
-        request = next(r for r in phone.pending() if r["binding_message"] == "55")
+        dpi.ask(login_hint=MIDWIFE, client_notification_token="t", binding_message="retry-55")
+        request = next(r for r in phone.pending() if r["binding_message"] == "retry-55")
         phone.decide(request, "deny")
         assert _deliver(app) == 0 and receiver.pings == []
         with app.app_context():
-            row = db.session.query(CibaRequest).filter_by(binding_message="55").one()
+            row = db.session.query(CibaRequest).filter_by(binding_message="retry-55").one()
             assert row.notify_attempts == 1 and row.notified_at is None
             row.next_notify_at = row.decided_at  # the backoff has passed
             db.session.commit()
@@ -128,10 +128,10 @@ def test_expiry_is_pinged_too(app, receiver):
     dpi = _ping_client(app, receiver.url)
     activate_by_contact(app, MIDWIFE)
     auth_req_id = dpi.ask(
-        login_hint=MIDWIFE, client_notification_token="x", binding_message="66"
+        login_hint=MIDWIFE, client_notification_token="x", binding_message="expiry-66"
     ).get_json()["auth_req_id"]
     with app.app_context():
-        row = db.session.query(CibaRequest).filter_by(binding_message="66").one()
+        row = db.session.query(CibaRequest).filter_by(binding_message="expiry-66").one()
         row.expires_at = row.created_at
         db.session.commit()
     assert _deliver(app) == 1

@@ -4,11 +4,13 @@ DPI has been told ``authorization_pending`` — on the e-CPS (``psc-idp ecps app
 the CPS card (``psc-idp cps approve``). Needs ``node`` and ``npm ci`` in tests/e2e/node.
 
 PSC's interval is 5 s and openid-client waits it before every poll: a scenario takes about 10 s
-(a pending poll, the approval, a poll that gets the tokens); the two run side by side."""
+(a pending poll, the approval, a poll that gets the tokens); the two run side by side. A third
+DPI signs its request (``--request-key``), after the first, for the same professional."""
 
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import subprocess
 import threading
@@ -18,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
 
 from tests.live_server import LiveServer, free_port
 from tests.relying_party import run_cli
@@ -275,3 +279,54 @@ def test_tls_client_auth_card_approved_with_the_cps_card(server: LiveServer, sce
     )
     assert report["access_token_cnf"] == {"x5t#S256": scenarios["org"]["sha256_thumbprint"]}
     assert report["tokens"]["has_refresh_token"] is False  # not registered for refresh_token
+
+
+# --- a signed authentication request (CIBA Core §7.1.1) ----------------------------------------
+SIGNED_CLIENT = "dpi-signe"
+
+
+@pytest.fixture(scope="module")
+def signed_flow(server: LiveServer, scenarios, tmp_path_factory) -> tuple[dict[str, Any], dict]:
+    """A DPI with an EC key registered (realm file, ``jwks``) whose openid-client request is one
+    ``request`` JWS; after the MOBILE scenario, whose professional it asks for too."""
+    scenarios["mobile"].result()
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = {**json.loads(ECAlgorithm.to_jwk(key)), "kid": "dpi-signe-1"}
+    public = {name: value for name, value in private.items() if name != "d"}
+    secret = secrets.token_urlsafe(32)
+    realm = tmp_path_factory.mktemp("signed") / "realm.json"
+    client = {
+        "client_id": SIGNED_CLIENT,
+        "name": "DPI signé",
+        "secret": secret,
+        "jwks": {"keys": [public]},
+        "grant_types": [CIBA_GRANT],
+    }
+    realm.write_text(json.dumps({"clients": [client]}))
+    run_cli(server, "realm", "import", str(realm))
+    return run_with_approval(
+        server,
+        lambda: run_cli(server, "ecps", "approve", NURSE, "--pin", PIN, "--wait", "30"),
+        "--client-id",
+        SIGNED_CLIENT,
+        f"--secret={secret}",
+        "--login-hint",
+        NURSE,
+        "--binding-message",
+        "57",
+        f"--request-key={json.dumps(private)}",
+    )
+
+
+def test_a_signed_request_from_openid_client(signed_flow):
+    report, approved = signed_flow
+    assert (approved["client_name"], approved["status"]) == ("DPI signé", "approved")
+    assert (
+        "ES256"
+        in report["discovery"]["backchannel_authentication_request_signing_alg_values_supported"]
+    )
+    # Only the JWS left the DPI (openid-client adds client_id, the authentication's).
+    assert report["sent_parameters"] == ["request"]
+    assert_pending_then_tokens(report)
+    claims = report["id_token"]
+    assert (claims["SubjectNameID"], claims["aud"]) == (NURSE, SIGNED_CLIENT)

@@ -5,6 +5,8 @@ parameter of its first login (``PSC_CLAIMS``): an ID token claim beyond the scop
 essential ``acr``; a pairwise ``sub``, which openid-client requires to be the same at UserInfo
 as in the ID token; signed request objects (RFC 9101, ``PSC_REQUEST_OBJECT``) by value at the
 authorization endpoint and pushed through PAR, for a client that must sign every request;
+signed authorization responses (JARM, ``PSC_RESPONSE_MODE``) in the query and in a form post,
+verified by openid-client with the algorithm the client registered;
 encryption (``PSC_DECRYPTION_KEY``, ``PSC_REQUEST_ENCRYPTION``): ID tokens and UserInfo that
 openid-client decrypts with the client's key, request objects encrypted to the server's key
 with the jose package.
@@ -273,6 +275,76 @@ def test_a_client_that_must_sign_is_refused_a_plain_request(live_server, jar_sec
     # The error came back to the registered redirect URI, where openid-client read it.
     assert report["failure"]["step"] == "authorization_code_grant"
     assert report["failure"]["error"] == "invalid_request"
+
+
+# --- signed authorization responses (JARM) ---------------------------------------------------
+JARM_CLIENT = "e2e-jarm"
+
+
+@pytest.fixture(scope="module")
+def jarm_secret(live_server: LiveServer) -> str:
+    created = run_cli(
+        live_server,
+        "clients",
+        "add",
+        JARM_CLIENT,
+        "--redirect-uri",
+        "http://localhost:3000/callback",
+        "--post-logout-redirect-uri",
+        "http://localhost:3000/",
+        "--authorization-signed-response-alg",
+        "ES256",
+    )
+    assert created["authorization_signed_response_alg"] == "ES256"
+    return created["client_secret"]
+
+
+@pytest.fixture(scope="module", params=["jwt", "form_post.jwt"])
+def jarm_flow(request, live_server: LiveServer, jarm_secret: str) -> dict[str, Any]:
+    return run_flow(
+        live_server,
+        JARM_CLIENT,
+        jarm_secret,
+        PSC_RESPONSE_MODE=request.param,
+        PSC_AUTHORIZATION_ALG="ES256",
+    )
+
+
+def test_a_whole_login_with_signed_authorization_responses(jarm_flow):
+    discovery = jarm_flow["discovery"]
+    assert {"jwt", "query.jwt", "fragment.jwt", "form_post.jwt"} <= set(
+        discovery["response_modes_supported"]
+    )
+    assert "ES256" in discovery["authorization_signing_alg_values_supported"]
+    assert [step["step"] for step in jarm_flow["steps"] if not step["ok"]] == []
+    # Only the JWT reached the client, by the way the mode says; openid-client verified its
+    # signature (ES256, as registered), iss, aud, exp and the state inside.
+    login = jarm_flow["login"]
+    assert login["callback_parameters"] == ["response"]
+    method = {"jwt": "GET", "form_post.jwt": "POST"}[jarm_flow["response_mode"]]
+    assert login["callback_method"] == method
+    assert login["response_header"]["alg"] == "ES256" and login["response_header"]["kid"]
+    assert jarm_flow["id_token"]["azp"] == JARM_CLIENT
+    # The single sign-on answer, without la mire, is a JWT too (openid-client would refuse
+    # anything else).
+    assert jarm_flow["sso_login"]["picker_shown"] is False
+
+
+def test_a_client_expecting_another_algorithm_refuses_the_response(live_server, jarm_secret):
+    completed = subprocess.run(
+        [_node(), "rp-flow.mjs", live_server.issuer, JARM_CLIENT, jarm_secret],
+        cwd=NODE_DIR,
+        env={**os.environ, "PSC_RESPONSE_MODE": "jwt", "PSC_AUTHORIZATION_ALG": "RS256"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = json.loads(completed.stdout)
+    assert completed.returncode == 1 and report["ok"] is False
+    assert report["failure"]["step"] == "authorization_code_grant"
+    failure = report["failure"]
+    assert failure["code"] == "OAUTH_INVALID_RESPONSE"
+    assert failure["cause"]["message"] == 'unexpected JWT "alg" header parameter'
 
 
 # --- encryption (JWE) --------------------------------------------------------------------------

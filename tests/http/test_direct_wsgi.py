@@ -10,7 +10,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -26,6 +26,7 @@ from psc_idp.throttle import ThrottleWindow
 from tests.helpers import (
     INTROSPECT,
     REVOKE,
+    TOKEN,
     USERINFO,
     Browser,
     TestClients,
@@ -34,69 +35,15 @@ from tests.helpers import (
     login_and_get_tokens,
     token_call,
 )
-
-FORM = "application/x-www-form-urlencoded"
-#: Set by the server on the way out, or new for each request.
-PER_RESPONSE = {"Date", "Server"}
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes | None = None
-    query: str | None = None
-
-
-@dataclass
-class Workers:
-    """The workers' app, the same without the shortcut, and how often each reached Flask."""
-
-    fast: Any
-    flask_only: Any
-    reached: list[str]
-
-
-def _workers(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Workers:
-    reached: list[str] = []
-    flask_app = app.wsgi_app
-
-    def counting(environ: dict[str, Any], start_response: Any) -> Any:
-        reached.append(environ["PATH_INFO"])
-        return flask_app(environ, start_response)
-
-    monkeypatch.setattr(app, "wsgi_app", counting)
-    with pytest.MonkeyPatch.context() as without:
-        without.setitem(app.extensions, "psc_direct_routes", {})
-        flask_only = wrap(app)  # the same environ handling, no shortcut
-    return Workers(wrap(app), flask_only, reached)
-
-
-def _send(wsgi: Any, request: Request) -> tuple[str, list[tuple[str, str]], bytes]:
-    # The peer of a request through the server (the test client sets none).
-    response = Client(wsgi).open(
-        request.path,
-        method=request.method,
-        headers=request.headers,
-        data=request.body,
-        query_string=request.query,
-        environ_base={"REMOTE_ADDR": "127.0.0.1"},
-    )
-    headers = [
-        (name, "-" if name == "X-Request-ID" else value)
-        for name, value in response.headers.items()
-        if name not in PER_RESPONSE
-    ]
-    return response.status, headers, response.get_data()
+from tests.http.direct_harness import FORM, Request, Workers, send, workers_of
 
 
 def _both(workers: Workers, request: Request) -> tuple[Any, Any, bool]:
     """Both answers, and whether the fast one was given without Flask."""
     before = len(workers.reached)
-    fast = _send(workers.fast, request)
+    fast = send(workers.fast, request)
     direct = len(workers.reached) == before
-    through_flask = _send(workers.flask_only, request)
+    through_flask = send(workers.flask_only, request)
     assert len(workers.reached) == before + 1 + (0 if direct else 1)
     return fast, through_flask, direct
 
@@ -199,7 +146,7 @@ USERINFO_CASES: dict[str, tuple[Callable[[Tokens], Request], bool]] = {
 @pytest.mark.parametrize("case", sorted(USERINFO_CASES))
 def test_userinfo_answers_as_flask(app, tokens, monkeypatch, case):
     make, expected_direct = USERINFO_CASES[case]
-    fast, through_flask, direct = _both(_workers(app, monkeypatch), make(tokens))
+    fast, through_flask, direct = _both(workers_of(app, monkeypatch), make(tokens))
     if case == "signed userinfo":  # a fresh JWT each time (jti, iat): its shape only
         assert fast[0] == through_flask[0] == "200 OK"
         assert [n for n, _ in fast[1]] == [n for n, _ in through_flask[1]]
@@ -310,19 +257,19 @@ INTROSPECTION_CASES: dict[str, tuple[Callable[[Tokens, dict[str, str]], Request]
 @pytest.mark.parametrize("case", sorted(INTROSPECTION_CASES))
 def test_introspection_answers_as_flask(app, tokens, monkeypatch, case):
     make, expected_direct = INTROSPECTION_CASES[case]
-    fast, through_flask, direct = _both(_workers(app, monkeypatch), make(tokens, _web(app)))
+    fast, through_flask, direct = _both(workers_of(app, monkeypatch), make(tokens, _web(app)))
     assert fast == through_flask
     assert direct is expected_direct
 
 
 def test_the_plain_answers_are_the_real_ones(app, tokens, monkeypatch):
     """The claims and payloads compared above are the successful ones, not two equal errors."""
-    workers = _workers(app, monkeypatch)
-    status, _, body = _send(workers.fast, _userinfo(tokens.access))
+    workers = workers_of(app, monkeypatch)
+    status, _, body = send(workers.fast, _userinfo(tokens.access))
     assert status == "200 OK" and b'"SubjectRefPro"' in body
-    status, _, body = _send(workers.fast, _introspect(f"token={tokens.access}", _web(app)))
+    status, _, body = send(workers.fast, _introspect(f"token={tokens.access}", _web(app)))
     assert status == "200 OK" and body.endswith(b'"active": true}')
-    status, _, body = _send(workers.fast, _introspect(f"token={tokens.revoked}", _web(app)))
+    status, _, body = send(workers.fast, _introspect(f"token={tokens.revoked}", _web(app)))
     assert (status, body) == ("200 OK", b'{"active": false}')
 
 
@@ -335,14 +282,18 @@ def test_https_behind_a_proxy_on_this_host(app, tokens, monkeypatch, path):
         request = _userinfo(tokens.access, **forwarded)
     else:
         request = _introspect(f"token={tokens.access}", _web(app), **forwarded)
-    workers = _workers(app, monkeypatch)
+    workers = workers_of(app, monkeypatch)
     fast, through_flask, direct = _both(workers, request)
     assert direct and fast == through_flask
     assert ("Strict-Transport-Security", f"max-age={settings.hsts_max_age}") in fast[1]
 
 
 def test_the_routes_are_the_views_paths(app):
-    assert sorted(direct_routes(app)) == [("GET", USERINFO), ("POST", INTROSPECT)]
+    assert sorted(direct_routes(app)) == [
+        ("GET", USERINFO),
+        ("POST", TOKEN),
+        ("POST", INTROSPECT),
+    ]
 
 
 def test_direct_answers_are_observed_as_flasks(app, tokens, caplog):
@@ -407,22 +358,22 @@ def test_the_rate_limit_is_counted_once_per_request(make_app, tokens, monkeypatc
     app = make_app(rate_limit_introspection="4/h")  # exact below 100 (one statement a hit)
     client_id, secret = _own_client(app)
     auth = basic(client_id, secret)
-    workers = _workers(app, monkeypatch)
+    workers = workers_of(app, monkeypatch)
     answers = []
     for body in (f"token={tokens.access}", f"token={tokens.bound}", "token=abc.def.ghi"):
         before = len(workers.reached)
-        answers.append(_send(workers.fast, _introspect(body, auth)))
+        answers.append(send(workers.fast, _introspect(body, auth)))
         answers[-1] += (len(workers.reached) - before,)
     # Direct, then counted before Flask and handed to it (a bound token), then direct again.
     assert [a[0] for a in answers] == ["200 OK"] * 3
     assert [a[3] for a in answers] == [0, 1, 0]
     assert _counted(app, client_id) == 3
-    fourth = _send(workers.flask_only, _introspect(f"token={tokens.access}", auth))
+    fourth = send(workers.flask_only, _introspect(f"token={tokens.access}", auth))
     assert fourth[0] == "200 OK" and _counted(app, client_id) == 4
     # Past the limit: counted once before Flask, refused by Flask as Flask refuses it.
-    refused = _send(workers.fast, _introspect(f"token={tokens.access}", auth))
+    refused = send(workers.fast, _introspect(f"token={tokens.access}", auth))
     assert _counted(app, client_id) == 5
-    by_flask = _send(workers.flask_only, _introspect(f"token={tokens.access}", auth))
+    by_flask = send(workers.flask_only, _introspect(f"token={tokens.access}", auth))
     assert _counted(app, client_id) == 6
     assert refused[0] == "429 TOO MANY REQUESTS"
     assert b"too_many_requests" in refused[2]
@@ -441,18 +392,18 @@ def test_a_client_with_failures_counted_goes_to_flask(make_app, tokens, monkeypa
 
     app = make_app(lockout_enabled=True)
     client_id, secret = _own_client(app)
-    workers = _workers(app, monkeypatch)
+    workers = workers_of(app, monkeypatch)
     good = _introspect(f"token={tokens.access}", basic(client_id, secret))
     wrong = _introspect(f"token={tokens.access}", basic(client_id, "wrong"))
-    assert _send(workers.fast, wrong)[0] == "401 UNAUTHORIZED"  # Flask counts the failure
+    assert send(workers.fast, wrong)[0] == "401 UNAUTHORIZED"  # Flask counts the failure
     with app.app_context():
         assert lockout.state(lockout.CLIENT, client_id).failures == 1
     reached = len(workers.reached)
-    assert _send(workers.fast, good)[0] == "200 OK"
+    assert send(workers.fast, good)[0] == "200 OK"
     assert len(workers.reached) == reached + 1  # Flask clears the count
     with app.app_context():
         assert lockout.state(lockout.CLIENT, client_id) is None
-    assert _send(workers.fast, good)[0] == "200 OK"
+    assert send(workers.fast, good)[0] == "200 OK"
     assert len(workers.reached) == reached + 1  # nothing to clear: before Flask
 
 
@@ -464,9 +415,9 @@ def test_a_database_failure_is_left_to_flask(app, tokens, monkeypatch):
     def broken(*args: Any) -> Any:
         raise OperationalError("SELECT", {}, Exception("database is locked"))
 
-    workers = _workers(app, monkeypatch)
+    workers = workers_of(app, monkeypatch)
     monkeypatch.setattr(direct, "userinfo_for", broken)
     reached = len(workers.reached)
-    status, _, body = _send(workers.fast, _userinfo(tokens.access))
+    status, _, body = send(workers.fast, _userinfo(tokens.access))
     assert status == "200 OK" and b'"SubjectRefPro"' in body  # Flask's own, unbroken path
     assert len(workers.reached) == reached + 1

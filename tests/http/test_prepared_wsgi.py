@@ -76,14 +76,22 @@ def test_what_could_change_the_answer_goes_to_flask(app, monkeypatch, environ):
         "psc_published_routes",
         {path: Published(route.endpoint, refused) for path, route in routes.items()},
     )
-    base = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_NAME": "localhost",
-            "SERVER_PORT": "80", "wsgi.url_scheme": "http"}
+    base = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+    }
     client = Client(wrap(app))
     scheme = environ.get("wsgi.url_scheme", "http")
-    response = client.open(environ_base={**base, **environ}, path=path,
-                           base_url=f"{scheme}://localhost",
-                           method=environ.get("REQUEST_METHOD", "GET"),
-                           query_string=environ.get("QUERY_STRING"))
+    response = client.open(
+        environ_base={**base, **environ},
+        path=path,
+        base_url=f"{scheme}://localhost",
+        method=environ.get("REQUEST_METHOD", "GET"),
+        query_string=environ.get("QUERY_STRING"),
+    )
     assert response.status == "200 OK"  # Flask's view, not the refusing producer
     if "HTTP_ORIGIN" in environ:  # CORS, which only Flask adds
         assert response.headers["Access-Control-Allow-Origin"] == "https://sp.example"
@@ -104,9 +112,15 @@ def _tiny() -> Flask:
 
 
 def _raw(wsgi: Any, path: str) -> Any:
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_NAME": "x",
-               "SERVER_PORT": "80", "wsgi.url_scheme": "http", "wsgi.input": None,
-               "wsgi.errors": None}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "SERVER_NAME": "x",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": None,
+        "wsgi.errors": None,
+    }
     seen: list[str] = []
     body = wsgi(environ, lambda status, headers, *exc: seen.append(status))
     return seen, body
@@ -141,8 +155,8 @@ def test_behind_a_proxy_on_this_host_the_answer_is_flasks_with_hsts_over_https(
 def wrap_without_shortcut(app: Flask) -> Any:
     """The workers' app with no published route: every request reaches Flask."""
     wsgi = wrap(app)
-    return lambda environ, start: (
-        wsgi({**environ, "QUERY_STRING": environ.get("QUERY_STRING") or "flask=1"}, start)
+    return lambda environ, start: wsgi(
+        {**environ, "QUERY_STRING": environ.get("QUERY_STRING") or "flask=1"}, start
     )
 
 
@@ -158,8 +172,15 @@ def test_process_variables_do_not_read_as_the_request(app, monkeypatch):
 
     monkeypatch.setattr(app, "wsgi_app", spy)
     wsgi = wrap(app)
-    environ = {**os.environ, "REQUEST_METHOD": "GET", "PATH_INFO": "/x", "SERVER_NAME": "x",
-               "SERVER_PORT": "80", "wsgi.url_scheme": "http", "REMOTE_ADDR": "10.1.2.3"}
+    environ = {
+        **os.environ,
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/x",
+        "SERVER_NAME": "x",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "REMOTE_ADDR": "10.1.2.3",
+    }
     environ["HTTP_X_FORWARDED_PROTO"] = "https"  # from a peer that is not trusted
     wsgi(environ, lambda *args: None)
     assert "HTTP_PROXY" not in seen and "SSL_CLIENT_CERT" not in seen

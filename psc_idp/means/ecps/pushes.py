@@ -37,7 +37,7 @@ from psc_idp.means.ecps.models import (
 )
 from psc_idp.means.ecps.pin import verify_pin
 from psc_idp.observe.metrics import observe_push_answer
-from psc_idp.prepared_sql import PreparedRead, insert_new
+from psc_idp.prepared_sql import PreparedRead, PreparedWrite, insert_new
 from psc_idp.replay import accept_once
 from psc_idp.timeutil import epoch, iso_utc, now
 
@@ -177,13 +177,24 @@ def _enter_gate(national_id: str) -> None:
     """Write the professional's gate row first: concurrent senders wait here until the
     first commits (PostgreSQL: row lock; SQLite: the database write lock), so counting the
     pending pushes and adding one are never interleaved."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(
-        insert(EcpsPushGate)
-        .values(national_id=national_id, last_push_at=now())
-        .on_conflict_do_update(index_elements=["national_id"], set_={"last_push_at": now()})
-    )
+    connection = db.session.connection()
+    _gate_upsert(connection.dialect.name).execute(connection, national_id=national_id, moment=now())
+
+
+_GATE_UPSERTS: dict[str, PreparedWrite] = {}
+
+
+def _gate_upsert(dialect: str) -> PreparedWrite:
+    """The gate's upsert, prepared once per dialect (built per push, it cost more than it ran)."""
+    if dialect not in _GATE_UPSERTS:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        moment = bindparam("moment", type_=EcpsPushGate.last_push_at.type)
+        _GATE_UPSERTS[dialect] = PreparedWrite(
+            insert(EcpsPushGate)
+            .values(national_id=bindparam("national_id"), last_push_at=moment)
+            .on_conflict_do_update(index_elements=["national_id"], set_={"last_push_at": moment})
+        )
+    return _GATE_UPSERTS[dialect]
 
 
 _MOMENT = bindparam("moment", type_=EcpsPush.expires_at.type)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from psc_idp import bus
@@ -17,6 +17,7 @@ from psc_idp.extensions import db
 from psc_idp.login import headless
 from psc_idp.login.models import LoginStatus, LoginTransaction
 from psc_idp.observe.metrics import count_ciba
+from psc_idp.prepared_sql import PreparedWrite
 from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.timeutil import epoch, now
 
@@ -81,20 +82,34 @@ def mark_issued(request: CibaRequest) -> bool:
     return claim(CibaRequest, request.id, CibaStatus.APPROVED, CibaStatus.ISSUED)
 
 
-def record_poll(request: CibaRequest) -> bool:
-    """Count a poll; False (and a longer interval) if it came sooner than the interval."""
-    moment = now()
-    too_soon = (
+def too_soon(request: CibaRequest) -> bool:
+    """A poll sooner than the request's interval after the last one (CIBA §11: slow_down)."""
+    return (
         request.last_poll_at is not None
-        and request.last_poll_at + timedelta(seconds=request.interval) > moment
+        and request.last_poll_at + timedelta(seconds=request.interval) > now()
     )
-    values: dict[str, object] = {"last_poll_at": moment}
-    if too_soon:
-        values["interval"] = request.interval + 5  # CIBA §11: slow_down adds 5 s
-    # One UPDATE of the row; the loaded request takes the values as already saved (no flush
-    # of the unit of work, a third of a pending poll's time).
-    db.session.execute(update(_CIBA).where(_CIBA.c.id == request.id).values(**values))
-    for name, value in values.items():
-        set_committed_value(request, name, value)
+
+
+_POLLED = PreparedWrite(
+    update(_CIBA).where(_CIBA.c.id == bindparam("request_id")).values(last_poll_at=bindparam("at"))
+)
+_SLOWED = PreparedWrite(
+    update(_CIBA)
+    .where(_CIBA.c.id == bindparam("request_id"))
+    .values(last_poll_at=bindparam("at"), interval=bindparam("new_interval"))
+)
+
+
+def record_poll(request: CibaRequest, slowed: bool = False) -> None:
+    """Count a poll, committed at once; ``slowed`` (a poll too soon) lengthens the interval."""
+    moment = now()
+    connection = db.session.connection()
+    if slowed:
+        interval = request.interval + 5  # CIBA §11: slow_down adds 5 s
+        _SLOWED.execute(connection, request_id=request.id, at=moment, new_interval=interval)
+        set_committed_value(request, "interval", interval)
+    else:
+        _POLLED.execute(connection, request_id=request.id, at=moment)
+    # The loaded request takes the value as already saved (no flush of the unit of work).
+    set_committed_value(request, "last_poll_at", moment)
     db.session.commit()
-    return not too_soon

@@ -1,7 +1,9 @@
 """The backchannel authentication endpoint (CIBA Core §7), at PSC's path
 ``{issuer}/protocol/openid-connect/ext/ciba/auth``. Checks, in order: client authentication and
-grant type, duplicates, scope, the one hint, the user, binding message, channel and acr,
-requested expiry, ping token, then the means on that channel.
+grant type, the signed request if there is one (``signed_request``: its parameters replace the
+form's), duplicates, scope, the one hint (``login_hint``, ``id_token_hint`` or
+``login_hint_token``), the user, binding message, channel and acr, requested expiry, ping token,
+then the means on that channel.
 
 The request is a login without a browser (``login.headless``): the means registered for the
 channel starts it and reports how it ended; this module knows no channel by name."""
@@ -37,8 +39,9 @@ from psc_idp.login.headless import HeadlessMeans, HeadlessRefused
 from psc_idp.observe.metrics import count_ciba
 from psc_idp.prepared_sql import insert_new
 from psc_idp.protocol.authorize_checks import acceptable_acrs
-from psc_idp.protocol.ciba import ping
+from psc_idp.protocol.ciba import ping, signed_request
 from psc_idp.protocol.ciba.hints import national_id_from_id_token
+from psc_idp.protocol.ciba.login_hint_token import national_id_from_login_hint_token
 from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
 from psc_idp.protocol.secrets import hash_secret
@@ -95,11 +98,13 @@ class BackchannelAuthenticationEndpoint(Endpoint):
         if not client.check_grant_type(GRANT_TYPE):
             raise UnauthorizedClientError("Client not allowed to use CIBA")
         form = request.form
+        if signed_request.is_signed(form):
+            form = signed_request.authentication_parameters(form, client)
         for name in SINGLE_VALUED:
             if len(form.getlist(name)) > 1:
                 raise InvalidRequestError(f"Duplicated parameter: {name}")
         scope = _scope(client, form.get("scope", ""))
-        national_id = _national_id(form)
+        national_id = _national_id(form, client)
         rate_limits.enforce("ciba_national_id", national_id)
         if lockout.is_locked(lockout.PROFESSIONAL, national_id):
             raise AccessDeniedError("The user is temporarily locked: too many failed logins")
@@ -188,17 +193,20 @@ def _scope(client, requested: str) -> str:
     return client.get_allowed_scope(requested)
 
 
-def _national_id(form) -> str:
+def _national_id(form, client) -> str:
     hints = [name for name in ("login_hint", "id_token_hint", "login_hint_token") if form.get(name)]
     if len(hints) != 1:
-        raise InvalidRequestError("Exactly one of login_hint or id_token_hint is required")
-    if hints[0] == "login_hint_token":
-        raise InvalidRequestError("login_hint_token is not supported: use login_hint")
+        raise InvalidRequestError(
+            "Exactly one of login_hint, id_token_hint or login_hint_token is required"
+        )
     try:
         if hints[0] == "id_token_hint":
-            national_id = national_id_from_id_token(form["id_token_hint"])
+            named = national_id_from_id_token(form["id_token_hint"])
+        elif hints[0] == "login_hint_token":
+            named = national_id_from_login_hint_token(form["login_hint_token"], client)
         else:
-            national_id = validate_national_id(form["login_hint"])
+            named = form["login_hint"]
+        national_id = validate_national_id(named)
     except (InvalidNationalId, ValueError) as error:
         raise UnknownUserIdError("Unknown user") from error
     if not is_active(national_id):  # unknown, or no longer active

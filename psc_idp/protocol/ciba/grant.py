@@ -4,6 +4,7 @@ answers while waiting are PSC's (Keycloak's) exact errors."""
 
 from __future__ import annotations
 
+from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import (
     AccessDeniedError,
@@ -24,6 +25,7 @@ from psc_idp.protocol.ciba.endpoint import GRANT_TYPE
 from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
 from psc_idp.protocol.context import TokenContext
+from psc_idp.protocol.models import Client
 from psc_idp.protocol.secrets import hash_secret
 from psc_idp.protocol.staged import stage
 
@@ -44,12 +46,8 @@ class CibaGrant(grants.BaseGrant, grants.TokenEndpointMixin):
         auth_req_id = self.request.form.get("auth_req_id")
         if not auth_req_id:
             raise InvalidRequestError("Missing parameter: auth_req_id")
-        request = db.session.scalars(
-            db.select(CibaRequest).where(
-                CibaRequest.auth_req_hash == hash_secret(auth_req_id[:512], "ciba")
-            )
-        ).first()
-        if request is None or request.client_id != client.client_id:
+        request = find_request(client, auth_req_id)
+        if request is None:
             raise InvalidGrantError("Invalid auth_req_id")
         self.request.client = client
         self.request.credential = request
@@ -57,12 +55,12 @@ class CibaGrant(grants.BaseGrant, grants.TokenEndpointMixin):
     def create_token_response(self):
         request: CibaRequest = self.request.credential
         client = self.request.client
-        if client.backchannel_token_delivery_mode != "ping" and not approval.record_poll(request):
-            raise SlowDownError("Too early to poll: wait interval seconds")
-        approval.settle(request)
+        waiting = waiting_answer(client, request)
+        if waiting is not None:
+            raise waiting
+        if client.backchannel_token_delivery_mode != "ping":
+            approval.record_poll(request)
         status = approval.state(request)
-        if status == CibaStatus.PENDING:
-            raise AuthorizationPendingError(PENDING)
         if status == CibaStatus.DENIED:
             raise AccessDeniedError("The end-user denied the authorization request")
         if status == CibaStatus.EXPIRED:
@@ -82,6 +80,37 @@ class CibaGrant(grants.BaseGrant, grants.TokenEndpointMixin):
         )
         self.save_token(token)
         return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
+def find_request(client: Client, auth_req_id: str) -> CibaRequest | None:
+    """The client's request named ``auth_req_id`` (None for another client's)."""
+    request = db.session.scalars(
+        db.select(CibaRequest).where(
+            CibaRequest.auth_req_hash == hash_secret(auth_req_id[:512], "ciba")
+        )
+    ).first()
+    if request is None or request.client_id != client.client_id:
+        return None
+    return request
+
+
+def waiting_answer(client: Client, request: CibaRequest) -> OAuth2Error | None:
+    """While the professional has not answered: the poll recorded (poll clients) and the
+    error to send: ``slow_down`` for a poll sooner than the interval, else
+    ``authorization_pending``. None, with nothing recorded, once the request is decided (or
+    expired): its answer is the grant's."""
+    polled = client.backchannel_token_delivery_mode != "ping"
+    if polled and approval.too_soon(request):
+        approval.record_poll(request, slowed=True)
+        return SlowDownError("Too early to poll: wait interval seconds")
+    approval.settle(request)
+    if approval.state(request) != CibaStatus.PENDING:
+        return None  # nothing recorded: the grant's answer records the poll
+    if polled:
+        # Recorded after the reads: one write, committed as the answer is given (a commit
+        # before them would have made the request's row read again).
+        approval.record_poll(request)
+    return AuthorizationPendingError(PENDING)
 
 
 def _issue_once(request: CibaRequest) -> None:

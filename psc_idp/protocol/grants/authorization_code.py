@@ -66,7 +66,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         if self.request.payload.state:
             params.append(("state", self.request.payload.state))
         params.append(("session_state", grant_user.sid or ""))
-        return authorization_redirect(redirect_uri, params, self.request.payload.data)
+        return authorization_redirect(redirect_uri, params, self.request.payload.data, self.client)
 
     def generate_authorization_code(self) -> str:
         return new_secret(32)

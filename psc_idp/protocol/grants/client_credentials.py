@@ -4,9 +4,15 @@ default scopes are granted as to any other token."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from authlib.oauth2.rfc6749 import grants
 
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
+from psc_idp.protocol.models import Client
+from psc_idp.protocol.tokens import generate_token
+
+GRANT_TYPE = grants.ClientCredentialsGrant.GRANT_TYPE
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
@@ -18,6 +24,12 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         self.request.scope = self.request.client.get_allowed_scope(self.request.payload.scope)
 
     def create_token_response(self):
-        token = self.generate_token(scope=self.request.scope, include_refresh_token=False)
+        token = service_token(self.request.client, self.request.scope)
         self.save_token(token)
         return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
+def service_token(client: Client, scope: str | None) -> dict[str, Any]:
+    """The token response of a service account, its rows staged (``save_token`` writes them);
+    ``scope`` already narrowed to what the client may have."""
+    return generate_token(GRANT_TYPE, client, None, scope, include_refresh_token=False)

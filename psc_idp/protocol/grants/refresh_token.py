@@ -11,11 +11,12 @@ from datetime import timedelta
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.login.sessions import session_is_active, touch_session
+from psc_idp.prepared_sql import PreparedWrite
 from psc_idp.protocol import scopes
 from psc_idp.protocol.client_auth import TOKEN_AUTH_METHODS
 from psc_idp.protocol.context import TokenContext
@@ -84,18 +85,17 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         """Marked used by the rotation ``authenticate_user`` staged, with the new tokens."""
 
 
+_MARK_USED = PreparedWrite(
+    update(_REFRESH)
+    .where(_REFRESH.c.token_hash == bindparam("hashed"), _REFRESH.c.used_at.is_(None))
+    .values(used_at=bindparam("used"))
+)
+
+
 def _rotate(token_hash: str) -> None:
     """Mark the token used, atomically: of two concurrent refreshes with one token only one
     wins; the other's new tokens are never committed."""
-    won = (
-        db.session.connection()
-        .execute(
-            update(_REFRESH)
-            .where(_REFRESH.c.token_hash == token_hash, _REFRESH.c.used_at.is_(None))
-            .values(used_at=now())
-        )
-        .rowcount
-    )
+    won = _MARK_USED.execute(db.session.connection(), hashed=token_hash, used=now())
     if won != 1:
         raise InvalidGrantError(REFRESH_REUSE)
 

@@ -5,11 +5,16 @@
 //   node ciba.mjs --issuer URL --client-id ID --login-hint NATIONAL_ID
 //                 (--secret=SECRET | --cert FILE --key FILE --ca FILE)
 //                 [--channel MOBILE|CARD] [--acr eidas1] [--binding-message 42]
-//                 [--scope "openid scope_all"]
+//                 [--scope "openid scope_all"] [--request-key JWK]
 //
 // With --secret the client authenticates with client_secret_basic; with --cert/--key it uses
 // tls_client_auth on the mTLS endpoint aliases of the discovery document, the TLS connection
 // presenting the ORG AUTH_CLI certificate and trusting --ca (the PKI's CA bundle).
+//
+// With --request-key (the client's private EC P-256 JWK, with its `kid`), the parameters travel
+// as a signed authentication request (CIBA Core §7.1.1): one `request` JWS, ES256, with iss,
+// aud, exp, iat, nbf and jti, signed here with WebCrypto; openid-client sends it as the only
+// parameter beside the client's authentication.
 //
 // Nothing here approves the request: the professional (or a test, in parallel) does.
 //
@@ -40,6 +45,7 @@ const { values: args } = parseArgs({
     acr: { type: "string" },
     "binding-message": { type: "string" },
     scope: { type: "string", default: "openid scope_all" },
+    "request-key": { type: "string" },
   },
 });
 
@@ -163,6 +169,37 @@ async function step(name, action) {
   }
 }
 
+// The signed authentication request: `parameters` and the JWT's claims, ES256 (WebCrypto's
+// ECDSA signature is the JWS one, r || s).
+async function signedRequest(parameters, issuer, clientId) {
+  const jwk = JSON.parse(args["request-key"]);
+  const key = await crypto.subtle.importKey(
+    "jwk",
+    jwk,
+    { name: "ECDSA", namedCurve: "P-256" },
+    false,
+    ["sign"],
+  );
+  const now = Math.floor(Date.now() / 1000);
+  const claims = {
+    ...parameters,
+    iss: clientId,
+    aud: issuer,
+    iat: now,
+    nbf: now,
+    exp: now + 60,
+    jti: crypto.randomUUID(),
+  };
+  const encode = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const input = `${encode({ alg: "ES256", kid: jwk.kid })}.${encode(claims)}`;
+  const signature = await crypto.subtle.sign(
+    { name: "ECDSA", hash: "SHA-256" },
+    key,
+    new TextEncoder().encode(input),
+  );
+  return `${input}.${Buffer.from(signature).toString("base64url")}`;
+}
+
 async function main() {
   expect(
     args.issuer && args["client-id"] && args["login-hint"] && (args.secret || args.cert),
@@ -204,6 +241,8 @@ async function main() {
     backchannel_token_delivery_modes_supported: server.backchannel_token_delivery_modes_supported,
     grant_types_supported: server.grant_types_supported,
     mtls_endpoint_aliases: aliases,
+    backchannel_authentication_request_signing_alg_values_supported:
+      server.backchannel_authentication_request_signing_alg_values_supported,
   };
   expect(
     server.grant_types_supported?.includes(CIBA_GRANT),
@@ -235,8 +274,12 @@ async function main() {
     channel: args.channel, // PSC's own parameter, passed on as is
   };
   if (args["binding-message"]) parameters.binding_message = args["binding-message"];
+  const sent = args["request-key"]
+    ? { request: await signedRequest(parameters, server.issuer, args["client-id"]) }
+    : parameters;
+  report.sent_parameters = Object.keys(sent).sort();
   const initiated = await step("initiate", () =>
-    client.initiateBackchannelAuthentication(config, parameters),
+    client.initiateBackchannelAuthentication(config, sent),
   );
   report.request = {
     has_auth_req_id: typeof initiated.auth_req_id === "string",

@@ -16,8 +16,12 @@
 // HS256 assertion signed with the secret on every call to the server), PSC_CLAIMS (the
 // `claims` parameter of the first login, as JSON), PSC_REQUEST_OBJECT (`jar`: every
 // authorization request signed as a request object, RFC 9101; `par`: the same object pushed
-// first, RFC 9126) with PSC_REQUEST_KEY (the client's private EC P-256 JWK, with its `kid`);
-// PSC_REQUEST_ENCRYPTION (`RSA-OAEP-256/A256GCM`, say): that signed object then encrypted to
+// first, RFC 9126) with PSC_REQUEST_KEY (the client's private EC P-256 JWK, with its `kid`),
+// PSC_RESPONSE_MODE (`jwt`: every authorization response a signed JWT in the query, JARM, which
+// openid-client verifies against the JWKS; `form_post.jwt`: the same JWT posted by the page)
+// with PSC_AUTHORIZATION_ALG (the client's authorization_signed_response_alg, which
+// openid-client then requires; else any algorithm discovery advertises);
+// PSC_REQUEST_ENCRYPTION (`RSA-OAEP-256/A256GCM`, say): the signed request object then encrypted to
 // the server's published encryption key (RFC 9101 §6.1) with the jose package;
 // PSC_DECRYPTION_KEY (the client's private RSA JWK, with its `kid` and `alg` RSA-OAEP or
 // RSA-OAEP-256): openid-client decrypts the ID tokens and the UserInfo responses with it.
@@ -36,6 +40,8 @@ const clientAuthMethod = process.env.PSC_CLIENT_AUTH ?? "client_secret_basic";
 const claimsParameter = process.env.PSC_CLAIMS;
 const requestObject = process.env.PSC_REQUEST_OBJECT ?? "";
 const requestKey = process.env.PSC_REQUEST_KEY;
+const responseMode = process.env.PSC_RESPONSE_MODE ?? "";
+const authorizationAlg = process.env.PSC_AUTHORIZATION_ALG;
 const requestEncryption = process.env.PSC_REQUEST_ENCRYPTION ?? "";
 const decryptionKey = process.env.PSC_DECRYPTION_KEY;
 const HTTP_TIMEOUT_MS = 15000;
@@ -45,6 +51,7 @@ const report = {
   client_id: clientId,
   client_auth: clientAuthMethod,
   request_object: requestObject,
+  response_mode: responseMode,
   steps: [],
 };
 
@@ -126,10 +133,43 @@ function isCallback(url) {
   return `${url.origin}${url.pathname}` === redirectUri;
 }
 
+// A response mode's page that posts to the redirect URI, as the Request the relying party's
+// server would receive from the browser; null for any other answer.
+function formPostToCallback(answer) {
+  const action = /<form[^>]* method="post" action="([^"]+)"/.exec(answer.text)?.[1];
+  if (answer.status !== 200 || action !== redirectUri) return null;
+  const fields = new URLSearchParams();
+  for (const [, name, value] of answer.text.matchAll(/name="([^"]+)" value="([^"]*)"/g)) {
+    fields.append(name, value.replaceAll("&amp;", "&").replaceAll("&#34;", '"'));
+  }
+  return new Request(redirectUri, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: fields,
+  });
+}
+
+// Where the browser lands: the login page, or the callback (a redirect, or a form post).
+async function arrive(browser, url, what) {
+  const answer = await browser.request(url);
+  const posted = formPostToCallback(answer);
+  if (posted) return posted;
+  expect(
+    [302, 303].includes(answer.status) && answer.location,
+    `${what}: expected a redirect or a form post to ${redirectUri}, got HTTP ${answer.status}`,
+    { url: answer.url, status: answer.status, body: answer.text.slice(0, 2000) },
+  );
+  return answer.location;
+}
+
+function reachedCallback(next) {
+  return next instanceof Request || isCallback(next);
+}
+
 // Drive the browser from the authorization URL to the relying party's callback.
 async function browserLogin(browser, authorizationUrl) {
-  let next = await browser.redirected(authorizationUrl, {}, "authorization request");
-  if (isCallback(next)) return { callback: next, pickerShown: false };
+  let next = await arrive(browser, authorizationUrl, "authorization request");
+  if (reachedCallback(next)) return { callback: next, pickerShown: false };
   expect(
     next.pathname.startsWith("/wallet/login/"),
     `authorization request: redirected to ${next} instead of the login page or the callback`,
@@ -150,13 +190,21 @@ async function browserLogin(browser, authorizationUrl) {
     resume.pathname.startsWith("/wallet/auth/resume/"),
     `identity picker submission: redirected to ${resume} instead of /wallet/auth/resume/…`,
   );
-  next = await browser.redirected(resume, {}, "authorization resume");
-  expect(isCallback(next), `authorization resume: redirected to ${next}, not ${redirectUri}`);
+  next = await arrive(browser, resume, "authorization resume");
+  expect(reachedCallback(next), `authorization resume: redirected to ${next}, not ${redirectUri}`);
   return { callback: next, pickerShown: true };
 }
 
-function callbackParameters(url) {
-  return [...url.searchParams.keys()].sort();
+async function callbackParameters(callback) {
+  if (callback instanceof Request) return new URLSearchParams(await callback.clone().text());
+  return callback.searchParams;
+}
+
+// The protected header of a JARM `response` (what signed it), for the report.
+function responseHeader(parameters) {
+  const response = parameters.get("response");
+  if (!response) return null;
+  return JSON.parse(Buffer.from(response.split(".")[0], "base64url").toString());
 }
 
 function describe(error) {
@@ -211,7 +259,12 @@ function clientAuthentication() {
 // pushed), as openid-client builds them.
 let signingKey;
 async function authorizationUrl(config, parameters) {
-  if (!requestObject) return client.buildAuthorizationUrl(config, parameters);
+  if (!requestObject) {
+    const url = client.buildAuthorizationUrl(config, parameters);
+    // openid-client asks for `jwt` (the query); the same JWT may come in a form post instead.
+    if (responseMode === "form_post.jwt") url.searchParams.set("response_mode", responseMode);
+    return url;
+  }
   expect(["jar", "par"].includes(requestObject), `unknown PSC_REQUEST_OBJECT ${requestObject}`);
   if (!signingKey) {
     expect(requestKey, "PSC_REQUEST_OBJECT needs PSC_REQUEST_KEY");
@@ -284,12 +337,19 @@ async function main() {
     client.discovery(
       new URL(issuer),
       clientId,
-      { client_secret: clientSecret },
+      {
+        client_secret: clientSecret,
+        ...(authorizationAlg ? { authorization_signed_response_alg: authorizationAlg } : {}),
+      },
       clientAuthentication(),
       { execute: [client.allowInsecureRequests], timeout: HTTP_TIMEOUT_MS / 1000 },
     ),
   );
   await enableDecryption(config);
+  if (responseMode) {
+    expect(["jwt", "form_post.jwt"].includes(responseMode), `unknown PSC_RESPONSE_MODE ${responseMode}`);
+    client.useJwtResponseMode(config);
+  }
   const server = config.serverMetadata();
   report.discovery = {
     issuer: server.issuer,
@@ -305,6 +365,8 @@ async function main() {
     request_uri_parameter_supported: server.request_uri_parameter_supported,
     request_object_signing_alg_values_supported:
       server.request_object_signing_alg_values_supported,
+    response_modes_supported: server.response_modes_supported,
+    authorization_signing_alg_values_supported: server.authorization_signing_alg_values_supported,
     id_token_encryption_alg_values_supported: server.id_token_encryption_alg_values_supported,
     userinfo_encryption_alg_values_supported: server.userinfo_encryption_alg_values_supported,
     request_object_encryption_alg_values_supported:
@@ -327,9 +389,12 @@ async function main() {
       ...(claimsParameter ? { claims: claimsParameter } : {}),
     });
     const { callback, pickerShown } = await browserLogin(browser, url);
+    const parameters = await callbackParameters(callback);
     report.login = {
       picker_shown: pickerShown,
-      callback_parameters: callbackParameters(callback),
+      callback_parameters: [...parameters.keys()].sort(),
+      response_header: responseHeader(parameters),
+      callback_method: callback instanceof Request ? callback.method : "GET",
       authorization_parameters: [...url.searchParams.keys()].sort(),
     };
     return { callback, codeVerifier, state, nonce };

@@ -1,7 +1,7 @@
 """Clients: encrypted ID tokens, UserInfo and request objects (JWE alg and enc of each)
 
-Revision ID: 0021_jwe
-Revises: 0020
+Revision ID: 0022_jwe
+Revises: 0021_jarm
 Create Date: 2026-12-02 00:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_jwe"
-down_revision = "0020"
+revision = "0022_jwe"
+down_revision = "0021_jarm"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,51 @@
+"""JWT Secured Authorization Response Mode (OpenID FAPI JARM, final): the authorization
+response, or its error, as one signed ``response`` JWT.
+
+The four modes say how the JWT travels (JARM §2.3): ``query.jwt``, ``fragment.jwt``,
+``form_post.jwt``, and ``jwt``, the default for the response type (the query for ``code``).
+The JWT holds ``iss``, ``aud`` (the client), ``exp`` and the parameters the plain response would
+carry (``code``, ``state``, ``session_state``, or ``error``, ``error_description``, ``state``);
+it is signed with the client's ``authorization_signed_response_alg`` (RS256 by default, §3)."""
+
+from __future__ import annotations
+
+from psc_idp.config import current_settings
+from psc_idp.protocol.models import Client
+from psc_idp.protocol.tokens import sign
+from psc_idp.timeutil import epoch
+
+#: Each JWT mode and how its response travels; ``jwt`` is the query for the code flow (§2.3.4).
+JWT_MODES = {
+    "query.jwt": "query",
+    "fragment.jwt": "fragment",
+    "form_post.jwt": "form_post",
+    "jwt": "query",
+}
+#: §3: the algorithm when the client registered none.
+DEFAULT_ALG = "RS256"
+#: §2.1 recommends a lifetime of 10 minutes at most: the JWT is read at once by the client.
+LIFETIME = 600
+
+
+def is_jwt_mode(mode: str | None) -> bool:
+    return mode in JWT_MODES
+
+
+def transport(mode: str) -> str:
+    """How the ``response`` parameter of a JWT mode travels: query, fragment or form_post."""
+    return JWT_MODES[mode]
+
+
+def response_jwt(client: Client, params: list[tuple[str, str]]) -> str:
+    """The ``response`` parameter: ``params`` (with ``iss`` among them or not) in a JWT for
+    ``client``."""
+    claims: dict[str, str | int] = {name: value for name, value in params if name != "iss"}
+    claims.update(iss=current_settings().issuer, aud=client.client_id, exp=epoch() + LIFETIME)
+    alg = client.authorization_signed_response_alg or DEFAULT_ALG
+    return protect(client, sign(claims, alg))
+
+
+def protect(client: Client, jws: str) -> str:
+    """The JWT as the client receives it. Signed only for now: the one place where a client's
+    ``authorization_encrypted_response_alg``/``enc`` would wrap it in a JWE (JARM §2.2)."""
+    return jws
