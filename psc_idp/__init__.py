@@ -87,17 +87,21 @@ def setup_http(app: Flask) -> None:
 def setup_keys(app: Flask, settings: Settings) -> None:
     from pathlib import Path
 
-    from psc_idp.keystore import AppSecret, SigningKeys
+    from psc_idp.keystore import AppSecret, EncryptionKeys, SigningKeys
     from psc_idp.keystore.permissions import refuse_readable, secret_files
 
     refuse_readable(secret_files(Path(settings.keys_dir)))  # before any is read or used
     app_secret = AppSecret(settings.keys_dir)
     app.secret_key = app_secret.derive("flask-session")
     grace = max(settings.access_token_lifetime, settings.id_token_lifetime) + 60
-    signing = SigningKeys(settings.keys_dir, publish_grace=grace)
+    # A request object is short-lived: the tokens' grace covers it too.
+    encryption = EncryptionKeys(settings.keys_dir, publish_grace=grace)
+    encryption.ensure()
+    signing = SigningKeys(settings.keys_dir, publish_grace=grace, also_published=encryption)
     signing.ensure()
     app.extensions["psc_app_secret"] = app_secret
     app.extensions["psc_signing_keys"] = signing
+    app.extensions["psc_encryption_keys"] = encryption
 
 
 def setup_database(app: Flask, settings: Settings) -> None:

@@ -79,6 +79,10 @@ class Settings:
     request_object_lifespan: int = 3600
     #: Fetching a registered ``request_uri``: seconds before giving up (*ours*).
     request_uri_timeout: float = 5.0
+    #: A client's ``jwks_uri``: seconds before giving up fetching it, and how long its document
+    #: is kept for encrypting to the client (Keycloak caches client keys too). *Ours.*
+    client_jwks_timeout: float = 5.0
+    client_jwks_cache_lifetime: int = 300
     #: CIBA: lifetime of a backchannel request and the polling interval (PSC: 120 s and 5 s).
     ciba_request_lifetime: int = 120
     ciba_interval: int = 5

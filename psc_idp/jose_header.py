@@ -1,4 +1,5 @@
-"""Reading a compact JWS before knowing which key verifies it, and bounding it first.
+"""Reading a compact JWS (or JWE) before knowing which key verifies (or opens) it, and bounding
+it first.
 
 Every token that arrives from outside (bearer tokens, ``id_token_hint``, device and card JWS,
 client assertions) goes through ``check_compact`` before any library decodes it: its size, its
@@ -54,6 +55,29 @@ def unverified_header(value: str) -> dict[str, Any]:
     that follows. Raises ``ValueError`` for anything that is not a base64url JSON object."""
     check_compact(value)
     header = json.loads(b64url_decode(value.split(".", 1)[0]))  # JSONDecodeError: ValueError
+    if not isinstance(header, dict):
+        raise ValueError("JOSE header is not an object")
+    return header
+
+
+def is_compact_jwe(value: Any) -> bool:
+    """Five segments: the shape of a compact JWE (RFC 7516 §7.1), a JWS has three."""
+    return isinstance(value, str) and value.count(".") == 4
+
+
+def unverified_jwe_header(value: Any) -> dict[str, Any]:
+    """The protected header of a compact JWE of bounded size, its JSON bounded in nesting and
+    every segment base64url, before any library reads it. Raises ``ValueError``."""
+    if not is_compact_jwe(value) or len(value) > MAX_COMPACT_BYTES:
+        raise ValueError("not a compact JWE of acceptable size")
+    segments = value.split(".")
+    decoded = b64url_decode(segments[0])
+    if bounded_json.too_deep(decoded):
+        raise ValueError("JWE header nested too deeply")
+    for segment in segments[1:]:
+        if not _SEGMENT.fullmatch(segment):
+            raise ValueError("not a base64url segment")
+    header = json.loads(decoded)  # JSONDecodeError: ValueError
     if not isinstance(header, dict):
         raise ValueError("JOSE header is not an object")
     return header

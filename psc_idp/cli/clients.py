@@ -19,6 +19,7 @@ from psc_idp.extensions import db
 from psc_idp.keystore.signing import SUPPORTED_ALGS
 from psc_idp.protocol.client_auth.client_secret_jwt import METHOD as SECRET_JWT
 from psc_idp.protocol.clients import (
+    ENCRYPTION_FIELDS,
     METHODS_WITH_SECRET,
     InvalidClient,
     all_clients,
@@ -26,6 +27,7 @@ from psc_idp.protocol.clients import (
     remove_client,
     upsert_client,
 )
+from psc_idp.protocol.encryption.algorithms import CONTENT_ENCRYPTION_ENCS, KEY_MANAGEMENT_ALGS
 from psc_idp.protocol.models import Client
 
 clients_cli = AppGroup(
@@ -69,6 +71,17 @@ VALUE_OPTIONS = {
     "frontchannel_logout_uri": "frontchannel_logout_uri",
     "frontchannel_logout_session_required": "frontchannel_logout_session_required",
     "dpop_bound_tokens": "dpop_bound_access_tokens",
+    "userinfo_signed_response_alg": "userinfo_signed_response_alg",
+    **{name: name for name in ENCRYPTION_FIELDS},
+}
+#: The JWE options: each field's name, as an option (``--id-token-encrypted-response-alg``).
+ENCRYPTION_HELP = {
+    "id_token_encrypted_response_alg": "Chiffrer l'ID token pour la clé du client (jwks).",
+    "id_token_encrypted_response_enc": "Chiffrement du contenu de l'ID token (A128CBC-HS256).",
+    "userinfo_encrypted_response_alg": "Chiffrer la réponse UserInfo pour la clé du client.",
+    "userinfo_encrypted_response_enc": "Chiffrement du contenu de UserInfo (A128CBC-HS256).",
+    "request_object_encryption_alg": "Exiger des objets de requête chiffrés avec cet alg.",
+    "request_object_encryption_enc": "… et ce chiffrement du contenu.",
 }
 
 
@@ -172,6 +185,21 @@ def client_options(command: Callable) -> Callable:
             "--dpop-bound-tokens/--no-dpop-bound-tokens",
             default=None,
             help="Exiger une preuve DPoP à chaque demande de jeton (cnf.jkt, RFC 9449).",
+        ),
+        click.option(
+            "--userinfo-signed-response-alg",
+            type=click.Choice(SUPPORTED_ALGS),
+            help="Réponse UserInfo signée (application/jwt).",
+        ),
+        *(
+            click.option(
+                f"--{name.replace('_', '-')}",
+                type=click.Choice(
+                    KEY_MANAGEMENT_ALGS if name.endswith("_alg") else CONTENT_ENCRYPTION_ENCS
+                ),
+                help=help_text,
+            )
+            for name, help_text in ENCRYPTION_HELP.items()
         ),
         click.option("--json", "as_json", is_flag=True, help="Sortie JSON."),
     ]

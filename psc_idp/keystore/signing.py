@@ -24,7 +24,14 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm, RSAPSSAlgorithm
 from psc_idp.keystore.permissions import private_folder
 
 SUPPORTED_ALGS = ("RS256", "PS256", "ES256")
-_ALGORITHMS = {"RS256": RSAAlgorithm, "PS256": RSAPSSAlgorithm, "ES256": ECAlgorithm}
+#: ``RSA``: the label of the encryption keys (keystore/encryption.py), one RSA key for every
+#: RSA key-management algorithm.
+_ALGORITHMS = {
+    "RS256": RSAAlgorithm,
+    "PS256": RSAPSSAlgorithm,
+    "ES256": ECAlgorithm,
+    "RSA": RSAAlgorithm,
+}
 
 
 @dataclass(frozen=True)
@@ -34,10 +41,16 @@ class SigningKey:
     private_key: Any
     created_at: float
     retired_at: float | None
+    use: str = "sig"
 
     def public_jwk(self) -> dict[str, Any]:
         algorithm = _ALGORITHMS[self.alg]
         jwk = json.loads(algorithm.to_jwk(self.private_key.public_key()))
+        if self.use == "enc":
+            # No ``alg``: the client chooses among the advertised key-management algorithms.
+            # PyJWT's ``key_ops`` (``verify``) would contradict ``use: enc``.
+            jwk.pop("key_ops", None)
+            return {"kid": self.kid, "kty": jwk["kty"], "use": "enc", **jwk}
         return {"kid": self.kid, "kty": jwk["kty"], "alg": self.alg, "use": "sig", **jwk}
 
 
@@ -45,8 +58,8 @@ class SigningKey:
 class JwksDocument:
     body: bytes
     etag: str
-    #: The key list it was made from: a reload makes a new list, hence a new document.
-    keys: list[SigningKey]
+    #: The key lists it was made from: a reload makes a new list, hence a new document.
+    keys: tuple[list[SigningKey], ...]
     #: When the next retired key stops being published (epoch seconds).
     valid_until: float
 
@@ -67,11 +80,24 @@ def _thumbprint(private_key: Any, alg: str) -> str:
 
 
 class SigningKeys:
-    """All signing keys of the realm, loaded from disk and cached until the folder changes."""
+    """All signing keys of the realm, loaded from disk and cached until the folder changes.
 
-    def __init__(self, keys_dir: str | Path, publish_grace: int):
-        self.folder = Path(keys_dir) / "signing"
+    ``also_published``: another key folder whose keys the JWKS lists too (the encryption
+    keys)."""
+
+    FOLDER = "signing"
+    ALGS: tuple[str, ...] = SUPPORTED_ALGS
+    USE = "sig"
+
+    def __init__(
+        self,
+        keys_dir: str | Path,
+        publish_grace: int,
+        also_published: SigningKeys | None = None,
+    ):
+        self.folder = Path(keys_dir) / self.FOLDER
         self.publish_grace = publish_grace
+        self.also_published = also_published
         self._lock = Lock()
         self._keys: list[SigningKey] = []
         self._stamp: float | None = None
@@ -94,12 +120,21 @@ class SigningKeys:
     def jwks_document(self) -> JwksDocument:
         """The published key set, serialised once per change of the folder (or when a retired
         key leaves it), with its ETag: the JWKS endpoint answers from it without work."""
-        keys = self._current()
+        sources = (self._current(),)
+        if self.also_published is not None:
+            sources += (self.also_published._current(),)
         cached = self._document
-        if cached is not None and cached.keys is keys and time.time() < cached.valid_until:
+        if (
+            cached is not None
+            and len(cached.keys) == len(sources)
+            and all(a is b for a, b in zip(cached.keys, sources, strict=True))
+            and time.time() < cached.valid_until
+        ):
             return cached
         horizon = time.time() - self.publish_grace
-        published = [k for k in keys if k.retired_at is None or k.retired_at > horizon]
+        published = [
+            k for keys in sources for k in keys if k.retired_at is None or k.retired_at > horizon
+        ]
         body = json.dumps(
             {"keys": [k.public_jwk() for k in published]}, separators=(",", ":")
         ).encode()
@@ -107,7 +142,7 @@ class SigningKeys:
         document = JwksDocument(
             body=body,
             etag=hashlib.sha256(body).hexdigest()[:32],
-            keys=keys,
+            keys=sources,
             valid_until=min(leaving, default=float("inf")),
         )
         self._document = document
@@ -137,6 +172,7 @@ class SigningKeys:
                     private_key=serialization.load_pem_private_key(pem.read_bytes(), None),
                     created_at=pem.stat().st_mtime,
                     retired_at=float(retired.read_text()) if retired.exists() else None,
+                    use=self.USE,
                 )
             )
         # Newest first, so ``active`` picks the latest key of an algorithm.
@@ -145,12 +181,13 @@ class SigningKeys:
     # --- writing ---------------------------------------------------------------------------
     def ensure(self) -> None:
         """Create one key per supported algorithm if none is active (first start)."""
-        for alg in SUPPORTED_ALGS:
+        for alg in self.ALGS:
             if not any(k.alg == alg and k.retired_at is None for k in self._load_fresh()):
                 self._create(alg)
 
-    def rotate(self, algs: tuple[str, ...] = SUPPORTED_ALGS) -> list[SigningKey]:
+    def rotate(self, algs: tuple[str, ...] | None = None) -> list[SigningKey]:
         """Publish a new key per algorithm, retire the previous ones, prune expired ones."""
+        algs = self.ALGS if algs is None else algs
         old = [k for k in self._load_fresh() if k.alg in algs and k.retired_at is None]
         for alg in algs:
             self._create(alg)

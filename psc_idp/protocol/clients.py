@@ -15,6 +15,7 @@ from psc_idp.protocol import pairwise
 from psc_idp.protocol.client_auth import TOKEN_AUTH_METHODS
 from psc_idp.protocol.client_auth.client_secret_jwt import METHOD as SECRET_JWT
 from psc_idp.protocol.client_auth.client_secret_jwt import client_secret, seal_secret
+from psc_idp.protocol.encryption import algorithms as encryption
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.origins import ANY_ORIGIN, SAME_AS_REDIRECTS, parse_origin
 from psc_idp.protocol.scopes import DEFAULT_CLIENT_SCOPES, SUPPORTED_SCOPES, unknown
@@ -55,6 +56,8 @@ ALG_FIELDS = (
     "userinfo_signed_response_alg",
     "authorization_signed_response_alg",
 )
+#: JWE (OIDC Registration §2): alg and enc of the ID token, UserInfo and request objects.
+ENCRYPTION_FIELDS = encryption.FIELDS
 
 
 #: A host (name, IPv4, [IPv6]) and an optional port: nothing else in a logout URI's authority.
@@ -128,6 +131,7 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
     for name in ALG_FIELDS:
         if data.get(name) is not None and data[name] not in SUPPORTED_ALGS:
             raise InvalidClient(f"{client_id}: {name} must be one of {', '.join(SUPPORTED_ALGS)}")
+    _check_encryption(client_id, data)
     if method in SECRET_METHODS and not (data.get("secret") or data.get("secret_hash")):
         raise InvalidClient(f"{client_id}: {method} needs a secret")
     if method == SECRET_JWT:
@@ -143,6 +147,15 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
     for name in LOGOUT_URI_FIELDS:
         normal[name] = _logout_uri(client_id, name, data.get(name))
     return {**data, **normal, "client_id": client_id, "token_endpoint_auth_method": method}
+
+
+def _check_encryption(client_id: str, data: dict[str, Any]) -> None:
+    for pair in encryption.FIELD_PAIRS:
+        for problem in encryption.problems(data, pair):
+            raise InvalidClient(f"{client_id}: {problem}")
+    for alg_name, _ in encryption.TO_CLIENT:
+        if data.get(alg_name) and not (data.get("jwks") or data.get("jwks_uri")):
+            raise InvalidClient(f"{client_id}: {alg_name} needs jwks or jwks_uri")
 
 
 def _request_uris(client_id: str, data: dict[str, Any]) -> list[str]:
@@ -257,7 +270,7 @@ def upsert_client(data: dict[str, Any]) -> tuple[Client, bool]:
     client.web_origins = data["web_origins"]
     client.jwks = data.get("jwks")
     client.jwks_uri = data.get("jwks_uri")
-    for name in ALG_FIELDS:
+    for name in (*ALG_FIELDS, *ENCRYPTION_FIELDS):
         setattr(client, name, data.get(name))
     client.tls_client_auth_subject_dn = data.get("tls_client_auth_subject_dn")
     client.tls_client_auth_san_dns = data.get("tls_client_auth_san_dns")
@@ -333,7 +346,7 @@ def client_to_dict(client: Client, with_hash: bool = False) -> dict[str, Any]:
     for name in LIST_FIELDS:
         data[name] = list(getattr(client, name) or [])
     data["web_origins"] = list(client.web_origins or [])
-    for name in ("jwks", "jwks_uri", *ALG_FIELDS, *TLS_FIELDS, *CIBA_FIELDS):
+    for name in ("jwks", "jwks_uri", *ALG_FIELDS, *ENCRYPTION_FIELDS, *TLS_FIELDS, *CIBA_FIELDS):
         if getattr(client, name):
             data[name] = getattr(client, name)
     if client.subject_type and client.subject_type != pairwise.PUBLIC:

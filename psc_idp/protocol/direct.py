@@ -157,7 +157,7 @@ def _userinfo(app: Flask, environ: Environ) -> Answer | None:
 
     def work() -> Response | None:
         info = userinfo_for(token, _unbound, _unbound)
-        if info.status != 200 or info.signed_with:
+        if info.status != 200 or info.signed_with or info.encrypted_with:
             return None
         return answer(info)
 

@@ -12,6 +12,7 @@ from psc_idp.protocol.ciba.signed_request import SIGNING_ALGS as CIBA_REQUEST_AL
 from psc_idp.protocol.client_auth import CONFIDENTIAL_AUTH_METHODS
 from psc_idp.protocol.client_auth.client_secret_jwt import ALGORITHMS as SECRET_JWT_ALGS
 from psc_idp.protocol.dpop.proof import SIGNING_ALGS as DPOP_SIGNING_ALGS
+from psc_idp.protocol.encryption.algorithms import CONTENT_ENCRYPTION_ENCS, KEY_MANAGEMENT_ALGS
 from psc_idp.protocol.jarm import JWT_MODES
 from psc_idp.protocol.pairwise import SUBJECT_TYPES
 from psc_idp.protocol.request_object import SIGNING_ALGS as REQUEST_OBJECT_ALGS
@@ -104,7 +105,11 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "authorization_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "subject_types_supported": list(SUBJECT_TYPES),
         "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
+        "id_token_encryption_alg_values_supported": list(KEY_MANAGEMENT_ALGS),
+        "id_token_encryption_enc_values_supported": list(CONTENT_ENCRYPTION_ENCS),
         "userinfo_signing_alg_values_supported": list(SUPPORTED_ALGS),
+        "userinfo_encryption_alg_values_supported": list(KEY_MANAGEMENT_ALGS),
+        "userinfo_encryption_enc_values_supported": list(CONTENT_ENCRYPTION_ENCS),
         "introspection_endpoint_auth_methods_supported": confidential,
         "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_SIGNING_ALGS,
         "token_endpoint_auth_methods_supported": auth_methods,
@@ -150,6 +155,8 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "request_uri_parameter_supported": True,
         "require_request_uri_registration": True,
         "request_object_signing_alg_values_supported": list(REQUEST_OBJECT_ALGS),
+        "request_object_encryption_alg_values_supported": list(KEY_MANAGEMENT_ALGS),
+        "request_object_encryption_enc_values_supported": list(CONTENT_ENCRYPTION_ENCS),
         "ui_locales_supported": ["fr"],
         "authorization_response_iss_parameter_supported": True,
         **tls_metadata(settings),

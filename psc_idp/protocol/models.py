@@ -51,6 +51,15 @@ class Client(db.Model, ClientMixin):
     id_token_signed_response_alg: Mapped[str | None] = mapped_column(String(10))
     access_token_signed_response_alg: Mapped[str | None] = mapped_column(String(10))
     userinfo_signed_response_alg: Mapped[str | None] = mapped_column(String(10))
+    #: Encryption (JWE, OIDC Registration §2): of the ID token and UserInfo to the client's key
+    #: (``alg`` set: encrypted; ``enc`` defaults to A128CBC-HS256), and of the request objects
+    #: it sends to ours (set: required with that ``alg``, as Keycloak).
+    id_token_encrypted_response_alg: Mapped[str | None] = mapped_column(String(20))
+    id_token_encrypted_response_enc: Mapped[str | None] = mapped_column(String(20))
+    userinfo_encrypted_response_alg: Mapped[str | None] = mapped_column(String(20))
+    userinfo_encrypted_response_enc: Mapped[str | None] = mapped_column(String(20))
+    request_object_encryption_alg: Mapped[str | None] = mapped_column(String(20))
+    request_object_encryption_enc: Mapped[str | None] = mapped_column(String(20))
     #: JARM (``response_mode=jwt`` and the like): the algorithm of the ``response`` JWT;
     #: unset, RS256 (JARM §3).
     authorization_signed_response_alg: Mapped[str | None] = mapped_column(String(10))

@@ -8,12 +8,14 @@ Checks, in order:
 2. by reference: the URI is one of the client's ``request_uris`` (exact match, so nothing else is
    ever fetched), https (http on a loopback host), fetched without redirects, within
    ``request_uri_timeout`` and ``MAX_OBJECT_BYTES``;
-3. the JWS: RS256, PS256 or ES256 with one of the client's keys (``jwks`` / ``jwks_uri``, as
+3. encrypted (a JWE, RFC 9101 §6.1): opened with our encryption key (RSA-OAEP or RSA-OAEP-256,
+   as the client registered if it did; then required), its payload the signed object;
+4. the JWS: RS256, PS256 or ES256 with one of the client's keys (``jwks`` / ``jwks_uri``, as
    ``private_key_jwt``), or HS256/384/512 keyed by the sealed secret of a ``client_secret_jwt``
    client; ``alg: none`` and anything else refused;
-4. ``iss`` the client, ``aud`` our issuer, ``exp`` required and at most
+5. ``iss`` the client, ``aud`` our issuer, ``exp`` required and at most
    ``request_object_lifespan`` ahead, ``iat``/``nbf`` not older, a ``jti`` accepted once;
-5. its parameters: ``client_id`` equal to the one outside, ``response_type`` equal to the one
+6. its parameters: ``client_id`` equal to the one outside, ``response_type`` equal to the one
    outside when there is one, no nested ``request``/``request_uri``.
 
 Only the parameters inside count (RFC 9101 §6.3): those outside are ignored. Errors are
@@ -33,11 +35,12 @@ import jwt
 from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError, OAuth2Error
 
 from psc_idp.config import current_settings
-from psc_idp.jose_header import MAX_COMPACT_BYTES, unverified_header
+from psc_idp.jose_header import MAX_COMPACT_BYTES, is_compact_jwe, unverified_header
 from psc_idp.protocol.client_auth.client_secret_jwt import ALGORITHMS as SECRET_ALGS
 from psc_idp.protocol.client_auth.client_secret_jwt import METHOD as SECRET_JWT
 from psc_idp.protocol.client_auth.client_secret_jwt import MIN_KEY_BYTES, client_secret
 from psc_idp.protocol.client_auth.private_key_jwt import ASSERTION_ALGS, PrivateKeyJWT, select_key
+from psc_idp.protocol.encryption.incoming import DecryptionRefused, decrypt_request_object
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.pairwise import LOOPBACK
 from psc_idp.protocol.pushed_requests import is_pushed_reference
@@ -94,7 +97,7 @@ def resolve(data: dict[str, str], datalist: Any, client: Client) -> dict[str, st
     if "request" in data and "request_uri" in data:
         raise InvalidRequestError("Only one of request and request_uri may be sent")
     token = data["request"] if "request" in data else fetch(client, data["request_uri"])
-    params = parameters_of(verify(token, client))
+    params = parameters_of(verify(opened(token, client), client))
     if params.get("client_id") != data.get("client_id"):
         raise _invalid("The client_id of the request object differs from the request's")
     outside = data.get("response_type")
@@ -150,7 +153,20 @@ def fetch(client: Client, uri: str) -> str:
         raise _invalid("The request object is not a JWS") from error
 
 
-# --- the JWS ----------------------------------------------------------------------------------
+# --- the JWE, then the JWS ---------------------------------------------------------------------
+def opened(token: str, client: Client) -> str:
+    """The signed request object: ``token`` itself, or the payload of ``token`` encrypted to us.
+    A client that registered ``request_object_encryption_alg`` must encrypt (Keycloak)."""
+    if is_compact_jwe(token):
+        try:
+            return decrypt_request_object(token, client)
+        except DecryptionRefused as error:
+            raise _invalid(str(error)) from error
+    if client.request_object_encryption_alg:
+        raise _invalid("The request object must be encrypted")
+    return token
+
+
 def verify(
     token: str,
     client: Client,

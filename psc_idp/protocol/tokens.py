@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import jwt
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, OAuth2Error
 from flask import current_app
 from sqlalchemy import bindparam, select, update
 
@@ -23,13 +23,17 @@ from psc_idp.audit import events
 from psc_idp.config import Settings, current_settings
 from psc_idp.directory.reading import read_practitioner
 from psc_idp.extensions import db
-from psc_idp.jose_header import unverified_header
+from psc_idp.jose_header import is_compact_jwe, unverified_header
 from psc_idp.protocol import claims as claim_sets
 from psc_idp.protocol import scopes as client_scopes
 from psc_idp.protocol.claims_request import requested_claims
 from psc_idp.protocol.client_auth.tls_client_auth import current_certificate, thumbprint
 from psc_idp.protocol.context import TokenContext
 from psc_idp.protocol.dpop.binding import access_token_jkt
+from psc_idp.protocol.encryption.algorithms import ID_TOKEN, registered
+from psc_idp.protocol.encryption.client_key import EncryptionKeyUnavailable
+from psc_idp.protocol.encryption.incoming import decrypt_id_token_hint
+from psc_idp.protocol.encryption.outgoing import encrypt_to_client
 from psc_idp.protocol.lookups import AccessTokenWithClient, access_token_with_client
 from psc_idp.protocol.models import AccessToken, Client, Grant, RefreshToken
 from psc_idp.protocol.secrets import hash_secret
@@ -272,7 +276,29 @@ def _id_token(
     body.update(claim_sets.id_token_claims(settings, client.client_id, ctx, practitioner, sub))
     body.update(extra)
     body["at_hash"] = half_hash(access_token, alg)
-    return sign(claim_sets.in_order(body, claim_sets.ID_TOKEN_ORDER), alg)
+    signed = sign(claim_sets.in_order(body, claim_sets.ID_TOKEN_ORDER), alg)
+    return encrypted_id_token(client, signed)
+
+
+class UnusableClientKeyError(OAuth2Error):
+    """The client's registration, not its request nor its credentials, is at fault: 400 and no
+    authentication challenge (retrying with other credentials would change nothing)."""
+
+    error = "invalid_client"
+    status_code = 400
+
+
+def encrypted_id_token(client: Client, signed: str) -> str:
+    """The signed ID token, encrypted to the client if it registered an algorithm (nested JWT,
+    OIDC Core §10.2). A client whose key cannot be had gets ``invalid_client`` and nothing of
+    the request is kept (the staged writes are discarded)."""
+    choice = registered(client, ID_TOKEN)
+    if choice is None:
+        return signed
+    try:
+        return encrypt_to_client(client, choice, signed.encode("ascii"), nested=True)
+    except EncryptionKeyUnavailable as error:
+        raise UnusableClientKeyError(description=f"ID token encryption: {error}") from error
 
 
 # --- checking ------------------------------------------------------------------------------
@@ -305,7 +331,10 @@ def decode_access_token(value: str) -> dict[str, Any] | None:
 
 def decode_id_token_hint(value: str) -> dict[str, Any]:
     """Claims of an ID token this server issued, expired or not (``id_token_hint`` at logout and
-    at the CIBA endpoint, as Keycloak accepts). Raises ``ValueError``."""
+    at the CIBA endpoint, as Keycloak accepts), signed, or re-encrypted to our key by the client
+    it was encrypted to. Raises ``ValueError``."""
+    if is_compact_jwe(value):
+        value = decrypt_id_token_hint(value)  # DecryptionRefused: a ValueError
     try:
         header = unverified_header(value)
         key = signing_keys().by_kid(str(header.get("kid", "")))

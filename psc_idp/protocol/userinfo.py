@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flask import Request, Response, jsonify
+from flask import Request, Response, json, jsonify
 
 from psc_idp.config import current_settings
 from psc_idp.directory.reading import read_practitioner
@@ -19,6 +19,9 @@ from psc_idp.protocol.claims import service_account_subject, subject_for
 from psc_idp.protocol.claims_request import requested_claims
 from psc_idp.protocol.dpop import binding as dpop
 from psc_idp.protocol.dpop.proof import DPoPError
+from psc_idp.protocol.encryption.algorithms import USERINFO, Choice, registered
+from psc_idp.protocol.encryption.client_key import EncryptionKeyUnavailable
+from psc_idp.protocol.encryption.outgoing import encrypt_to_client
 from psc_idp.protocol.lookups import TokenFamily
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.tokens import (
@@ -102,6 +105,8 @@ class UserInfo:
     claims: dict[str, Any] | None = None
     #: The client's ``userinfo_signed_response_alg``: the claims are then sent as a JWT.
     signed_with: str | None = None
+    #: The client's ``userinfo_encrypted_response_alg``/``_enc``: the answer is then a JWE.
+    encrypted_with: Choice | None = None
     client: Client | None = None
     error: str = ""
     description: str = ""
@@ -134,15 +139,18 @@ def userinfo_for(
     if claims is None:
         return UserInfo(401, error="invalid_token", description="User disabled")
     signed_with = client.userinfo_signed_response_alg if client is not None else None
-    return UserInfo(200, claims, signed_with or None, client)
+    encrypted_with = registered(client, USERINFO) if client is not None else None
+    return UserInfo(200, claims, signed_with or None, encrypted_with, client)
 
 
 def answer(info: UserInfo) -> Response:
     """The HTTP answer: the Bearer error, the signed JWT or the JSON claims."""
     if info.claims is None:
         return bearer_error(info.status, info.error, info.description, info.scheme)
+    if info.encrypted_with and info.client is not None:
+        return _encrypted(info.claims, info.client, info.encrypted_with, info.signed_with)
     if info.signed_with and info.client is not None:
-        return _signed(info.claims, info.client)
+        return _jwt_response(_signed_claims(info.claims, info.client))
     response = jsonify(info.claims)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -177,9 +185,29 @@ def _claims(grant: TokenFamily, client: Client | None) -> dict[str, Any] | None:
     )
 
 
-def _signed(claims: dict[str, Any], client: Client) -> Response:
+def _signed_claims(claims: dict[str, Any], client: Client) -> str:
     settings = current_settings()
     body = {**envelope(settings, settings.id_token_lifetime), "aud": client.client_id, **claims}
-    response = Response(sign(body, client.userinfo_signed_response_alg), mimetype="application/jwt")
+    return sign(body, client.userinfo_signed_response_alg)
+
+
+def _encrypted(
+    claims: dict[str, Any], client: Client, choice: Choice, signed_with: str | None
+) -> Response:
+    """OIDC Core §5.3.2: signed then encrypted when both are registered, else the JSON
+    encrypted. A client whose key cannot be had is told so as RFC 6750 says, never with the
+    claims in clear."""
+    if signed_with:
+        plaintext, nested = _signed_claims(claims, client).encode("ascii"), True
+    else:
+        plaintext, nested = json.dumps(claims).encode(), False
+    try:
+        return _jwt_response(encrypt_to_client(client, choice, plaintext, nested))
+    except EncryptionKeyUnavailable as error:
+        return bearer_error(400, "invalid_request", f"UserInfo encryption: {error}")
+
+
+def _jwt_response(value: str) -> Response:
+    response = Response(value, mimetype="application/jwt")
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -16,6 +16,7 @@ from psc_idp.protocol.clients import (
     CIBA_FIELDS,
     CIBA_GRANT,
     DELIVERY_MODES,
+    ENCRYPTION_FIELDS,
     GRANT_TYPES,
     LIST_FIELDS,
     LOGOUT_FIELDS,
@@ -30,6 +31,7 @@ from psc_idp.protocol.clients import (
     logout_uri_problem,
     validate,
 )
+from psc_idp.protocol.encryption import algorithms as encryption
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.pairwise import LOOPBACK, SUBJECT_TYPES
 from psc_idp.realm import checks
@@ -60,6 +62,7 @@ URI_LISTS = ("redirect_uris", "post_logout_redirect_uris")
 def client_keys() -> tuple[str, ...]:
     """What ``upsert_client`` reads; ``web_origins`` once the model stores it."""
     keys = ["client_id", "token_endpoint_auth_method", "jwks", *LIST_FIELDS, *ALG_FIELDS]
+    keys += ENCRYPTION_FIELDS
     keys += [*TLS_FIELDS, *CIBA_FIELDS, *SUBJECT_FIELDS, *REQUEST_OBJECT_FIELDS]
     keys += [*LOGOUT_FIELDS, *BOOLEAN_KEYS, *TEXT_KEYS]
     if hasattr(Client, "web_origins"):
@@ -119,6 +122,7 @@ def _check_entry(problems: Problems, entry: dict[str, Any], path: Path) -> None:
     for name in ALG_FIELDS:
         if entry.get(name) is not None:
             checks.one_of(problems, entry[name], (*path, name), SUPPORTED_ALGS)
+    _check_encryption(problems, entry, path)
     if "subject_type" in entry:
         checks.one_of(problems, entry["subject_type"], (*path, "subject_type"), SUBJECT_TYPES)
     if "backchannel_token_delivery_mode" in entry:
@@ -126,6 +130,25 @@ def _check_entry(problems: Problems, entry: dict[str, Any], path: Path) -> None:
         checks.one_of(problems, entry[mode_path[-1]], mode_path, sorted(DELIVERY_MODES))
     if method_ok and isinstance(grant_types, list):
         _check_consistency(problems, entry, path, method, grant_types)
+
+
+def _check_encryption(problems: Problems, entry: dict[str, Any], path: Path) -> None:
+    """JWE: a known alg and enc, an enc only with its alg, and a key of the client to encrypt
+    its ID tokens and UserInfo to."""
+    for alg_name, enc_name in encryption.FIELD_PAIRS:
+        if entry.get(alg_name) is not None:
+            options = encryption.KEY_MANAGEMENT_ALGS
+            checks.one_of(problems, entry[alg_name], (*path, alg_name), options)
+        if entry.get(enc_name) is not None:
+            options = encryption.CONTENT_ENCRYPTION_ENCS
+            checks.one_of(problems, entry[enc_name], (*path, enc_name), options)
+            if entry.get(alg_name) is None:
+                problems.add((*path, enc_name), f"{enc_name} demande {alg_name}.")
+    for alg_name, _ in encryption.TO_CLIENT:
+        if entry.get(alg_name) and not (entry.get("jwks") or entry.get("jwks_uri")):
+            problems.add(
+                (*path, alg_name), f"{alg_name} demande jwks ou jwks_uri (la clé du client)."
+            )
 
 
 def _check_uris(problems: Problems, uris: list[str], path: Path) -> None:

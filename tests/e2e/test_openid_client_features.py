@@ -6,7 +6,10 @@ essential ``acr``; a pairwise ``sub``, which openid-client requires to be the sa
 as in the ID token; signed request objects (RFC 9101, ``PSC_REQUEST_OBJECT``) by value at the
 authorization endpoint and pushed through PAR, for a client that must sign every request;
 signed authorization responses (JARM, ``PSC_RESPONSE_MODE``) in the query and in a form post,
-verified by openid-client with the algorithm the client registered; DPoP (RFC 9449,
+verified by openid-client with the algorithm the client registered; encryption
+(``PSC_DECRYPTION_KEY``, ``PSC_REQUEST_ENCRYPTION``): ID tokens and UserInfo that openid-client
+decrypts with the client's key, request objects encrypted to the server's key with the jose
+package; DPoP (RFC 9449,
 ``PSC_DPOP``) for a client registered with ``--dpop-bound-tokens``: its code bound with
 ``dpop_jkt``, every token and UserInfo call with a proof, and, on a server that requires nonces,
 openid-client's own answer to ``use_dpop_nonce``.
@@ -17,6 +20,7 @@ tests/e2e/node."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -32,10 +36,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import ECKey
-from jwt.algorithms import ECAlgorithm
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from tests.live_server import LiveServer
 from tests.relying_party import run_cli
@@ -180,11 +184,15 @@ def jar_key() -> dict[str, Any]:
     return {**json.loads(ECAlgorithm.to_jwk(key)), "kid": JAR_KID, "alg": "ES256"}
 
 
-@pytest.fixture(scope="module")
-def jwks_uri(jar_key: dict[str, Any]) -> Iterator[str]:
-    """The client's public keys, served where psc-idp fetches them (its ``jwks_uri``)."""
-    public = {name: value for name, value in jar_key.items() if name != "d"}
-    document = json.dumps({"keys": [public]}).encode()
+@contextlib.contextmanager
+def served_jwks(*private_jwks: dict[str, Any]) -> Iterator[str]:
+    """The public halves of ``private_jwks``, served where psc-idp fetches them (a
+    ``jwks_uri``)."""
+    private = {"d", "p", "q", "dp", "dq", "qi"}
+    public = [
+        {name: value for name, value in jwk.items() if name not in private} for jwk in private_jwks
+    ]
+    document = json.dumps({"keys": public}).encode()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
@@ -201,10 +209,18 @@ def jwks_uri(jar_key: dict[str, Any]) -> Iterator[str]:
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def jwks_uri(jar_key: dict[str, Any]) -> Iterator[str]:
+    with served_jwks(jar_key) as uri:
+        yield uri
 
 
 @pytest.fixture(scope="module")
@@ -425,3 +441,82 @@ def test_openid_client_answers_the_servers_nonce(nonce_server):
     assert refused.value.code == 400 and refused.value.headers["DPoP-Nonce"]
     assert json.loads(refused.value.read())["error"] == "use_dpop_nonce"
     _check_dpop_flow(run_flow(nonce_server, DPOP_CLIENT, secret, PSC_DPOP="1"))
+
+
+# --- encryption (JWE) --------------------------------------------------------------------------
+ENC_CLIENT = "e2e-jwe"
+
+
+@pytest.fixture(scope="module")
+def decryption_key() -> dict[str, Any]:
+    """The client's RSA key, as a private JWK: openid-client decrypts with it."""
+    key = rsa.generate_private_key(65537, 2048)
+    jwk = json.loads(RSAAlgorithm.to_jwk(key))
+    jwk.pop("key_ops", None)
+    return {**jwk, "kid": "e2e-jwe-rsa", "alg": "RSA-OAEP-256", "use": "enc"}
+
+
+@pytest.fixture(scope="module")
+def jwe_secret(live_server: LiveServer, jar_key, decryption_key) -> Iterator[str]:
+    with served_jwks(jar_key, decryption_key) as uri:
+        created = run_cli(
+            live_server,
+            "clients",
+            "add",
+            ENC_CLIENT,
+            "--redirect-uri",
+            "http://localhost:3000/callback",
+            "--post-logout-redirect-uri",
+            "http://localhost:3000/",
+            "--jwks-uri",
+            uri,
+            "--require-signed-request-object",
+            "--id-token-encrypted-response-alg",
+            "RSA-OAEP-256",
+            "--id-token-encrypted-response-enc",
+            "A256GCM",
+            # openid-client reads an application/jwt UserInfo as a JWT: signed, then encrypted.
+            "--userinfo-signed-response-alg",
+            "RS256",
+            "--userinfo-encrypted-response-alg",
+            "RSA-OAEP-256",
+            "--request-object-encryption-alg",
+            "RSA-OAEP-256",
+        )
+        assert created["id_token_encrypted_response_alg"] == "RSA-OAEP-256"
+        yield created["client_secret"]
+
+
+@pytest.fixture(scope="module", params=["jar", "par"])
+def jwe_flow(request, live_server, jwe_secret, jar_key, decryption_key) -> dict[str, Any]:
+    return run_flow(
+        live_server,
+        ENC_CLIENT,
+        jwe_secret,
+        PSC_REQUEST_OBJECT=request.param,
+        PSC_REQUEST_KEY=json.dumps(jar_key),
+        PSC_REQUEST_ENCRYPTION="RSA-OAEP-256/A256GCM",
+        PSC_DECRYPTION_KEY=json.dumps(decryption_key),
+    )
+
+
+def test_a_whole_login_with_everything_encrypted(jwe_flow):
+    discovery = jwe_flow["discovery"]
+    for name in ("id_token", "userinfo", "request_object"):
+        assert "RSA-OAEP-256" in discovery[f"{name}_encryption_alg_values_supported"]
+    assert [step["step"] for step in jwe_flow["steps"] if not step["ok"]] == []
+    # The server opened the encrypted request object: the login went through with it.
+    assert jwe_flow["request_encryption"]["alg"] == "RSA-OAEP-256"
+    assert jwe_flow["login"]["picker_shown"] is True
+    # The ID token came as a JWE, which openid-client opened and then verified.
+    jwe_header = jwe_flow["id_token_jwe"]
+    assert jwe_flow["id_token_jwe"]["segments"] == 5
+    assert (jwe_header["header"]["enc"], jwe_header["header"]["cty"]) == ("A256GCM", "JWT")
+    assert jwe_header["header"]["kid"] == "e2e-jwe-rsa"
+    assert jwe_flow["id_token"]["azp"] == ENC_CLIENT
+    assert jwe_flow["refresh"]["id_token_segments"] == 5
+    # UserInfo: decrypted, its signature and its sub checked by openid-client.
+    assert jwe_flow["userinfo"]["sub"] == jwe_flow["id_token"]["sub"]
+    assert "SubjectRefPro" in jwe_flow["userinfo"]
+    # Logout with the signed ID token from inside the JWE (RP-Initiated Logout §2).
+    assert jwe_flow["logout"]["picker_after_logout"] is True

@@ -45,10 +45,18 @@ def test_keycloak_authorization_path_also_works(app, clients):
     assert response.headers["Location"].startswith("/wallet/login/")
 
 
+def signing_kids(app) -> set[str]:
+    keys = app.test_client().get(CERTS).get_json()["keys"]
+    return {k["kid"] for k in keys if k["use"] == "sig"}
+
+
 def test_jwks_publishes_one_key_per_algorithm(app):
     keys = app.test_client().get(CERTS).get_json()["keys"]
-    assert sorted(k["alg"] for k in keys) == ["ES256", "PS256", "RS256"]
-    assert all(k["use"] == "sig" and k["kid"] for k in keys)
+    signing = [k for k in keys if k["use"] == "sig"]
+    assert sorted(k["alg"] for k in signing) == ["ES256", "PS256", "RS256"]
+    assert all(k["kid"] for k in keys)
+    # Besides them, the request objects' encryption key (tests/protocol/test_encryption.py).
+    assert [k["use"] for k in keys if k not in signing] == ["enc"]
     assert all("d" not in k for k in keys)  # never a private member
 
 
@@ -66,9 +74,9 @@ def _own_keys_app(make_app, tmp_path):
 
 def test_rotation_publishes_new_key_and_keeps_the_old_one(make_app, tmp_path):
     app = _own_keys_app(make_app, tmp_path)
-    before = {k["kid"] for k in app.test_client().get(CERTS).get_json()["keys"]}
+    before = signing_kids(app)
     _run(app, "keys", "rotate", "--alg", "RS256")
-    after = {k["kid"] for k in app.test_client().get(CERTS).get_json()["keys"]}
+    after = signing_kids(app)
     assert before < after and len(after) == 4
     from tests.helpers import Browser, TestClients
 
@@ -80,13 +88,14 @@ def test_rotation_publishes_new_key_and_keeps_the_old_one(make_app, tmp_path):
 
 def test_retired_key_leaves_the_jwks_once_its_tokens_expired(make_app, tmp_path):
     app = _own_keys_app(make_app, tmp_path)
-    old = {k["kid"] for k in app.test_client().get(CERTS).get_json()["keys"] if k["alg"] == "ES256"}
+    keys = app.test_client().get(CERTS).get_json()["keys"]
+    old = {k["kid"] for k in keys if k.get("alg") == "ES256"}
     _run(app, "keys", "rotate", "--alg", "ES256")
     # Pretend the rotation happened long ago: past every token lifetime.
     for marker in (tmp_path / "keys" / "signing").glob("ES256-*.retired"):
         marker.write_text(str(time.time() - 3600))
     _run(app, "keys", "rotate", "--alg", "RS256")  # any write makes instances reload
-    published = {k["kid"] for k in app.test_client().get(CERTS).get_json()["keys"]}
+    published = signing_kids(app)
     assert not old & published
     assert len(published) == 4  # ES256 new, PS256, RS256 new and the RS256 just retired
 

@@ -7,8 +7,6 @@ PyJWT, the project's one JOSE library (docs/architecture.md, "JOSE")."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from typing import Any, NamedTuple
 
 import jwt
@@ -19,6 +17,7 @@ from psc_idp.protocol.client_auth.assertion import (
     _check_dates,
     refuse,
 )
+from psc_idp.protocol.client_jwks import ClientKeysUnavailable, registered_jwks
 from psc_idp.protocol.models import Client
 
 __all__ = ["ASSERTION_TYPE", "ClientKey", "PrivateKeyJWT", "_check_dates"]
@@ -29,7 +28,6 @@ ASSERTION_ALGS: dict[str, tuple[str, str | None]] = {
     "PS256": ("RSA", None),
     "ES256": ("EC", "P-256"),
 }
-JWKS_MAX_BYTES = 256 * 1024
 
 
 class ClientKey(NamedTuple):
@@ -49,14 +47,25 @@ class PrivateKeyJWT(ClientAssertion):
         return self.verify(assertion, key.key, header["alg"], client.client_id)
 
     def resolve_client_public_key(self, client: Client) -> list[ClientKey]:
-        data = client.jwks or _fetch_jwks(client.jwks_uri)
+        try:
+            data = registered_jwks(client)
+        except ClientKeysUnavailable as error:
+            raise _refuse(str(error)) from error
         try:
             entries = data["keys"]
             if not isinstance(entries, list):
                 raise TypeError("keys is not a list")
-            return [ClientKey(entry, jwt.PyJWK(entry)) for entry in entries]
+            return [ClientKey(entry, jwt.PyJWK(entry)) for entry in entries if _for_signing(entry)]
         except (jwt.PyJWTError, ValueError, TypeError, KeyError, AttributeError) as error:
             raise _refuse("Client keys are not usable") from error
+
+
+def _for_signing(entry: Any) -> bool:
+    """Not an encryption key (``use: enc``, or an ``alg`` that signs nothing here, such as
+    RSA-OAEP-256): a client publishes those beside its signing keys, PyJWT cannot read them."""
+    if not isinstance(entry, dict):
+        return True  # refused below, as a malformed set
+    return entry.get("use", "sig") == "sig" and entry.get("alg", None) in (None, *ASSERTION_ALGS)
 
 
 def select_key(keys: list[ClientKey], header: dict[str, Any]) -> jwt.PyJWK:
@@ -77,13 +86,3 @@ def select_key(keys: list[ClientKey], header: dict[str, Any]) -> jwt.PyJWK:
             continue
         return key.key
     raise _refuse(f"No usable key for kid: '{kid}'")
-
-
-def _fetch_jwks(uri: str | None) -> dict:
-    if not uri:
-        raise _refuse("Client has no registered keys")
-    try:
-        with urllib.request.urlopen(uri, timeout=5) as response:  # noqa: S310 (registered URL)
-            return json.loads(response.read(JWKS_MAX_BYTES))
-    except (OSError, ValueError) as error:
-        raise _refuse("Client jwks_uri could not be read") from error

@@ -20,11 +20,16 @@
 // PSC_RESPONSE_MODE (`jwt`: every authorization response a signed JWT in the query, JARM, which
 // openid-client verifies against the JWKS; `form_post.jwt`: the same JWT posted by the page)
 // with PSC_AUTHORIZATION_ALG (the client's authorization_signed_response_alg, which
-// openid-client then requires; else any algorithm discovery advertises).
+// openid-client then requires; else any algorithm discovery advertises);
 // PSC_DPOP (`1`: every token request and UserInfo call with a DPoP proof of one ES256 key,
 // RFC 9449, and the first login's code bound to it with `dpop_jkt`; openid-client answers a
-// server's `use_dpop_nonce` itself).
+// server's `use_dpop_nonce` itself);
+// PSC_REQUEST_ENCRYPTION (`RSA-OAEP-256/A256GCM`, say): the signed request object then encrypted to
+// the server's published encryption key (RFC 9101 §6.1) with the jose package;
+// PSC_DECRYPTION_KEY (the client's private RSA JWK, with its `kid` and `alg` RSA-OAEP or
+// RSA-OAEP-256): openid-client decrypts the ID tokens and the UserInfo responses with it.
 
+import * as jose from "jose";
 import * as client from "openid-client";
 
 const issuer = process.argv[2] ?? process.env.PSC_ISSUER;
@@ -41,6 +46,8 @@ const requestKey = process.env.PSC_REQUEST_KEY;
 const responseMode = process.env.PSC_RESPONSE_MODE ?? "";
 const authorizationAlg = process.env.PSC_AUTHORIZATION_ALG;
 const useDPoP = process.env.PSC_DPOP === "1";
+const requestEncryption = process.env.PSC_REQUEST_ENCRYPTION ?? "";
+const decryptionKey = process.env.PSC_DECRYPTION_KEY;
 const HTTP_TIMEOUT_MS = 15000;
 
 const report = {
@@ -281,8 +288,54 @@ async function authorizationUrl(config, parameters) {
     signingKey = { key, kid: jwk.kid };
   }
   const signed = await client.buildAuthorizationUrlWithJAR(config, parameters, signingKey);
+  if (requestEncryption) {
+    signed.searchParams.set("request", await encryptToServer(config, signed.searchParams.get("request")));
+  }
   if (requestObject === "jar") return signed;
   return client.buildAuthorizationUrlWithPAR(config, signed.searchParams, dpopOptions);
+}
+
+// The signed request object encrypted to the server's key (`use: enc` in its JWKS), as a
+// nested JWT: RFC 9101 §6.1.
+let serverEncryptionKey;
+async function encryptToServer(config, signedObject) {
+  const [alg, enc] = requestEncryption.split("/");
+  if (!serverEncryptionKey) {
+    const response = await fetch(config.serverMetadata().jwks_uri, {
+      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+    });
+    const { keys } = await response.json();
+    const jwk = keys.find((key) => key.use === "enc" && key.kty === "RSA");
+    expect(jwk, "PSC_REQUEST_ENCRYPTION: the server publishes no RSA key with use enc");
+    serverEncryptionKey = { key: await jose.importJWK(jwk, alg), kid: jwk.kid };
+  }
+  report.request_encryption = { alg, enc, kid: serverEncryptionKey.kid };
+  return new jose.CompactEncrypt(new TextEncoder().encode(signedObject))
+    .setProtectedHeader({ alg, enc, cty: "JWT", kid: serverEncryptionKey.kid })
+    .encrypt(serverEncryptionKey.key);
+}
+
+// The client's private key for what the server encrypts to it (ID tokens, UserInfo).
+let decryption;
+async function enableDecryption(config) {
+  if (!decryptionKey) return;
+  const jwk = JSON.parse(decryptionKey);
+  const hash = jwk.alg === "RSA-OAEP" ? "SHA-1" : "SHA-256";
+  const key = await crypto.subtle.importKey("jwk", jwk, { name: "RSA-OAEP", hash }, false, [
+    "decrypt",
+    "unwrapKey",
+  ]);
+  client.enableDecryptingResponses(config, undefined, { key, kid: jwk.kid, alg: jwk.alg });
+  decryption = await jose.importJWK(jwk, jwk.alg);
+}
+
+// What the JWE of an ID token says of itself, and the signed ID token inside: OIDC
+// RP-Initiated Logout §2 has the client send that one as id_token_hint.
+async function openedIdToken(idToken) {
+  const segments = idToken.split(".").length;
+  if (!decryption || segments !== 5) return { segments, signed: idToken };
+  const { plaintext, protectedHeader } = await jose.compactDecrypt(idToken, decryption);
+  return { segments, header: protectedHeader, signed: new TextDecoder().decode(plaintext) };
 }
 
 async function main() {
@@ -301,6 +354,7 @@ async function main() {
       { execute: [client.allowInsecureRequests], timeout: HTTP_TIMEOUT_MS / 1000 },
     ),
   );
+  await enableDecryption(config);
   if (responseMode) {
     expect(["jwt", "form_post.jwt"].includes(responseMode), `unknown PSC_RESPONSE_MODE ${responseMode}`);
     client.useJwtResponseMode(config);
@@ -323,6 +377,10 @@ async function main() {
     response_modes_supported: server.response_modes_supported,
     authorization_signing_alg_values_supported: server.authorization_signing_alg_values_supported,
     dpop_signing_alg_values_supported: server.dpop_signing_alg_values_supported,
+    id_token_encryption_alg_values_supported: server.id_token_encryption_alg_values_supported,
+    userinfo_encryption_alg_values_supported: server.userinfo_encryption_alg_values_supported,
+    request_object_encryption_alg_values_supported:
+      server.request_object_encryption_alg_values_supported,
   };
   let dpopJkt;
   if (useDPoP) {
@@ -377,6 +435,8 @@ async function main() {
     response_keys: Object.keys(tokens).sort(),
   };
   report.id_token = idClaims;
+  const openedFirst = await openedIdToken(tokens.id_token);
+  report.id_token_jwe = { segments: openedFirst.segments, header: openedFirst.header ?? null };
 
   const userinfo = await step("userinfo", () =>
     client.fetchUserInfo(config, tokens.access_token, idClaims.sub, dpopOptions),
@@ -395,6 +455,7 @@ async function main() {
     new_access_token: refreshed.access_token !== tokens.access_token,
     id_token_sub: refreshed.id_token ? refreshed.claims()?.sub : null,
     token_type: refreshed.token_type,
+    id_token_segments: refreshed.id_token ? refreshed.id_token.split(".").length : null,
   };
 
   report.introspection = await step("introspection", () =>
@@ -448,7 +509,7 @@ async function main() {
   // --- RP-initiated logout ------------------------------------------------------------------
   const logoutState = client.randomState();
   const endSession = client.buildEndSessionUrl(config, {
-    id_token_hint: ssoTokens.id_token,
+    id_token_hint: (await openedIdToken(ssoTokens.id_token)).signed,
     post_logout_redirect_uri: postLogoutRedirectUri,
     state: logoutState,
   });
