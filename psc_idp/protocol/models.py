@@ -76,6 +76,9 @@ class Client(db.Model, ClientMixin):
     #: Keycloak's "request object required": every authorization request signed (``request``,
     #: ``request_uri``, or pushed with ``request``).
     require_signed_request_object: Mapped[bool] = mapped_column(default=False)
+    #: « API Pro Santé Connectées »: the protected APIs (``apis:`` of the realm) the client may
+    #: exchange its PSC access tokens for (RFC 8693 ``audience``).
+    audiences: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
