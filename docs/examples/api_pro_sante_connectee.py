@@ -69,7 +69,9 @@ def actor_token(options: argparse.Namespace, audience: str) -> str:
 
 def exchange(options: argparse.Namespace, http: requests.Session, psc_token: str) -> str:
     metadata = http.get(
-        f"{options.api_issuer.rstrip('/')}/.well-known/openid-configuration", timeout=TIMEOUT
+        f"{options.api_issuer.rstrip('/')}/.well-known/openid-configuration",
+        verify=options.ca or True,
+        timeout=TIMEOUT,
     ).json()
     if TOKEN_EXCHANGE not in metadata.get("grant_types_supported", []):
         raise CibaFailed("ce serveur d'autorisation ne propose pas l'échange de jetons")

@@ -65,53 +65,61 @@ def issue_org(server: LiveServer, folder: Path, structure_id: str) -> tuple[Soft
 
 @dataclass
 class Chain:
+    """A server with the LPS registered: its certificate and another structure's."""
+
     server: LiveServer
     mine: Software
     other: Software
-
-    @property
-    def tls_origin(self) -> str:
-        return f"https://localhost:{self.server.environment()['PSC_TLS_PORT']}"
-
-    @property
-    def ca(self) -> str:
-        return str(self.server.keys_dir / "pki" / "ca-bundle.pem")
+    #: The public origin (psc-idp itself, or nginx) and the mutual-TLS one.
+    public_url: str
+    tls_origin: str
+    ca: str
 
     @property
     def api_issuer(self) -> str:
-        return self.server.url("/api-as/realms/demo-api")
+        return f"{self.public_url}/api-as/realms/demo-api"
+
+
+def prepare_chain(
+    server: LiveServer, folder: Path, public_url: str, tls_origin: str, ca: str
+) -> Chain:
+    """The LPS's and a stranger's ORG AUTH_CLI certificates, the LPS registered by a realm
+    import (CIBA and token exchange, for demo-api), the professional's e-CPS activated."""
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        mine = pool.submit(issue_org, server, folder / "mine", "1B0064166")
+        other = pool.submit(issue_org, server, folder / "other", "1B0000000")
+        activated = pool.submit(run_cli, server, "ecps", "activate", MIDWIFE, "--pin", PIN)
+        (software, subject), (stranger, _) = mine.result(), other.result()
+        activated.result()
+    realm = folder / "lps.yaml"
+    realm.write_text(
+        yaml.safe_dump(
+            {
+                "clients": [
+                    {
+                        "client_id": LPS,
+                        "name": "LPS exemple",
+                        "token_endpoint_auth_method": "tls_client_auth",
+                        "tls_client_auth_subject_dn": subject,
+                        "tls_client_certificate_bound_access_tokens": True,
+                        "grant_types": ["urn:openid:params:grant-type:ciba", EXCHANGE],
+                        "audiences": ["demo-api"],
+                    }
+                ]
+            }
+        )
+    )
+    run_cli(server, "realm", "import", str(realm))
+    return Chain(server, software, stranger, public_url, tls_origin, ca)
 
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory) -> Iterator[Chain]:
-    folder = tmp_path_factory.mktemp("lps")
     with LiveServer(env={"PSC_TLS_PORT": str(free_port())}) as server:
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            mine = pool.submit(issue_org, server, folder / "mine", "1B0064166")
-            other = pool.submit(issue_org, server, folder / "other", "1B0000000")
-            activated = pool.submit(run_cli, server, "ecps", "activate", MIDWIFE, "--pin", PIN)
-            (software, subject), (stranger, _) = mine.result(), other.result()
-            activated.result()
-        realm = folder / "lps.yaml"
-        realm.write_text(
-            yaml.safe_dump(
-                {
-                    "clients": [
-                        {
-                            "client_id": LPS,
-                            "name": "LPS exemple",
-                            "token_endpoint_auth_method": "tls_client_auth",
-                            "tls_client_auth_subject_dn": subject,
-                            "tls_client_certificate_bound_access_tokens": True,
-                            "grant_types": ["urn:openid:params:grant-type:ciba", EXCHANGE],
-                            "audiences": ["demo-api"],
-                        }
-                    ]
-                }
-            )
-        )
-        run_cli(server, "realm", "import", str(realm))
-        yield Chain(server, software, stranger)
+        origin = f"https://localhost:{server.environment()['PSC_TLS_PORT']}"
+        ca = str(server.keys_dir / "pki" / "ca-bundle.pem")
+        folder = tmp_path_factory.mktemp("lps")
+        yield prepare_chain(server, folder, server.base_url, origin, ca)
 
 
 def approve_on_the_phone(chain: Chain) -> subprocess.Popen:
@@ -126,6 +134,10 @@ def approve_on_the_phone(chain: Chain) -> subprocess.Popen:
 
 
 def test_the_example_lps_calls_the_demo_api(chain):
+    run_the_example(chain)
+
+
+def run_the_example(chain: Chain) -> None:
     approver = approve_on_the_phone(chain)
     try:
         lps = subprocess.run(
@@ -196,9 +208,13 @@ def actor_token(chain: Chain, **claims) -> str:
 
 
 def test_authlib_exchanges_and_the_api_checks_the_certificate(chain):
+    exchange_with_authlib(chain)
+
+
+def exchange_with_authlib(chain: Chain) -> None:
     subject = psc_access_token(chain)
     metadata = requests.get(
-        f"{chain.api_issuer}/.well-known/openid-configuration", timeout=10
+        f"{chain.api_issuer}/.well-known/openid-configuration", verify=chain.ca, timeout=10
     ).json()
     assert metadata["token_endpoint"].startswith(chain.tls_origin)
     # Authlib's default leeway (60 s) would hold a 60-second token expired on arrival.
@@ -216,10 +232,11 @@ def test_authlib_exchanges_and_the_api_checks_the_certificate(chain):
         scope="demo",
     )
     assert token["issued_token_type"] == ACCESS_TOKEN and token["expires_in"] == 60
-    jwks = jwt.PyJWKClient(metadata["jwks_uri"])
+    jwks = jwt.PyJWKSet.from_dict(requests.get(metadata["jwks_uri"], verify=chain.ca).json())
+    kid = jwt.get_unverified_header(token["access_token"])["kid"]
     claims = jwt.decode(
         token["access_token"],
-        jwks.get_signing_key_from_jwt(token["access_token"]).key,
+        next(key for key in jwks.keys if key.key_id == kid).key,
         algorithms=["RS256"],
         audience="demo-api",
         issuer=metadata["issuer"],
