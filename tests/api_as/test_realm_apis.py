@@ -3,6 +3,8 @@ is applied (in French, with places), imported idempotently, exported."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from psc_idp.api_as.apis import all_apis, api_to_dict
@@ -75,3 +77,21 @@ def test_apis_import_idempotently(app_context):
     }
     data["apis"][0]["lifetime"] = 30
     assert import_realm(data).apis_changed == 1
+
+
+def test_an_api_issuer_rotates_its_own_keys(app, pki):
+    from tests.api_as.conftest import DEMO
+
+    runner = app.test_cli_runner()
+    certs = f"/api-as/realms/{DEMO}/protocol/openid-connect/certs"
+    realm_certs = "/auth/realms/esante-wallet/protocol/openid-connect/certs"
+    before = {k["kid"] for k in app.test_client().get(certs).get_json()["keys"]}
+    realm_before = app.test_client().get(realm_certs).get_json()
+    result = runner.invoke(args=["keys", "rotate", "--api", DEMO, "--alg", "RS256", "--json"])
+    assert result.exit_code == 0, result.output
+    (new,) = json.loads(result.output)
+    after = {k["kid"] for k in app.test_client().get(certs).get_json()["keys"]}
+    assert new["kid"] in after and before <= after  # the old key stays published
+    assert app.test_client().get(realm_certs).get_json() == realm_before
+    unknown = runner.invoke(args=["keys", "list", "--api", "pas-une-api"])
+    assert unknown.exit_code != 0 and "pas-une-api" in unknown.output
