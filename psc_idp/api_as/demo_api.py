@@ -12,6 +12,7 @@ from psc_idp.api_as.apis import find_api
 from psc_idp.api_as.verify import TokenRefused, userinfo_of, verified_api_token
 from psc_idp.http.errors import ErrorPolicy, register_policy
 from psc_idp.protocol.userinfo import bearer_error, presented_token
+from psc_idp.protocol.views import oauth_error
 
 AUDIENCE = "demo-api"
 SCOPE = "demo"
@@ -22,7 +23,7 @@ bp = Blueprint("demo_api", __name__)
 @bp.get("/me")
 def me() -> ResponseReturnValue:
     if find_api(AUDIENCE) is None:
-        return bearer_error(404, "invalid_request", "The demo API is not declared in the realm")
+        return oauth_error(404, "invalid_request", "The demo API is not declared in the realm")
     value, failure = presented_token(request)
     if failure is not None:
         return failure

@@ -378,3 +378,19 @@ def test_discovery_of_the_api_issuer(app, pki):
     assert metadata["scopes_supported"] == ["demo"]
     jwks = app.test_client().get(metadata["jwks_uri"].removeprefix("http://localhost:8080"))
     assert {k["alg"] for k in jwks.get_json()["keys"]} >= {"RS256"}
+
+
+def test_the_api_refuses_an_expired_token(app, pki):
+    from psc_idp.api_as.keys import TOKEN_ALG, api_signing_keys
+
+    subject = psc_token(app, pki.mine)
+    token = exchange(app, pki.mine, subject_token=subject).get_json()["access_token"]
+    with app.app_context():
+        key = api_signing_keys(DEMO).active(TOKEN_ALG)
+        claims = {**decode(token), "exp": int(time.time()) - 5}
+        expired = jwt.encode(claims, key.private_key, TOKEN_ALG, headers={"kid": key.kid})
+    refused = app.test_client().get(
+        ME, headers={"Authorization": f"Bearer {expired}"}, **pki.mine.tls()
+    )
+    assert refused.status_code == 401
+    assert refused.get_json()["error_description"] == "Token expired"
