@@ -222,12 +222,13 @@ def exchange_with_authlib(chain: Chain) -> None:
     session.cert = (chain.mine.cert, chain.mine.key)
     session.verify = chain.ca
     session.trust_env = False
+    actor = actor_token(chain, situation_exercice=SECOND_PLACE)
     token = session.fetch_token(
         metadata["token_endpoint"],
         grant_type=EXCHANGE,
         subject_token=subject,
         subject_token_type=ACCESS_TOKEN,
-        actor_token=actor_token(chain, situation_exercice=SECOND_PLACE),
+        actor_token=actor,
         actor_token_type=JWT,
         scope="demo",
     )
@@ -272,3 +273,42 @@ def exchange_with_authlib(chain: Chain) -> None:
             timeout=10,
         )
         assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+
+    def refused_exchange(**form: str) -> tuple[int, dict]:
+        response = requests.post(
+            metadata["token_endpoint"],
+            data={
+                "grant_type": EXCHANGE,
+                "client_id": LPS,
+                "subject_token": subject,
+                "subject_token_type": ACCESS_TOKEN,
+                "actor_token_type": JWT,
+                **form,
+            },
+            cert=(chain.mine.cert, chain.mine.key),
+            verify=chain.ca,
+            timeout=10,
+        )
+        return response.status_code, response.json()
+
+    assert refused_exchange(actor_token=actor) == (
+        400,
+        {"error": "invalid_request", "error_description": "Actor token already used"},
+    )
+    foreign = actor_token(chain, situation_exercice="R94021")  # another professional's
+    status, body = refused_exchange(actor_token=foreign)
+    assert status == 400 and "situation_exercice" in body["error_description"]
+    # Revoked at PSC (its mTLS revocation endpoint): the exchange stops at once.
+    psc = requests.get(
+        f"{chain.server.issuer}/.well-known/openid-configuration", verify=chain.ca, timeout=10
+    ).json()
+    revoked = requests.post(
+        psc["mtls_endpoint_aliases"]["revocation_endpoint"],
+        data={"token": subject, "client_id": LPS},
+        cert=(chain.mine.cert, chain.mine.key),
+        verify=chain.ca,
+        timeout=10,
+    )
+    assert revoked.status_code == 200
+    status, body = refused_exchange(actor_token=actor_token(chain))
+    assert status == 400 and "not active" in body["error_description"]
