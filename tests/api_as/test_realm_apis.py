@@ -95,3 +95,18 @@ def test_an_api_issuer_rotates_its_own_keys(app, pki):
     assert app.test_client().get(realm_certs).get_json() == realm_before
     unknown = runner.invoke(args=["keys", "list", "--api", "pas-une-api"])
     assert unknown.exit_code != 0 and "pas-une-api" in unknown.output
+
+
+def test_the_command_line_registers_an_exchanging_client(app):
+    runner = app.test_cli_runner()
+    base = ["clients", "add", "--auth-method", "tls_client_auth"]
+    base += ["--tls-subject-dn", "CN=LPS,OU=1B0064166,O=CABINET,C=FR", "--grant-type", EXCHANGE]
+    added = runner.invoke(
+        args=[*base[:2], "cli-lps", *base[2:], "--bound-tokens", "--audience", "demo-api"]
+        + ["--json"]
+    )
+    assert added.exit_code == 0, added.output
+    shown = json.loads(runner.invoke(args=["clients", "show", "cli-lps", "--json"]).output)
+    assert shown["audiences"] == ["demo-api"] and shown["grant_types"] == [EXCHANGE]
+    without = runner.invoke(args=[*base[:2], "cli-lps-2", *base[2:], "--bound-tokens"])
+    assert without.exit_code != 0 and "audiences" in without.output
