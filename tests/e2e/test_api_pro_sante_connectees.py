@@ -274,7 +274,7 @@ def exchange_with_authlib(chain: Chain) -> None:
         )
         assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
 
-    def refused_exchange(**form: str) -> tuple[int, dict]:
+    def plain_exchange(**form: str) -> tuple[int, dict]:
         response = requests.post(
             metadata["token_endpoint"],
             data={
@@ -291,13 +291,22 @@ def exchange_with_authlib(chain: Chain) -> None:
         )
         return response.status_code, response.json()
 
-    assert refused_exchange(actor_token=actor) == (
+    assert plain_exchange(actor_token=actor) == (
         400,
         {"error": "invalid_request", "error_description": "Actor token already used"},
     )
     foreign = actor_token(chain, situation_exercice="R94021")  # another professional's
-    status, body = refused_exchange(actor_token=foreign)
+    status, body = plain_exchange(actor_token=foreign)
     assert status == 400 and "situation_exercice" in body["error_description"]
+    # One actor token sent by eight connections at once (two workers, their threads): one
+    # exchange succeeds, the others hear it was used.
+    shared = actor_token(chain)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: plain_exchange(actor_token=shared), range(8)))
+    assert sorted(status for status, _ in answers) == [200] + [400] * 7
+    assert {body.get("error_description") for status, body in answers if status == 400} == {
+        "Actor token already used"
+    }
     # Revoked at PSC (its mTLS revocation endpoint): the exchange stops at once.
     psc = requests.get(
         f"{chain.server.issuer}/.well-known/openid-configuration", verify=chain.ca, timeout=10
@@ -310,5 +319,5 @@ def exchange_with_authlib(chain: Chain) -> None:
         timeout=10,
     )
     assert revoked.status_code == 200
-    status, body = refused_exchange(actor_token=actor_token(chain))
+    status, body = plain_exchange(actor_token=actor_token(chain))
     assert status == 400 and "not active" in body["error_description"]
