@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -321,3 +322,42 @@ def exchange_with_authlib(chain: Chain) -> None:
     assert revoked.status_code == 200
     status, body = plain_exchange(actor_token=actor_token(chain))
     assert status == 400 and "not active" in body["error_description"]
+
+
+NODE_DIR = Path(__file__).resolve().parent / "node"
+
+
+def test_openid_client_exchanges_and_calls_the_api(chain):
+    node = shutil.which("node")
+    if node is None or not (NODE_DIR / "node_modules" / "openid-client").is_dir():
+        pytest.skip(f"node and openid-client (npm ci in {NODE_DIR}) are needed")
+    exchange_with_openid_client(chain, node)
+
+
+def exchange_with_openid_client(chain: Chain, node: str) -> None:
+    subject = psc_access_token(chain)
+    done = subprocess.run(
+        [node, "token-exchange.mjs", "--issuer", chain.api_issuer, "--client-id", LPS]
+        + ["--cert", chain.mine.cert, "--key", chain.mine.key, "--ca", chain.ca]
+        + ["--subject-token", subject]
+        + ["--actor-token", actor_token(chain, situation_exercice=SECOND_PLACE)]
+        + ["--resource", f"{chain.tls_origin}/demo-api/me"],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, f"{done.stderr}\n--- server ---\n{chain.server.output()[-3000:]}"
+    report = json.loads(done.stdout)
+    assert report["token_endpoint"].startswith(chain.tls_origin)
+    assert report["exchange"] == {
+        "issued_token_type": ACCESS_TOKEN,
+        "token_type": "bearer",
+        "expires_in": 60,
+        "scope": "demo",
+    }
+    assert report["api"]["status"] == 200
+    situation = report["api"]["body"]["situation_exercice"]
+    assert situation["identifiantTechniqueDeLaStructure"] == SECOND_PLACE
+    assert report["without_certificate"]["status"] == 401
+    assert report["without_certificate"]["body"]["error"] == "invalid_token"
