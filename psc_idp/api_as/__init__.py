@@ -11,11 +11,12 @@ from psc_idp.config import Settings
 
 def init_app(app: Flask, settings: Settings) -> None:
     from psc_idp.api_as import demo_api, views
+    from psc_idp.api_as.apis import MAX_LIFETIME
     from psc_idp.api_as.keys import ApiSigningKeys
     from psc_idp.api_as.server import create_api_server
 
-    # Retired keys stay published while a token they signed may live (an hour at most).
-    keys = ApiSigningKeys(settings.keys_dir, publish_grace=3660)
+    # Retired keys stay published while a token they signed may live (plus clock skew).
+    keys = ApiSigningKeys(settings.keys_dir, publish_grace=MAX_LIFETIME + 60)
     app.extensions["psc_api_signing_keys"] = keys
     _ensure_declared_keys(app, keys)
     app.extensions["psc_api_authorization_server"] = create_api_server(app)

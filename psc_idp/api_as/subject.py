@@ -52,7 +52,10 @@ def verified_subject(client: Client, value: str, token_type: str) -> Subject:
     national_id = str(claims.get("SubjectNameID") or "")
     if not national_id:
         raise refused_token("Subject token does not name a professional")
-    if not is_active(national_id):
+    active = is_active(national_id)
+    if active is None:
+        raise refused_token("Subject token does not name a known professional")
+    if not active:
         # Keycloak's answer when the user behind a grant was disabled (PSC's token endpoint).
         raise InvalidGrantError("User disabled")
     return Subject(
