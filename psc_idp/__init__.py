@@ -29,6 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     setup_database(app, settings)
     setup_pki(app)
     setup_protocol(app, settings)
+    setup_api_as(app, settings)
     setup_means(app, settings)
     setup_wallet(app, settings)
     setup_directory_api(app)
@@ -174,6 +175,16 @@ def setup_protocol(app: Flask, settings: Settings) -> None:
     register_purge(app, "protocol", purge_protocol)
     register_purge(app, "ciba", purge_ciba)
     register_purge(app, "logout", purge_logout_deliveries)
+
+
+def setup_api_as(app: Flask, settings: Settings) -> None:
+    """« API Pro Santé Connectées »: an authorization server per protected API (token exchange),
+    its userinfo, and the demo API."""
+    from psc_idp import api_as
+    from psc_idp.api_as.purge import purge_api_as
+
+    api_as.init_app(app, settings)
+    register_purge(app, "api_as", purge_api_as)
 
 
 def setup_means(app: Flask, settings: Settings) -> None:

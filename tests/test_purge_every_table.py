@@ -31,6 +31,7 @@ PERMANENT: dict[str, str] = {
     "dir_activity": "directory data (a practitioner's activities), replaced by imports",
     "dir_other_id": "directory data (a practitioner's other identifiers), replaced by imports",
     "dir_api_key": "FHIR API keys: revoked by an administrator",
+    "api_protected": "the protected APIs of the realm file, replaced by the next realm import",
 }
 
 #: For a table: ``rows(context) -> (dead, live)``, ORM objects to add.
@@ -330,6 +331,30 @@ def _seen(context):
     return [models.ImportSeen(run_id=finished.id, national_id=uid())], [
         running,
         models.ImportSeen(run_id=running.id, national_id=uid()),
+    ]
+
+
+# --- API Pro Santé Connectées -----------------------------------------------------------------
+@rows_for("api_exchanged_token")
+def _exchanged_tokens(context):
+    def token(expires_at):
+        return models.ExchangedToken(
+            jti=uid(),
+            audience="demo-api",
+            client_id=context["client_id"],
+            national_id="899700000001",
+            userinfo_key=uid(),
+            cnf_x5t=uid(),
+            expires_at=expires_at,
+        )
+
+    return [token(now() - DAY)], [token(now() + timedelta(minutes=1))]
+
+
+@rows_for("api_userinfo_cache")
+def _cached_userinfo(context):
+    return [models.UserinfoCache(key=uid(), document={}, expires_at=now() - DAY)], [
+        models.UserinfoCache(key=uid(), document={}, expires_at=now() + DAY)
     ]
 
 

@@ -48,7 +48,9 @@ class Dpi:
         self.options = options
         self.http = requests.Session()
         discovery_url = f"{options.issuer.rstrip('/')}/.well-known/openid-configuration"
-        self.metadata = self.http.get(discovery_url, timeout=TIMEOUT).json()
+        # The test PKI's bundle also verifies an https issuer it serves (nginx in front).
+        verify = options.ca or True
+        self.metadata = self.http.get(discovery_url, timeout=TIMEOUT, verify=verify).json()
         if CIBA_GRANT not in self.metadata.get("grant_types_supported", []):
             raise CibaFailed("ce fournisseur ne propose pas CIBA")
         if options.cert:
@@ -134,7 +136,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--client-secret", help="client_secret_basic")
     parser.add_argument("--cert", help="tls_client_auth: ORG AUTH_CLI certificate (PEM)")
     parser.add_argument("--key", help="tls_client_auth: its private key (PEM)")
-    parser.add_argument("--ca", help="CA bundle for the mTLS endpoints (test PKI)")
+    parser.add_argument("--ca", help="CA bundle of the test PKI (mTLS endpoints, https issuer)")
     parser.add_argument("--national-id", required=True, help="the professional at the keyboard")
     parser.add_argument("--channel", choices=sorted(ACR_BY_CHANNEL), default="MOBILE")
     parser.add_argument("--acr", help="acr_values (default: eidas1 for MOBILE, eidas3 for CARD)")

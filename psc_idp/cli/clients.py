@@ -51,6 +51,7 @@ LIST_OPTIONS = {
     "scopes": "scopes",
     "web_origins": "web_origins",
     "request_uris": "request_uris",
+    "audiences": "audiences",
 }
 #: Single-valued options and their description keys.
 VALUE_OPTIONS = {
@@ -143,6 +144,13 @@ def client_options(command: Callable) -> Callable:
             "--sector-identifier-uri",
             help="pairwise : URL d'un tableau JSON listant les URI de retour ; son hôte est le "
             "secteur.",
+        ),
+        click.option(
+            "--audience",
+            "audiences",
+            multiple=True,
+            help="API (apis[].audience) pour laquelle le client peut échanger ses jetons PSC "
+            "(échange de jetons, répétable).",
         ),
         click.option(
             "--request-uri",

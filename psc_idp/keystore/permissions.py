@@ -42,11 +42,13 @@ def create_private_file(path: Path) -> None:
 
 
 def secret_files(keys_dir: Path) -> list[Path]:
-    """The app secret, the demo clients' secrets, the signing and encryption keys and the test
-    PKI's private keys (CAs, TLS server)."""
+    """The app secret, the demo clients' secrets, the signing keys (the realm's and each
+    protected API's authorization server's), the encryption keys and the test PKI's private
+    keys (CAs, TLS server)."""
     candidates: list[Path] = [keys_dir / "app-secret", keys_dir / "demo-client-secrets.json"]
     candidates += sorted((keys_dir / "signing").glob("*.pem"))
     candidates += sorted((keys_dir / "encryption").glob("*.pem"))
+    candidates += sorted(keys_dir.glob("api-as/*/signing/*.pem"))
     candidates += sorted((keys_dir / "pki").glob("*.key.pem"))
     return [path for path in candidates if path.is_file()]
 

@@ -22,7 +22,15 @@ from psc_idp.protocol.scopes import DEFAULT_CLIENT_SCOPES, SUPPORTED_SCOPES, unk
 from psc_idp.protocol.secrets import hash_secret
 
 CIBA_GRANT = "urn:openid:params:grant-type:ciba"
-GRANT_TYPES = {"authorization_code", "refresh_token", "client_credentials", CIBA_GRANT}
+#: RFC 8693, at the protected APIs' authorization servers (``psc_idp/api_as``), not at PSC's.
+TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
+GRANT_TYPES = {
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    CIBA_GRANT,
+    TOKEN_EXCHANGE_GRANT,
+}
 DELIVERY_MODES = {"poll", "ping"}
 SECRET_METHODS = {"client_secret_basic", "client_secret_post"}
 #: Methods whose client has a secret: presented (hashed at rest) or keying an HMAC (sealed).
@@ -35,6 +43,7 @@ LIST_FIELDS = (
     "grant_types",
     "response_types",
     "scopes",
+    "audiences",
 )
 CIBA_FIELDS = ("backchannel_token_delivery_mode", "backchannel_client_notification_endpoint")
 TLS_FIELDS = (
@@ -142,6 +151,8 @@ def validate(data: dict[str, Any]) -> dict[str, Any]:
         _check_tls_identity(client_id, data)
     if CIBA_GRANT in grant_types:
         _check_ciba(client_id, method, data)
+    if TOKEN_EXCHANGE_GRANT in grant_types:
+        _check_token_exchange(client_id, method, data, normal["audiences"])
     _check_subject_type(client_id, data, normal["redirect_uris"])
     normal["request_uris"] = _request_uris(client_id, data)
     for name in LOGOUT_URI_FIELDS:
@@ -231,6 +242,21 @@ def _check_ciba(client_id: str, method: str, data: dict[str, Any]) -> None:
         raise InvalidClient(f"{client_id}: backchannel_token_delivery_mode is poll or ping")
     if mode == "ping":
         _check_uri(client_id, data.get("backchannel_client_notification_endpoint"))
+
+
+def _check_token_exchange(
+    client_id: str, method: str, data: dict[str, Any], audiences: list[str]
+) -> None:
+    """The CI-SIS chain: the software authenticates with its ORG AUTH_CLI certificate and its
+    exchanged tokens are bound to it."""
+    if method != "tls_client_auth":
+        raise InvalidClient(f"{client_id}: token exchange needs tls_client_auth")
+    if not data.get("tls_client_certificate_bound_access_tokens"):
+        raise InvalidClient(
+            f"{client_id}: token exchange needs tls_client_certificate_bound_access_tokens: true"
+        )
+    if not audiences:
+        raise InvalidClient(f"{client_id}: token exchange needs audiences (the APIs it calls)")
 
 
 def _check_tls_identity(client_id: str, data: dict[str, Any]) -> None:

@@ -102,6 +102,9 @@ class Client(db.Model, ClientMixin):
     frontchannel_logout_session_required: Mapped[bool] = mapped_column(
         default=False, server_default=text("false")
     )
+    #: « API Pro Santé Connectées »: the protected APIs (``apis:`` of the realm) the client may
+    #: exchange its PSC access tokens for (RFC 8693 ``audience``).
+    audiences: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 

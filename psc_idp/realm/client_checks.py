@@ -27,6 +27,7 @@ from psc_idp.protocol.clients import (
     SECRET_METHODS,
     SUBJECT_FIELDS,
     TLS_FIELDS,
+    TOKEN_EXCHANGE_GRANT,
     InvalidClient,
     logout_uri_problem,
     validate,
@@ -233,6 +234,22 @@ def _check_consistency(
         )
     if method == "tls_client_auth":
         _check_tls_identity(problems, entry, path)
+    if TOKEN_EXCHANGE_GRANT in grant_types:
+        need(
+            method == "tls_client_auth",
+            "token_endpoint_auth_method",
+            "l'échange de jetons demande tls_client_auth (certificat ORG AUTH_CLI).",
+        )
+        need(
+            entry.get("tls_client_certificate_bound_access_tokens") is True,
+            "tls_client_certificate_bound_access_tokens",
+            "l'échange de jetons demande des jetons liés au certificat (true).",
+        )
+        need(
+            bool(entry.get("audiences")),
+            "audiences",
+            "l'échange de jetons demande audiences : les API (apis[].audience) appelées.",
+        )
     if entry.get("subject_type") == "pairwise" and not entry.get("sector_identifier_uri"):
         hosts = {urlsplit(uri).hostname for uri in entry.get("redirect_uris") or []}
         need(

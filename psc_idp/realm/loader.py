@@ -6,6 +6,7 @@
     clients: [{client_id, secret, redirect_uris, …}]
     practitioners: [{national_id, family_name, exercices: […]}]
     ecps_scenarios: [{national_id, action: approve|deny|ignore, delay: 2}]
+    apis: [{audience, name, scopes, lifetime, allowed_clients, allowed_structures}]
 
 Import is idempotent: the same file twice changes nothing the second time."""
 
@@ -21,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from psc_idp.api_as.apis import all_apis, api_to_dict, upsert_apis
 from psc_idp.config import Settings
 from psc_idp.directory.realm_io import export_practitioners, upsert_practitioners
 from psc_idp.extensions import db
@@ -38,6 +40,7 @@ DEMO_FILES = (
     HERE / "demo-clients.yaml",
     HERE / "demo-practitioners.yaml",
     HERE / "demo-ecps.yaml",
+    HERE / "demo-apis.yaml",
 )
 
 
@@ -51,6 +54,7 @@ class ImportReport:
     practitioners_changed: int = 0
     scenarios_changed: int = 0
     options_changed: list[str] = field(default_factory=list)
+    apis_changed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +62,7 @@ class ImportReport:
             "practitioners_changed": self.practitioners_changed,
             "scenarios_changed": self.scenarios_changed,
             "options_changed": self.options_changed,
+            "apis_changed": self.apis_changed,
         }
 
 
@@ -99,6 +104,7 @@ def import_realm(data: dict[str, Any]) -> ImportReport:
             report.clients_changed.append(client.client_id)
     report.practitioners_changed = upsert_practitioners(data.get("practitioners") or [])
     report.scenarios_changed = upsert_scenarios(data.get("ecps_scenarios") or [])
+    report.apis_changed = upsert_apis(data.get("apis") or [])
     return report
 
 
@@ -110,6 +116,7 @@ def export_realm(settings: Settings) -> dict[str, Any]:
         "clients": [client_to_dict(c, with_hash=True) for c in all_clients()],
         "practitioners": export_practitioners(),
         "ecps_scenarios": export_scenarios(),
+        "apis": [api_to_dict(api) for api in all_apis()],
     }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from psc_idp.api_as.apis import check_apis
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
 from psc_idp.directory.userinfo import PROFILES
 from psc_idp.means.ecps.scenarios import ACTIONS
@@ -15,7 +16,7 @@ from psc_idp.realm.client_checks import check_clients
 from psc_idp.realm.practitioner_checks import check_practitioners
 from psc_idp.realm.problems import Problems
 
-SECTIONS = ("clients", "practitioners", "ecps_scenarios")
+SECTIONS = ("clients", "practitioners", "ecps_scenarios", "apis")
 TOP_KEYS = ("realm", "options", *SECTIONS)
 #: Settings a realm file may set, applied at the next start of every instance.
 REALM_OPTIONS = ("userinfo_profile", "acr_by_auth_mode", "palier_by_auth_mode", "default_scopes")
@@ -39,6 +40,8 @@ def check_realm(data: Any, problems: Problems) -> Problems:
         check_practitioners(problems, data["practitioners"])
     if data.get("ecps_scenarios") is not None:
         _check_scenarios(problems, data["ecps_scenarios"])
+    if data.get("apis") is not None:
+        check_apis(problems, data["apis"])
     return problems
 
 

@@ -57,6 +57,7 @@ def test_realm_import_is_idempotent_and_export_round_trips(app, tmp_path):
         "practitioners_changed": 0,
         "scenarios_changed": 0,
         "options_changed": [],
+        "apis_changed": 0,
     }
     exported = tmp_path / "export.json"
     assert invoke(app, "realm", "export", "--format", "json", "-o", str(exported)).exit_code == 0
@@ -66,6 +67,8 @@ def test_realm_import_is_idempotent_and_export_round_trips(app, tmp_path):
     assert any(p["national_id"] == "899700100094" for p in data["practitioners"])
     again = json.loads(invoke(app, "realm", "import", str(exported), "--json").output)
     assert again["clients_changed"] == [] and again["practitioners_changed"] == 0
+    assert any(api["audience"] == "demo-api" for api in data["apis"])
+    assert again["apis_changed"] == 0
 
 
 def test_imported_client_can_start_a_login(app, tmp_path):
