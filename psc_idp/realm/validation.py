@@ -42,7 +42,26 @@ def check_realm(data: Any, problems: Problems) -> Problems:
         _check_scenarios(problems, data["ecps_scenarios"])
     if data.get("apis") is not None:
         check_apis(problems, data["apis"])
+        _check_audiences(problems, data.get("clients"), data["apis"])
     return problems
+
+
+def _check_audiences(problems: Problems, clients: Any, apis: Any) -> None:
+    """A file that declares its APIs: each client's ``audiences`` names one of them (else the
+    exchange would only fail at run time, ``unauthorized_client``)."""
+    if not isinstance(clients, list) or not isinstance(apis, list):
+        return
+    declared = {api.get("audience") for api in apis if isinstance(api, dict)}
+    for index, client in enumerate(clients):
+        audiences = client.get("audiences") if isinstance(client, dict) else None
+        if not isinstance(audiences, list):
+            continue
+        for audience in audiences:
+            if isinstance(audience, str) and audience not in declared:
+                problems.add(
+                    ("clients", index, "audiences"),
+                    f"« {audience} » n'est pas une API de ce fichier (apis[].audience).",
+                )
 
 
 def _check_options(problems: Problems, options: Any) -> None:

@@ -53,6 +53,27 @@ def test_token_exchange_clients_are_checked(tmp_path):
     assert any(line.startswith("clients[0].tls_client_certificate_bound") for line in lines)
 
 
+def test_a_client_naming_an_api_the_file_does_not_declare_is_refused(tmp_path):
+    lines = _problems(
+        tmp_path,
+        "apis:\n"
+        "  - audience: dmp\n"
+        "    scopes: [lecture]\n"
+        "clients:\n"
+        "  - client_id: lps\n"
+        "    token_endpoint_auth_method: tls_client_auth\n"
+        "    tls_client_auth_subject_dn: CN=lps\n"
+        "    tls_client_certificate_bound_access_tokens: true\n"
+        f"    grant_types: ['{EXCHANGE}']\n"
+        "    audiences: [dmp, insi]\n",
+    )
+    assert [line for line in lines if line.startswith("clients[0].audiences")] == [
+        line for line in lines if "« insi » n'est pas une API de ce fichier" in line
+    ]
+    assert any("« insi »" in line for line in lines)
+    assert not any("« dmp »" in line for line in lines)
+
+
 def test_apis_import_idempotently(app_context):
     data = {
         "apis": [
