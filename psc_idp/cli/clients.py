@@ -83,6 +83,8 @@ ENCRYPTION_HELP = {
     "userinfo_encrypted_response_enc": "Chiffrement du contenu de UserInfo (A128CBC-HS256).",
     "request_object_encryption_alg": "Exiger des objets de requête chiffrés avec cet alg.",
     "request_object_encryption_enc": "… et ce chiffrement du contenu.",
+    "authorization_encrypted_response_alg": "Chiffrer les réponses JARM pour la clé du client.",
+    "authorization_encrypted_response_enc": "Chiffrement du contenu des réponses JARM.",
 }
 
 

@@ -43,10 +43,13 @@ from psc_idp.protocol.authorize_checks import (
 )
 from psc_idp.protocol.claims_request import UnmetAuthenticationRequirements
 from psc_idp.protocol.context import TokenContext
+from psc_idp.protocol.encryption.client_key import EncryptionKeyUnavailable
 from psc_idp.protocol.grants.authorization_code import AuthorizationCodeGrant
 from psc_idp.protocol.pushed_requests import is_pushed_reference, take_pushed_request
 from psc_idp.protocol.redirect_check import redirect_check
 from psc_idp.protocol.request_object import carries_request_object, resolve
+from psc_idp.protocol.responses import unencryptable_page
+from psc_idp.protocol.staged import discard_staged
 from psc_idp.timeutil import epoch
 
 
@@ -203,6 +206,10 @@ def _issue_code(grant: AuthorizationCodeGrant, redirect_uri: str, ctx: TokenCont
         status, body, headers = grant.create_authorization_response(redirect_uri, ctx)
     except OAuth2Error as error:
         return _error(grant.request, error)
+    except EncryptionKeyUnavailable as error:
+        discard_staged()
+        db.session.rollback()
+        return unencryptable_page(error)
     db.session.commit()
     return _server().handle_response(status, body, headers)
 

@@ -65,7 +65,8 @@ ALG_FIELDS = (
     "userinfo_signed_response_alg",
     "authorization_signed_response_alg",
 )
-#: JWE (OIDC Registration §2): alg and enc of the ID token, UserInfo and request objects.
+#: JWE (OIDC Registration §2, JARM §3): alg and enc of the ID token, UserInfo, request objects
+#: and authorization responses.
 ENCRYPTION_FIELDS = encryption.FIELDS
 
 

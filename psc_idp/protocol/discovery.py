@@ -103,6 +103,8 @@ def metadata(settings: Settings) -> dict[str, Any]:
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "fragment", "form_post", *JWT_MODES],
         "authorization_signing_alg_values_supported": list(SUPPORTED_ALGS),
+        "authorization_encryption_alg_values_supported": list(KEY_MANAGEMENT_ALGS),
+        "authorization_encryption_enc_values_supported": list(CONTENT_ENCRYPTION_ENCS),
         "subject_types_supported": list(SUBJECT_TYPES),
         "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "id_token_encryption_alg_values_supported": list(KEY_MANAGEMENT_ALGS),

@@ -5,11 +5,16 @@ The four modes say how the JWT travels (JARM §2.3): ``query.jwt``, ``fragment.j
 ``form_post.jwt``, and ``jwt``, the default for the response type (the query for ``code``).
 The JWT holds ``iss``, ``aud`` (the client), ``exp`` and the parameters the plain response would
 carry (``code``, ``state``, ``session_state``, or ``error``, ``error_description``, ``state``);
-it is signed with the client's ``authorization_signed_response_alg`` (RS256 by default, §3)."""
+it is signed with the client's ``authorization_signed_response_alg`` (RS256 by default, §3) and,
+when the client registered ``authorization_encrypted_response_alg`` (and ``_enc``), nested in a
+JWE to the client's key (§2.2, §3). An encrypted response whose key cannot be had is never sent
+in clear: ``EncryptionKeyUnavailable`` reaches the authorization endpoint, which answers a page."""
 
 from __future__ import annotations
 
 from psc_idp.config import current_settings
+from psc_idp.protocol.encryption.algorithms import AUTHORIZATION, registered
+from psc_idp.protocol.encryption.outgoing import encrypt_to_client
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.tokens import sign
 from psc_idp.timeutil import epoch
@@ -46,6 +51,10 @@ def response_jwt(client: Client, params: list[tuple[str, str]]) -> str:
 
 
 def protect(client: Client, jws: str) -> str:
-    """The JWT as the client receives it. Signed only for now: the one place where a client's
-    ``authorization_encrypted_response_alg``/``enc`` would wrap it in a JWE (JARM §2.2)."""
-    return jws
+    """The JWT as the client receives it: the JWS itself, or, if the client registered an
+    encryption algorithm, the JWS nested in a JWE (``cty: JWT``, signed then encrypted, JARM
+    §2.2). Raises ``EncryptionKeyUnavailable``."""
+    choice = registered(client, AUTHORIZATION)
+    if choice is None:
+        return jws
+    return encrypt_to_client(client, choice, jws.encode("ascii"), nested=True)

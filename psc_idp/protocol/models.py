@@ -63,6 +63,10 @@ class Client(db.Model, ClientMixin):
     #: JARM (``response_mode=jwt`` and the like): the algorithm of the ``response`` JWT;
     #: unset, RS256 (JARM §3).
     authorization_signed_response_alg: Mapped[str | None] = mapped_column(String(10))
+    #: JARM §3: the signed ``response`` JWT nested in a JWE to the client's key (``enc``
+    #: defaults to A128CBC-HS256).
+    authorization_encrypted_response_alg: Mapped[str | None] = mapped_column(String(20))
+    authorization_encrypted_response_enc: Mapped[str | None] = mapped_column(String(20))
     #: PKCE ``plain`` is refused unless the client allows it explicitly.
     allow_plain_pkce: Mapped[bool] = mapped_column(default=False)
     #: Confidential clients may be forced to use PKCE too.

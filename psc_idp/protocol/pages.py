@@ -31,6 +31,15 @@ class InvalidAuthorizationRequest(BrowserPage):
 
 
 @dataclass(frozen=True)
+class UnencryptableResponse(BrowserPage):
+    """The client asked for encrypted authorization responses and no key of its can encrypt
+    them: the response is not sent in clear, the professional is told here."""
+
+    status: int = 400
+    details: str = ""
+
+
+@dataclass(frozen=True)
 class AlreadyResumed(BrowserPage):
     """The login transaction was resumed already (a second tab, a reload)."""
 

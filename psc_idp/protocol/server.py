@@ -27,6 +27,7 @@ from psc_idp.protocol.client_auth.client_secret_jwt import ClientSecretJWT
 from psc_idp.protocol.client_auth.private_key_jwt import PrivateKeyJWT
 from psc_idp.protocol.client_auth.secret_basic import authenticate_client_secret_basic
 from psc_idp.protocol.dpop import binding as dpop
+from psc_idp.protocol.encryption.client_key import EncryptionKeyUnavailable
 from psc_idp.protocol.endpoints.introspection import IntrospectionEndpoint
 from psc_idp.protocol.endpoints.par import PushedAuthorizationEndpoint
 from psc_idp.protocol.endpoints.revocation import RevocationEndpoint
@@ -36,7 +37,7 @@ from psc_idp.protocol.grants.refresh_token import RefreshTokenGrant
 from psc_idp.protocol.keycloak_errors import UnsupportedGrantType, reword
 from psc_idp.protocol.lookups import enabled_client
 from psc_idp.protocol.models import Client
-from psc_idp.protocol.responses import authorization_redirect
+from psc_idp.protocol.responses import authorization_redirect, unencryptable_page
 from psc_idp.protocol.scopes import SUPPORTED_SCOPES, check_known, unknown
 from psc_idp.protocol.staged import discard_staged, run_staged
 from psc_idp.protocol.tokens import generate_token
@@ -97,9 +98,12 @@ class AuthorizationServer(FlaskAuthorizationServer):
             # Found before the grant knew its client (request object, response type): the
             # redirect URI was checked against this client's.
             client = request.client or self.query_client(request.payload.client_id)
-            status, body, headers = authorization_redirect(
-                error.redirect_uri, error.get_body(), request.payload.data, client
-            )
+            try:
+                status, body, headers = authorization_redirect(
+                    error.redirect_uri, error.get_body(), request.payload.data, client
+                )
+            except EncryptionKeyUnavailable as unavailable:
+                return unencryptable_page(unavailable)
             return self.handle_response(status, body, headers)
         for kind, status in FIXED_STATUS.items():
             if isinstance(error, kind):

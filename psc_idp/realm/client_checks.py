@@ -135,7 +135,7 @@ def _check_entry(problems: Problems, entry: dict[str, Any], path: Path) -> None:
 
 def _check_encryption(problems: Problems, entry: dict[str, Any], path: Path) -> None:
     """JWE: a known alg and enc, an enc only with its alg, and a key of the client to encrypt
-    its ID tokens and UserInfo to."""
+    its ID tokens, UserInfo and authorization responses to."""
     for alg_name, enc_name in encryption.FIELD_PAIRS:
         if entry.get(alg_name) is not None:
             options = encryption.KEY_MANAGEMENT_ALGS

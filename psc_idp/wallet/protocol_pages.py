@@ -22,6 +22,15 @@ def render(page: pages.BrowserPage) -> Response:
                 status=page.status,
                 redirect_check=page.redirect_check,
             )
+        case pages.UnencryptableResponse():
+            return error_page(
+                "Réponse impossible à transmettre",
+                "Le service qui vous a redirigé ici demande une réponse chiffrée, mais sa clé de "
+                "chiffrement est introuvable ou inutilisable. Contactez-le ; vous pourrez "
+                "réessayer une fois sa configuration corrigée.",
+                page.details,
+                status=page.status,
+            )
         case pages.AlreadyResumed():
             return error_page(
                 "Connexion déjà traitée", "Retournez sur le service.", page.details, page.status

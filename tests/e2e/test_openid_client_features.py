@@ -9,7 +9,7 @@ signed authorization responses (JARM, ``PSC_RESPONSE_MODE``) in the query and in
 verified by openid-client with the algorithm the client registered; encryption
 (``PSC_DECRYPTION_KEY``, ``PSC_REQUEST_ENCRYPTION``): ID tokens and UserInfo that openid-client
 decrypts with the client's key, request objects encrypted to the server's key with the jose
-package; DPoP (RFC 9449,
+package, JARM responses encrypted to the client's key; DPoP (RFC 9449,
 ``PSC_DPOP``) for a client registered with ``--dpop-bound-tokens``: its code bound with
 ``dpop_jkt``, every token and UserInfo call with a proof, and, on a server that requires nonces,
 openid-client's own answer to ``use_dpop_nonce``.
@@ -520,3 +520,56 @@ def test_a_whole_login_with_everything_encrypted(jwe_flow):
     assert "SubjectRefPro" in jwe_flow["userinfo"]
     # Logout with the signed ID token from inside the JWE (RP-Initiated Logout §2).
     assert jwe_flow["logout"]["picker_after_logout"] is True
+
+
+JARM_ENC_CLIENT = "e2e-jarm-jwe"
+
+
+@pytest.fixture(scope="module")
+def jarm_jwe_secret(live_server: LiveServer, decryption_key) -> Iterator[str]:
+    with served_jwks(decryption_key) as uri:
+        created = run_cli(
+            live_server,
+            "clients",
+            "add",
+            JARM_ENC_CLIENT,
+            "--redirect-uri",
+            "http://localhost:3000/callback",
+            "--post-logout-redirect-uri",
+            "http://localhost:3000/",
+            "--jwks-uri",
+            uri,
+            "--authorization-encrypted-response-alg",
+            "RSA-OAEP-256",
+            "--authorization-encrypted-response-enc",
+            "A128GCM",
+        )
+        assert created["authorization_encrypted_response_alg"] == "RSA-OAEP-256"
+        yield created["client_secret"]
+
+
+@pytest.mark.parametrize("mode", ["jwt", "form_post.jwt"])
+def test_a_whole_login_with_encrypted_authorization_responses(
+    live_server, jarm_jwe_secret, decryption_key, mode
+):
+    flow = run_flow(
+        live_server,
+        JARM_ENC_CLIENT,
+        jarm_jwe_secret,
+        PSC_RESPONSE_MODE=mode,
+        PSC_DECRYPTION_KEY=json.dumps(decryption_key),
+    )
+    assert [step["step"] for step in flow["steps"] if not step["ok"]] == []
+    # The `response` was a JWE to the client's key, which openid-client opened, then verified
+    # the signed JWT inside (RS256, the default) before exchanging the code.
+    login = flow["login"]
+    assert login["callback_parameters"] == ["response"]
+    header = login["response_header"]
+    assert header["segments"] == 5 and header["cty"] == "JWT"
+    assert (header["alg"], header["enc"], header["kid"]) == (
+        "RSA-OAEP-256",
+        "A128GCM",
+        "e2e-jwe-rsa",
+    )
+    assert flow["id_token"]["azp"] == JARM_ENC_CLIENT
+    assert flow["sso_login"]["picker_shown"] is False

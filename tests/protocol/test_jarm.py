@@ -86,7 +86,6 @@ def test_discovery_advertises_the_jwt_modes_and_signing_algorithms(app):
     metadata = app.test_client().get(f"{ISSUER_PATH}/.well-known/openid-configuration").get_json()
     assert set(MODES) <= set(metadata["response_modes_supported"])
     assert metadata["authorization_signing_alg_values_supported"] == ["RS256", "PS256", "ES256"]
-    assert not [name for name in metadata if name.startswith("authorization_encrypt")]
 
 
 # --- responses ---------------------------------------------------------------------------------

@@ -24,10 +24,12 @@ DEFAULT_ENC = "A128CBC-HS256"
 ID_TOKEN = ("id_token_encrypted_response_alg", "id_token_encrypted_response_enc")
 USERINFO = ("userinfo_encrypted_response_alg", "userinfo_encrypted_response_enc")
 REQUEST_OBJECT = ("request_object_encryption_alg", "request_object_encryption_enc")
-FIELD_PAIRS = (ID_TOKEN, USERINFO, REQUEST_OBJECT)
+#: JARM §3: the ``response`` JWT of the authorization response.
+AUTHORIZATION = ("authorization_encrypted_response_alg", "authorization_encrypted_response_enc")
+FIELD_PAIRS = (ID_TOKEN, USERINFO, REQUEST_OBJECT, AUTHORIZATION)
 FIELDS = tuple(name for pair in FIELD_PAIRS for name in pair)
 #: What the client must then publish an encryption key for (``request_object_*`` uses ours).
-TO_CLIENT = (ID_TOKEN, USERINFO)
+TO_CLIENT = (ID_TOKEN, USERINFO, AUTHORIZATION)
 
 
 class Choice(NamedTuple):

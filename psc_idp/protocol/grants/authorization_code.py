@@ -59,15 +59,20 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         return redirect_uri
 
     def create_authorization_response(self, redirect_uri: str, grant_user: TokenContext):
-        """Issue the code and send it back with ``state``, ``session_state`` and ``iss``."""
+        """Issue the code and send it back with ``state``, ``session_state`` and ``iss``. The
+        response is made before the code is kept: a response that cannot be encrypted
+        (``EncryptionKeyUnavailable``) leaves no code behind."""
         self.request.user = grant_user
         code = self.generate_authorization_code()
-        self.save_authorization_code(code, self.request)
         params = [("code", code)]
         if self.request.payload.state:
             params.append(("state", self.request.payload.state))
         params.append(("session_state", grant_user.sid or ""))
-        return authorization_redirect(redirect_uri, params, self.request.payload.data, self.client)
+        response = authorization_redirect(
+            redirect_uri, params, self.request.payload.data, self.client
+        )
+        self.save_authorization_code(code, self.request)
+        return response
 
     def generate_authorization_code(self) -> str:
         return new_secret(32)

@@ -27,7 +27,8 @@
 // PSC_REQUEST_ENCRYPTION (`RSA-OAEP-256/A256GCM`, say): the signed request object then encrypted to
 // the server's published encryption key (RFC 9101 §6.1) with the jose package;
 // PSC_DECRYPTION_KEY (the client's private RSA JWK, with its `kid` and `alg` RSA-OAEP or
-// RSA-OAEP-256): openid-client decrypts the ID tokens and the UserInfo responses with it.
+// RSA-OAEP-256): openid-client decrypts the ID tokens, the UserInfo responses and, with
+// PSC_RESPONSE_MODE, the encrypted JARM responses with it.
 
 import * as jose from "jose";
 import * as client from "openid-client";
@@ -205,11 +206,14 @@ async function callbackParameters(callback) {
   return callback.searchParams;
 }
 
-// The protected header of a JARM `response` (what signed it), for the report.
+// The protected header of a JARM `response` (what signed it, or for an encrypted one, what
+// encrypted it) and its number of segments (3: a JWS, 5: a JWE), for the report.
 function responseHeader(parameters) {
   const response = parameters.get("response");
   if (!response) return null;
-  return JSON.parse(Buffer.from(response.split(".")[0], "base64url").toString());
+  const segments = response.split(".");
+  const header = JSON.parse(Buffer.from(segments[0], "base64url").toString());
+  return { ...header, segments: segments.length };
 }
 
 function describe(error) {
