@@ -88,7 +88,7 @@ class PreparedRead:
 
     def _rows(self, connection: Connection, params: dict[str, Any], one: bool) -> list[Record]:
         compiled = self._for(connection.dialect)
-        cursor = self._execute(compiled, connection, params)
+        cursor = _execute(compiled, connection, params)
         try:
             if one:
                 row = cursor.fetchone()
@@ -112,24 +112,6 @@ class PreparedRead:
             )
         return results
 
-    def _execute(self, compiled: _Compiled, connection: Connection, params: dict[str, Any]) -> Any:
-        values = compiled.construct(params)
-        for name, process in compiled.binds.items():
-            if process is not None and values.get(name) is not None:
-                values[name] = process(values[name])
-        if statement_observers:
-            _observed(compiled.sql)
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            if compiled.positional is None:
-                _run(connection, cursor, compiled.sql, values)
-            else:
-                _run(connection, cursor, compiled.sql, [values[n] for n in compiled.positional])
-        except BaseException:
-            cursor.close()
-            raise
-        return cursor
-
     def _for(self, dialect: Dialect) -> _Compiled:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
@@ -150,23 +132,33 @@ class PreparedWrite:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             compiled = self._compiled[dialect.name] = _compile(self.statement, dialect)
-        values = compiled.construct(params)
-        for name, process in compiled.binds.items():
-            if process is not None and values.get(name) is not None:
-                values[name] = process(values[name])
-        dbapi_connection = connection.connection.dbapi_connection
-        before_write(dialect, dbapi_connection)
-        if statement_observers:
-            _observed(compiled.sql)
-        cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
+        before_write(dialect, connection.connection.dbapi_connection)
+        cursor = _execute(compiled, connection, params)
         try:
-            if compiled.positional is None:
-                _run(connection, cursor, compiled.sql, values)
-            else:
-                _run(connection, cursor, compiled.sql, [values[n] for n in compiled.positional])
             return cursor.rowcount
         finally:
             cursor.close()
+
+
+def _execute(compiled: _Compiled, connection: Connection, params: dict[str, Any]) -> Any:
+    """The statement run on a new cursor of the connection's driver connection (the caller
+    closes it), its parameters bound as SQLAlchemy binds them."""
+    values = compiled.construct(params)
+    for name, process in compiled.binds.items():
+        if process is not None and values.get(name) is not None:
+            values[name] = process(values[name])
+    if statement_observers:
+        _observed(compiled.sql)
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if compiled.positional is None:
+            _run(connection, cursor, compiled.sql, values)
+        else:
+            _run(connection, cursor, compiled.sql, [values[n] for n in compiled.positional])
+    except BaseException:
+        cursor.close()
+        raise
+    return cursor
 
 
 def _record(compiled: _Compiled, results: tuple[Processor, ...], row: tuple[Any, ...]) -> Record:
