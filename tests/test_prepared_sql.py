@@ -239,7 +239,8 @@ def test_prepared_writes_change_what_sqlalchemy_changes(app_context, issued):
         expected_changed = connection.execute(prepared.statement, params).rowcount
         expected = connection.execute(read).all() if read is not None else None
         nested.rollback()
-        assert changed == expected_changed, name
+        if expected_changed != -1:  # psycopg's driver says -1 for an upsert: the read decides
+            assert changed == expected_changed, name
         assert got == expected, name
         if read is not None:
             assert changed == 1 and got[0][0] == params.get(

@@ -7,6 +7,7 @@ and once with the ``jose`` npm package, as a Node relying party would."""
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import subprocess
 import threading
@@ -26,6 +27,7 @@ from psc_idp.protocol.clients import upsert_client
 from psc_idp.protocol.logout import backchannel
 from psc_idp.protocol.logout.models import LogoutDelivery
 from psc_idp.timeutil import now
+from tests.conftest import _fresh_postgres
 from tests.helpers import CERTS, LOGOUT, RegisteredClient, login_and_get_tokens, token_call
 from tests.logout_receiver import LogoutReceiver
 
@@ -46,6 +48,18 @@ def no_pending_deliveries(app):
     with app.app_context():
         db.session.query(LogoutDelivery).delete()
         db.session.commit()
+
+
+@pytest.fixture(scope="module")
+def app(make_app, tmp_path_factory):
+    """An app on a database of its own: on PostgreSQL the session's live servers share the
+    session's database, and their delivery rounds would send these tests' tokens first."""
+    base = os.environ.get("PSC_TEST_BASE_DATABASE_URL")
+    if base:
+        url = _fresh_postgres(base, "logout")
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('logout') / 'psc-idp.sqlite3'}"
+    return make_app(database_url=url)
 
 
 def register(app, client_id: str, **fields: Any) -> RegisteredClient:
