@@ -1,0 +1,155 @@
+"""Logging in through an establishment's provider (FI Tiers), node-oidc-provider playing the
+establishment: kc_idp_hint, the ID token's checks, pairing by e-CPS, later logins."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from psc_idp.extensions import db
+from psc_idp.means.fi_tiers.models import FiTiersPairing
+from psc_idp.timeutil import now
+from tests.helpers import Browser, decode, exchange_code, pkce_pair, query_of
+from tests.means.ecps.helpers import activate_by_contact
+from tests.means.fi_tiers.conftest import ALIAS
+
+PROFESSIONAL = "899700101308"
+TWO_FACTORS = "pwd,mfa"
+
+
+class BrokeredLogin:
+    """The professional's browser: the SP's request with kc_idp_hint, the establishment's login,
+    back on psc-idp."""
+
+    def __init__(self, app, client, upstream, **params):
+        self.app, self.client, self.upstream = app, client, upstream
+        self.browser = Browser(app)
+        self.verifier, challenge = pkce_pair()
+        self.start = self.browser.authorize(
+            client.client_id,
+            code_challenge=challenge,
+            code_challenge_method="S256",
+            **{"kc_idp_hint": ALIAS, **params},
+        )
+        self.login_page = self.start.headers["Location"]
+
+    def to_provider(self) -> str:
+        means = self.browser.http.get(self.login_page)
+        assert means.status_code == 302, means.get_data(as_text=True)
+        sent = self.browser.http.get(means.headers["Location"])
+        assert sent.status_code == 302, sent.get_data(as_text=True)
+        return sent.headers["Location"]
+
+    def back_from_provider(self, account: str, amr: str = TWO_FACTORS, tid: str = "chu"):
+        self.callback_url = self.upstream.log_in(self.to_provider(), account, amr, tid)
+        return self.replay()
+
+    def replay(self):
+        parts = urlsplit(self.callback_url)
+        return self.browser.http.get(f"{parts.path}?{parts.query}")
+
+    def tokens(self, response) -> dict:
+        assert response.status_code == 302, response.get_data(as_text=True)
+        final = self.browser.http.get(response.headers["Location"])
+        code = query_of(final.headers["Location"])["code"]
+        answer = exchange_code(self.app, self.client, code, self.verifier)
+        assert answer.status_code == 200, answer.get_json()
+        return answer.get_json()
+
+    def pair(self, phone, national_id: str = PROFESSIONAL, pin: str = "1234"):
+        page = self.browser.http.get(self.login_page + "/fi_tiers").get_data(as_text=True)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        means = self.login_page + "/fi_tiers"
+        sent = self.browser.http.post(
+            means, data={"csrf_token": csrf, "step": "identify", "national_id": national_id}
+        )
+        assert sent.status_code == 302, sent.get_data(as_text=True)
+        waiting = self.browser.http.get(sent.headers["Location"]).get_data(as_text=True)
+        request = phone.pending()[0]
+        assert request["binding_message"] in waiting
+        assert phone.decide(request, "approve", pin=pin).status_code == 200
+        return self.browser.http.post(means, data={"csrf_token": csrf, "step": "complete"})
+
+
+def test_first_login_pairs_by_ecps_then_goes_straight_through(app, clients, upstream, configured):
+    phone = activate_by_contact(app, PROFESSIONAL)
+    first = BrokeredLogin(app, clients.web, upstream)
+    back = first.back_from_provider("alice")
+    assert back.status_code == 302, back.get_data(as_text=True)
+    assert back.headers["Location"].endswith("/fi_tiers")  # not paired yet: the pairing page
+    page = first.browser.http.get(back.headers["Location"]).get_data(as_text=True)
+    assert "Associer votre compte" in page and "alice" in page
+    claims = decode(first.tokens(first.pair(phone))["id_token"])
+    assert (claims["SubjectNameID"], claims["authMode"], claims["acr"]) == (
+        PROFESSIONAL,
+        "FI_TIERS",
+        "eidas2",
+    )
+    with app.app_context():
+        pairing = db.session.get(FiTiersPairing, (ALIAS, "alice"))
+        assert (pairing.national_id, pairing.paired_by) == (PROFESSIONAL, "MOBILE")
+
+    second = BrokeredLogin(app, clients.web, upstream)
+    back = second.back_from_provider("alice", amr="sc,pin,mfa")
+    claims = decode(second.tokens(back)["id_token"])  # straight back to the service
+    assert (claims["SubjectNameID"], claims["acr"]) == (PROFESSIONAL, "eidas3")
+    assert phone.pending() == []  # no push the second time
+
+
+def test_one_factor_is_refused(app, clients, upstream, configured):
+    login = BrokeredLogin(app, clients.web, upstream)
+    back = login.back_from_provider("bob", amr="pwd")
+    assert back.status_code == 400
+    assert "n'accepte pas" in html.unescape(back.get_data(as_text=True))
+
+
+def test_other_tenant_is_refused(app, clients, upstream, configured):
+    login = BrokeredLogin(app, clients.web, upstream)
+    back = login.back_from_provider("carol", tid="other")
+    assert back.status_code == 400
+    assert "organisation qui n'est pas autorisée" in html.unescape(back.get_data(as_text=True))
+
+
+def test_replayed_state_is_refused(app, clients, upstream, configured):
+    login = BrokeredLogin(app, clients.web, upstream)
+    assert login.back_from_provider("dave").status_code == 302
+    again = login.replay()
+    assert again.status_code == 400
+    assert "déjà été utilisée" in html.unescape(again.get_data(as_text=True))
+
+
+def test_expired_or_removed_pairing_asks_again(app, clients, upstream, configured):
+    with app.app_context():
+        db.session.add(
+            FiTiersPairing(
+                alias=ALIAS,
+                local_id="erin",
+                national_id=PROFESSIONAL,
+                paired_by="MOBILE",
+                expires_at=now() - timedelta(seconds=1),
+            )
+        )
+        db.session.commit()
+    expired = BrokeredLogin(app, clients.web, upstream).back_from_provider("erin")
+    assert expired.headers["Location"].endswith("/fi_tiers")  # pairing asked again
+
+    with app.app_context():
+        pairing = db.session.get(FiTiersPairing, (ALIAS, "erin"))
+        pairing.expires_at = now() + timedelta(hours=1)
+        db.session.commit()
+    paired = BrokeredLogin(app, clients.web, upstream).back_from_provider("erin")
+    assert "/fi_tiers" not in paired.headers["Location"]  # logged in
+
+    result = app.test_cli_runner().invoke(args=["pairings", "remove", ALIAS, "erin"])
+    assert result.exit_code == 0, result.output
+    removed = BrokeredLogin(app, clients.web, upstream).back_from_provider("erin")
+    assert removed.headers["Location"].endswith("/fi_tiers")
+
+
+def test_unknown_hint_shows_la_mire(app, clients, upstream, configured):
+    login = BrokeredLogin(app, clients.web, upstream, kc_idp_hint="FI_UNKNOWN")
+    page = login.browser.http.get(login.login_page)
+    assert page.status_code == 200  # as Keycloak: the redirector passes, the login page shows
+    assert "Compte de mon établissement" in html.unescape(page.get_data(as_text=True))
