@@ -16,6 +16,7 @@ from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from psc_idp import audit
 from psc_idp.atomic import claim
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
@@ -54,7 +55,10 @@ class FiTiersAuthenticator(Authenticator):
     label = "Compte de mon établissement"
     description = "Connectez-vous avec le compte de votre établissement (FI Tiers)."
     auth_modes = ("FI_TIERS",)
-    audit_events = {"fi_tiers_paired": "Compte d'établissement associé"}
+    audit_events = {
+        "fi_tiers_paired": "Compte d'établissement associé",
+        "fi_tiers_unpaired": "Association d'un compte d'établissement supprimée",
+    }
 
     def is_enabled(self) -> bool:
         return bool(all_providers())
@@ -145,6 +149,7 @@ class FiTiersAuthenticator(Authenticator):
             return result
         if not claim(FiTiersLogin, brokered.id, BrokerStatus.VERIFIED, BrokerStatus.DONE):
             return AuthResult.failure("Cette association a déjà été traitée.")
+        audit.record("fi_tiers_paired", result.outcome.national_id, alias=provider.alias)
         record_pairing(
             provider.alias,
             brokered.local_id or "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from psc_idp import audit
 from psc_idp.cli.output import emit, fail
 from psc_idp.extensions import db
 from psc_idp.means.fi_tiers.models import FiTiersPairing
@@ -42,7 +43,11 @@ def list_pairings(national_id: str | None, as_json: bool) -> None:
 def remove(alias: str, local_id: str) -> None:
     """Supprimer une association : la prochaine connexion de ce compte demandera à nouveau
     l'identité nationale."""
-    if not remove_pairing(alias, local_id):
+    national_id = next(
+        (p.national_id for p in pairings() if (p.alias, p.local_id) == (alias, local_id)), None
+    )
+    if national_id is None or not remove_pairing(alias, local_id):
         fail(f"Aucune association pour {alias} / {local_id}.")
+    audit.record("fi_tiers_unpaired", national_id, alias=alias, by="cli")
     db.session.commit()
     click.echo(f"Association {alias} / {local_id} supprimée.")
