@@ -163,6 +163,7 @@ class FiTiersAuthenticator(Authenticator):
                 provider.auth_mode,
                 brokered.acr or "",
                 result.outcome.auth_time,
+                " ".join(brokered.amr or []),
             )
         )
 

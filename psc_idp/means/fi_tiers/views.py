@@ -3,6 +3,9 @@ ID token checked, then either the paired professional logs in or the pairing pag
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from flask import Blueprint, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -30,6 +33,17 @@ USED_STATE = (
     "Cette réponse du fournisseur d'identité a déjà été utilisée ou a expiré. "
     "Retournez sur le service pour recommencer."
 )
+
+
+#: An ``amr`` value repeated in our tokens: a short token (RFC 8176 names, a vendor's own).
+METHOD = re.compile(r"[A-Za-z0-9_.:-]{1,32}")
+
+
+def method_names(amr: Any) -> list[str]:
+    """The upstream ``amr`` values fit to be matched and repeated (at most 8, each a word)."""
+    if not isinstance(amr, list):
+        return []
+    return [m for m in amr if isinstance(m, str) and METHOD.fullmatch(m)][:8]
 
 
 @bp.get("/fi-tiers/callback")
@@ -62,8 +76,8 @@ def callback() -> ResponseReturnValue:
         claims = upstream.verified_claims(provider, token["id_token"], brokered.nonce)
     except upstream.UpstreamError as problem:
         raise TransactionError(problem.message, problem.reason) from problem
-    amr = claims.get("amr") if isinstance(claims.get("amr"), list) else []
-    acr = provider.acr_for([str(m) for m in amr])
+    amr = method_names(claims.get("amr"))
+    acr = provider.acr_for(amr)
     if acr is None:
         raise TransactionError(
             "Votre établissement vous a authentifié d'une façon que ce service n'accepte pas "
@@ -82,7 +96,7 @@ def callback() -> ResponseReturnValue:
         db.session.commit()
         return redirect(url_for("wallet.means", tx_id=tx.id, means_id=MEANS_ID))
     brokered.status = BrokerStatus.DONE
-    outcome = LoginOutcome(pairing.national_id, provider.auth_mode, acr, epoch())
+    outcome = LoginOutcome(pairing.national_id, provider.auth_mode, acr, epoch(), " ".join(amr))
     cookie = accept_login(tx, outcome, current_session(request))
     db.session.commit()
     if tx.return_to:

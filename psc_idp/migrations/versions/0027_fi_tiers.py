@@ -1,4 +1,4 @@
-"""FI Tiers: establishments' identity providers, brokered logins, pairings
+"""FI Tiers: establishments' identity providers, brokered logins, pairings; the login's amr
 
 Revision ID: 0027
 Revises: 0026
@@ -16,7 +16,14 @@ branch_labels = None
 depends_on = None
 
 
+#: Nullable: logins by psc-idp's own means have no amr (their authMode says it).
+AMR_TABLES = ("login_transaction", "sso_session", "oauth_code", "oauth_grant")
+
+
 def upgrade() -> None:
+    for table in AMR_TABLES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("amr", sa.String(length=255), nullable=True))
     op.create_table(
         "fi_identity_provider",
         sa.Column("alias", sa.String(length=64), nullable=False),
@@ -55,6 +62,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for table in reversed(AMR_TABLES):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column("amr")
     op.drop_table("fi_tiers_pairing")
     op.drop_table("fi_tiers_login")
     op.drop_table("fi_identity_provider")

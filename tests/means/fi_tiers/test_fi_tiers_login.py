@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from psc_idp.extensions import db
 from psc_idp.means.fi_tiers.models import FiTiersPairing
 from psc_idp.timeutil import now
-from tests.helpers import Browser, decode, exchange_code, pkce_pair, query_of
+from tests.helpers import Browser, decode, exchange_code, pkce_pair, query_of, token_call
 from tests.means.ecps.helpers import activate_by_contact
 from tests.means.fi_tiers.conftest import ALIAS
 
@@ -81,21 +81,34 @@ def test_first_login_pairs_by_ecps_then_goes_straight_through(app, clients, upst
     assert back.headers["Location"].endswith("/fi_tiers")  # not paired yet: the pairing page
     page = first.browser.http.get(back.headers["Location"]).get_data(as_text=True)
     assert "Associer votre compte" in page and "alice" in page
-    claims = decode(first.tokens(first.pair(phone))["id_token"])
-    assert (claims["SubjectNameID"], claims["authMode"], claims["acr"]) == (
+    tokens = first.tokens(first.pair(phone))
+    claims = decode(tokens["id_token"])
+    assert (claims["SubjectNameID"], claims["authMode"], claims["acr"], claims["amr"]) == (
         PROFESSIONAL,
         "FI_TIERS",
         "eidas2",
+        ["pwd", "mfa"],
     )
+    assert decode(tokens["access_token"])["amr"] == ["pwd", "mfa"]
     with app.app_context():
         pairing = db.session.get(FiTiersPairing, (ALIAS, "alice"))
         assert (pairing.national_id, pairing.paired_by) == (PROFESSIONAL, "MOBILE")
 
+    waiting = {request["id"] for request in phone.pending()}  # other tests' pushes, if any
     second = BrokeredLogin(app, clients.web, upstream)
     back = second.back_from_provider("alice", amr="sc,pin,mfa")
-    claims = decode(second.tokens(back)["id_token"])  # straight back to the service
-    assert (claims["SubjectNameID"], claims["acr"]) == (PROFESSIONAL, "eidas3")
-    assert phone.pending() == []  # no push the second time
+    tokens = second.tokens(back)  # straight back to the service
+    claims = decode(tokens["id_token"])
+    assert (claims["SubjectNameID"], claims["acr"], claims["amr"]) == (
+        PROFESSIONAL,
+        "eidas3",
+        ["sc", "pin", "mfa"],
+    )
+    refreshed = token_call(
+        app, clients.web, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    ).get_json()
+    assert decode(refreshed["id_token"])["amr"] == ["sc", "pin", "mfa"]  # kept by the family
+    assert {request["id"] for request in phone.pending()} == waiting  # no push this time
 
 
 def test_one_factor_is_refused(app, clients, upstream, configured):
