@@ -166,3 +166,28 @@ def test_unknown_hint_shows_la_mire(app, clients, upstream, configured):
     page = login.browser.http.get(login.login_page)
     assert page.status_code == 200  # as Keycloak: the redirector passes, the login page shows
     assert "Compte de mon établissement" in html.unescape(page.get_data(as_text=True))
+
+
+def test_a_refusal_at_the_establishment_ends_on_a_french_page(app, clients, upstream, configured):
+    login = BrokeredLogin(app, clients.web, upstream)
+    state = query_of(login.to_provider())["state"]
+    refused = login.browser.http.get(f"/wallet/fi-tiers/callback?state={state}&error=access_denied")
+    assert refused.status_code == 400
+    assert "n'a pas authentifié" in html.unescape(refused.get_data(as_text=True))
+
+
+def test_a_callback_without_a_known_state_ends_on_a_french_page(app, clients, upstream, configured):
+    browser = Browser(app)
+    for query in ("", "?state=forged&code=x", "?state=" + "x" * 5000):
+        page = browser.http.get(f"/wallet/fi-tiers/callback{query}")
+        assert page.status_code == 400, query
+        assert "Connexion impossible" in page.get_data(as_text=True)
+    nul = browser.http.get("/wallet/fi-tiers/callback?state=%00")
+    assert nul.status_code == 400 and '<html lang="fr">' in nul.get_data(as_text=True)
+
+
+def test_the_provider_sees_pkce_state_and_nonce(app, clients, upstream, configured):
+    query = query_of(BrokeredLogin(app, clients.web, upstream).to_provider())
+    assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
+    assert query["state"] and query["nonce"] and query["state"] != query["nonce"]
+    assert query["redirect_uri"] == "http://localhost:8080/wallet/fi-tiers/callback"
