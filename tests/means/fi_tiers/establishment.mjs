@@ -58,7 +58,15 @@ http.createServer(async (req, res) => {
   const login = url.pathname.match(/^\/interaction\/([^/]+)\/login$/);
   if (!login) {
     if (url.pathname.startsWith('/interaction/')) {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('establishment login form');
+      // The establishment's login form (the browser test fills it in).
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html>
+<title>SSO de l'établissement</title>
+<form method="get" action="${url.pathname}/login">
+  <label>Compte <input name="account"></label>
+  <label>Facteurs <input name="amr" value="pwd,mfa"></label>
+  <label>Organisation <input name="tid" value="chu"></label>
+  <button type="submit">Se connecter</button>
+</form>`);
       return;
     }
     callback(req, res);
