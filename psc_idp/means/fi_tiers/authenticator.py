@@ -50,6 +50,17 @@ def verified_login(tx: LoginTransaction) -> FiTiersLogin | None:
     return db.session.scalars(query.order_by(FiTiersLogin.created_at.desc()).limit(1)).first()
 
 
+def hinted_provider(tx: LoginTransaction) -> Provider | None:
+    """The provider the service named with ``kc_idp_hint``, until the browser has been sent
+    there once: coming back to la mire (« Choisir un autre moyen ») then shows the other means
+    instead of leaving for the provider again."""
+    provider = find_provider(str(tx.params.get("kc_idp_hint") or ""))
+    if provider is None:
+        return None
+    sent = db.session.scalars(select(FiTiersLogin.id).where(FiTiersLogin.tx_id == tx.id).limit(1))
+    return None if sent.first() else provider
+
+
 class FiTiersAuthenticator(Authenticator):
     id = MEANS_ID
     label = "Compte de mon établissement"

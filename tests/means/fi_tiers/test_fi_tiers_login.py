@@ -191,3 +191,27 @@ def test_the_provider_sees_pkce_state_and_nonce(app, clients, upstream, configur
     assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
     assert query["state"] and query["nonce"] and query["state"] != query["nonce"]
     assert query["redirect_uri"] == "http://localhost:8080/wallet/fi-tiers/callback"
+
+
+def test_back_on_la_mire_after_the_provider_the_other_means_show(
+    app, clients, upstream, configured
+):
+    login = BrokeredLogin(app, clients.web, upstream)
+    login.back_from_provider("frank", amr="pwd")  # refused: one factor
+    page = login.browser.http.get(login.login_page)
+    assert page.status_code == 200  # la mire, not the provider once more
+    assert "Application e-CPS" in page.get_data(as_text=True)
+
+
+def test_an_unreachable_provider_ends_on_a_french_page(app, clients, upstream, configured):
+    from psc_idp.realm.loader import import_realm
+    from tests.live_server import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    with app.app_context():
+        import_realm({"identity_providers": [{**configured, "issuer": closed}]})
+        db.session.commit()
+    login = BrokeredLogin(app, clients.web, upstream)
+    means = login.browser.http.get(login.browser.http.get(login.login_page).headers["Location"])
+    assert means.status_code == 400
+    assert "ne répond pas" in html.unescape(means.get_data(as_text=True))
