@@ -90,6 +90,10 @@ def test_first_login_pairs_by_ecps_then_goes_straight_through(app, clients, upst
         ["pwd", "mfa"],
     )
     assert decode(tokens["access_token"])["amr"] == ["pwd", "mfa"]
+    discovery = first.browser.http.get(
+        "/auth/realms/esante-wallet/.well-known/openid-configuration"
+    )
+    assert "amr" in discovery.get_json()["claims_supported"]
     with app.app_context():
         pairing = db.session.get(FiTiersPairing, (ALIAS, "alice"))
         assert (pairing.national_id, pairing.paired_by) == (PROFESSIONAL, "MOBILE")
