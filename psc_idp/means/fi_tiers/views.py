@@ -63,6 +63,10 @@ def callback() -> ResponseReturnValue:
     provider = find_provider(brokered.alias)
     if provider is None:
         raise TransactionError("Ce fournisseur d'identité n'est plus configuré.", "provider gone")
+    returned_iss = request.args.get("iss")
+    if returned_iss is not None and returned_iss not in provider.allowed_issuers:
+        # RFC 9207: the response names its issuer; another one is a mix-up.
+        raise TransactionError(upstream.REFUSED, f"authorization response iss: {returned_iss[:80]}")
     if request.args.get("error"):
         raise TransactionError(
             "Votre établissement n'a pas authentifié la connexion "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from psc_idp.extensions import db
 from psc_idp.means.fi_tiers.models import FiTiersPairing
@@ -219,3 +219,16 @@ def test_an_unreachable_provider_ends_on_a_french_page(app, clients, upstream, c
     means = login.browser.http.get(login.browser.http.get(login.login_page).headers["Location"])
     assert means.status_code == 400
     assert "ne répond pas" in html.unescape(means.get_data(as_text=True))
+
+
+def test_a_response_naming_another_issuer_is_refused(app, clients, upstream, configured):
+    login = BrokeredLogin(app, clients.web, upstream)
+    login.callback_url = upstream.log_in(login.to_provider(), "gina", TWO_FACTORS)
+    assert f"iss={quote(upstream.issuer, safe='')}" in login.callback_url  # RFC 9207, sent
+    mixed_up = login.callback_url.replace(
+        quote(upstream.issuer, safe=""), quote("https://evil.example", safe="")
+    )
+    parts = urlsplit(mixed_up)
+    refused = login.browser.http.get(f"{parts.path}?{parts.query}")
+    assert refused.status_code == 400
+    assert "authorization response iss" in refused.get_data(as_text=True)
