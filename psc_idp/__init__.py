@@ -202,6 +202,10 @@ def setup_means(app: Flask, settings: Settings) -> None:
     from psc_idp.means.ecps.authenticator import EcpsAuthenticator
     from psc_idp.means.ecps.phone import api, simulator
     from psc_idp.means.ecps.purge import purge_ecps
+    from psc_idp.means.fi_tiers import account as fi_tiers_account
+    from psc_idp.means.fi_tiers import views as fi_tiers_views
+    from psc_idp.means.fi_tiers.authenticator import FiTiersAuthenticator
+    from psc_idp.means.fi_tiers.purge import purge_fi_tiers
     from psc_idp.means.fido import enrolment
     from psc_idp.means.fido.authenticator import FidoAuthenticator
     from psc_idp.means.fido.purge import purge_fido
@@ -211,17 +215,21 @@ def setup_means(app: Flask, settings: Settings) -> None:
     register(app, CardAuthenticator())
     register(app, EcpsAuthenticator())
     register(app, FidoAuthenticator())
+    register(app, FiTiersAuthenticator())  # offered once the realm names a provider
     if settings.dev_mode:
         register(app, TestIdentityPicker())
     register_purge(app, "login", purge_login)
     register_purge(app, "audit", purge_audit)
     register_purge(app, "ecps", purge_ecps)
     register_purge(app, "fido", purge_fido)
+    register_purge(app, "fi_tiers", purge_fi_tiers)
 
     prefix = urlsplit(settings.wallet_base).path
     app.register_blueprint(ecps_account.bp, url_prefix=prefix)  # devices, card activation
     app.register_blueprint(enrolment.bp, url_prefix=prefix)  # FIDO keys
     app.register_blueprint(card_pages.bp, url_prefix=prefix)  # CARD-channel CIBA requests
+    app.register_blueprint(fi_tiers_views.bp, url_prefix=prefix)  # the providers' callback
+    app.register_blueprint(fi_tiers_account.bp, url_prefix=prefix)  # pairings
     api.init_app(app)  # the phones' side (JSON errors)
     app.register_blueprint(simulator.bp)  # /ecps: a phone in a browser tab
     register_policy(app, ErrorPolicy("/ecps", json=False, blueprints=("ecps_simulator",)))
@@ -242,7 +250,16 @@ def setup_wallet(app: Flask, settings: Settings) -> None:
     app.register_blueprint(views.bp, url_prefix=prefix)
     app.register_blueprint(account.bp, url_prefix=prefix)
     # The wallet's and the means' pages: French pages (JSON only to a caller asking for it).
-    pages = ("wallet", "account", "authorization", "ecps_account", "keys", "ciba_card")
+    pages = (
+        "wallet",
+        "account",
+        "authorization",
+        "ecps_account",
+        "keys",
+        "ciba_card",
+        "fi_tiers",
+        "fi_tiers_account",
+    )
     register_policy(app, ErrorPolicy(prefix + "/", json=False, blueprints=pages))
     if settings.dev_mode:
         app.register_blueprint(dev_pages.bp)

@@ -15,6 +15,7 @@ from psc_idp.means.ecps.models import (
     EcpsScenario,
     OutboxMessage,
 )
+from psc_idp.means.fi_tiers.models import FiIdentityProvider, FiTiersLogin, FiTiersPairing
 from psc_idp.means.fido.models import FidoCeremony, FidoCredential
 from psc_idp.pki.models import PkiCertificate, PkiCrl, PkiCrlCache
 from psc_idp.protocol.ciba.models import CibaRequest
@@ -46,6 +47,9 @@ __all__ = [
     "EcpsPush",
     "EcpsPushGate",
     "EcpsScenario",
+    "FiIdentityProvider",
+    "FiTiersLogin",
+    "FiTiersPairing",
     "FidoCeremony",
     "FidoCredential",
     "Lockout",

@@ -32,6 +32,7 @@ PERMANENT: dict[str, str] = {
     "dir_other_id": "directory data (a practitioner's other identifiers), replaced by imports",
     "dir_api_key": "FHIR API keys: revoked by an administrator",
     "api_protected": "the protected APIs of the realm file, replaced by the next realm import",
+    "fi_identity_provider": "the establishments' providers of the realm file (FI Tiers)",
 }
 
 #: For a table: ``rows(context) -> (dead, live)``, ORM objects to add.
@@ -254,6 +255,35 @@ def _audit(context):
 
 
 # --- FIDO, throttle, PKI, directory -----------------------------------------------------------
+@rows_for("fi_tiers_login")
+def _brokered_logins(context):
+    def brokered(expires_at):
+        return models.FiTiersLogin(
+            id=uid(),
+            tx_id=uid(),
+            alias="FI_1",
+            nonce=uid(),
+            code_verifier=uid(),
+            expires_at=expires_at,
+        )
+
+    return [brokered(now() - DAY)], [brokered(now() + DAY)]
+
+
+@rows_for("fi_tiers_pairing")
+def _pairings(context):
+    def pairing(expires_at):
+        return models.FiTiersPairing(
+            alias="FI_1",
+            local_id=uid(),
+            national_id="899700100318",
+            paired_by="MOBILE",
+            expires_at=expires_at,
+        )
+
+    return [pairing(now() - DAY)], [pairing(now() + DAY)]
+
+
 @rows_for("fido_ceremony")
 def _ceremonies(context):
     def ceremony(expires_at):

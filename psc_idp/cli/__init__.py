@@ -27,6 +27,7 @@ def register_commands(app: Flask) -> None:
     from psc_idp.directory.cli import directory_cli
     from psc_idp.means.card.cli import cps_approve
     from psc_idp.means.ecps.cli import ecps_cli, outbox_command
+    from psc_idp.means.fi_tiers.cli import pairings_cli
 
     # Each means owns its commands; the card's join the PKI's ``cps`` group (card certificates).
     cps_cli.add_command(cps_approve)
@@ -35,6 +36,7 @@ def register_commands(app: Flask) -> None:
         clients_cli,
         ecps_cli,
         outbox_command,
+        pairings_cli,
         keys_cli,
         cps_cli,
         pki_cli,

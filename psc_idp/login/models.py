@@ -48,6 +48,8 @@ class LoginTransaction(db.Model):
     auth_mode: Mapped[str | None] = mapped_column(String(20))
     acr: Mapped[str | None] = mapped_column(String(20))
     auth_time: Mapped[int | None]
+    #: ``amr`` of the login, space-separated, when the means reports one (FI Tiers).
+    amr: Mapped[str | None] = mapped_column(String(255))
     sid: Mapped[str | None] = mapped_column(String(64))
     #: Set for logins to the wallet itself (account page): where to go once logged in, instead
     #: of resuming an authorization request.
@@ -68,6 +70,7 @@ class SsoSession(db.Model):
     auth_mode: Mapped[str] = mapped_column(String(20))
     acr: Mapped[str] = mapped_column(String(20))
     auth_time: Mapped[int]
+    amr: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

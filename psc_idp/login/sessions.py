@@ -67,7 +67,12 @@ def session_is_active(sid: str) -> bool:
 
 
 def open_session(
-    national_id: str, auth_mode: str, acr: str, auth_time: int, session_id: str | None = None
+    national_id: str,
+    auth_mode: str,
+    acr: str,
+    auth_time: int,
+    session_id: str | None = None,
+    amr: str = "",
 ) -> tuple[SsoSession, str]:
     cookie = secrets.token_urlsafe(32)
     session = SsoSession(
@@ -77,6 +82,7 @@ def open_session(
         auth_mode=auth_mode,
         acr=acr,
         auth_time=auth_time,
+        amr=amr or None,
     )
     db.session.add(session)
     return session, cookie

@@ -45,6 +45,9 @@ class LoginOutcome:
     auth_mode: str
     acr: str
     auth_time: int
+    #: The authentication methods behind it, space-separated (an establishment's ``amr``);
+    #: empty for psc-idp's own means, whose ``authMode`` says it.
+    amr: str = ""
 
 
 def _hash(value: str) -> str:
@@ -168,4 +171,5 @@ def mark_authenticated(tx: LoginTransaction, outcome: LoginOutcome, sid: str) ->
     tx.auth_mode = outcome.auth_mode
     tx.acr = outcome.acr
     tx.auth_time = outcome.auth_time
+    tx.amr = outcome.amr or None
     tx.sid = sid

@@ -108,6 +108,8 @@ def session_claims(ctx: TokenContext) -> dict[str, Any]:
         claims["acr"] = ctx.acr
     if ctx.auth_mode:
         claims["authMode"] = ctx.auth_mode
+    if ctx.amr:
+        claims["amr"] = ctx.amr.split()  # OIDC Core §2: the methods, as the establishment said
     return claims
 
 

@@ -17,6 +17,8 @@ class TokenContext:
     auth_time: int | None = None
     acr: str | None = None
     auth_mode: str | None = None
+    #: ``amr`` of the login, space-separated (an establishment's, FI Tiers), if any.
+    amr: str | None = None
     nonce: str | None = None
     #: The ``claims`` request parameter of the authorization (OIDC Core §5.5), if any.
     claims: str | None = None
@@ -35,5 +37,6 @@ class TokenContext:
             auth_time=source.auth_time,
             acr=source.acr,
             auth_mode=source.auth_mode,
+            amr=getattr(source, "amr", None),
             **extra,
         )

@@ -126,6 +126,7 @@ def metadata(settings: Settings) -> dict[str, Any]:
             "iat",
             "auth_time",
             "acr",
+            "amr",  # after a login through an establishment's provider (FI Tiers)
             "nonce",
             "sid",
             "session_state",

@@ -174,6 +174,8 @@ class AuthorizationCode(db.Model):
     auth_time: Mapped[int]
     acr: Mapped[str] = mapped_column(String(20))
     auth_mode: Mapped[str] = mapped_column(String(20))
+    #: The login's ``amr``, space-separated (FI Tiers); None for psc-idp's own means.
+    amr: Mapped[str | None] = mapped_column(String(255))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -199,6 +201,7 @@ class Grant(db.Model):
     auth_time: Mapped[int | None]
     acr: Mapped[str | None] = mapped_column(String(20))
     auth_mode: Mapped[str | None] = mapped_column(String(20))
+    amr: Mapped[str | None] = mapped_column(String(255))
     nonce: Mapped[str | None] = mapped_column(Text)
     #: The authorization's ``claims`` parameter, for the ID tokens of refreshes and UserInfo.
     claims: Mapped[str | None] = mapped_column(Text)

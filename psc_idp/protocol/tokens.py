@@ -121,6 +121,7 @@ def _open_grant(client: Client, scope: str, ctx: TokenContext) -> _Family:
         auth_time=ctx.auth_time,
         acr=ctx.acr,
         auth_mode=ctx.auth_mode,
+        amr=ctx.amr,
         nonce=ctx.nonce,
         claims=ctx.claims,
         code_hash=ctx.code_hash,

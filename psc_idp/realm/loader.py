@@ -7,6 +7,7 @@
     practitioners: [{national_id, family_name, exercices: […]}]
     ecps_scenarios: [{national_id, action: approve|deny|ignore, delay: 2}]
     apis: [{audience, name, scopes, lifetime, allowed_clients, allowed_structures}]
+    identity_providers: [{alias, issuer, client_id, accepted_amr, …}]   (FI Tiers)
 
 Import is idempotent: the same file twice changes nothing the second time."""
 
@@ -27,6 +28,7 @@ from psc_idp.config import Settings
 from psc_idp.directory.realm_io import export_practitioners, upsert_practitioners
 from psc_idp.extensions import db
 from psc_idp.means.ecps.scenarios import export_scenarios, upsert_scenarios
+from psc_idp.means.fi_tiers.providers import export_providers, upsert_providers
 from psc_idp.protocol.clients import all_clients, client_to_dict, upsert_client
 from psc_idp.realm.models import RealmOption
 from psc_idp.realm.problems import Problems, RealmInvalid, line_marks
@@ -55,6 +57,7 @@ class ImportReport:
     scenarios_changed: int = 0
     options_changed: list[str] = field(default_factory=list)
     apis_changed: int = 0
+    identity_providers_changed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +66,7 @@ class ImportReport:
             "scenarios_changed": self.scenarios_changed,
             "options_changed": self.options_changed,
             "apis_changed": self.apis_changed,
+            "identity_providers_changed": self.identity_providers_changed,
         }
 
 
@@ -105,6 +109,7 @@ def import_realm(data: dict[str, Any]) -> ImportReport:
     report.practitioners_changed = upsert_practitioners(data.get("practitioners") or [])
     report.scenarios_changed = upsert_scenarios(data.get("ecps_scenarios") or [])
     report.apis_changed = upsert_apis(data.get("apis") or [])
+    report.identity_providers_changed = upsert_providers(data.get("identity_providers") or [])
     return report
 
 
@@ -117,6 +122,7 @@ def export_realm(settings: Settings) -> dict[str, Any]:
         "practitioners": export_practitioners(),
         "ecps_scenarios": export_scenarios(),
         "apis": [api_to_dict(api) for api in all_apis()],
+        "identity_providers": export_providers(),
     }
 
 

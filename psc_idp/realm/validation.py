@@ -11,12 +11,13 @@ from psc_idp.api_as.apis import check_apis
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
 from psc_idp.directory.userinfo import PROFILES
 from psc_idp.means.ecps.scenarios import ACTIONS
+from psc_idp.means.fi_tiers.providers import check_identity_providers
 from psc_idp.realm import checks
 from psc_idp.realm.client_checks import check_clients
 from psc_idp.realm.practitioner_checks import check_practitioners
 from psc_idp.realm.problems import Problems
 
-SECTIONS = ("clients", "practitioners", "ecps_scenarios", "apis")
+SECTIONS = ("clients", "practitioners", "ecps_scenarios", "apis", "identity_providers")
 TOP_KEYS = ("realm", "options", *SECTIONS)
 #: Settings a realm file may set, applied at the next start of every instance.
 REALM_OPTIONS = ("userinfo_profile", "acr_by_auth_mode", "palier_by_auth_mode", "default_scopes")
@@ -43,6 +44,8 @@ def check_realm(data: Any, problems: Problems) -> Problems:
     if data.get("apis") is not None:
         check_apis(problems, data["apis"])
         _check_audiences(problems, data.get("clients"), data["apis"])
+    if data.get("identity_providers") is not None:
+        check_identity_providers(problems, data["identity_providers"])
     return problems
 
 

@@ -14,6 +14,8 @@ from psc_idp.directory.lookup import display_name, find_practitioner
 from psc_idp.extensions import db
 from psc_idp.login.account import account_csrf, session_or_login
 from psc_idp.means.ecps import devices
+from psc_idp.means.fi_tiers.pairing import pairings
+from psc_idp.means.fi_tiers.providers import all_providers
 from psc_idp.means.fido.enrolment import keys_for
 from psc_idp.means.registry import audit_labels, registered_authenticators
 
@@ -34,6 +36,8 @@ def home() -> ResponseReturnValue:
         auth_mode=session.auth_mode,
         devices=devices.devices_for(session.national_id),
         keys=keys_for(session.national_id),
+        pairings=pairings(session.national_id),
+        provider_names={p.alias: p.name for p in all_providers()},
         events=[(e, labels.get(e.event, e.event)) for e in audit.recent(session.national_id)],
         setup_urls={a.id: a.setup_url() for a in registered_authenticators()},
         csrf_token=account_csrf(session),

@@ -19,6 +19,8 @@ from psc_idp.login.transactions import (
     end_transaction,
     load_transaction,
 )
+from psc_idp.means.fi_tiers.authenticator import MEANS_ID as FI_TIERS
+from psc_idp.means.fi_tiers.authenticator import hinted_provider
 from psc_idp.means.registry import enabled_authenticators, get_authenticator
 from psc_idp.wallet.pages import error_page
 
@@ -40,6 +42,10 @@ def home() -> ResponseReturnValue:
 @bp.get("/login/<tx_id>")
 def login_page(tx_id: str) -> ResponseReturnValue:
     tx = load_transaction(tx_id, request)
+    if hinted_provider(tx) is not None:
+        # Keycloak's identity provider redirector: the SP chose the establishment's provider
+        # (an unknown alias is passed over, as Keycloak does, and la mire shows).
+        return redirect(url_for("wallet.means", tx_id=tx.id, means_id=FI_TIERS))
     means = [
         {
             "id": a.id,

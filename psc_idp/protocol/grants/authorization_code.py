@@ -99,6 +99,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 auth_time=user.auth_time,
                 acr=user.acr,
                 auth_mode=user.auth_mode,
+                amr=user.amr,
                 expires_at=now() + timedelta(seconds=current_settings().code_lifetime),
             )
         )

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import delete
+
+from psc_idp.extensions import db
+from psc_idp.means.fi_tiers.models import FiIdentityProvider, FiTiersPairing
+from psc_idp.realm.loader import import_realm
+from tests.means.fi_tiers.establishment import CLIENT_ID, Establishment, establishment
+
+ALIAS = "FI_750712184"
+CALLBACK = "http://localhost:8080/wallet/fi-tiers/callback"
+
+
+@pytest.fixture(scope="session")
+def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Establishment]:
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.fail("node and npm are needed for the establishment's provider")
+    with establishment(tmp_path_factory.mktemp("establishment"), CALLBACK) as running:
+        yield running
+
+
+def provider_entry(upstream: Establishment, **overrides) -> dict:
+    return {
+        "alias": ALIAS,
+        "name": "CHU de démonstration",
+        "issuer": upstream.issuer,
+        "client_id": CLIENT_ID,
+        "client_secret": upstream.client_secret,
+        "scopes": ["openid"],
+        "user_id_claim": "sub",
+        "tenant_claim": "tid",
+        "allowed_tenants": ["chu"],
+        "accepted_amr": [
+            {"amr": ["pwd", "mfa"], "acr": "eidas2"},
+            {"amr": ["sc", "pin"], "acr": "eidas3"},
+        ],
+        "pairing": {"means": ["MOBILE"], "lifetime": 3600},
+        **overrides,
+    }
+
+
+@pytest.fixture
+def configured(app, upstream) -> Iterator[dict]:
+    """The establishment in the realm for one test; gone (with its pairings) afterwards, so that
+    la mire of the other tests is unchanged."""
+    entry = provider_entry(upstream)
+    with app.app_context():
+        import_realm({"identity_providers": [entry]})
+        db.session.commit()
+    yield entry
+    with app.app_context():
+        db.session.execute(delete(FiTiersPairing))
+        db.session.execute(delete(FiIdentityProvider))
+        db.session.commit()

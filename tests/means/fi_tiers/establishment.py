@@ -1,0 +1,77 @@
+"""An establishment's identity provider for the tests: node-oidc-provider (npm, installed in a
+temporary folder as the benchmark does) started by ``establishment.mjs``, and its login form
+driven with ``requests`` as the professional's browser would."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from bench.servers import _wait_for, install_peer
+from tests.live_server import free_port
+
+SCRIPT = Path(__file__).with_name("establishment.mjs")
+CLIENT_ID = "psc-idp"
+
+
+@dataclass
+class Establishment:
+    issuer: str
+    client_secret: str
+
+    def log_in(self, authorize_url: str, account: str, amr: str, tid: str = "chu") -> str:
+        """Follow psc-idp's redirect to the provider, log in there; returns where the provider
+        sends the browser back (psc-idp's callback, with ``code`` and ``state``)."""
+        browser = requests.Session()
+        location = authorize_url
+        while True:
+            response = browser.get(location, allow_redirects=False, timeout=10)
+            assert response.status_code in (302, 303), response.text[:2000]
+            location = urljoin(location, response.headers["Location"])
+            if not location.startswith(self.issuer):
+                return location
+            path = urlsplit(location).path
+            if path.startswith("/interaction/") and not path.endswith("/login"):
+                location = f"{location}/login?account={account}&amr={amr}&tid={tid}"
+
+
+@contextlib.contextmanager
+def establishment(install_dir: Path, redirect_uri: str) -> Iterator[Establishment]:
+    if not (install_dir / "node_modules" / "oidc-provider").exists():
+        install_peer(install_dir)
+    port, secret = free_port(), secrets.token_urlsafe(24)
+    log_path = install_dir / "establishment.log"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PSC_", "FI_"))},
+        "NODE_ENV": "production",
+        "FI_PORT": str(port),
+        "FI_CLIENT_ID": CLIENT_ID,
+        "FI_CLIENT_SECRET": secret,
+        "FI_REDIRECT_URI": redirect_uri,
+        "OIDC_PROVIDER_DIR": str(install_dir),
+    }
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [shutil.which("node") or "node", str(SCRIPT)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        issuer = f"http://localhost:{port}"
+        try:
+            _wait_for(f"{issuer}/.well-known/openid-configuration", process, log_path)
+            yield Establishment(issuer, secret)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)

@@ -1,0 +1,76 @@
+"""``identity_providers:`` in the realm file: checked at import, in French, with its place."""
+
+from __future__ import annotations
+
+import pytest
+
+from psc_idp.realm.loader import RealmInvalid, read_realm_file
+
+BAD = """\
+identity_providers:
+  - alias: FI_750712184
+    issuer: sso.chu.example
+    client_id: psc
+    scopes: [profile]
+    allowed_tenants: [chu]
+    accepted_amr:
+      - {amr: [], acr: eidas2}
+      - {amr: [pwd, mfa]}
+    auth_mode: "FI TIERS"
+    pairing: {means: [MOBILE, SMS], lifetime: 10}
+    user_id_clam: oid
+  - alias: FI_750712184
+    issuer: https://other.example
+    client_id: psc
+"""
+
+GOOD = """\
+identity_providers:
+  - alias: ENTRA_contoso
+    name: Hôpital Contoso
+    issuer: https://login.microsoftonline.com/0000-tenant/v2.0
+    client_id: 11111111-2222-3333-4444-555555555555
+    client_secret: secret
+    token_endpoint_auth_method: client_secret_post
+    scopes: [openid, profile]
+    user_id_claim: oid
+    tenant_claim: tid
+    allowed_tenants: [0000-tenant]
+    accepted_amr:
+      - {amr: [pwd, mfa], acr: eidas2}
+    auth_mode: ENTRA_contoso
+    pairing: {means: [MOBILE], lifetime: 31536000}
+"""
+
+
+def _problems(tmp_path, text: str) -> list[str]:
+    path = tmp_path / "realm.yaml"
+    path.write_text(text)
+    with pytest.raises(RealmInvalid) as caught:
+        read_realm_file(path)
+    return caught.value.problems.lines()
+
+
+def test_every_problem_of_a_provider_is_said_with_its_place(tmp_path):
+    lines = "\n".join(_problems(tmp_path, BAD))
+    expected = [
+        "identity_providers[0].issuer (ligne 3) : une adresse https://",
+        "identity_providers[0].scopes (ligne 5) : doit contenir « openid »",
+        "identity_providers[0].tenant_claim",
+        "identity_providers[0].accepted_amr[0].amr (ligne 8) : au moins une méthode",
+        "identity_providers[0].accepted_amr[1].acr",
+        "identity_providers[0].auth_mode (ligne 10)",
+        "identity_providers[0].pairing.means[1]",
+        "identity_providers[0].pairing.lifetime",
+        "identity_providers[0].user_id_clam (ligne 12) : clé inconnue",
+        "identity_providers[1].alias (ligne 13) : « FI_750712184 » déjà défini",
+        "identity_providers[1].accepted_amr",
+    ]
+    missing = [line for line in expected if line not in lines]
+    assert missing == [], lines
+
+
+def test_an_entra_id_example_passes(tmp_path):
+    path = tmp_path / "realm.yaml"
+    path.write_text(GOOD)
+    assert read_realm_file(path)["identity_providers"][0]["alias"] == "ENTRA_contoso"
