@@ -235,6 +235,27 @@ def exchange_code(
     return app.test_client().post(TOKEN, data=data, headers=headers)
 
 
+def register_client(app: Flask, client_id: str, **fields: Any) -> RegisteredClient:
+    """A confidential web client of the test's own (a fresh secret), with ``fields`` beside its
+    callback and post-logout URIs on localhost:3000."""
+    from psc_idp.extensions import db
+    from psc_idp.protocol.clients import upsert_client
+
+    secret = secrets.token_urlsafe(32)
+    with app.app_context():
+        upsert_client(
+            {
+                "client_id": client_id,
+                "secret": secret,
+                "redirect_uris": ["http://localhost:3000/callback"],
+                "post_logout_redirect_uris": ["http://localhost:3000/"],
+                **fields,
+            }
+        )
+        db.session.commit()
+    return RegisteredClient(client_id, secret)
+
+
 def token_call(app: Flask, client: RegisteredClient, **data: str) -> Any:
     headers, form = client.auth()
     return app.test_client().post(TOKEN, data={**form, **data}, headers=headers)

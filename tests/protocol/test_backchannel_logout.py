@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from joserfc import jwt as jose_jwt
@@ -23,12 +21,18 @@ from joserfc.jwk import KeySet
 from psc_idp.bus.hub import HUB
 from psc_idp.config import Settings, current_settings
 from psc_idp.extensions import db
-from psc_idp.protocol.clients import upsert_client
 from psc_idp.protocol.logout import backchannel
 from psc_idp.protocol.logout.models import LogoutDelivery
 from psc_idp.timeutil import now
 from tests.conftest import _fresh_postgres
-from tests.helpers import CERTS, LOGOUT, RegisteredClient, login_and_get_tokens, token_call
+from tests.helpers import (
+    CERTS,
+    LOGOUT,
+    RegisteredClient,
+    login_and_get_tokens,
+    register_client,
+    token_call,
+)
 from tests.logout_receiver import LogoutReceiver
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -62,25 +66,9 @@ def app(make_app, tmp_path_factory):
     return make_app(database_url=url)
 
 
-def register(app, client_id: str, **fields: Any) -> RegisteredClient:
-    secret = secrets.token_urlsafe(32)
-    with app.app_context():
-        upsert_client(
-            {
-                "client_id": client_id,
-                "secret": secret,
-                "redirect_uris": ["http://localhost:3000/callback"],
-                "post_logout_redirect_uris": ["http://localhost:3000/"],
-                **fields,
-            }
-        )
-        db.session.commit()
-    return RegisteredClient(client_id, secret)
-
-
 def two_clients(app, receiver) -> tuple[RegisteredClient, RegisteredClient]:
-    first = register(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))
-    second = register(
+    first = register_client(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))
+    second = register_client(
         app,
         "bcl-second",
         backchannel_logout_uri=receiver.url("/second/logout"),
@@ -171,7 +159,9 @@ def test_every_client_of_the_session_gets_a_logout_token(app, browser, clients, 
 def test_a_failed_delivery_is_retried_with_backoff_under_the_same_jti(app, browser):
     receiver = LogoutReceiver(failures=2, failure_status=500)
     try:
-        first = register(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))
+        first = register_client(
+            app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout")
+        )
         tokens = login_and_get_tokens(app, browser, first)
         log_out(browser, tokens["id_token"])
         jtis = []
@@ -197,7 +187,9 @@ def test_a_failed_delivery_is_retried_with_backoff_under_the_same_jti(app, brows
 def test_a_client_that_never_answers_is_given_up_after_the_attempts(app, browser):
     receiver = LogoutReceiver(failures=100, failure_status=302)  # a redirect is no answer
     try:
-        first = register(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))
+        first = register_client(
+            app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout")
+        )
         log_out(browser, login_and_get_tokens(app, browser, first)["id_token"])
         attempts = settings(app).logout_delivery_attempts
         for _ in range(attempts):
@@ -213,7 +205,7 @@ def test_a_client_that_never_answers_is_given_up_after_the_attempts(app, browser
 
 
 def test_two_workers_racing_deliver_once(app, browser, receiver):
-    first = register(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))
+    first = register_client(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))
     log_out(browser, login_and_get_tokens(app, browser, first)["id_token"])
     both_saw_it = threading.Barrier(2)
     outcomes: list[bool] = []
@@ -238,7 +230,7 @@ def test_two_workers_racing_deliver_once(app, browser, receiver):
 def test_a_worker_that_died_mid_delivery_leaves_it_to_another_after_its_lease(
     app, browser, receiver
 ):
-    first = register(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))
+    first = register_client(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))
     log_out(browser, login_and_get_tokens(app, browser, first)["id_token"])
     with app.app_context():
         (seen,) = backchannel.due()
@@ -253,7 +245,7 @@ def test_a_worker_that_died_mid_delivery_leaves_it_to_another_after_its_lease(
 
 def test_the_worker_sends_as_soon_as_the_logout_commits(app, browser, receiver):
     """Its period is a minute here: only the logout's wake-up can send the token in time."""
-    first = register(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))
+    first = register_client(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))
     tokens = login_and_get_tokens(app, browser, first)
     stop = threading.Event()
     worker = backchannel.start_deliveries(app, period=60, stop=stop)
@@ -272,7 +264,7 @@ def test_the_worker_sends_as_soon_as_the_logout_commits(app, browser, receiver):
 
 def test_a_confirmed_logout_notifies_too(app, browser, receiver):
     """No hint: the professional confirms, and the clients of the browser's session hear it."""
-    first = register(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))
+    first = register_client(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))
     sid = login_and_get_tokens(app, browser, first)["session_state"]
     page = browser.http.get(LOGOUT).get_data(as_text=True)
     csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
@@ -283,7 +275,7 @@ def test_a_confirmed_logout_notifies_too(app, browser, receiver):
 
 
 def test_purge_keeps_pending_deliveries_and_removes_settled_ones(app, browser, receiver):
-    first = register(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))
+    first = register_client(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))
     log_out(browser, login_and_get_tokens(app, browser, first)["id_token"])
     log_out(browser, login_and_get_tokens(app, browser, first)["id_token"])
     with app.app_context():
@@ -304,7 +296,7 @@ def test_purge_keeps_pending_deliveries_and_removes_settled_ones(app, browser, r
 
 @pytest.mark.e2e
 def test_the_logout_token_passes_the_jose_npm_package(app, browser, receiver):
-    first = register(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))
+    first = register_client(app, "bcl-first", backchannel_logout_uri=receiver.url("/first/logout"))
     tokens = login_and_get_tokens(app, browser, first)
     log_out(browser, tokens["id_token"])
     assert deliver(app) == 1

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from html import unescape
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,27 +14,11 @@ import yaml
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
-from psc_idp.protocol.clients import InvalidClient, client_to_dict, upsert_client, validate
+from psc_idp.protocol.clients import InvalidClient, client_to_dict, validate
 from psc_idp.protocol.models import Client
-from tests.helpers import LOGOUT, RegisteredClient, login_and_get_tokens
+from tests.helpers import LOGOUT, login_and_get_tokens, register_client
 
 FRAME = re.compile(r'<iframe class="frontchannel-frame" src="([^"]+)"')
-
-
-def register(app, client_id: str, **fields: Any) -> RegisteredClient:
-    secret = secrets.token_urlsafe(32)
-    with app.app_context():
-        upsert_client(
-            {
-                "client_id": client_id,
-                "secret": secret,
-                "redirect_uris": ["http://localhost:3000/callback"],
-                "post_logout_redirect_uris": ["http://localhost:3000/"],
-                **fields,
-            }
-        )
-        db.session.commit()
-    return RegisteredClient(client_id, secret)
 
 
 def issuer(app) -> str:
@@ -45,13 +27,15 @@ def issuer(app) -> str:
 
 
 def test_the_logout_page_loads_each_clients_frontchannel_uri(app, browser, clients):
-    with_sid = register(
+    with_sid = register_client(
         app,
         "fcl-a-sid",
         frontchannel_logout_uri="https://rp-one.example/logout?from=psc",
         frontchannel_logout_session_required=True,
     )
-    plain = register(app, "fcl-plain", frontchannel_logout_uri="http://localhost:4100/logout")
+    plain = register_client(
+        app, "fcl-plain", frontchannel_logout_uri="http://localhost:4100/logout"
+    )
     tokens = login_and_get_tokens(app, browser, with_sid)
     login_and_get_tokens(app, browser, plain)
     login_and_get_tokens(app, browser, clients.web)  # no front-channel URI: no frame
@@ -103,7 +87,9 @@ def test_without_frontchannel_clients_the_logout_redirects_and_frames_nothing(
 
 
 def test_without_a_redirect_the_page_says_logged_out_with_the_frames(app, browser):
-    client = register(app, "fcl-plain", frontchannel_logout_uri="http://localhost:4100/logout")
+    client = register_client(
+        app, "fcl-plain", frontchannel_logout_uri="http://localhost:4100/logout"
+    )
     tokens = login_and_get_tokens(app, browser, client)
     response = browser.http.get(LOGOUT, query_string={"id_token_hint": tokens["id_token"]})
     html = response.get_data(as_text=True)
@@ -134,7 +120,7 @@ def test_logout_uris_must_be_https_urls(name, uri):
 
 
 def test_the_logout_metadata_round_trips(app):
-    register(
+    register_client(
         app,
         "fcl-round-trip",
         backchannel_logout_uri="https://rp.example/bcl",
