@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from joserfc import jwt as jose_jwt
-from joserfc.jwk import ECKey
 
 from tests.helpers import TOKEN, USERINFO
+from tests.jose_keys import full_length_key
 
 BASE = "http://localhost:8080"
 TOKEN_URL = BASE + TOKEN
@@ -24,7 +24,7 @@ USERINFO_URL = BASE + USERINFO
 class Holder:
     """A client's DPoP key and the proofs it signs with it."""
 
-    key: Any = field(default_factory=lambda: ECKey.generate_key("P-256"))
+    key: Any = field(default_factory=lambda: full_length_key())
     alg: str = "ES256"
 
     @property

@@ -45,9 +45,14 @@ def _dpi(app: Flask) -> Dpi:
     return dpi
 
 
+@pytest.fixture(scope="module", autouse=True)
+def nurse_phone(app: Flask) -> None:
+    """The nurse's e-CPS, which every request of this module is sent to."""
+    activate_by_contact(app, NURSE)
+
+
 @pytest.fixture(scope="module")
 def dpi(app: Flask) -> Dpi:
-    activate_by_contact(app, NURSE)
     return _dpi(app)
 
 

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 import pytest
-from joserfc.jwk import ECKey, OKPKey, RSAKey
+from joserfc.jwk import OKPKey, RSAKey
 from werkzeug.test import Client as WsgiClient
 
 from psc_idp.extensions import db
@@ -47,6 +47,7 @@ from tests.helpers import (
     pkce_pair,
     query_of,
 )
+from tests.jose_keys import full_length_key
 from tests.protocol.test_par import PAR, authorization_params, redeem
 
 PUBLIC = "dpop-public"
@@ -130,7 +131,7 @@ def introspect(app, clients, token: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     "key, alg",
     [
-        (lambda: ECKey.generate_key("P-256"), "ES256"),
+        (full_length_key, "ES256"),
         (lambda: RSAKey.generate_key(2048), "RS256"),
         (lambda: RSAKey.generate_key(2048), "PS256"),
         pytest.param(
