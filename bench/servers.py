@@ -235,7 +235,6 @@ def peer(claims: dict[str, Any], install_dir: Path) -> Iterator[PeerTarget]:
     secret, admin = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     claims_file = install_dir / "claims.json"
     claims_file.write_text(json.dumps(claims))
-    log = (install_dir / "peer.log").open("wb")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("PSC_", "BENCH_"))},
         "NODE_ENV": "production",
@@ -246,26 +245,37 @@ def peer(claims: dict[str, Any], install_dir: Path) -> Iterator[PeerTarget]:
         "BENCH_CLAIMS_FILE": str(claims_file),
         "OIDC_PROVIDER_DIR": str(install_dir),
     }
-    process = subprocess.Popen(
-        [shutil.which("node") or "node", str(PEER_SCRIPT)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    issuer = f"http://localhost:{port}"
-    try:
-        _wait_for(f"{issuer}/.well-known/openid-configuration", process, install_dir / "peer.log")
+    log_path = install_dir / "peer.log"
+    with running_node(PEER_SCRIPT, env, log_path) as process:
+        issuer = f"http://localhost:{port}"
+        _wait_for(f"{issuer}/.well-known/openid-configuration", process, log_path)
         yield PeerTarget(issuer, secret, process.pid, admin)
-    finally:
-        process.terminate()
+
+
+@contextlib.contextmanager
+def running_node(
+    script: Path, env: dict[str, str], log_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``node script`` in a session of its own, its output in ``log_path``, until the block
+    ends (terminated, then killed if it lingers)."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [shutil.which("node") or "node", str(script)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
 
 def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path, limit: float = 30) -> None:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from bench.servers import _wait_for, install_peer
+from bench.servers import _wait_for, install_peer, running_node
 from tests.live_server import free_port
 
 SCRIPT = Path(__file__).with_name("establishment.mjs")
@@ -59,19 +57,7 @@ def establishment(install_dir: Path, redirect_uri: str) -> Iterator[Establishmen
         "FI_REDIRECT_URI": redirect_uri,
         "OIDC_PROVIDER_DIR": str(install_dir),
     }
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [shutil.which("node") or "node", str(SCRIPT)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    with running_node(SCRIPT, env, log_path) as process:
         issuer = f"http://localhost:{port}"
-        try:
-            _wait_for(f"{issuer}/.well-known/openid-configuration", process, log_path)
-            yield Establishment(issuer, secret)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+        _wait_for(f"{issuer}/.well-known/openid-configuration", process, log_path)
+        yield Establishment(issuer, secret)
