@@ -17,7 +17,8 @@ prepared. On SQLite, a write takes the writers' turn first, as every write does
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,11 +91,12 @@ class PreparedRead:
         compiled = self._for(connection.dialect)
         cursor = _execute(compiled, connection, params)
         try:
-            if one:
-                row = cursor.fetchone()
-                rows = [] if row is None else [row]
-            else:
-                rows = cursor.fetchall()
+            with _driver_errors(connection, compiled.sql, params, cursor):
+                if one:
+                    row = cursor.fetchone()
+                    rows = [] if row is None else [row]
+                else:
+                    rows = cursor.fetchall()
             results = self._results(compiled, connection.dialect, cursor)
         finally:
             cursor.close()
@@ -149,16 +151,9 @@ def _execute(compiled: _Compiled, connection: Connection, params: dict[str, Any]
             values[name] = process(values[name])
     if statement_observers:
         _observed(compiled.sql)
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        if compiled.positional is None:
-            _run(connection, cursor, compiled.sql, values)
-        else:
-            _run(connection, cursor, compiled.sql, [values[n] for n in compiled.positional])
-    except BaseException:
-        cursor.close()
-        raise
-    return cursor
+    if compiled.positional is not None:
+        values = [values[n] for n in compiled.positional]
+    return _run(connection, compiled.sql, values)
 
 
 def _record(compiled: _Compiled, results: tuple[Processor, ...], row: tuple[Any, ...]) -> Record:
@@ -196,14 +191,31 @@ def _compile(statement: Select[Any] | Update | Delete | Insert, dialect: Dialect
     )
 
 
-def _run(connection: Connection, cursor: Any, sql: str, params: Any) -> None:
-    """``cursor.execute``, with the driver's errors raised as SQLAlchemy raises them (an
-    ``OperationalError`` is an outage, an ``IntegrityError`` a conflict) and a connection the
-    server dropped invalidated, so that the pool does not hand it out again."""
+def _run(connection: Connection, sql: str, params: Any) -> Any:
+    """A new cursor of the driver's connection that ran ``sql`` (the caller closes it)."""
+    with _driver_errors(connection, sql, params):
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with _driver_errors(connection, sql, params, cursor):
+            cursor.execute(sql, params)
+    except BaseException:
+        cursor.close()
+        raise
+    return cursor
+
+
+@contextmanager
+def _driver_errors(
+    connection: Connection, sql: str, params: Any, cursor: Any = None
+) -> Iterator[None]:
+    """The driver's errors raised as SQLAlchemy raises them (an ``OperationalError`` is an
+    outage, an ``IntegrityError`` a conflict), from the cursor's creation to its last fetch: a
+    connection the server closed fails at ``cursor()`` already. A connection the server dropped
+    is invalidated, so that the pool does not hand it out again."""
     dialect = connection.dialect
     dbapi = dialect.loaded_dbapi
     try:
-        cursor.execute(sql, params)
+        yield
     except dbapi.Error as error:
         dropped = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
         if dropped:
@@ -239,18 +251,11 @@ class PreparedInsert:
                 compiled.binds, (values[name] for name in compiled.order), strict=True
             )
         ]
-        dbapi_connection = connection.connection.dbapi_connection
-        before_write(dialect, dbapi_connection)
+        params = row if compiled.positional else dict(zip(compiled.order, row, strict=True))
+        before_write(dialect, connection.connection.dbapi_connection)
         if statement_observers:
             _observed(compiled.sql)
-        cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            if compiled.positional:
-                _run(connection, cursor, compiled.sql, row)
-            else:
-                _run(connection, cursor, compiled.sql, dict(zip(compiled.order, row, strict=True)))
-        finally:
-            cursor.close()
+        _run(connection, compiled.sql, params).close()
 
     def _compile(self, dialect: Dialect) -> _CompiledInsert:
         statement = core_insert(self.table).values({name: bindparam(name) for name in self.columns})

@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
+from sqlalchemy.exc import DBAPIError
 
 from psc_idp import lockout
 from psc_idp.directory import reading
 from psc_idp.extensions import db
+from psc_idp.http.unavailable import is_outage
 from psc_idp.login import sessions
 from psc_idp.means.ecps import pushes
 from psc_idp.prepared_sql import PreparedInsert, PreparedRead, PreparedWrite, Record, insert_new
@@ -246,3 +248,25 @@ def test_prepared_writes_change_what_sqlalchemy_changes(app_context, issued):
             assert changed == 1 and got[0][0] == params.get(
                 "seen", params.get("used", params.get("moment"))
             ), name
+
+
+def test_a_connection_closed_under_the_pool_is_an_outage_for_every_prepared_kind(app_context):
+    """A server that went away leaves the pool's connection closed: the driver then fails at
+    ``cursor()`` already. Every prepared statement raises SQLAlchemy's error, the connection
+    invalidated, so that the error handler answers 503 (not 500) and the pool reconnects."""
+    table = Table("prepared_closed", MetaData(), Column("id", Integer, primary_key=True))
+    attempts = [
+        ("read", lambda c: PreparedRead(select(table.c.id)).first(c)),
+        ("write", lambda c: PreparedWrite(table.delete()).execute(c)),
+        ("insert", lambda c: PreparedInsert(table, ("id",)).execute(c, id=1)),
+    ]
+    for name, attempt in attempts:
+        connection = db.session.connection()
+        connection.connection.dbapi_connection.close()
+        with pytest.raises(DBAPIError) as raised:
+            attempt(connection)
+        assert raised.value.connection_invalidated, name
+        assert is_outage(raised.value), name
+        db.session.rollback()
+        # The pool hands out a working connection afterwards.
+        assert db.session.connection().exec_driver_sql("SELECT 1").scalar() == 1, name
