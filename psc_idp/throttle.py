@@ -93,9 +93,7 @@ _TALLIES_LOCK = threading.Lock()
 _MAX_TALLIES = 10_000
 
 
-def hit(
-    key: str, limit: int, window: int, in_session: bool = False, batch: int = 1
-) -> Verdict:
+def hit(key: str, limit: int, window: int, in_session: bool = False, batch: int = 1) -> Verdict:
     """Count one event for ``key`` in the current ``window``-second window; allowed while the
     count is at most ``limit`` (a limit of 0 or less turns the throttle off).
 

@@ -203,14 +203,12 @@ def test_a_locked_professional_s_right_pin_is_answered_as_a_wrong_one(defended):
         with defended.app_context():
             lockout.unlock(lockout.PROFESSIONAL, national_id)
             db.session.execute(
-                update(EcpsPush).where(EcpsPush.client_id == client_id).values(
-                    status="cancelled"
-                )
+                update(EcpsPush).where(EcpsPush.client_id == client_id).values(status="cancelled")
             )
             db.session.execute(
-                update(EcpsDevice).where(EcpsDevice.id == phone.device.device_id).values(
-                    status="revoked"
-                )
+                update(EcpsDevice)
+                .where(EcpsDevice.id == phone.device.device_id)
+                .values(status="revoked")
             )
             # The CIBA tests look their requests up by binding message, in the same database.
             db.session.execute(delete(CibaRequest).where(CibaRequest.client_id == client_id))

@@ -147,11 +147,15 @@ def complete_contact_activation(
     locked_out = activation.national_id is not None and lockout.is_locked(
         lockout.PROFESSIONAL, activation.national_id
     )
-    good = activation.national_id is not None and not locked_out and all(
-        _code_hash(activation.id, channel, str(code)) == stored
-        for channel, code, stored in (
-            ("email", email_code, activation.email_code_hash),
-            ("sms", sms_code, activation.sms_code_hash),
+    good = (
+        activation.national_id is not None
+        and not locked_out
+        and all(
+            _code_hash(activation.id, channel, str(code)) == stored
+            for channel, code, stored in (
+                ("email", email_code, activation.email_code_hash),
+                ("sms", sms_code, activation.sms_code_hash),
+            )
         )
     )
     if not good:

@@ -47,8 +47,9 @@ def test_long_polls_are_bounded_per_process(app):
 
 @pytest.mark.e2e
 def test_token_requests_answer_while_devices_long_poll(database_url):
-    """One worker (8 threads) and 12 long polls of 25 s: before the bound, the token request
-    queued behind them; with it, 4 are held, 8 get a 429 at once, the token request answers."""
+    """One worker (8 threads) and 12 long polls of 10 s: before the bound, the token request
+    queued behind them; with it, 4 are held, 8 get a 429 at once, the token request answers
+    while the 4 are still held."""
     with LiveServer(env=live_database_env(database_url), workers=1) as server:
         devices = [
             VirtualDevice.load(
@@ -62,7 +63,7 @@ def test_token_requests_answer_while_devices_long_poll(database_url):
         def long_poll(device: VirtualDevice) -> int:
             token = device.call_token("GET", url)
             answer = requests.get(
-                f"{url}?wait=25",
+                f"{url}?wait=10",
                 headers={"Authorization": f"ECPS-Device {token}"},
                 timeout=60,
             )
@@ -81,7 +82,7 @@ def test_token_requests_answer_while_devices_long_poll(database_url):
                 f"{server.issuer}/protocol/openid-connect/token",
                 data={"grant_type": "client_credentials"},
                 auth=("demo-web", server.demo_secret("demo-web")),
-                timeout=15,  # well before the 25 s long polls end and free their threads
+                timeout=5,  # well before the 10 s long polls end and free their threads
             )
             statuses = sorted(poll.result() for poll in polls)
         assert token.status_code == 200, token.text
