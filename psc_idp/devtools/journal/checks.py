@@ -35,7 +35,9 @@ CHECKS: dict[str, Check] = {
     "state_missing": Check("state absent", "missing state"),
     "pkce_missing": Check("PKCE absent", "no PKCE"),
     "pkce_plain": Check("PKCE « plain » (S256 attendu)", "plain PKCE (S256 expected)"),
-    "pkce_verifier_wrong": Check("code_verifier incorrect", "wrong code_verifier"),
+    "pkce_verifier_wrong": Check(
+        "code_verifier absent ou incorrect", "missing or wrong code_verifier"
+    ),
     "acr_unknown": Check("acr_values inconnue de PSC", "acr_values unknown to PSC"),
     "scope_unknown": Check("scope inconnu", "unknown scope"),
     "client_secret_wrong": Check("secret client incorrect", "wrong client secret"),
@@ -137,7 +139,7 @@ def _from_answer(
         return ["scope_unknown"]
     if error == "invalid_grant":
         grant_type = params.get("grant_type")
-        if "verifier" in description.lower():
+        if "pkce" in description.lower() or "verifier" in description.lower():
             return ["pkce_verifier_wrong"]
         if grant_type == "authorization_code":
             return ["code_invalid"]

@@ -34,7 +34,9 @@ def rows(app: Flask, client_id: str) -> list[dict[str, Any]]:
     """The client's entries, oldest first, as plain values."""
     with app.app_context():
         found = db.session.scalars(
-            select(JournalEntry).where(JournalEntry.client_id == client_id).order_by(JournalEntry.id)
+            select(JournalEntry)
+            .where(JournalEntry.client_id == client_id)
+            .order_by(JournalEntry.id)
         ).all()
         values = [
             {

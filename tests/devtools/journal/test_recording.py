@@ -49,8 +49,12 @@ def test_the_code_flow_and_its_tokens_are_journaled(journal_app, own_client):
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert http.get(USERINFO, headers=bearer).status_code == 200
     auth = basic(own_client.client_id, own_client.secret)
-    assert http.post(INTROSPECT, data={"token": tokens["access_token"]}, headers=auth).json["active"]
-    assert http.post(REVOKE, data={"token": tokens["refresh_token"]}, headers=auth).status_code == 200
+    assert http.post(INTROSPECT, data={"token": tokens["access_token"]}, headers=auth).json[
+        "active"
+    ]
+    assert (
+        http.post(REVOKE, data={"token": tokens["refresh_token"]}, headers=auth).status_code == 200
+    )
     service = token_call(journal_app, own_client, grant_type="client_credentials")
     assert service.status_code == 200
     browser.http.get(LOGOUT, query_string={"client_id": own_client.client_id})
