@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -104,6 +105,14 @@ def basic_user(credentials: str) -> str | None:
     return unquote_plus(user) if colon else None
 
 
+#: A login transaction's id in a path (la mire's ``…/login/<id>``, ``…/auth/resume/<id>``).
+TRANSACTION_SEGMENT = re.compile(r"(/(?:login|resume)/)([^/]+)")
+
+
+def mask_path(path: str) -> str:
+    return TRANSACTION_SEGMENT.sub(lambda m: m.group(1) + shortened(m.group(2)), path)
+
+
 def mask_url(url: str) -> str:
     """A redirect's URL, its query and fragment masked (``code``, tokens, JARM's response)."""
     parts = urlsplit(url)
@@ -112,4 +121,4 @@ def mask_url(url: str) -> str:
     if "=" in fragment:
         pairs = parse_qsl(fragment, keep_blank_values=True)
         fragment = urlencode(list(mask_pairs(pairs).items()))
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, fragment))
+    return urlunsplit((parts.scheme, parts.netloc, mask_path(parts.path), query, fragment))

@@ -70,6 +70,7 @@ def _captured(kind: str, response: Response) -> dict[str, Any]:
     body = b"" if response.is_streamed else response.get_data()
     return {
         "kind": kind,
+        "resume": request.endpoint == "authorization.resume",
         "method": request.method,
         "path": request.path,
         "query": list(request.args.items(multi=True)),
@@ -124,7 +125,7 @@ def build_entry(captured: dict[str, Any]) -> dict[str, Any] | None:
     basic = captured["headers"].get("Authorization", "").lower().startswith("basic ")
     checks = (
         []
-        if captured["path"].startswith("/wallet/auth/resume")  # checked when it was sent
+        if captured["resume"]  # checked when the request was sent
         else detect(captured["kind"], params, client, answer, basic)
     )
     sent: dict[str, Any] = {
@@ -139,7 +140,7 @@ def build_entry(captured: dict[str, Any]) -> dict[str, Any] | None:
         "at": now(),
         "kind": captured["kind"],
         "method": captured["method"],
-        "path": captured["path"][:512],
+        "path": masking.mask_path(captured["path"])[:512],
         "status": captured["status"],
         "sent": sent,
         "answer": answer,
@@ -223,7 +224,7 @@ def _redirect_outcome(location: str) -> dict[str, Any]:
     )
     if issued:
         return {"summary": {"issued": issued}}
-    return {"summary": {"redirect": parts.path}}
+    return {"summary": {"redirect": masking.mask_path(parts.path)}}
 
 
 def _document_outcome(kind: str, document: dict[str, Any]) -> dict[str, Any]:

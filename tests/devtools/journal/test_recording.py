@@ -76,6 +76,9 @@ def test_the_code_flow_and_its_tokens_are_journaled(journal_app, own_client):
     assert authorize["sent"]["query"]["client_id"] == own_client.client_id
     assert authorize["status"] == 302 and authorize["checks"] == []  # nonce, state, PKCE S256
     assert resume["path"].startswith("/wallet/auth/resume/")
+    transaction = resume["path"].removeprefix("/wallet/auth/resume/")
+    assert transaction.endswith("caractères)")  # the login transaction's id, shortened
+    assert authorize["answer"]["summary"]["redirect"].startswith("/wallet/login/")
     assert resume["answer"]["summary"] == {"issued": ["code"]}
     assert code_exchange["sent"]["form"]["grant_type"] == "authorization_code"
     summary = code_exchange["answer"]["summary"]
