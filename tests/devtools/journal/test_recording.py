@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import func, select
 
@@ -9,6 +11,8 @@ from psc_idp.devtools.journal import recording
 from psc_idp.devtools.journal.models import JournalEntry
 from psc_idp.extensions import db
 from psc_idp.http.prepared import direct_routes
+from psc_idp.pki import issue_org
+from psc_idp.protocol.clients import upsert_client
 from tests.devtools.journal.conftest import as_text, rows
 from tests.helpers import (
     INTROSPECT,
@@ -188,3 +192,48 @@ def test_a_request_naming_no_registered_client_is_not_journaled(journal_app, pat
     http = journal_app.test_client()
     http.post(path, data={"token": "x"}, headers=basic("nobody-registered", "x"))
     assert rows(journal_app, "nobody-registered") == []
+
+
+def test_a_certificate_client_s_requests_are_journaled_with_the_certificate_noted(journal_app):
+    """The card/TLS variant: a ``tls_client_auth`` client pushes, then introspects, with its
+    ORG AUTH_CLI certificate (own TLS listener: ``SSL_CLIENT_CERT`` in the environ)."""
+    client_id = f"journal-tls-{uuid.uuid4().hex[:6]}"
+    with journal_app.app_context():
+        issued = issue_org("1B0064177", "CLINIQUE DU JOURNAL", "DPI JOURNAL")
+        upsert_client(
+            {
+                "client_id": client_id,
+                "token_endpoint_auth_method": "tls_client_auth",
+                "tls_client_auth_subject_dn": issued.subject_dn,
+                "redirect_uris": ["http://localhost:3000/callback"],
+                "grant_types": ["authorization_code", "client_credentials"],
+            }
+        )
+        db.session.commit()
+        pem = issued.certificate_pem().decode()
+        db.session.remove()
+    tls = {"environ_base": {"SSL_CLIENT_CERT": pem}}
+    http = journal_app.test_client()
+    _, challenge = pkce_pair()
+    pushed = http.post(
+        PAR,
+        data={
+            "client_id": client_id,
+            "response_type": "code",
+            "redirect_uri": "http://localhost:3000/callback",
+            "scope": "openid scope_all",
+            "state": "s",
+            "nonce": "n",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        },
+        **tls,
+    )
+    assert pushed.status_code == 201, pushed.get_json()
+    refused = http.post(PAR, data={"client_id": client_id, "response_type": "code"})
+    assert refused.status_code == 401  # no certificate
+    with_certificate, without = rows(journal_app, client_id)
+    assert with_certificate["sent"]["client_certificate"] is True
+    assert "client_certificate" not in without["sent"]
+    assert without["answer"]["error"] == "invalid_client"
+    assert pem.splitlines()[1] not in as_text(with_certificate)
