@@ -47,3 +47,8 @@ def test_not_outside_development_mode(make_app):
     http = production.test_client()
     assert http.get("/dev/requests").status_code == 404
     assert http.get("/dev/requests/demo-web").status_code == 404
+
+
+def test_the_landing_page_links_to_the_journal(journal_app):
+    html = journal_app.test_client().get("/").get_data(as_text=True)
+    assert 'href="/dev/requests"' in html
