@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import select
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 from tests.devtools.journal.conftest import rows
 from tests.helpers import TOKEN, Browser, token_call
@@ -99,3 +105,48 @@ def test_off_it_says_so(app, clients):
     result = app.test_cli_runner().invoke(args=["requests", clients.web.client_id])
     assert result.exit_code == 0
     assert "Journal des requêtes désactivé" in result.output
+
+
+def _line(stream, deadline: float) -> str:
+    """The next line of ``stream`` before ``deadline`` (the process is killed otherwise)."""
+    ready, _, _ = select.select([stream], [], [], max(0.0, deadline - time.monotonic()))
+    assert ready, "no line in time"
+    return stream.readline()
+
+
+def test_follow_in_its_own_process_ends_cleanly_on_ctrl_c(
+    journal_app, own_client, database_url, keys_dir, tmp_path
+):
+    token_call(journal_app, own_client, grant_type="client_credentials")
+    env = {
+        **os.environ,
+        "PSC_DATABASE_URL": database_url,
+        "PSC_KEYS_DIR": str(keys_dir),
+        "PSC_DATA_DIR": str(tmp_path),
+        "PSC_DEV_MODE": "1",
+        "PSC_LOG_FORMAT": "text",
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [str(Path(sys.executable).with_name("psc-idp")), "requests", own_client.client_id]
+    follower = subprocess.Popen(
+        [*command, "--follow", "--json", "--interval", "0.2", "--max-seconds", "60"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        first = json.loads(_line(follower.stdout, deadline))
+        assert first["sent"]["form"]["grant_type"] == "client_credentials"
+        token_call(journal_app, own_client, grant_type="refresh_token", refresh_token="r" * 20)
+        second = json.loads(_line(follower.stdout, deadline))
+        assert second["sent"]["form"]["grant_type"] == "refresh_token"
+        follower.send_signal(signal.SIGINT)
+        _, errors = follower.communicate(timeout=15)
+    finally:
+        if follower.poll() is None:
+            follower.kill()
+            follower.wait(timeout=10)
+    assert follower.returncode == 0, errors
+    assert "Traceback" not in errors
