@@ -65,6 +65,9 @@ def outcome(entry: JournalEntry) -> str:
     if answer.get("error"):
         description = answer.get("error_description")
         return f"{answer['error']} ({description})" if description else str(answer["error"])
+    if answer.get("page"):
+        description = answer.get("error_description")
+        return f"page « {answer['page']} »" + (f" ({description})" if description else "")
     summary = answer.get("summary") or {}
     return ", ".join(f"{k}={_short(v)}" for k, v in summary.items()) or "—"
 

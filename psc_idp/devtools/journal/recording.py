@@ -21,6 +21,7 @@ from psc_idp.devtools.journal.checks import detect
 from psc_idp.devtools.journal.models import JournalEntry
 from psc_idp.extensions import db
 from psc_idp.observe.request_id import current_client
+from psc_idp.protocol import pages
 from psc_idp.protocol.client_auth.assertion import claims_of
 from psc_idp.protocol.models import Client
 from psc_idp.timeutil import now
@@ -48,11 +49,27 @@ BEARER_KINDS = frozenset({"userinfo"})
 #: cap's delete sees every committed row of that client.
 LOCK_NAMESPACE = 0x4A524E4C
 _CAPTURED = "_psc_journal"
+_PAGE = "_psc_journal_page"
 
 
 def init_app(app: Flask) -> None:
     app.after_request(_capture)
     app.teardown_request(_write_captured)
+    _note_pages(app)
+
+
+def _note_pages(app: Flask) -> None:
+    """The protocol's pages (an invalid request, ``form_post``) are rendered by the UI's
+    renderer: wrapped, it leaves the page in ``g`` for the journal to read what it said."""
+    renderer = app.extensions.get(pages.RENDERER)
+    if renderer is None:
+        return
+
+    def noting(page: pages.BrowserPage) -> Response:
+        g.setdefault(_PAGE, page)
+        return renderer(page)
+
+    app.extensions[pages.RENDERER] = noting
 
 
 def _capture(response: Response) -> Response:
@@ -88,7 +105,16 @@ def _captured(kind: str, response: Response) -> dict[str, Any]:
         "mimetype": response.mimetype or "",
         "location": response.headers.get("Location"),
         "body": body[:65536],
+        "page": _page_of(g.get(_PAGE)),
     }
+
+
+def _page_of(page: pages.BrowserPage | None) -> dict[str, Any] | None:
+    if page is None:
+        return None
+    if isinstance(page, pages.FormPost):
+        return {"name": "form_post", "action": page.action, "fields": dict(page.fields)}
+    return {"name": type(page).__name__, "details": str(getattr(page, "details", ""))[:512]}
 
 
 def _write_captured(_error: BaseException | None) -> None:
@@ -196,6 +222,18 @@ def _named_in(jws: str | None) -> str | None:
 
 def _answer(captured: dict[str, Any]) -> dict[str, Any]:
     answer: dict[str, Any] = {"status": captured["status"]}
+    page = captured.get("page")
+    if page is not None and page["name"] == "form_post":
+        fields = page["fields"]
+        shown = masking.mask_pairs(fields.items())
+        answer["form_post"] = {"action": page["action"], "fields": shown}
+        answer.update(_outcome_of(fields))
+        return answer
+    if page is not None:
+        answer["page"] = page["name"]
+        if page["details"]:
+            answer["error_description"] = page["details"]
+        return answer
     location = captured["location"]
     if location:
         answer["location"] = masking.mask_url(location)
@@ -217,14 +255,18 @@ def _answer(captured: dict[str, Any]) -> dict[str, Any]:
 def _redirect_outcome(location: str) -> dict[str, Any]:
     parts = urlsplit(location)
     pairs = dict(parse_qsl(parts.query)) | dict(parse_qsl(parts.fragment))
+    outcome = _outcome_of(pairs)
+    return outcome or {"summary": {"redirect": masking.mask_path(parts.path)}}
+
+
+def _outcome_of(pairs: dict[str, str]) -> dict[str, Any]:
+    """An authorization response's parameters: its error, or what it issued."""
     if "error" in pairs:
         return {"error": pairs["error"], "error_description": pairs.get("error_description")}
     issued = sorted(
         name for name in ("code", "access_token", "id_token", "response") if name in pairs
     )
-    if issued:
-        return {"summary": {"issued": issued}}
-    return {"summary": {"redirect": masking.mask_path(parts.path)}}
+    return {"summary": {"issued": issued}} if issued else {}
 
 
 def _document_outcome(kind: str, document: dict[str, Any]) -> dict[str, Any]:

@@ -58,7 +58,8 @@ def test_an_unregistered_redirect_uri_is_a_refusal(journal_app, own_client):
     assert answer.status_code == 400  # a French page, no redirect
     last = _last(journal_app, own_client.client_id)
     assert codes(last) == {"redirect_uri_unregistered": True}
-    assert last["answer"]["summary"]["content_type"] == "text/html"
+    assert last["answer"]["page"] == "InvalidAuthorizationRequest"  # what the page said
+    assert "redirect_uri" in last["answer"]["error_description"]
 
 
 @pytest.mark.parametrize(

@@ -237,3 +237,23 @@ def test_a_certificate_client_s_requests_are_journaled_with_the_certificate_note
     assert "client_certificate" not in without["sent"]
     assert without["answer"]["error"] == "invalid_client"
     assert pem.splitlines()[1] not in as_text(with_certificate)
+
+
+def test_a_form_post_answer_is_read_from_the_page(journal_app, own_client):
+    """``response_mode=form_post``: the code travels in a page, not a redirect."""
+    browser = Browser(journal_app)
+    _, challenge = pkce_pair()
+    first = browser.authorize(
+        own_client.client_id,
+        code_challenge=challenge,
+        code_challenge_method="S256",
+        response_mode="form_post",
+    )
+    done = browser.pick_identity(first.headers["Location"])
+    posted = browser.http.get(done.headers["Location"])
+    assert posted.status_code == 200 and 'name="code"' in posted.get_data(as_text=True)
+    resume = rows(journal_app, own_client.client_id)[-1]
+    assert resume["answer"]["summary"] == {"issued": ["code"]}
+    form_post = resume["answer"]["form_post"]
+    assert form_post["action"] == "http://localhost:3000/callback"
+    assert form_post["fields"]["code"].endswith("caractères)")
