@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from flask import Flask, Response, g, request
 from sqlalchemy import delete, func, insert, select, text
+from werkzeug.exceptions import HTTPException
 
 from psc_idp.devtools.journal import masking
 from psc_idp.devtools.journal.checks import detect
@@ -91,7 +92,7 @@ def _captured(kind: str, response: Response) -> dict[str, Any]:
         "method": request.method,
         "path": request.path,
         "query": list(request.args.items(multi=True)),
-        "form": list(request.form.items(multi=True)),
+        "form": _form(),
         "headers": {
             name: request.headers[name] for name in masking.HEADERS if name in request.headers
         },
@@ -107,6 +108,14 @@ def _captured(kind: str, response: Response) -> dict[str, Any]:
         "body": body[:65536],
         "page": _page_of(g.get(_PAGE)),
     }
+
+
+def _form() -> list[tuple[str, str]]:
+    """The form as the view read it; nothing for a body refused before it (too large)."""
+    try:
+        return list(request.form.items(multi=True))
+    except HTTPException:
+        return []
 
 
 def _page_of(page: pages.BrowserPage | None) -> dict[str, Any] | None:

@@ -257,3 +257,16 @@ def test_a_form_post_answer_is_read_from_the_page(journal_app, own_client):
     form_post = resume["answer"]["form_post"]
     assert form_post["action"] == "http://localhost:3000/callback"
     assert form_post["fields"]["code"].endswith("caractères)")
+
+
+def test_a_body_too_large_is_journaled_without_its_form(journal_app, own_client, caplog):
+    limit = journal_app.config["MAX_CONTENT_LENGTH"]
+    answer = journal_app.test_client().post(
+        TOKEN,
+        data={"grant_type": "client_credentials", "padding": "x" * (limit + 1)},
+        headers=basic(own_client.client_id, own_client.secret),
+    )
+    assert answer.status_code == 413
+    assert "requête non lue" not in caplog.text and "entrée non écrite" not in caplog.text
+    found = rows(journal_app, own_client.client_id)
+    assert [(row["status"], row["sent"]["form"]) for row in found] == [(413, {})]
