@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import werkzeug.test
 from sqlalchemy import func, select
 
 from psc_idp.devtools.journal import recording
 from psc_idp.devtools.journal.models import JournalEntry
 from psc_idp.extensions import db
+from psc_idp.http import prepared
 from psc_idp.http.prepared import direct_routes
 from psc_idp.pki import issue_org
 from psc_idp.protocol.clients import upsert_client
@@ -270,3 +272,19 @@ def test_a_body_too_large_is_journaled_without_its_form(journal_app, own_client,
     assert "requête non lue" not in caplog.text and "entrée non écrite" not in caplog.text
     found = rows(journal_app, own_client.client_id)
     assert [(row["status"], row["sent"]["form"]) for row in found] == [(413, {})]
+
+
+def test_the_plain_cases_served_by_the_workers_app_are_journaled(journal_app, own_client):
+    """Through ``http/prepared.wrap`` (what granian's workers run): a plain introspection and a
+    service account's token, answered before Flask when the journal is off, reach Flask and
+    its journal when it is on."""
+    workers = prepared.wrap(journal_app)
+    auth = basic(own_client.client_id, own_client.secret)
+    form = {"Content-Type": "application/x-www-form-urlencoded", **auth}
+    http = werkzeug.test.Client(workers)
+    token = http.post(TOKEN, data="grant_type=client_credentials", headers=form)
+    assert token.status_code == 200
+    access_token = token.get_json()["access_token"]
+    http.post(INTROSPECT, data=f"token={access_token}", headers=form)
+    kinds = [row["kind"] for row in rows(journal_app, own_client.client_id)]
+    assert kinds == ["token", "introspection"]
