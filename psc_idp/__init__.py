@@ -33,6 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     setup_means(app, settings)
     setup_wallet(app, settings)
     setup_directory_api(app)
+    setup_devtools(app, settings)
     setup_cli(app)
     return app
 
@@ -275,6 +276,13 @@ def setup_directory_api(app: Flask) -> None:
 
     fhir.init_app(app)  # /fhir/v1: the Annuaire Santé FHIR API, read only
     register_purge(app, "directory_imports", purge_imports)
+
+
+def setup_devtools(app: Flask, settings: Settings) -> None:
+    """Issue 18's tools for SP developers: the request journal (``PSC_REQUEST_JOURNAL``)."""
+    from psc_idp.devtools import journal
+
+    journal.init_app(app, settings)  # its hooks only when on; /dev/requests in development
 
 
 def setup_cli(app: Flask) -> None:

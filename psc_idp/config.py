@@ -254,6 +254,15 @@ class Settings:
     #: year, as Keycloak); 0 sends none (e.g. when nginx already adds it).
     hsts_max_age: int = 31536000
 
+    #: The request journal (docs/developer-tools.md): every protocol request recorded per
+    #: client, with the checks it failed. Unset: on in development mode, off otherwise; off,
+    #: nothing is looked up nor written on any request.
+    request_journal: bool | None = None
+    #: Entries kept per client (the oldest dropped on insert), and the age in seconds beyond
+    #: which ``psc-idp purge`` deletes them (7 days).
+    request_journal_cap: int = 200
+    request_journal_max_age: int = 7 * 24 * 3600
+
     #: Whether ``base_url`` was derived from ``port`` (no ``PSC_BASE_URL``): set by from_env.
     base_url_derived = False  # not a setting (no annotation): not read from PSC_*
 
@@ -297,6 +306,12 @@ class Settings:
         # Owner only: the database holds every professional's records and the token hashes.
         Path(self.data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
         return f"sqlite:///{Path(self.data_dir) / 'psc-idp.sqlite3'}"
+
+    @property
+    def journal_on(self) -> bool:
+        if self.request_journal is not None:
+            return self.request_journal
+        return self.dev_mode
 
     @property
     def cookie_secure(self) -> bool:

@@ -2,6 +2,7 @@
 
 from psc_idp.api_as.models import ExchangedToken, ProtectedApi, UserinfoCache
 from psc_idp.audit import AuditEvent
+from psc_idp.devtools.journal.models import JournalEntry
 from psc_idp.directory.fhir.models import ApiKey
 from psc_idp.directory.importers.models import ImportRun, ImportSeen
 from psc_idp.directory.models import *  # noqa: F403
@@ -33,6 +34,7 @@ from psc_idp.replay import SeenOnce
 from psc_idp.throttle import ThrottleWindow
 
 __all__ = [
+    "JournalEntry",
     "ExchangedToken",
     "ProtectedApi",
     "UserinfoCache",

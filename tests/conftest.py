@@ -109,6 +109,9 @@ def make_app(database_url: str, keys_dir: Path):
             # limits and lockouts are tested with their defaults in tests/defend/.
             **{name: "0" for name in RATE_LIMIT_SETTINGS},
             "lockout_enabled": False,
+            # Nor does the request journal record every request of the suite (or send the
+            # plain UserInfo and introspection to Flask): tests/devtools/journal/ turn it on.
+            "request_journal": False,
             **overrides,
         }
         app = create_app_for_tests(settings)

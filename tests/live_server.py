@@ -160,6 +160,8 @@ class LiveServer:
                 "PSC_DEV_MODE": "1" if self.dev_mode else "0",
                 # No HTTPS listener unless a test asks for one: its port is fixed (8443).
                 "PSC_TLS_PORT": "0",
+                # The request journal only where a test asks for it (``env``).
+                "PSC_REQUEST_JOURNAL": "0",
                 # Anything the server keeps at run time stays in its own folder, none in $HOME.
                 "XDG_RUNTIME_DIR": str(runtime_dir),
                 "PYTHONUNBUFFERED": "1",

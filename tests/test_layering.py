@@ -15,7 +15,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "psc_idp"
 
 #: Package → the packages it must never import.
 FORBIDDEN = {
-    "psc_idp.protocol": ("psc_idp.wallet", "psc_idp.means", "psc_idp.api_as"),
+    "psc_idp.protocol": ("psc_idp.wallet", "psc_idp.means", "psc_idp.api_as", "psc_idp.devtools"),
+    # The request journal stands on the protocol and reads it after the fact; no UI, no means.
+    "psc_idp.devtools.journal": ("psc_idp.wallet", "psc_idp.means", "psc_idp.login"),
     # The APIs' authorization servers stand on the protocol, beside the UI and the means.
     "psc_idp.api_as": ("psc_idp.wallet", "psc_idp.means", "psc_idp.login"),
     "psc_idp.login": ("psc_idp.protocol", "psc_idp.wallet", "psc_idp.means"),

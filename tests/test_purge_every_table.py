@@ -294,6 +294,24 @@ def _ceremonies(context):
     return [ceremony(now() - DAY)], [ceremony(now() + DAY)]
 
 
+@rows_for("journal_entry")
+def _journal(context):
+    def entry(at):
+        return models.JournalEntry(
+            client_id=context["client_id"],
+            at=at,
+            kind="token",
+            method="POST",
+            path="/t",
+            status=200,
+            sent={},
+            answer={},
+            checks=[],
+        )
+
+    return [entry(now() - 8 * DAY)], [entry(now() - timedelta(hours=1))]
+
+
 @rows_for("throttle_window")
 def _windows(context):
     return [models.ThrottleWindow(key=uid(), window_start=now() - 2 * DAY, count=1)], [

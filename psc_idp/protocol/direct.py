@@ -86,7 +86,10 @@ class _ToFlask(Exception):
 
 
 def register(app: Flask) -> None:
-    """The two routes, at the paths their Flask views are registered under."""
+    """The two routes, at the paths their Flask views are registered under; none while the
+    request journal is on (its hooks must see every request: Flask answers them all)."""
+    if app.extensions["psc_settings"].journal_on:
+        return
     routes = direct_routes(app)
     for method, endpoint, answering in (
         ("GET", "protocol.userinfo", _userinfo),

@@ -45,6 +45,7 @@ def landing() -> ResponseReturnValue:
         links=[
             ("Simulateur e-CPS (téléphone dans un onglet)", url_for("ecps_simulator.simulator")),
             ("Boîte d'envoi (codes d'activation)", url_for("dev.outbox_page")),
+            ("Journal des requêtes (ce que chaque client a envoyé et reçu)", "/dev/requests"),
             ("Espace personnel (appareils e-CPS, clés FIDO)", url_for("account.home")),
             ("Accueil du wallet", url_for("wallet.home")),
         ],
