@@ -15,7 +15,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "psc_idp"
 
 #: Package → the packages it must never import.
 FORBIDDEN = {
-    "psc_idp.protocol": ("psc_idp.wallet", "psc_idp.means", "psc_idp.api_as"),
+    "psc_idp.protocol": ("psc_idp.wallet", "psc_idp.means", "psc_idp.api_as", "psc_idp.devtools"),
+    # The development tools stand on the protocol; it asks them only through its hooks.
+    "psc_idp.devtools.scenarios": ("psc_idp.wallet", "psc_idp.means"),
     # The APIs' authorization servers stand on the protocol, beside the UI and the means.
     "psc_idp.api_as": ("psc_idp.wallet", "psc_idp.means", "psc_idp.login"),
     "psc_idp.login": ("psc_idp.protocol", "psc_idp.wallet", "psc_idp.means"),

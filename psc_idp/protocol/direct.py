@@ -86,7 +86,10 @@ class _ToFlask(Exception):
 
 
 def register(app: Flask) -> None:
-    """The two routes, at the paths their Flask views are registered under."""
+    """The routes, at the paths their Flask views are registered under; none while the
+    development tools must see every request in Flask (error scenarios)."""
+    if leaves_all_to_flask(app.extensions["psc_settings"]):
+        return
     routes = direct_routes(app)
     for method, endpoint, answering in (
         ("GET", "protocol.userinfo", _userinfo),
@@ -95,6 +98,11 @@ def register(app: Flask) -> None:
     ):
         for rule in app.url_map.iter_rules(endpoint):
             routes[method, rule.rule] = Direct(endpoint, partial(answering, app))
+
+
+def leaves_all_to_flask(settings: Any) -> bool:
+    """Decided once at start: a feature that must see every request through Flask's hooks."""
+    return bool(settings.scenarios_enabled)
 
 
 def _unbound(thumbprint: str | None) -> bool:
