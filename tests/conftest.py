@@ -109,6 +109,10 @@ def make_app(database_url: str, keys_dir: Path):
             # limits and lockouts are tested with their defaults in tests/defend/.
             **{name: "0" for name in RATE_LIMIT_SETTINGS},
             "lockout_enabled": False,
+            # Nor error scenarios (on by default in development mode): they keep every request
+            # in Flask, and the workers' shortcut is tested here; tests/devtools/scenarios/
+            # turns them on.
+            "scenarios": False,
             **overrides,
         }
         app = create_app_for_tests(settings)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from psc_idp.devtools.scenarios import store
 from psc_idp.devtools.scenarios.rules import check
@@ -15,6 +16,12 @@ from tests.helpers import RegisteredClient, register_client
 CLIENT_ID = "scenario-rp"
 CALLBACK = "http://localhost:3000/callback"
 CIBA_GRANT = "urn:openid:params:grant-type:ciba"
+
+
+@pytest.fixture(scope="session")
+def app(make_app) -> Flask:
+    """The suite's app with error scenarios on, as in development mode by default."""
+    return make_app(scenarios=True)
 
 
 @pytest.fixture(scope="session")
