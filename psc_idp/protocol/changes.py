@@ -32,8 +32,9 @@ class Changes:
 
     def apply(self, claims: dict[str, Any]) -> dict[str, Any]:
         """The claims with the drops, renames and ``acr`` applied, order kept."""
+        claims = dict(claims)  # the caller's are left as they were
         if self.acr is not None and "acr" in claims:
-            claims = {**claims, "acr": self.acr}
+            claims["acr"] = self.acr
         for name in self.drop:
             claims.pop(name, None)
         for old, new in self.rename:

@@ -35,11 +35,14 @@ def changes_for(where: str, client_id: str, national_id: str | None) -> Changes 
     values = {row.effect: row.value for row in rows}
     return Changes(
         drop=tuple(sorted(r.value for r in rows if r.effect == "drop_claim")),
-        rename=tuple(
-            sorted(tuple(r.value.split("=", 1)) for r in rows if r.effect == "rename_claim")  # type: ignore[misc]
-        ),
+        rename=tuple(sorted(_pair(r.value) for r in rows if r.effect == "rename_claim")),
         acr=values.get("acr"),
         expired="expired_token" in values,
         foreign_key="wrong_signature" in values,
         userinfo_profile=values.get("userinfo_profile"),
     )
+
+
+def _pair(value: str) -> tuple[str, str]:
+    old, _, new = value.partition("=")
+    return old, new

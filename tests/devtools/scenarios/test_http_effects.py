@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import jwt
@@ -284,3 +285,16 @@ def test_nothing_happens_when_scenarios_are_off(make_app, app, browser, rp):
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/wallet/login/")
     assert "X-PSC-Scenario" not in response.headers
+    # Nor at the token endpoint nor at UserInfo: the claims as issued, the normal answer.
+    add_scenario(app, "token", "drop_claim", "SubjectNameID")
+    add_scenario(app, "token", "expired_token")
+    issued = off.test_cli_runner().invoke(
+        args=["token", "issue", DOCTOR, "--client", CLIENT_ID, "--json"]
+    )
+    tokens = json.loads(issued.output)
+    claims = decode(tokens["id_token"])
+    assert claims["SubjectNameID"] == DOCTOR and claims["exp"] > time.time()
+    info = off.test_client().get(
+        USERINFO, headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    assert info.status_code == 200 and "X-PSC-Scenario" not in info.headers
