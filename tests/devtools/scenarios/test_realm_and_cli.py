@@ -218,3 +218,25 @@ def test_cli_cap_per_client(app, rp, monkeypatch):
         app, "scenarios", "add", "--client", CLIENT_ID, "--endpoint", "token", "--drop-claim", "c"
     )
     assert refused.exit_code == 2 and "déjà 2 scénarios" in refused.output
+
+
+def test_a_scenario_for_a_client_of_the_same_file(app):
+    data = {
+        "clients": [
+            {
+                "client_id": "scenario-in-file",
+                "secret": "s3cret-s3cret-s3cret",
+                "redirect_uris": ["http://localhost:3000/cb"],
+            }
+        ],
+        "scenarios": [{"client_id": "scenario-in-file", "endpoint": "userinfo", "status": 503}],
+    }
+    with app.app_context():
+        assert import_realm(data).dev_scenarios_changed == 1
+        db.session.commit()
+        from psc_idp.devtools.scenarios import store
+
+        [row] = store.for_client("scenario-in-file")
+        assert (row.endpoint, row.effect, row.value) == ("userinfo", "status", "503")
+        store.remove("scenario-in-file")
+        db.session.commit()
