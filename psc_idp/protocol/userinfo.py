@@ -161,12 +161,14 @@ def _claims(grant: TokenFamily, client: Client | None) -> dict[str, Any] | None:
     settings = current_settings()
     granted = scopes.effective(grant.scope, settings.default_scopes)
     if grant.national_id is None:
-        return {
+        changes = issuance.changes_for("userinfo", grant.client_id, None)
+        account = {
             "sub": service_account_subject(grant.client_id),
             "preferred_username": f"service-account-{grant.client_id}",
             "email_verified": False,
             **scopes.claims_for(scopes.USERINFO, granted, scopes.Subject(None, client)),
         }
+        return changes.apply(account) if changes is not None else account
     practitioner = read_practitioner(grant.national_id)
     if practitioner is None or not practitioner.active:
         return None

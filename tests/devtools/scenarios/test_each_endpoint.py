@@ -137,3 +137,10 @@ def _clear(app) -> None:
     with app.app_context():
         store.remove(CLIENT_ID)
         db.session.commit()
+
+
+def test_a_service_account_s_userinfo_changes_too(app, rp):
+    token = _service_token(app, rp)
+    add_scenario(app, "userinfo", "rename_claim", "preferred_username=username")
+    info = _call(app, rp, "userinfo", token).get_json()
+    assert info["username"] == f"service-account-{CLIENT_ID}" and "preferred_username" not in info
