@@ -34,6 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     setup_wallet(app, settings)
     setup_directory_api(app)
     setup_devtools(app, settings)
+    setup_scenarios(app, settings)
     setup_cli(app)
     return app
 
@@ -283,6 +284,18 @@ def setup_devtools(app: Flask, settings: Settings) -> None:
     from psc_idp.devtools import journal
 
     journal.init_app(app, settings)  # its hooks only when on; /dev/requests in development
+
+
+def setup_scenarios(app: Flask, settings: Settings) -> None:
+    """Error scenarios (development tools): applied only when ``PSC_SCENARIOS`` is on; off,
+    no hook is registered and no request pays for them. Their table is configuration, bounded
+    per client (nothing to purge)."""
+    if not settings.scenarios_enabled:
+        return
+    from psc_idp.devtools.scenarios import http_effects, issuance
+
+    http_effects.init_app(app)  # errors, statuses, delays, CIBA outcomes, X-PSC-Scenario
+    issuance.init_app(app)  # claims, acr, expired or foreign-signed tokens, UserInfo shape
 
 
 def setup_cli(app: Flask) -> None:

@@ -250,6 +250,9 @@ class Settings:
     #: Set the ``Secure`` flag on cookies (on automatically when base_url is https, and on
     #: every https request).
     secure_cookies: bool | None = None
+    #: Error scenarios (``psc-idp scenarios``, realm ``scenarios:``) applied at the endpoints.
+    #: Unset: on in development mode, off otherwise; off, they cost no lookup on any request.
+    scenarios: bool | None = None
     #: ``Strict-Transport-Security`` max-age on https responses when base_url is https (one
     #: year, as Keycloak); 0 sends none (e.g. when nginx already adds it).
     hsts_max_age: int = 31536000
@@ -312,6 +315,10 @@ class Settings:
         if self.request_journal is not None:
             return self.request_journal
         return self.dev_mode
+
+    @property
+    def scenarios_enabled(self) -> bool:
+        return self.dev_mode if self.scenarios is None else self.scenarios
 
     @property
     def cookie_secure(self) -> bool:

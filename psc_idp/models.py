@@ -3,6 +3,7 @@
 from psc_idp.api_as.models import ExchangedToken, ProtectedApi, UserinfoCache
 from psc_idp.audit import AuditEvent
 from psc_idp.devtools.journal.models import JournalEntry
+from psc_idp.devtools.scenarios.models import Scenario
 from psc_idp.directory.fhir.models import ApiKey
 from psc_idp.directory.importers.models import ImportRun, ImportSeen
 from psc_idp.directory.models import *  # noqa: F403
@@ -59,6 +60,7 @@ __all__ = [
     "PkiCertificate",
     "PkiCrl",
     "PkiCrlCache",
+    "Scenario",
     "SeenOnce",
     "AuthorizationCode",
     "Client",

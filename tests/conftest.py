@@ -112,6 +112,10 @@ def make_app(database_url: str, keys_dir: Path):
             # Nor does the request journal record every request of the suite (or send the
             # plain UserInfo and introspection to Flask): tests/devtools/journal/ turn it on.
             "request_journal": False,
+            # Nor error scenarios (on by default in development mode): they keep every request
+            # in Flask, and the workers' shortcut is tested here; tests/devtools/scenarios/
+            # turns them on.
+            "scenarios": False,
             **overrides,
         }
         app = create_app_for_tests(settings)

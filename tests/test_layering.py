@@ -18,6 +18,8 @@ FORBIDDEN = {
     "psc_idp.protocol": ("psc_idp.wallet", "psc_idp.means", "psc_idp.api_as", "psc_idp.devtools"),
     # The request journal stands on the protocol and reads it after the fact; no UI, no means.
     "psc_idp.devtools.journal": ("psc_idp.wallet", "psc_idp.means", "psc_idp.login"),
+    # The development tools stand on the protocol; it asks them only through its hooks.
+    "psc_idp.devtools.scenarios": ("psc_idp.wallet", "psc_idp.means"),
     # The APIs' authorization servers stand on the protocol, beside the UI and the means.
     "psc_idp.api_as": ("psc_idp.wallet", "psc_idp.means", "psc_idp.login"),
     "psc_idp.login": ("psc_idp.protocol", "psc_idp.wallet", "psc_idp.means"),

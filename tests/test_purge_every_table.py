@@ -33,6 +33,8 @@ PERMANENT: dict[str, str] = {
     "dir_api_key": "FHIR API keys: revoked by an administrator",
     "api_protected": "the protected APIs of the realm file, replaced by the next realm import",
     "fi_identity_provider": "the establishments' providers of the realm file (FI Tiers)",
+    "dev_scenario": "error scenarios: configuration (CLI, realm), at most 50 per client, and"
+    " deleted with their client",
 }
 
 #: For a table: ``rows(context) -> (dead, live)``, ORM objects to add.

@@ -12,6 +12,8 @@ TOKEN_ISSUED = "token_issued"
 TOKEN_REFRESHED = "token_refreshed"
 TOKEN_REVOKED = "token_revoked"
 LOGOUT = "logout"
+#: A development error scenario changed an answer (``psc_idp.devtools.scenarios``).
+SCENARIO_APPLIED = "scenario_applied"
 
 LABELS = {
     LOGIN_SUCCEEDED: "Connexion réussie",
@@ -23,4 +25,5 @@ LABELS = {
     TOKEN_REFRESHED: "Accès renouvelé par un service",
     TOKEN_REVOKED: "Accès révoqué",
     LOGOUT: "Déconnexion",
+    SCENARIO_APPLIED: "Scénario d'erreur appliqué (développement)",
 }

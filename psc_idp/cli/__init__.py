@@ -25,6 +25,7 @@ def register_commands(app: Flask) -> None:
     from psc_idp.cli.serve import serve
     from psc_idp.cli.unlock import unlock
     from psc_idp.devtools.journal.cli import requests_command
+    from psc_idp.devtools.scenarios.cli import scenarios_cli, token_cli
     from psc_idp.directory.cli import directory_cli
     from psc_idp.means.card.cli import cps_approve
     from psc_idp.means.ecps.cli import ecps_cli, outbox_command
@@ -49,6 +50,8 @@ def register_commands(app: Flask) -> None:
         audit_command,
         unlock,
         requests_command,
+        scenarios_cli,
+        token_cli,
     ):
         app.cli.add_command(command)
 

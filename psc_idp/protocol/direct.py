@@ -86,9 +86,9 @@ class _ToFlask(Exception):
 
 
 def register(app: Flask) -> None:
-    """The two routes, at the paths their Flask views are registered under; none while the
-    request journal is on (its hooks must see every request: Flask answers them all)."""
-    if app.extensions["psc_settings"].journal_on:
+    """The routes, at the paths their Flask views are registered under; none while the
+    development tools must see every request in Flask (the request journal, error scenarios)."""
+    if leaves_all_to_flask(app.extensions["psc_settings"]):
         return
     routes = direct_routes(app)
     for method, endpoint, answering in (
@@ -98,6 +98,11 @@ def register(app: Flask) -> None:
     ):
         for rule in app.url_map.iter_rules(endpoint):
             routes[method, rule.rule] = Direct(endpoint, partial(answering, app))
+
+
+def leaves_all_to_flask(settings: Any) -> bool:
+    """Decided once at start: a feature that must see every request through Flask's hooks."""
+    return bool(settings.scenarios_enabled or settings.journal_on)
 
 
 def _unbound(thumbprint: str | None) -> bool:

@@ -24,6 +24,7 @@ from psc_idp.config import Settings, current_settings
 from psc_idp.directory.reading import read_practitioner
 from psc_idp.extensions import db
 from psc_idp.jose_header import is_compact_jwe, unverified_header
+from psc_idp.protocol import changes as issuance
 from psc_idp.protocol import claims as claim_sets
 from psc_idp.protocol import scopes as client_scopes
 from psc_idp.protocol.claims_request import requested_claims
@@ -51,6 +52,18 @@ def signing_keys():
 def sign(claims: dict[str, Any], alg: str) -> str:
     key = signing_keys().active(alg)
     return jwt.encode(claims, key.private_key, algorithm=alg, headers={"kid": key.kid})
+
+
+def sign_changed(claims: dict[str, Any], alg: str, changes: issuance.Changes | None) -> str:
+    """``sign``, after what a development scenario changes (``protocol/changes.py``)."""
+    if changes is None:
+        return sign(claims, alg)
+    claims = changes.apply(claims)
+    if changes.expired:
+        claims = issuance.expire(claims)
+    if changes.foreign_key:
+        return issuance.sign_with_foreign_key(claims, alg, signing_keys().active(alg).kid)
+    return sign(claims, alg)
 
 
 def half_hash(value: str, alg: str) -> str:
@@ -175,7 +188,9 @@ def generate_token(
     dpop_key = access_token_jkt()
     if dpop_key:
         access_claims["cnf"] = {**access_claims.get("cnf", {}), "jkt": dpop_key}
-    access_token = sign(claim_sets.in_order(access_claims, claim_sets.ACCESS_TOKEN_ORDER), alg)
+    changes = issuance.changes_for("token", client.client_id, ctx.national_id)
+    access_body = claim_sets.in_order(access_claims, claim_sets.ACCESS_TOKEN_ORDER)
+    access_token = sign_changed(access_body, alg, changes)
     _insert(
         AccessToken,
         jti=access_claims["jti"],
@@ -194,7 +209,9 @@ def generate_token(
     if practitioner is not None and "openid" in scope.split():
         extra = client_scopes.claims_for(client_scopes.ID_TOKEN, granted, subject)
         extra.update(requested_claims(ctx.claims, "id_token", subject, client.scopes or []))
-        token["id_token"] = _id_token(settings, client, ctx, practitioner, access_token, extra, sub)
+        token["id_token"] = _id_token(
+            settings, client, ctx, practitioner, access_token, extra, sub, changes
+        )
     if include_refresh_token and practitioner is not None:
         # RFC 9449 §5: a public client's refresh token is bound to the key (a confidential
         # client's is bound to the client's own authentication).
@@ -271,13 +288,14 @@ def _id_token(
     access_token: str,
     extra: dict[str, Any],
     sub: str | None,
+    changes: issuance.Changes | None = None,
 ) -> str:
     alg = client.id_token_signed_response_alg or settings.default_signing_alg
     body = envelope(settings, settings.id_token_lifetime)
     body.update(claim_sets.id_token_claims(settings, client.client_id, ctx, practitioner, sub))
     body.update(extra)
     body["at_hash"] = half_hash(access_token, alg)
-    signed = sign(claim_sets.in_order(body, claim_sets.ID_TOKEN_ORDER), alg)
+    signed = sign_changed(claim_sets.in_order(body, claim_sets.ID_TOKEN_ORDER), alg, changes)
     return encrypted_id_token(client, signed)
 
 

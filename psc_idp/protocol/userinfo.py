@@ -14,6 +14,7 @@ from flask import Request, Response, json, jsonify
 from psc_idp.config import current_settings
 from psc_idp.directory.reading import read_practitioner
 from psc_idp.directory.userinfo import build_userinfo
+from psc_idp.protocol import changes as issuance
 from psc_idp.protocol import scopes
 from psc_idp.protocol.claims import service_account_subject, subject_for
 from psc_idp.protocol.claims_request import requested_claims
@@ -160,12 +161,14 @@ def _claims(grant: TokenFamily, client: Client | None) -> dict[str, Any] | None:
     settings = current_settings()
     granted = scopes.effective(grant.scope, settings.default_scopes)
     if grant.national_id is None:
-        return {
+        changes = issuance.changes_for("userinfo", grant.client_id, None)
+        account = {
             "sub": service_account_subject(grant.client_id),
             "preferred_username": f"service-account-{grant.client_id}",
             "email_verified": False,
             **scopes.claims_for(scopes.USERINFO, granted, scopes.Subject(None, client)),
         }
+        return changes.apply(account) if changes is not None else account
     practitioner = read_practitioner(grant.national_id)
     if practitioner is None or not practitioner.active:
         return None
@@ -174,15 +177,17 @@ def _claims(grant: TokenFamily, client: Client | None) -> dict[str, Any] | None:
     standard = scopes.claims_for(scopes.USERINFO, granted, subject_of)
     if client is not None:
         standard.update(requested_claims(grant.claims, "userinfo", subject_of, client.scopes or []))
-    return build_userinfo(
+    changes = issuance.changes_for("userinfo", grant.client_id, grant.national_id)
+    claims = build_userinfo(
         practitioner,
         sub=subject_for(settings, client, practitioner.national_id),
         auth_mode=auth_mode,
         palier=settings.palier_by_auth_mode.get(auth_mode, ""),
         scopes=granted,
-        profile=settings.userinfo_profile,
+        profile=(changes and changes.userinfo_profile) or settings.userinfo_profile,
         standard=standard,
     )
+    return changes.apply(claims) if changes is not None else claims
 
 
 def _signed_claims(claims: dict[str, Any], client: Client) -> str:

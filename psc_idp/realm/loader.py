@@ -8,6 +8,7 @@
     ecps_scenarios: [{national_id, action: approve|deny|ignore, delay: 2}]
     apis: [{audience, name, scopes, lifetime, allowed_clients, allowed_structures}]
     identity_providers: [{alias, issuer, client_id, accepted_amr, …}]   (FI Tiers)
+    scenarios: [{client_id, national_id?, endpoint, error|status|delay|…}]  (error scenarios)
 
 Import is idempotent: the same file twice changes nothing the second time."""
 
@@ -25,6 +26,8 @@ import yaml
 
 from psc_idp.api_as.apis import all_apis, api_to_dict, upsert_apis
 from psc_idp.config import Settings
+from psc_idp.devtools.scenarios.realm_io import export_scenarios as export_dev_scenarios
+from psc_idp.devtools.scenarios.realm_io import upsert_scenarios as upsert_dev_scenarios
 from psc_idp.directory.realm_io import export_practitioners, upsert_practitioners
 from psc_idp.extensions import db
 from psc_idp.means.ecps.scenarios import export_scenarios, upsert_scenarios
@@ -58,6 +61,7 @@ class ImportReport:
     options_changed: list[str] = field(default_factory=list)
     apis_changed: int = 0
     identity_providers_changed: int = 0
+    dev_scenarios_changed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +71,7 @@ class ImportReport:
             "options_changed": self.options_changed,
             "apis_changed": self.apis_changed,
             "identity_providers_changed": self.identity_providers_changed,
+            "dev_scenarios_changed": self.dev_scenarios_changed,
         }
 
 
@@ -110,6 +115,7 @@ def import_realm(data: dict[str, Any]) -> ImportReport:
     report.scenarios_changed = upsert_scenarios(data.get("ecps_scenarios") or [])
     report.apis_changed = upsert_apis(data.get("apis") or [])
     report.identity_providers_changed = upsert_providers(data.get("identity_providers") or [])
+    report.dev_scenarios_changed = upsert_dev_scenarios(data.get("scenarios") or [])
     return report
 
 
@@ -123,6 +129,7 @@ def export_realm(settings: Settings) -> dict[str, Any]:
         "ecps_scenarios": export_scenarios(),
         "apis": [api_to_dict(api) for api in all_apis()],
         "identity_providers": export_providers(),
+        "scenarios": export_dev_scenarios(),
     }
 
 

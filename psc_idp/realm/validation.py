@@ -16,8 +16,16 @@ from psc_idp.realm import checks
 from psc_idp.realm.client_checks import check_clients
 from psc_idp.realm.practitioner_checks import check_practitioners
 from psc_idp.realm.problems import Problems
+from psc_idp.realm.scenario_checks import check_scenarios
 
-SECTIONS = ("clients", "practitioners", "ecps_scenarios", "apis", "identity_providers")
+SECTIONS = (
+    "clients",
+    "practitioners",
+    "ecps_scenarios",
+    "apis",
+    "identity_providers",
+    "scenarios",
+)
 TOP_KEYS = ("realm", "options", *SECTIONS)
 #: Settings a realm file may set, applied at the next start of every instance.
 REALM_OPTIONS = ("userinfo_profile", "acr_by_auth_mode", "palier_by_auth_mode", "default_scopes")
@@ -46,6 +54,8 @@ def check_realm(data: Any, problems: Problems) -> Problems:
         _check_audiences(problems, data.get("clients"), data["apis"])
     if data.get("identity_providers") is not None:
         check_identity_providers(problems, data["identity_providers"])
+    if data.get("scenarios") is not None:
+        check_scenarios(problems, data["scenarios"], data.get("clients"))
     return problems
 
 

@@ -59,6 +59,7 @@ def test_realm_import_is_idempotent_and_export_round_trips(app, tmp_path):
         "options_changed": [],
         "apis_changed": 0,
         "identity_providers_changed": 0,
+        "dev_scenarios_changed": 0,
     }
     exported = tmp_path / "export.json"
     assert invoke(app, "realm", "export", "--format", "json", "-o", str(exported)).exit_code == 0
