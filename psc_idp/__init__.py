@@ -33,6 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     setup_means(app, settings)
     setup_wallet(app, settings)
     setup_directory_api(app)
+    setup_debugger(app, settings)
     setup_cli(app)
     return app
 
@@ -275,6 +276,13 @@ def setup_directory_api(app: Flask) -> None:
 
     fhir.init_app(app)  # /fhir/v1: the Annuaire Santé FHIR API, read only
     register_purge(app, "directory_imports", purge_imports)
+
+
+def setup_debugger(app: Flask, settings: Settings) -> None:
+    """/dev/debugger (development mode): a relying party built in, showing every exchange."""
+    from psc_idp.devtools import debugger
+
+    debugger.init_app(app, settings)
 
 
 def setup_cli(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from psc_idp.api_as.models import ExchangedToken, ProtectedApi, UserinfoCache
 from psc_idp.audit import AuditEvent
+from psc_idp.devtools.debugger.models import DebuggerRun
 from psc_idp.directory.fhir.models import ApiKey
 from psc_idp.directory.importers.models import ImportRun, ImportSeen
 from psc_idp.directory.models import *  # noqa: F403
@@ -37,6 +38,7 @@ __all__ = [
     "ProtectedApi",
     "UserinfoCache",
     "ApiKey",
+    "DebuggerRun",
     "ImportRun",
     "ImportSeen",
     "AccessToken",
