@@ -1,0 +1,101 @@
+"""The debugger's pieces without a server: masking, the signature check, the claims'
+meanings, development mode only, the demo client following the base URL."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from psc_idp import create_app
+from psc_idp.devtools.debugger import exchanges, tokens
+from psc_idp.devtools.debugger.explain import explain_claims
+
+
+def _key_and_jwks(kid: str = "k1"):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update(kid=kid, use="sig", alg="RS256")
+    return key, {"keys": [jwk]}
+
+
+def test_signature_valid_then_tampered_invalid():
+    key, jwks = _key_and_jwks()
+    token = jwt.encode({"sub": "a", "acr": "eidas1"}, key, "RS256", headers={"kid": "k1"})
+    view = tokens.inspect("id_token", token, jwks)
+    assert view["signature"] == {"kid": "k1", "alg": "RS256", "valid": True, "reason": ""}
+    header, payload, signature = token.split(".")
+    forged = base64.urlsafe_b64encode(b'{"sub":"b","acr":"eidas3"}').decode().rstrip("=")
+    bad = tokens.inspect("id_token", f"{header}.{forged}.{signature}", jwks)
+    assert bad["signature"]["valid"] is False
+    assert bad["signature"]["reason"].startswith("signature invalide")
+    assert '"acr": "eidas3"' in bad["claims"]
+
+
+def test_unknown_kid_other_key_and_unsigned_are_invalid():
+    key, jwks = _key_and_jwks("k1")
+    other, _ = _key_and_jwks("k2")
+    unknown = jwt.encode({"sub": "a"}, other, "RS256", headers={"kid": "k2"})
+    assert "aucune clé « k2 »" in tokens.inspect("t", unknown, jwks)["signature"]["reason"]
+    wrong_key = jwt.encode({"sub": "a"}, other, "RS256", headers={"kid": "k1"})
+    assert tokens.inspect("t", wrong_key, jwks)["signature"]["valid"] is False
+    hs = jwt.encode({"sub": "a"}, "x" * 32, "HS256", headers={"kid": "k1"})
+    assert tokens.inspect("t", hs, jwks)["signature"]["valid"] is False
+    assert tokens.inspect("t", "not.a.jwt", jwks)["problem"].startswith("Pas un JWT")
+    assert "JWE" in tokens.inspect("t", "a.b.c.d.e", jwks)["problem"]
+
+
+def test_secrets_are_masked_in_headers_and_forms():
+    basic = "Basic " + base64.b64encode(b"demo-web:s3cr3t").decode()
+    shown = exchanges.masked_headers(
+        {"Authorization": basic, "Cookie": "a=b", "Accept": "application/json"}
+    )
+    assert shown["Authorization"] == "Basic •••••• (client_id « demo-web » : secret masqué)"
+    assert "s3cr3t" not in json.dumps(shown)
+    assert shown["Cookie"] == exchanges.MASK and shown["Accept"] == "application/json"
+    bearer = exchanges.mask_authorization("Bearer eyJhbGciOiJSUzI1NiJ9.payload.signature")
+    assert bearer == "Bearer eyJhbGciOiJS••••••"
+    form = exchanges.masked_form({"client_secret": "s3cr3t", "code": "c", "client_id": "x"})
+    assert form == {"client_secret": exchanges.MASK, "code": "c", "client_id": "x"}
+
+
+def test_psc_claims_are_explained_in_french():
+    rows = {r["name"]: r for r in explain_claims({"authMode": "CARD", "acr": "eidas3", "x": 1})}
+    assert set(rows) == {"authMode", "acr"}
+    assert rows["authMode"]["detail"] == "carte CPS (ou CPE) lue par le poste du professionnel"
+    assert rows["acr"]["detail"] == "niveau eIDAS élevé (carte CPS)"
+
+
+def _app(tmp_path, dev_mode: bool, **more):
+    return create_app(
+        {
+            "dev_mode": dev_mode,
+            "keys_dir": str(tmp_path / "keys"),
+            "database_url": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            **more,
+        }
+    )
+
+
+def test_not_found_outside_development_mode(tmp_path):
+    client = _app(tmp_path, dev_mode=False).test_client()
+    for path in ("/dev/debugger/", "/dev/debugger/callback?state=x", "/dev/debugger/runs/x"):
+        assert client.get(path).status_code == 404
+    assert client.post("/dev/debugger/start").status_code == 404
+
+
+def test_the_debugger_client_follows_the_base_url(tmp_path):
+    from psc_idp.protocol.models import Client
+
+    app = _app(tmp_path, dev_mode=True, base_url="http://127.0.0.1:38080")
+    with app.app_context():
+        client = app.extensions["sqlalchemy"].session.get(Client, "demo-debugger")
+        assert client.redirect_uris == ["http://127.0.0.1:38080/dev/debugger/callback"]
+        assert client.post_logout_redirect_uris == [
+            "http://127.0.0.1:38080/dev/debugger/logged-out"
+        ]
+        assert client.allow_plain_pkce is True
+        demo_web = app.extensions["sqlalchemy"].session.get(Client, "demo-web")
+        assert "http://localhost:3000/callback" in demo_web.redirect_uris
