@@ -99,3 +99,23 @@ def test_the_debugger_client_follows_the_base_url(tmp_path):
         assert client.allow_plain_pkce is True
         demo_web = app.extensions["sqlalchemy"].session.get(Client, "demo-web")
         assert "http://localhost:3000/callback" in demo_web.redirect_uris
+
+
+def test_the_form_labels_every_control_and_loads_nothing_inline(tmp_path):
+    from tests.wallet.test_templates_render import parse
+
+    client = _app(tmp_path, dev_mode=True).test_client()
+    response = client.get("/dev/debugger/")
+    page = parse(response.get_data(as_text=True))
+    labels = {a.get("for") for a in page.find("label")}
+    controls = [a for t, a in page.elements if t in ("input", "select", "textarea")]
+    visible = [a for a in controls if a.get("type") != "hidden"]
+    assert len(visible) > 30  # 8 flows, 20 scopes, the fields
+    assert [a for a in visible if a.get("id") not in labels] == []
+    ids = [a["id"] for _, a in page.elements if "id" in a]
+    assert len(ids) == len(set(ids))
+    assert not [a for t, a in page.elements if t == "script" and not a.get("src")]
+    assert page.find("fieldset") and page.find("legend")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Set-Cookie"].startswith("psc_debugger=")
+    assert "HttpOnly" in response.headers["Set-Cookie"]
