@@ -119,3 +119,13 @@ def test_the_form_labels_every_control_and_loads_nothing_inline(tmp_path):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["Set-Cookie"].startswith("psc_debugger=")
     assert "HttpOnly" in response.headers["Set-Cookie"]
+
+
+def test_make_run_prints_where_the_debugger_is(tmp_path):
+    from psc_idp.cli.serve import summary
+
+    app = _app(tmp_path, dev_mode=True, base_url="http://localhost:38080")
+    with app.app_context():
+        printed = "\n".join(summary())
+    assert "  débogueur   http://localhost:38080/dev/debugger/" in printed
+    assert "redirect http://localhost:38080/dev/debugger/callback" in printed
