@@ -49,7 +49,9 @@ def test_code_flow_with_pkce_shows_every_exchange_and_checks_the_tokens(browser,
     assert f"POST {live_server.issuer}/protocol/openid-connect/token" in text
     assert "200 OK" in text
     assert "✔ conforme : nonce de l'id_token" in text
-    assert text.count("Signature valide (RS256") >= 2  # the ID token and the access token
+    assert text.count("Signature valide (RS256") == 2  # the ID token and the access token
+    assert "Signature non vérifiable par un service (HS512" in text  # the refresh token
+    assert "Signature invalide" not in text
     # The PSC claims explained in French.
     assert "Moyen d'authentification utilisé par le professionnel" in text
     assert "application e-CPS sur le téléphone du professionnel" in text
@@ -173,3 +175,10 @@ def test_the_callback_of_an_unknown_state_is_a_page_not_an_error(browser, live_s
     )
     assert response.status_code == 400
     assert "Exécution introuvable" in response.text
+
+
+def test_a_wrong_secret_shows_the_servers_refusal_and_stays_masked(browser):
+    run = browser.code_flow(client_secret="not-the-secret-typed-here")
+    text = text_of(run)
+    assert "401" in text and "invalid_client" in text
+    assert "not-the-secret-typed-here" not in run.text

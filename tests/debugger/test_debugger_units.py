@@ -41,8 +41,11 @@ def test_unknown_kid_other_key_and_unsigned_are_invalid():
     assert "aucune clé « k2 »" in tokens.inspect("t", unknown, jwks)["signature"]["reason"]
     wrong_key = jwt.encode({"sub": "a"}, other, "RS256", headers={"kid": "k1"})
     assert tokens.inspect("t", wrong_key, jwks)["signature"]["valid"] is False
-    hs = jwt.encode({"sub": "a"}, "x" * 32, "HS256", headers={"kid": "k1"})
-    assert tokens.inspect("t", hs, jwks)["signature"]["valid"] is False
+    hs = jwt.encode({"sub": "a"}, "x" * 64, "HS512", headers={"kid": "k1"})
+    opaque = tokens.inspect("t", hs, jwks)["signature"]
+    assert opaque["valid"] is None and "seul psc-idp vérifie" in opaque["reason"]
+    unsigned = jwt.encode({"sub": "a"}, None, "none")
+    assert tokens.inspect("t", unsigned, jwks)["signature"]["valid"] is False
     assert tokens.inspect("t", "not.a.jwt", jwks)["problem"].startswith("Pas un JWT")
     assert "JWE" in tokens.inspect("t", "a.b.c.d.e", jwks)["problem"]
 

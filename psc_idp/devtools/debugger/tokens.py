@@ -66,8 +66,17 @@ def check_signature(
     if jwks is None:
         result["reason"] = jwks_problem or "JWKS indisponible"
         return result
-    if alg in ("none", "") or alg.startswith("HS"):
-        result["reason"] = f"algorithme « {alg or 'absent'} » : pas une signature de l'émetteur"
+    if alg.startswith("HS"):
+        # psc-idp's refresh tokens, like Keycloak's: keyed by the server's own secret, opaque
+        # to the service, which cannot check them and need not.
+        result["valid"] = None
+        result["reason"] = (
+            f"{alg} : clé secrète du serveur, que seul psc-idp vérifie ; jeton opaque pour le "
+            "service"
+        )
+        return result
+    if alg in ("none", ""):
+        result["reason"] = f"algorithme « {alg or 'absent'} » : jeton non signé"
         return result
     candidates = [k for k in jwks["keys"] if kid is None or k.get("kid") == kid]
     candidates = [k for k in candidates if k.get("use", "sig") == "sig"]
