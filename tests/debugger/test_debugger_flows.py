@@ -167,6 +167,7 @@ def test_a_form_without_its_csrf_token_is_refused(browser, live_server):
         live_server.url("/dev/debugger/start"), data={"flow": "decode", "token": "x"}, timeout=20
     )
     assert response.status_code == 400
+    assert "Formulaire expiré ou venu d'ailleurs : rien n'a été envoyé" in text_of(response)
 
 
 def test_the_callback_of_an_unknown_state_is_a_page_not_an_error(browser, live_server):

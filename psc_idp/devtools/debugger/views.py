@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from psc_idp.config import current_settings
@@ -46,9 +46,11 @@ def _csrf() -> str:
     return bound_token(store.browser_value(), "debugger")
 
 
-def _check_csrf() -> None:
-    if not same_token(request.form.get("csrf_token"), _csrf()):
-        abort(400, "Formulaire expiré : rechargez la page du débogueur.")
+def _csrf_ok() -> bool:
+    return same_token(request.form.get("csrf_token"), _csrf())
+
+
+EXPIRED = "Formulaire expiré ou venu d'ailleurs : rien n'a été envoyé. Relancez le flux ici."
 
 
 def _field(name: str, default: str = "") -> str:
@@ -118,7 +120,8 @@ def _demo_secrets() -> dict[str, str]:
 
 @bp.post("/start")
 def start() -> ResponseReturnValue:
-    _check_csrf()
+    if not _csrf_ok():
+        return _form(EXPIRED, status=400)
     settings = current_settings()
     values = {name: _field(name) for name in request.form if name not in ("csrf_token", "scope")}
     values["scope"] = " ".join(s for s in request.form.getlist("scope") if isinstance(s, str))[
@@ -304,7 +307,8 @@ ACTIONS = ("poll", "refresh", "introspect", "userinfo", "logout")
 
 @bp.post("/runs/<run_id>/<action>")
 def act(run_id: str, action: str) -> ResponseReturnValue:
-    _check_csrf()
+    if not _csrf_ok():
+        return _form(EXPIRED, status=400)
     run = store.load_run(run_id)
     if run is None or action not in ACTIONS:
         return _lost({})
