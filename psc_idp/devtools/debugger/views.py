@@ -14,7 +14,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from psc_idp.config import current_settings
-from psc_idp.devtools.debugger import flows, store
+from psc_idp.devtools.debugger import actions, flows, store
 from psc_idp.devtools.debugger.exchanges import browser_step
 from psc_idp.devtools.debugger.models import DebuggerRun
 from psc_idp.extensions import db
@@ -212,7 +212,7 @@ def _start_with_token(flow: str, data: dict[str, Any], token: str):
     data["tokens"] = {kind: token}
     run = store.new_run(flow, data)
     db.session.commit()
-    return _act(run, flow)
+    return actions.perform(run, flow)
 
 
 def _decode(values: dict[str, str]):
@@ -255,7 +255,7 @@ def callback() -> ResponseReturnValue:
         exchange = flows.token_request(
             settings, run.data, _secret_of(run.data), "Échange du code (token)", form
         )
-        store.update(run, exchange, tokens=_tokens_from(exchange, run.data.get("tokens")))
+        store.update(run, exchange, tokens=actions.tokens_from(exchange, run.data.get("tokens")))
         db.session.commit()
     return redirect(url_for("debugger.show", run_id=run.id))
 
@@ -302,76 +302,12 @@ def show(run_id: str) -> ResponseReturnValue:
     )
 
 
-ACTIONS = ("poll", "refresh", "introspect", "userinfo", "logout")
-
-
 @bp.post("/runs/<run_id>/<action>")
 def act(run_id: str, action: str) -> ResponseReturnValue:
     if not _csrf_ok():
         return _form(EXPIRED, status=400)
     run = store.load_run(run_id)
-    if run is None or action not in ACTIONS:
+    if run is None or action not in actions.ACTIONS:
         return _lost({})
     db.session.commit()
-    return _act(run, action)
-
-
-def _act(run: DebuggerRun, action: str):
-    settings = current_settings()
-    data = run.data
-    tokens = data.get("tokens") or {}
-    secret = _secret_of(data)
-    if action == "poll":
-        ciba = dict(data.get("ciba") or {})
-        if not ciba.get("pending"):
-            return redirect(url_for("debugger.show", run_id=run.id))
-        form = {"grant_type": flows.CIBA_GRANT, "auth_req_id": data.get("auth_req_id", "")}
-        number = sum(1 for e in data["exchanges"] if e.get("poll")) + 1
-        exchange = flows.token_request(settings, data, secret, f"Interrogation n° {number}", form)
-        exchange["poll"] = True
-        error = ((exchange.get("response") or {}).get("json") or {}).get("error")
-        if error == "slow_down":
-            ciba["interval"] = int(ciba.get("interval", 5)) + 5
-        ciba["pending"] = error in ("authorization_pending", "slow_down") or (
-            "failure" in exchange and number < 30
-        )
-        store.update(run, exchange, ciba=ciba, tokens=_tokens_from(exchange, tokens))
-    elif action == "refresh":
-        if not tokens.get("refresh_token"):
-            return _missing(run, "refresh_token")
-        form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
-        exchange = flows.token_request(settings, data, secret, "Rafraîchissement", form)
-        store.update(run, exchange, tokens=_tokens_from(exchange, tokens))
-    elif action in ("introspect", "userinfo"):
-        if not tokens.get("access_token"):
-            return _missing(run, "access_token")
-        if action == "introspect":
-            exchange = flows.introspect(settings, data, secret, tokens["access_token"])
-        else:
-            exchange = flows.userinfo(settings, tokens["access_token"])
-        store.update(run, exchange)
-    else:
-        if not tokens.get("id_token"):
-            return _missing(run, "id_token")
-        state = secrets.token_urlsafe(16)
-        url, step = flows.logout_step(
-            settings, data, tokens["id_token"], state, data.get("post_logout_registered", False)
-        )
-        store.update(run, step)
-        run.state = state
-        db.session.commit()
-        return redirect(url)
-    db.session.commit()
-    return redirect(url_for("debugger.show", run_id=run.id))
-
-
-def _missing(run: DebuggerRun, name: str):
-    store.update(run, {"title": f"Pas de {name} dans cette exécution", "local": True})
-    db.session.commit()
-    return redirect(url_for("debugger.show", run_id=run.id))
-
-
-def _tokens_from(exchange: dict[str, Any], previous: dict[str, str] | None) -> dict[str, str]:
-    body = (exchange.get("response") or {}).get("json") or {}
-    found = {k: body[k] for k in ("access_token", "refresh_token", "id_token") if body.get(k)}
-    return {**(previous or {}), **found}
+    return actions.perform(run, action)
