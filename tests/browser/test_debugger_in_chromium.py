@@ -3,6 +3,9 @@ through la mire's test identity picker, and CIBA polled by the page's script unt
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -23,6 +26,15 @@ def _type_into(page, label: str, text: str) -> None:
     field.focus()
     page.keyboard.press("Control+A")
     page.keyboard.type(text)
+
+
+def _token_screenshot(page, name: str) -> None:
+    """The ID token's block (signature, header, claims, their meanings): the whole run page
+    would be a long image of every header."""
+    folder = os.environ.get("PSC_SCREENSHOTS_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.locator(".debugger-token").first.screenshot(path=str(Path(folder) / f"{name}.png"))
 
 
 def test_code_flow_through_the_page_with_the_keyboard(live_server, page, screenshot):
@@ -50,7 +62,7 @@ def test_code_flow_through_the_page_with_the_keyboard(live_server, page, screens
     expect(page.locator(".debugger-signature.valid").first).to_contain_text("Signature valide")
     expect(page.locator(".debugger-checks-list .ko")).to_have_count(0)
     expect(page.locator("main")).to_contain_text("application e-CPS sur le téléphone")
-    screenshot("13-debugger-run")
+    _token_screenshot(page, "13-debugger-run")
 
     page.get_by_role("button", name="Appeler UserInfo").focus()
     page.keyboard.press("Enter")
