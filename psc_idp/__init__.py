@@ -35,6 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     setup_directory_api(app)
     setup_devtools(app, settings)
     setup_scenarios(app, settings)
+    setup_debugger(app, settings)
     setup_cli(app)
     return app
 
@@ -296,6 +297,13 @@ def setup_scenarios(app: Flask, settings: Settings) -> None:
 
     http_effects.init_app(app)  # errors, statuses, delays, CIBA outcomes, X-PSC-Scenario
     issuance.init_app(app)  # claims, acr, expired or foreign-signed tokens, UserInfo shape
+
+
+def setup_debugger(app: Flask, settings: Settings) -> None:
+    """/dev/debugger (development mode): a relying party built in, showing every exchange."""
+    from psc_idp.devtools import debugger
+
+    debugger.init_app(app, settings)
 
 
 def setup_cli(app: Flask) -> None:

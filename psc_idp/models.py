@@ -2,6 +2,7 @@
 
 from psc_idp.api_as.models import ExchangedToken, ProtectedApi, UserinfoCache
 from psc_idp.audit import AuditEvent
+from psc_idp.devtools.debugger.models import DebuggerRun
 from psc_idp.devtools.journal.models import JournalEntry
 from psc_idp.devtools.scenarios.models import Scenario
 from psc_idp.directory.fhir.models import ApiKey
@@ -40,6 +41,7 @@ __all__ = [
     "ProtectedApi",
     "UserinfoCache",
     "ApiKey",
+    "DebuggerRun",
     "ImportRun",
     "ImportSeen",
     "AccessToken",

@@ -73,6 +73,7 @@ class LiveServer:
     :param data_dir: where the default SQLite database lives (fresh folder if not given).
     :param dev_mode: start in development mode (test identity picker, demo realm).
     :param workers: server worker processes.
+    :param threads: threads per worker (``psc-idp serve``'s default when None).
     :param host: address to listen on; ``base_url`` always names ``localhost``.
     :param port: fixed port; by default a free one is chosen.
     :param startup_timeout: seconds to wait for the discovery document.
@@ -88,6 +89,7 @@ class LiveServer:
         data_dir: str | Path | None = None,
         dev_mode: bool = True,
         workers: int = 2,
+        threads: int | None = None,
         host: str = "127.0.0.1",
         port: int | None = None,
         startup_timeout: float = 30.0,
@@ -96,6 +98,7 @@ class LiveServer:
         self.extra_env = dict(env or {})
         self.dev_mode = dev_mode
         self.workers = workers
+        self.threads = threads
         self.host = host
         self.port = port or 0
         self._fixed_port = port is not None
@@ -202,6 +205,7 @@ class LiveServer:
             str(self.port),
             "--workers",
             str(self.workers),
+            *(["--threads", str(self.threads)] if self.threads else []),
         ]
         self.process = subprocess.Popen(
             command,

@@ -25,6 +25,9 @@ FORBIDDEN = {
     "psc_idp.login": ("psc_idp.protocol", "psc_idp.wallet", "psc_idp.means"),
     "psc_idp.means": ("psc_idp.protocol", "psc_idp.wallet"),
     "psc_idp.directory": ("psc_idp.protocol", "psc_idp.wallet", "psc_idp.means", "psc_idp.login"),
+    # The debugger is a relying party: it reads the registered clients and the scope catalogue,
+    # and speaks to the protocol over HTTP only; no login, no means, no wallet page.
+    "psc_idp.devtools.debugger": ("psc_idp.wallet", "psc_idp.means", "psc_idp.login.flow"),
 }
 #: Functions that render a page: the UI's business, not the protocol's.
 RENDERING = {"render_template", "render_template_string"}

@@ -409,6 +409,17 @@ def _cached_userinfo(context):
 
 
 # --- the tests --------------------------------------------------------------------------------
+# --- devtools -------------------------------------------------------------------------------
+@rows_for("debugger_run")
+def _debugger_runs(context):
+    def run(expires_at) -> models.DebuggerRun:
+        return models.DebuggerRun(
+            id=uid(), browser=uid(), flow="code", data={}, expires_at=expires_at
+        )
+
+    return [run(now() - timedelta(minutes=1))], [run(now() + timedelta(minutes=30))]
+
+
 def all_tables() -> set[str]:
     return {table.name for table in db.metadata.sorted_tables}
 

@@ -39,6 +39,7 @@ def summary() -> list[str]:
         lines.append(f"  carte CPS   {settings.mtls_base} (certificat client)")
     if settings.dev_mode:
         lines.append(f"  accueil     {settings.base_url.rstrip('/')}/ (mode développement)")
+        lines.append(f"  débogueur   {settings.base_url.rstrip('/')}/dev/debugger/")
         secrets = demo_secrets(settings)
         lines.append("  demo clients (mode développement) :")
         for client in db.session.query(Client).order_by(Client.client_id):

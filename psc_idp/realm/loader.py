@@ -161,7 +161,22 @@ def demo_realm(settings: Settings) -> dict[str, Any]:
     for client in data["clients"]:
         if client.get("secret") == "generate":
             client["secret"] = known[client["client_id"]]
+        _follow_base_url(client, settings.base_url.rstrip("/"))
     return data
+
+
+#: How the demo realm names psc-idp's own pages (the debugger's callback): the default base URL,
+#: replaced by the actual one (another port, PSC_BASE_URL).
+DEMO_SELF = "http://localhost:8080/dev/"
+
+
+def _follow_base_url(client: dict[str, Any], base_url: str) -> None:
+    for name in ("redirect_uris", "post_logout_redirect_uris"):
+        uris = client.get(name) or []
+        client[name] = [
+            base_url + uri[len(DEMO_SELF) - len("/dev/") :] if uri.startswith(DEMO_SELF) else uri
+            for uri in uris
+        ]
 
 
 def demo_secrets(settings: Settings) -> dict[str, str]:

@@ -43,6 +43,7 @@ def landing() -> ResponseReturnValue:
         clients=[_client_row(c, settings, generated) for c in all_clients()],
         identities=_featured_identities(),
         links=[
+            ("Débogueur : lancer un flux, voir chaque échange", url_for("debugger.index")),
             ("Simulateur e-CPS (téléphone dans un onglet)", url_for("ecps_simulator.simulator")),
             ("Boîte d'envoi (codes d'activation)", url_for("dev.outbox_page")),
             ("Journal des requêtes (ce que chaque client a envoyé et reçu)", "/dev/requests"),
