@@ -33,6 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     setup_means(app, settings)
     setup_wallet(app, settings)
     setup_directory_api(app)
+    setup_admin(app)
     setup_cli(app)
     return app
 
@@ -275,6 +276,12 @@ def setup_directory_api(app: Flask) -> None:
 
     fhir.init_app(app)  # /fhir/v1: the Annuaire Santé FHIR API, read only
     register_purge(app, "directory_imports", purge_imports)
+
+
+def setup_admin(app: Flask) -> None:
+    from psc_idp import admin
+
+    admin.init_app(app)  # /admin: the console (its French pages, its purge)
 
 
 def setup_cli(app: Flask) -> None:

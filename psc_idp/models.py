@@ -1,5 +1,6 @@
 """Every persistent model, imported in one place for Alembic and ``create_all``."""
 
+from psc_idp.admin.models import AdminAccount, AdminSession, AdminTotpStep
 from psc_idp.api_as.models import ExchangedToken, ProtectedApi, UserinfoCache
 from psc_idp.audit import AuditEvent
 from psc_idp.directory.fhir.models import ApiKey
@@ -33,6 +34,9 @@ from psc_idp.replay import SeenOnce
 from psc_idp.throttle import ThrottleWindow
 
 __all__ = [
+    "AdminAccount",
+    "AdminSession",
+    "AdminTotpStep",
     "ExchangedToken",
     "ProtectedApi",
     "UserinfoCache",
