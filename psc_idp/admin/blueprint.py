@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
 from psc_idp import audit
 from psc_idp.admin import sessions
@@ -40,6 +41,25 @@ def require_session() -> ResponseReturnValue | None:
     ):
         abort(400, description="Le formulaire a expiré : rechargez la page et recommencez.")
     return None
+
+
+TITLES = {
+    400: "Demande invalide",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Méthode non autorisée",
+    413: "Demande trop volumineuse",
+}
+
+
+@bp.errorhandler(HTTPException)
+def refused(error: HTTPException) -> ResponseReturnValue:
+    """A French page saying what was wrong (the console's own messages), never JSON."""
+    db.session.rollback()
+    status = error.code or 500
+    own = error.description if error.description != type(error).description else ""
+    message = own or "La demande n'a pas pu être traitée."
+    return page("error.html", title=TITLES.get(status, "Erreur"), message=message), status
 
 
 @bp.after_request
