@@ -60,7 +60,9 @@ def test_wrong_password_and_wrong_code_are_refused_in_french(app, admin):
     assert wrong_code.status_code == 401
     garbage = console.login(admin, code="12ab")
     assert garbage.status_code == 401
-    reasons = [e.detail["reason"] for e in admin_events(app, "admin_login_failed", login=admin.login)]
+    reasons = [
+        e.detail["reason"] for e in admin_events(app, "admin_login_failed", login=admin.login)
+    ]
     assert reasons == ["password", "totp", "totp"]
     assert console.get("/admin/clients").status_code == 302
 
@@ -115,7 +117,9 @@ def test_failures_lock_the_login(make_app):
     for _ in range(5):
         assert console.login(target, password="mauvais mot de passe").status_code == 401
     locked = console.login(target)
-    assert locked.status_code == 429 and "échecs pour cet identifiant" in locked.get_data(as_text=True)
+    assert locked.status_code == 429 and "échecs pour cet identifiant" in locked.get_data(
+        as_text=True
+    )
     with app.app_context():
         assert lockout.is_locked("admin", target.login)
         lockout.unlock("admin", target.login)
