@@ -335,3 +335,36 @@ def test_the_audit_trail_filters_and_pages(app, console, admin):
     assert bad.status_code == 400 and "AAAA-MM-JJ" in bad.get_data(as_text=True)
     odd_page = console.get("/admin/audit", query_string={"page": "abc"})
     assert odd_page.status_code == 200
+
+
+def test_the_audit_trail_filters_by_paris_day(app, console):
+    from zoneinfo import ZoneInfo
+
+    marker = f"day-{uuid.uuid4().hex[:8]}"
+    with app.test_request_context():
+        record("token_issued", PHARMACIST, client_id=marker, outcome="success")
+        db.session.commit()
+    today = now().astimezone(ZoneInfo("Europe/Paris")).date()
+    query = {"client_id": marker, "since": today.isoformat(), "until": today.isoformat()}
+    assert "1 événement(s)" in console.get("/admin/audit", query_string=query).get_data(
+        as_text=True
+    )
+    yesterday = (today - timedelta(days=1)).isoformat()
+    before = {"client_id": marker, "until": yesterday}
+    assert "0 événement(s)" in console.get("/admin/audit", query_string=before).get_data(
+        as_text=True
+    )
+
+
+def test_odd_client_input_is_a_form_error_never_a_500(app, console):
+    odd = [
+        {"client_id": "x" * 300},
+        {"client_id": f"m-{uuid.uuid4().hex[:6]}", "auth_method": "bogus"},
+        {"client_id": f"g-{uuid.uuid4().hex[:6]}", "grant_types": ["password"]},
+        {"client_id": f"j-{uuid.uuid4().hex[:6]}", "auth_method": "private_key_jwt"},
+    ]
+    for fields in odd:
+        response = _new_client(console, **fields)
+        assert response.status_code == 400, fields
+        assert "Client refusé" in response.get_data(as_text=True)
+    assert console.post("/admin/clients/nobody/disable").status_code == 404
