@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from psc_idp.admin.blueprint import bp, page
+from psc_idp.admin.events import all_labels
 from psc_idp.audit import AuditEvent
 from psc_idp.audit.query import parse_since
 from psc_idp.extensions import db
@@ -67,6 +68,7 @@ def audit_trail() -> ResponseReturnValue:
         "audit.html",
         filters=filters,
         kinds=kinds,
+        labels=all_labels(),
         rows=rows,
         total=total or 0,
         page_number=number,

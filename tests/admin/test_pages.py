@@ -261,6 +261,11 @@ def test_a_locked_device_is_unlocked_and_a_device_revoked(app, console, admin):
     console.post(f"/admin/devices/{locked}/unlock")
     row = _device_row(app, locked)
     assert row.status == DeviceStatus.ACTIVE and row.pin_failures == 0
+    with app.app_context():
+        from psc_idp.means.ecps import pushes
+
+        assert pushes.reach("899700100318") == pushes.Reach.REACHABLE  # pushes reach it again
+        db.session.remove()
     assert admin_events(app, "admin_device_unlocked", actor=admin.login)
     asked = console.post(f"/admin/devices/{locked}/revoke")
     assert asked.status_code == 200 and _device_row(app, locked).status == DeviceStatus.ACTIVE
@@ -320,6 +325,7 @@ def test_the_audit_trail_filters_and_pages(app, console, admin):
     first = console.get("/admin/audit", query_string={"client_id": marker})
     page = first.get_data(as_text=True)
     assert "56 événement(s)" in page and "page 1 sur 2" in page and "Page suivante" in page
+    assert "Accès accordé à un service" in page  # the events' French labels
     second = console.get("/admin/audit", query_string={"client_id": marker, "page": "2"})
     assert second.get_data(as_text=True).count(f">{marker}<") == 6
     kind = console.get("/admin/audit", query_string={"client_id": marker, "event": "logout"})
