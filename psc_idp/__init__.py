@@ -36,6 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     setup_devtools(app, settings)
     setup_scenarios(app, settings)
     setup_debugger(app, settings)
+    setup_admin(app)
     setup_cli(app)
     return app
 
@@ -304,6 +305,12 @@ def setup_debugger(app: Flask, settings: Settings) -> None:
     from psc_idp.devtools import debugger
 
     debugger.init_app(app, settings)
+
+
+def setup_admin(app: Flask) -> None:
+    from psc_idp import admin
+
+    admin.init_app(app)  # /admin: the console (its French pages, its purge)
 
 
 def setup_cli(app: Flask) -> None:

@@ -191,6 +191,12 @@ class Settings:
     lockout_quick_login_wait: int = 60
     lockout_max_delta: int = 12 * 3600
     lockout_permanent_after: int = 3
+    #: Admin console (docs/admin-console.md), *ours*: a session ends after
+    #: ``admin_session_idle_lifetime`` seconds without use and ``admin_session_max_lifetime``
+    #: at most; login attempts per client address (failures also lock the login: ``lockout``).
+    admin_session_idle_lifetime: int = 15 * 60
+    admin_session_max_lifetime: int = 8 * 3600
+    rate_limit_admin_login: str = "30/10min"
     #: Where ``psc-idp ecps activate`` keeps the private keys of command-line devices.
     ecps_devices_dir: str = ""
     #: Test PKI (psc_idp/pki/settings.py explains each): validity of issued certificates…

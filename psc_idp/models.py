@@ -1,5 +1,6 @@
 """Every persistent model, imported in one place for Alembic and ``create_all``."""
 
+from psc_idp.admin.models import AdminAccount, AdminSession, AdminTotpStep
 from psc_idp.api_as.models import ExchangedToken, ProtectedApi, UserinfoCache
 from psc_idp.audit import AuditEvent
 from psc_idp.devtools.debugger.models import DebuggerRun
@@ -37,6 +38,9 @@ from psc_idp.throttle import ThrottleWindow
 
 __all__ = [
     "JournalEntry",
+    "AdminAccount",
+    "AdminSession",
+    "AdminTotpStep",
     "ExchangedToken",
     "ProtectedApi",
     "UserinfoCache",

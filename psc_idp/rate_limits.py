@@ -47,6 +47,12 @@ LIMITS: dict[str, tuple[str, str, str]] = {
         "Too many login requests from this address",
         "Trop de demandes de connexion depuis votre adresse. Réessayez dans un instant.",
     ),
+    "admin_login_ip": (
+        "rate_limit_admin_login",
+        "Too many admin login attempts from this address",
+        "Trop de tentatives de connexion à la console d'administration depuis votre adresse. "
+        "Réessayez plus tard.",
+    ),
 }
 
 

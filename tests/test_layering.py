@@ -15,19 +15,45 @@ PACKAGE = Path(__file__).resolve().parents[1] / "psc_idp"
 
 #: Package → the packages it must never import.
 FORBIDDEN = {
-    "psc_idp.protocol": ("psc_idp.wallet", "psc_idp.means", "psc_idp.api_as", "psc_idp.devtools"),
+    "psc_idp.protocol": (
+        "psc_idp.wallet",
+        "psc_idp.means",
+        "psc_idp.api_as",
+        "psc_idp.devtools",
+        "psc_idp.admin",
+    ),
     # The request journal stands on the protocol and reads it after the fact; no UI, no means.
-    "psc_idp.devtools.journal": ("psc_idp.wallet", "psc_idp.means", "psc_idp.login"),
+    "psc_idp.devtools.journal": (
+        "psc_idp.wallet",
+        "psc_idp.means",
+        "psc_idp.login",
+        "psc_idp.admin",
+    ),
     # The development tools stand on the protocol; it asks them only through its hooks.
-    "psc_idp.devtools.scenarios": ("psc_idp.wallet", "psc_idp.means"),
+    "psc_idp.devtools.scenarios": ("psc_idp.wallet", "psc_idp.means", "psc_idp.admin"),
     # The APIs' authorization servers stand on the protocol, beside the UI and the means.
-    "psc_idp.api_as": ("psc_idp.wallet", "psc_idp.means", "psc_idp.login"),
-    "psc_idp.login": ("psc_idp.protocol", "psc_idp.wallet", "psc_idp.means"),
-    "psc_idp.means": ("psc_idp.protocol", "psc_idp.wallet"),
-    "psc_idp.directory": ("psc_idp.protocol", "psc_idp.wallet", "psc_idp.means", "psc_idp.login"),
+    "psc_idp.api_as": ("psc_idp.wallet", "psc_idp.means", "psc_idp.login", "psc_idp.admin"),
+    "psc_idp.login": ("psc_idp.protocol", "psc_idp.wallet", "psc_idp.means", "psc_idp.admin"),
+    "psc_idp.means": ("psc_idp.protocol", "psc_idp.wallet", "psc_idp.admin"),
+    "psc_idp.directory": (
+        "psc_idp.protocol",
+        "psc_idp.wallet",
+        "psc_idp.means",
+        "psc_idp.login",
+        "psc_idp.admin",
+    ),
     # The debugger is a relying party: it reads the registered clients and the scope catalogue,
     # and speaks to the protocol over HTTP only; no login, no means, no wallet page.
-    "psc_idp.devtools.debugger": ("psc_idp.wallet", "psc_idp.means", "psc_idp.login.flow"),
+    "psc_idp.devtools.debugger": (
+        "psc_idp.wallet",
+        "psc_idp.means",
+        "psc_idp.login.flow",
+        "psc_idp.admin",
+    ),
+    # The admin console is the top layer: it drives the others, none imports it; nor does it
+    # reach into the wallet's pages.
+    "psc_idp.wallet": ("psc_idp.admin",),
+    "psc_idp.admin": ("psc_idp.wallet",),
 }
 #: Functions that render a page: the UI's business, not the protocol's.
 RENDERING = {"render_template", "render_template_string"}

@@ -35,6 +35,7 @@ PERMANENT: dict[str, str] = {
     "fi_identity_provider": "the establishments' providers of the realm file (FI Tiers)",
     "dev_scenario": "error scenarios: configuration (CLI, realm), at most 50 per client, and"
     " deleted with their client",
+    "admin_account": "the console's administrators: removed with psc-idp admin remove",
 }
 
 #: For a table: ``rows(context) -> (dead, live)``, ORM objects to add.
@@ -405,6 +406,25 @@ def _exchanged_tokens(context):
 def _cached_userinfo(context):
     return [models.UserinfoCache(key=uid(), document={}, expires_at=now() - DAY)], [
         models.UserinfoCache(key=uid(), document={}, expires_at=now() + DAY)
+    ]
+
+
+# --- admin console ----------------------------------------------------------------------------
+@rows_for("admin_session")
+def _admin_sessions(context):
+    def session(**fields):
+        return models.AdminSession(
+            id=uid(), cookie_hash=uid(), login="root", method="card", **fields
+        )
+
+    idle = now() - timedelta(hours=1)
+    return [session(ended_at=now()), session(last_seen_at=idle)], [session()]
+
+
+@rows_for("admin_totp_step")
+def _admin_totp_steps(context):
+    return [models.AdminTotpStep(login="root", step=1, used_at=now() - DAY)], [
+        models.AdminTotpStep(login="root", step=2, used_at=now())
     ]
 
 

@@ -15,6 +15,7 @@ _FLASK_OPTIONS = {"env_file", "app", "debug"}
 
 
 def register_commands(app: Flask) -> None:
+    from psc_idp.admin.cli import admin_cli
     from psc_idp.cli.audit import audit_command
     from psc_idp.cli.clients import clients_cli
     from psc_idp.cli.database import db_cli
@@ -52,6 +53,7 @@ def register_commands(app: Flask) -> None:
         requests_command,
         scenarios_cli,
         token_cli,
+        admin_cli,
     ):
         app.cli.add_command(command)
 

@@ -59,6 +59,7 @@ class EcpsAuthenticator(Authenticator):
         "device_revoked": "e-CPS révoquée",
         "device_renamed": "e-CPS renommée",
         "device_locked": "e-CPS verrouillée (codes PIN erronés)",
+        "device_unlocked": "e-CPS déverrouillée par un administrateur",
         "wrong_pin": "Code PIN erroné",
         "push_sent": "Demande envoyée",
         "push_approved": "Demande approuvée",

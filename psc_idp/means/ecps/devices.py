@@ -1,5 +1,6 @@
 """A professional's devices, as the account page shows and manages them; the only module that
-changes a device's status (revoked here, locked after wrong PINs)."""
+changes a device's status (revoked here, locked after wrong PINs, unlocked by an
+administrator)."""
 
 from __future__ import annotations
 
@@ -43,3 +44,17 @@ def lock(device: EcpsDevice) -> None:
     ).rowcount
     if locked:
         audit.record("device_locked", device.national_id, device.id)
+
+
+def unlock(device: EcpsDevice, by: str) -> bool:
+    """locked → active with its PIN count reset, atomically (the admin console); False if it
+    was not locked."""
+    unlocked = db.session.execute(
+        update(EcpsDevice)
+        .where(EcpsDevice.id == device.id, EcpsDevice.status == DeviceStatus.LOCKED)
+        .values(status=DeviceStatus.ACTIVE, pin_failures=0, locked_at=None),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if unlocked:
+        audit.record("device_unlocked", device.national_id, device.id, by=by)
+    return bool(unlocked)
