@@ -12,7 +12,14 @@ PREFIX = "/admin"
 
 
 def init_app(app: Flask) -> None:
-    from psc_idp.admin import auth, clients, keys, professionals, trail  # noqa: F401 (routes)
+    from psc_idp.admin import (  # noqa: F401 (routes)
+        auth,
+        clients,
+        keys,
+        professionals,
+        scenarios,
+        trail,
+    )
     from psc_idp.admin.blueprint import bp
     from psc_idp.admin.purge import purge_admin
     from psc_idp.http.errors import ErrorPolicy, register_policy

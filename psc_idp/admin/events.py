@@ -24,6 +24,8 @@ LABELS = {
     "admin_device_unlocked": "e-CPS déverrouillée (console)",
     "admin_key_revoked": "Clé FIDO révoquée (console)",
     "admin_keys_rotated": "Clés de signature renouvelées (console)",
+    "admin_scenario_added": "Scénario d'erreur ajouté (console)",
+    "admin_scenario_removed": "Scénario d'erreur retiré (console)",
 }
 
 

@@ -28,6 +28,7 @@ from psc_idp import audit
 from psc_idp.audit import events
 from psc_idp.devtools.scenarios import store
 from psc_idp.devtools.scenarios.models import Scenario
+from psc_idp.devtools.scenarios.reading import HEADER
 from psc_idp.devtools.scenarios.rules import ERROR_STATUS
 from psc_idp.directory.national_id import InvalidNationalId, validate_national_id
 from psc_idp.extensions import db
@@ -44,8 +45,6 @@ from psc_idp.protocol.userinfo import bearer_error, presented_token
 
 log = logging.getLogger("psc_idp.scenarios")
 
-#: The response header naming the scenarios applied to an answer (comma-separated ids).
-HEADER = "X-PSC-Scenario"
 _APPLIED = "_psc_scenarios_applied"
 
 #: Flask endpoint → the scenarios' endpoint.
