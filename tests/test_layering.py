@@ -91,6 +91,23 @@ def test_no_import_upward(package):
     assert wrong == []
 
 
+#: The debugger shows the scenarios (read only): it never adds, removes nor applies one.
+DEBUGGER_READS = "psc_idp.devtools.scenarios.reading"
+
+
+def test_the_debugger_only_reads_the_scenarios():
+    wrong = [
+        f"{path.relative_to(PACKAGE.parent)} imports {name}"
+        for path in _modules("psc_idp.devtools.debugger")
+        for name in sorted(_imports(path))
+        if _within(name, "psc_idp.devtools.scenarios")
+        and not _within(name, DEBUGGER_READS)
+        and name != "psc_idp.devtools.scenarios"  # the package named by ``from … import``
+    ]
+    assert wrong == []
+    assert not _within("psc_idp.devtools.scenarios.store.add", DEBUGGER_READS)
+
+
 def test_the_protocol_renders_no_page():
     wrong = [
         f"{path.relative_to(PACKAGE.parent)} uses {name}"

@@ -60,6 +60,9 @@ def test_code_flow_with_pkce_shows_every_exchange_and_checks_the_tokens(browser,
     secret = live_server.demo_secret("demo-debugger")
     assert secret not in run.text
     assert "Basic •••••• (client_id « demo-debugger » : secret masqué)" in text
+    # This server's request journal is off: no link to it, and no scenario to list.
+    assert "/dev/requests/" not in run.text
+    assert "Scénarios d'erreur du client" not in text
 
 
 @pytest.mark.parametrize("method", ["plain", "none"])

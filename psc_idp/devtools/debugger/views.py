@@ -14,7 +14,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from psc_idp.config import current_settings
-from psc_idp.devtools.debugger import actions, flows, store
+from psc_idp.devtools.debugger import actions, flows, scenarios, store
 from psc_idp.devtools.debugger.exchanges import browser_step
 from psc_idp.devtools.debugger.models import DebuggerRun
 from psc_idp.extensions import db
@@ -289,11 +289,22 @@ def show(run_id: str) -> ResponseReturnValue:
         return _lost({})
     tokens = run.data.get("tokens") or {}
     ciba = run.data.get("ciba") or {}
+    settings = current_settings()
+    client_id = run.data.get("client_id") or ""
+    exchanges = run.data.get("exchanges", [])
     return render_template(
         "debugger/run.html",
         run=run,
         flow_label=FLOWS.get(run.flow, run.flow),
-        exchanges=run.data.get("exchanges", []),
+        exchanges=exchanges,
+        scenario_notes=scenarios.notes(exchanges),
+        client_scenarios=scenarios.of_client(client_id),
+        scenarios_on=settings.scenarios_enabled,
+        journal_url=(
+            url_for("dev_journal.client_entries", client_id=client_id)
+            if settings.journal_on and client_id
+            else None
+        ),
         tokens=tokens,
         ciba_pending=bool(ciba.get("pending")),
         interval=ciba.get("interval", 5),
