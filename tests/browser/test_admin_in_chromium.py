@@ -51,7 +51,7 @@ def test_log_in_create_a_client_and_rotate_keys_with_the_keyboard(live_server, p
     page.goto(live_server.url("/admin/clients"))
     expect(page).to_have_url(live_server.url("/admin/login"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Console d'administration")
-    screenshot("12-admin-login")
+    screenshot("14-admin-login")
     page.get_by_label("Identifiant").fill(login)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     code = page.get_by_label("Code à usage unique (application TOTP, 6 chiffres)")
@@ -67,7 +67,7 @@ def test_log_in_create_a_client_and_rotate_keys_with_the_keyboard(live_server, p
         )
     )
     expect(page.get_by_role("heading", level=1)).to_have_text("Clients")
-    screenshot("13-admin-clients")
+    screenshot("15-admin-clients")
     _press(page.get_by_role("link", name="Créer un client"))
     client_id = f"sp-{uuid.uuid4().hex[:6]}"
     page.get_by_label("Identifiant du client (client_id)").fill(client_id)
@@ -83,7 +83,7 @@ def test_log_in_create_a_client_and_rotate_keys_with_the_keyboard(live_server, p
     expect(page.get_by_role("heading", level=1)).to_contain_text(client_id)
     secret = page.locator("#client-secret").inner_text()
     assert len(secret) >= 32
-    screenshot("14-admin-client-created")
+    screenshot("16-admin-client-created")
     page.goto(live_server.url("/admin/clients"))
     expect(page.get_by_role("button", name=f"Désactiver {client_id}")).to_be_visible()
     assert secret not in page.content()  # shown once
@@ -99,7 +99,7 @@ def test_log_in_create_a_client_and_rotate_keys_with_the_keyboard(live_server, p
     rows = page.locator("tbody tr")
     expect(rows.filter(has_text="active")).to_have_count(before)  # one new ES256 key active
     expect(rows.filter(has_text="ES256")).to_have_count(2)  # and the old one still published
-    screenshot("15-admin-keys")
+    screenshot("17-admin-keys")
 
     # A professional, then the audit trail showing what was done.
     page.goto(live_server.url("/admin/professionals"))
@@ -107,13 +107,13 @@ def test_log_in_create_a_client_and_rotate_keys_with_the_keyboard(live_server, p
     page.get_by_label("Identifiant national ou nom").press("Enter")
     _press(page.get_by_role("link", name=DOCTOR))
     expect(page.get_by_label("UserInfo")).to_contain_text("SubjectRefPro")
-    screenshot("16-admin-professional")
+    screenshot("18-admin-professional")
     page.goto(live_server.url("/admin/audit"))
     page.get_by_label("Client").fill(client_id)
     page.get_by_label("Client").press("Enter")
     expect(page.locator("tbody")).to_contain_text("admin_client_created")
     expect(page.locator("tbody")).to_contain_text(f"actor={login}")
-    screenshot("17-admin-audit")
+    screenshot("19-admin-audit")
     _press(page.get_by_role("button", name="Se déconnecter"))
     expect(page).to_have_url(live_server.url("/admin/login"))
     assert violations == []
