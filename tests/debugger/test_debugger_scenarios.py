@@ -101,3 +101,23 @@ def test_the_run_links_the_clients_journal_which_holds_the_exchange(browser, liv
 
 def _visible(page: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page))
+
+
+@pytest.mark.parametrize(
+    ("option", "seen"),
+    [
+        (("--drop-claim", "SubjectNameID"), "retire le claim SubjectNameID"),
+        (("--wrong-signature",), "signe les jetons d'une clé hors JWKS"),
+    ],
+)
+def test_a_scenario_changing_the_tokens_is_named_with_its_effect(
+    browser, live_server, option, seen
+):
+    scenario = add_scenario(live_server, "--endpoint", "token", *option)
+    text = _visible(text_of(browser.code_flow()))
+    assert f"Réponse modifiée par le scénario {scenario} : token : {seen}" in text
+    if option[0] == "--drop-claim":
+        assert "Signature valide (RS256" in text and '"SubjectNameID"' not in text
+    else:  # the ID token and the access token, both signed outside the JWKS
+        assert text.count("Signature invalide") == 2
+        assert '"SubjectNameID"' in text  # kept here: what the other case shows gone
