@@ -74,3 +74,47 @@ def test_an_entra_id_example_passes(tmp_path):
     path = tmp_path / "realm.yaml"
     path.write_text(GOOD)
     assert read_realm_file(path)["identity_providers"][0]["alias"] == "ENTRA_contoso"
+
+
+def test_the_client_secret_is_sealed_at_rest_and_in_the_export(app):
+    import json
+
+    from sqlalchemy import delete
+
+    from psc_idp.extensions import db
+    from psc_idp.means.fi_tiers.models import FiIdentityProvider
+    from psc_idp.means.fi_tiers.providers import find_provider
+    from psc_idp.realm.loader import RealmInvalid, export_realm, import_realm
+
+    entry = {
+        "alias": "FI_SEALED",
+        "issuer": "https://sso.chu.example",
+        "client_id": "psc",
+        "client_secret": "upstream-secret-in-clear",
+        "accepted_amr": [{"amr": ["pwd", "mfa"], "acr": "eidas2"}],
+    }
+    with app.app_context():
+        try:
+            assert import_realm({"identity_providers": [entry]}).identity_providers_changed == 1
+            db.session.commit()
+            row = db.session.get(FiIdentityProvider, "FI_SEALED")
+            assert "upstream-secret-in-clear" not in json.dumps(row.config)
+            assert find_provider("FI_SEALED").client_secret == "upstream-secret-in-clear"
+            exported = export_realm(app.extensions["psc_settings"])["identity_providers"]
+            assert "upstream-secret-in-clear" not in json.dumps(exported)
+            (again,) = [p for p in exported if p["alias"] == "FI_SEALED"]
+            assert "client_secret" not in again and again["client_secret_sealed"].startswith("s1.")
+            # The export imports back on this deployment, unchanged; the same secret in clear
+            # is no change either.
+            assert import_realm({"identity_providers": [again]}).identity_providers_changed == 0
+            assert import_realm({"identity_providers": [entry]}).identity_providers_changed == 0
+            assert find_provider("FI_SEALED").client_secret == "upstream-secret-in-clear"
+            # Moved onto another alias, or altered, it does not open: refused at import.
+            for bad in ({**again, "alias": "FI_OTHER"}, {**again, "client_secret_sealed": "s1.x"}):
+                with pytest.raises(RealmInvalid) as caught:
+                    import_realm({"identity_providers": [bad]})
+                assert "ne s'ouvre pas" in "\n".join(caught.value.problems.lines())
+        finally:
+            db.session.rollback()
+            db.session.execute(delete(FiIdentityProvider))
+            db.session.commit()
