@@ -174,7 +174,7 @@ def _claims(grant: TokenFamily, client: Client | None) -> dict[str, Any] | None:
     standard = scopes.claims_for(scopes.USERINFO, granted, subject_of)
     if client is not None:
         standard.update(requested_claims(grant.claims, "userinfo", subject_of, client.scopes or []))
-    return build_userinfo(
+    claims = build_userinfo(
         practitioner,
         sub=subject_for(settings, client, practitioner.national_id),
         auth_mode=auth_mode,
@@ -183,6 +183,22 @@ def _claims(grant: TokenFamily, client: Client | None) -> dict[str, Any] | None:
         profile=settings.userinfo_profile,
         standard=standard,
     )
+    return with_amr(claims, grant.amr)
+
+
+def with_amr(claims: dict[str, Any], amr: str | None) -> dict[str, Any]:
+    """The login's ``amr`` (an establishment's, FI Tiers) right after ``authMode``, as in the ID
+    token; PSC's own means have none and their UserInfo is unchanged."""
+    if not amr:
+        return claims
+    if "authMode" not in claims:
+        return {**claims, "amr": amr.split()}
+    ordered: dict[str, Any] = {}
+    for name, value in claims.items():
+        ordered[name] = value
+        if name == "authMode":
+            ordered["amr"] = amr.split()
+    return ordered
 
 
 def _signed_claims(claims: dict[str, Any], client: Client) -> str:

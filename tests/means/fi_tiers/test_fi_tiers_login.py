@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 from psc_idp.extensions import db
 from psc_idp.means.fi_tiers.models import FiTiersPairing
 from psc_idp.timeutil import now
-from tests.helpers import Browser, decode, exchange_code, pkce_pair, query_of, token_call
+from tests.helpers import USERINFO, Browser, decode, exchange_code, pkce_pair, query_of, token_call
 from tests.means.ecps.helpers import activate_by_contact
 from tests.means.fi_tiers.conftest import ALIAS
 
@@ -90,6 +90,13 @@ def test_first_login_pairs_by_ecps_then_goes_straight_through(app, clients, upst
         ["pwd", "mfa"],
     )
     assert decode(tokens["access_token"])["amr"] == ["pwd", "mfa"]
+    info = app.test_client().get(
+        USERINFO, headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    assert info.status_code == 200, info.get_json()
+    names = list(info.get_json())
+    assert (info.get_json()["authMode"], info.get_json()["amr"]) == ("FI_TIERS", ["pwd", "mfa"])
+    assert names.index("amr") == names.index("authMode") + 1  # beside authMode, as in tokens
     discovery = first.browser.http.get(
         "/auth/realms/esante-wallet/.well-known/openid-configuration"
     )
