@@ -51,7 +51,7 @@ KEYS = (
     "auth_mode",
     "pairing",
 )
-AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 #: Pairing by a card login is not offered yet: only the e-CPS approval.
 PAIRING_MEANS = ("MOBILE",)
 ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -223,9 +223,7 @@ def check_identity_providers(problems: Problems, items: Any) -> None:
             if entry.get(key) is not None:
                 checks.text(problems, entry[key], (*path, key))
         _check_sealed_secret(problems, entry, path)
-        method = entry.get("token_endpoint_auth_method")
-        if method is not None:
-            checks.one_of(problems, method, (*path, "token_endpoint_auth_method"), AUTH_METHODS)
+        _check_client_auth(problems, entry, path)
         checks.optional_strings(
             problems, entry, path, ("scopes", "allowed_issuers", "allowed_tenants")
         )
@@ -238,6 +236,21 @@ def check_identity_providers(problems: Problems, items: Any) -> None:
         if mode is not None and (not isinstance(mode, str) or not AUTH_MODE.fullmatch(mode)):
             problems.add((*path, "auth_mode"), "lettres, chiffres ou « _ », 20 au plus.")
         _check_pairing(problems, entry.get("pairing"), (*path, "pairing"))
+
+
+def _check_client_auth(problems: Problems, entry: dict[str, Any], path: tuple[Any, ...]) -> None:
+    method = entry.get("token_endpoint_auth_method", "client_secret_basic")
+    where = (*path, "token_endpoint_auth_method")
+    if not checks.one_of(problems, method, where, AUTH_METHODS):
+        return
+    has_secret = bool(entry.get("client_secret") or entry.get("client_secret_sealed"))
+    if method == "private_key_jwt" and has_secret:
+        problems.add(
+            (*path, "client_secret"),
+            "inutile avec private_key_jwt (psc-idp signe avec sa clé) : retirez-le.",
+        )
+    elif method != "private_key_jwt" and not has_secret:
+        problems.add((*path, "client_secret"), f"obligatoire avec {method} (ou private_key_jwt).")
 
 
 def _check_sealed_secret(problems: Problems, entry: dict[str, Any], path: tuple[Any, ...]) -> None:
