@@ -52,8 +52,8 @@ KEYS = (
     "pairing",
 )
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
-#: Pairing by a card login is not offered yet: only the e-CPS approval.
-PAIRING_MEANS = ("MOBILE",)
+#: How a local account is paired the first time: an e-CPS approval, a CPS card login.
+PAIRING_MEANS = ("MOBILE", "CARD")
 ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 #: ``authMode`` is stored beside CARD, MOBILE and FIDO (20 characters).
 AUTH_MODE = re.compile(r"[A-Za-z0-9_]{1,20}")
@@ -296,7 +296,9 @@ def _check_pairing(problems: Problems, pairing: Any, path: tuple[Any, ...]) -> N
         return
     checks.known_keys(problems, pairing, path, ("means", "lifetime"))
     means = pairing.get("means")
-    if means is not None and checks.strings(problems, means, (*path, "means")) is not None:
+    if means == []:
+        problems.add((*path, "means"), "au moins un moyen : MOBILE (e-CPS) ou CARD (carte CPS).")
+    elif means is not None and checks.strings(problems, means, (*path, "means")) is not None:
         for index, item in enumerate(means):
             checks.one_of(problems, item, (*path, "means", index), PAIRING_MEANS)
     lifetime = pairing.get("lifetime")

@@ -39,7 +39,7 @@ identity_providers:
     accepted_amr:
       - {amr: [pwd, mfa], acr: eidas2}
     auth_mode: ENTRA_contoso
-    pairing: {means: [MOBILE], lifetime: 31536000}
+    pairing: {means: [MOBILE, CARD], lifetime: 31536000}
 """
 
 
@@ -73,7 +73,8 @@ def test_every_problem_of_a_provider_is_said_with_its_place(tmp_path):
 def test_an_entra_id_example_passes(tmp_path):
     path = tmp_path / "realm.yaml"
     path.write_text(GOOD)
-    assert read_realm_file(path)["identity_providers"][0]["alias"] == "ENTRA_contoso"
+    entry = read_realm_file(path)["identity_providers"][0]
+    assert (entry["alias"], entry["pairing"]["means"]) == ("ENTRA_contoso", ["MOBILE", "CARD"])
 
 
 def test_the_client_secret_is_sealed_at_rest_and_in_the_export(app):
