@@ -27,7 +27,7 @@ from psc_idp.login.transactions import LoginOutcome, TransactionError
 from psc_idp.means.base import Authenticator, AuthResult, AuthStatus
 from psc_idp.means.card.certificate import on_certificate_origin, presented_card
 from psc_idp.means.ecps.authenticator import EcpsAuthenticator
-from psc_idp.means.fi_tiers import upstream
+from psc_idp.means.fi_tiers import logout, upstream
 from psc_idp.means.fi_tiers.models import BrokerStatus, FiTiersLogin
 from psc_idp.means.fi_tiers.pairing import record_pairing
 from psc_idp.means.fi_tiers.providers import Provider, all_providers, find_provider
@@ -203,6 +203,8 @@ class FiTiersAuthenticator(Authenticator):
         record_pairing(
             provider.alias, brokered.local_id or "", national_id, by, provider.pairing_lifetime
         )
+        id_token = logout.unseal_id_token(brokered.id, brokered.id_token_sealed)
+        brokered.id_token_sealed = None  # the SSO session keeps it from now on
         return AuthResult.success(
             LoginOutcome(
                 national_id,
@@ -210,6 +212,7 @@ class FiTiersAuthenticator(Authenticator):
                 brokered.acr or "",
                 auth_time,
                 " ".join(brokered.amr or []),
+                logout.session_upstream(provider, id_token),
             )
         )
 

@@ -8,6 +8,7 @@
 //                        authenticating with private_key_jwt
 //   FI_REDIRECT_URI      psc-idp's callback
 //   FI_POST_LOGOUT_URI   psc-idp's return from the establishment's logout (end_session)
+//   FI_RP_LOGOUT         0: no RP-initiated logout (no end_session_endpoint advertised)
 //   OIDC_PROVIDER_DIR    folder where `npm install oidc-provider` was run
 //
 // The establishment's login form is one route: GET /interaction/<uid>/login?account=&amr=&tid=
@@ -53,7 +54,10 @@ const provider = new Provider(issuer, {
     accountId,
     claims: async () => ({ sub: accountId, tid: tenants.get(accountId) }),
   }),
-  features: { devInteractions: { enabled: false } },
+  features: {
+    devInteractions: { enabled: false },
+    rpInitiatedLogout: { enabled: process.env.FI_RP_LOGOUT !== '0' },
+  },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
 });
 

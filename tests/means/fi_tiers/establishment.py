@@ -20,6 +20,10 @@ from tests.live_server import free_port
 
 SCRIPT = Path(__file__).with_name("establishment.mjs")
 CLIENT_ID = "psc-idp"
+#: psc-idp's return from the establishment's logout, registered there.
+POST_LOGOUT = (
+    "http://localhost:8080/auth/realms/esante-wallet/protocol/openid-connect/logout/upstream"
+)
 
 
 @dataclass
@@ -53,10 +57,11 @@ class Establishment:
 
 @contextlib.contextmanager
 def establishment(
-    install_dir: Path, redirect_uri: str, client_jwks: dict | None = None
+    install_dir: Path, redirect_uri: str, client_jwks: dict | None = None, rp_logout: bool = True
 ) -> Iterator[Establishment]:
     """The establishment's provider; with ``client_jwks`` psc-idp's client there authenticates
-    with private_key_jwt (those keys), else with its secret."""
+    with private_key_jwt (those keys), else with its secret; ``rp_logout=False``: no
+    RP-initiated logout (no ``end_session_endpoint``)."""
     if not (install_dir / "node_modules" / "oidc-provider").exists():
         install_peer(install_dir)
     port, secret = free_port(), secrets.token_urlsafe(24)
@@ -68,7 +73,8 @@ def establishment(
         "FI_CLIENT_ID": CLIENT_ID,
         "FI_CLIENT_SECRET": secret,
         "FI_REDIRECT_URI": redirect_uri,
-        "FI_POST_LOGOUT_URI": redirect_uri.replace("/callback", "/logged-out"),
+        "FI_POST_LOGOUT_URI": POST_LOGOUT,
+        "FI_RP_LOGOUT": "1" if rp_logout else "0",
         **({"FI_CLIENT_JWKS": json.dumps(client_jwks)} if client_jwks else {}),
         "OIDC_PROVIDER_DIR": str(install_dir),
     }

@@ -8,8 +8,11 @@ import re
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
+from sqlalchemy import select
+
 from psc_idp.extensions import db
-from psc_idp.means.fi_tiers.models import FiTiersPairing
+from psc_idp.login.models import SsoSession
+from psc_idp.means.fi_tiers.models import FiTiersLogin, FiTiersPairing
 from psc_idp.timeutil import now
 from tests.helpers import USERINFO, Browser, decode, exchange_code, pkce_pair, query_of, token_call
 from tests.means.ecps.helpers import activate_by_contact
@@ -104,6 +107,15 @@ def test_first_login_pairs_by_ecps_then_goes_straight_through(app, clients, upst
     with app.app_context():
         pairing = db.session.get(FiTiersPairing, (ALIAS, "alice"))
         assert (pairing.national_id, pairing.paired_by) == (PROFESSIONAL, "MOBILE")
+        # The establishment's ID token went, sealed, from the brokered login to the session
+        # the pairing opened (for the logout there).
+        assert db.session.get(SsoSession, claims["sid"]).upstream.startswith("s1.")
+        assert (
+            db.session.scalars(
+                select(FiTiersLogin.id).where(FiTiersLogin.id_token_sealed.is_not(None))
+            ).all()
+            == []
+        )
 
     waiting = {request["id"] for request in phone.pending()}  # other tests' pushes, if any
     second = BrokeredLogin(app, clients.web, upstream)
