@@ -251,3 +251,33 @@ def test_a_response_naming_another_issuer_is_refused(app, clients, upstream, con
     refused = login.browser.http.get(f"{parts.path}?{parts.query}")
     assert refused.status_code == 400
     assert "authorization response iss" in refused.get_data(as_text=True)
+
+
+def test_auth_mode_is_the_providers_in_tokens_and_userinfo(app, clients, upstream, configured):
+    from psc_idp.realm.loader import import_realm
+
+    with app.app_context():
+        import_realm({"identity_providers": [{**configured, "auth_mode": "ENTRA_contoso"}]})
+        db.session.add(
+            FiTiersPairing(
+                alias=ALIAS,
+                local_id="olga",
+                national_id=PROFESSIONAL,
+                paired_by="MOBILE",
+                expires_at=now() + timedelta(hours=1),
+            )
+        )
+        db.session.commit()
+    login = BrokeredLogin(app, clients.web, upstream)
+    tokens = login.tokens(login.back_from_provider("olga", amr="sc,pin,hwk"))
+    claims = decode(tokens["id_token"])
+    assert (claims["authMode"], claims["acr"], claims["amr"]) == (
+        "ENTRA_contoso",
+        "eidas3",
+        ["sc", "pin", "hwk"],
+    )
+    info = app.test_client().get(
+        USERINFO, headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    ).get_json()
+    assert (info["authMode"], info["amr"]) == ("ENTRA_contoso", ["sc", "pin", "hwk"])
+    assert "acr" not in info  # as PSC: the level is in the tokens, UserInfo says authMode
