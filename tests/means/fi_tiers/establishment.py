@@ -57,11 +57,16 @@ class Establishment:
 
 @contextlib.contextmanager
 def establishment(
-    install_dir: Path, redirect_uri: str, client_jwks: dict | None = None, rp_logout: bool = True
+    install_dir: Path,
+    redirect_uri: str,
+    client_jwks: dict | None = None,
+    rp_logout: bool = True,
+    post_logout_uri: str = POST_LOGOUT,
 ) -> Iterator[Establishment]:
     """The establishment's provider; with ``client_jwks`` psc-idp's client there authenticates
     with private_key_jwt (those keys), else with its secret; ``rp_logout=False``: no
-    RP-initiated logout (no ``end_session_endpoint``)."""
+    RP-initiated logout (no ``end_session_endpoint``); ``post_logout_uri``: psc-idp's return
+    from that logout, as registered there."""
     if not (install_dir / "node_modules" / "oidc-provider").exists():
         install_peer(install_dir)
     port, secret = free_port(), secrets.token_urlsafe(24)
@@ -73,7 +78,7 @@ def establishment(
         "FI_CLIENT_ID": CLIENT_ID,
         "FI_CLIENT_SECRET": secret,
         "FI_REDIRECT_URI": redirect_uri,
-        "FI_POST_LOGOUT_URI": POST_LOGOUT,
+        "FI_POST_LOGOUT_URI": post_logout_uri,
         "FI_RP_LOGOUT": "1" if rp_logout else "0",
         **({"FI_CLIENT_JWKS": json.dumps(client_jwks)} if client_jwks else {}),
         "OIDC_PROVIDER_DIR": str(install_dir),

@@ -276,8 +276,10 @@ def test_auth_mode_is_the_providers_in_tokens_and_userinfo(app, clients, upstrea
         "eidas3",
         ["sc", "pin", "hwk"],
     )
-    info = app.test_client().get(
-        USERINFO, headers={"Authorization": f"Bearer {tokens['access_token']}"}
-    ).get_json()
+    info = (
+        app.test_client()
+        .get(USERINFO, headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        .get_json()
+    )
     assert (info["authMode"], info["amr"]) == ("ENTRA_contoso", ["sc", "pin", "hwk"])
     assert "acr" not in info  # as PSC: the level is in the tokens, UserInfo says authMode
