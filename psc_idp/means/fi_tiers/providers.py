@@ -129,13 +129,23 @@ def seal_client_secret(alias: str, secret: str) -> str:
     return current_app.extensions["psc_app_secret"].seal(secret, _seal_purpose(alias))
 
 
-def _client_secret(config: dict[str, Any]) -> str:
+def _opened_secret(config: dict[str, Any]) -> str:
+    """The secret in clear; ``ValueError`` if the sealed one does not open here."""
     sealed = config.get("client_secret_sealed")
     if sealed:
         return current_app.extensions["psc_app_secret"].unseal(
             sealed, _seal_purpose(config["alias"])
         )
     return config.get("client_secret") or ""  # a row stored before secrets were sealed
+
+
+def _client_secret(config: dict[str, Any]) -> str:
+    # Under another app secret (keys/ replaced) a stored secret no longer opens: the provider
+    # then refuses the token request, a French page, until the realm gives the secret again.
+    try:
+        return _opened_secret(config)
+    except ValueError:
+        return ""
 
 
 def _stored(entry: dict[str, Any]) -> dict[str, Any]:
@@ -264,7 +274,7 @@ def _check_sealed_secret(problems: Problems, entry: dict[str, Any], path: tuple[
         problems.add(where, "la valeur exportée par psc-idp realm export.")
     elif has_app_context():
         try:
-            _client_secret(entry)
+            _opened_secret(entry)
         except ValueError:
             problems.add(
                 where, "ne s'ouvre pas avec le secret de ce déploiement (keys/app-secret)."
