@@ -115,6 +115,14 @@ def test_the_client_secret_is_sealed_at_rest_and_in_the_export(app):
                 with pytest.raises(RealmInvalid) as caught:
                     import_realm({"identity_providers": [bad]})
                 assert "ne s'ouvre pas" in "\n".join(caught.value.problems.lines())
+            # A stored secret that does not open (altered, or keys/ replaced): none, no 500; the
+            # realm file's secret in clear replaces it.
+            row = db.session.get(FiIdentityProvider, "FI_SEALED")
+            row.config = {**row.config, "client_secret_sealed": again["client_secret_sealed"][:-4]}
+            db.session.commit()
+            assert find_provider("FI_SEALED").client_secret == ""
+            assert import_realm({"identity_providers": [entry]}).identity_providers_changed == 1
+            assert find_provider("FI_SEALED").client_secret == "upstream-secret-in-clear"
         finally:
             db.session.rollback()
             db.session.execute(delete(FiIdentityProvider))
