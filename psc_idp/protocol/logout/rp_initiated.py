@@ -105,19 +105,19 @@ def _upstream_logout(ended: list[SsoSession], frames: list[str], target: str | N
     """The other provider's logout URL for the first ended session opened through one (the
     continuation that finishes this logout stored), or None."""
     continuation = secrets.token_urlsafe(32)
-    for session in dict.fromkeys(ended):
-        url = take_logout_url(session, upstream_return_uri(), continuation)
-        if url:
-            db.session.add(
-                LogoutContinuation(
-                    id=continuation,
-                    target=target,
-                    frames=frames,
-                    expires_at=now() + CONTINUATION_LIFETIME,
-                )
+    # Each session's upstream part is taken (dropped), even past the first URL.
+    urls = [take_logout_url(s, upstream_return_uri(), continuation) for s in dict.fromkeys(ended)]
+    url = next((u for u in urls if u), None)
+    if url:
+        db.session.add(
+            LogoutContinuation(
+                id=continuation,
+                target=target,
+                frames=frames,
+                expires_at=now() + CONTINUATION_LIFETIME,
             )
-            return url
-    return None
+        )
+    return url
 
 
 def upstream_logout_done(req: Request) -> Response:
