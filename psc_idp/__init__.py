@@ -207,6 +207,7 @@ def setup_means(app: Flask, settings: Settings) -> None:
     from psc_idp.means.ecps.phone import api, simulator
     from psc_idp.means.ecps.purge import purge_ecps
     from psc_idp.means.fi_tiers import account as fi_tiers_account
+    from psc_idp.means.fi_tiers import logout as fi_tiers_logout
     from psc_idp.means.fi_tiers import views as fi_tiers_views
     from psc_idp.means.fi_tiers.authenticator import FiTiersAuthenticator
     from psc_idp.means.fi_tiers.purge import purge_fi_tiers
@@ -227,6 +228,7 @@ def setup_means(app: Flask, settings: Settings) -> None:
     register_purge(app, "ecps", purge_ecps)
     register_purge(app, "fido", purge_fido)
     register_purge(app, "fi_tiers", purge_fi_tiers)
+    fi_tiers_logout.init_app(app)  # the establishment's session ends with psc-idp's
 
     prefix = urlsplit(settings.wallet_base).path
     app.register_blueprint(ecps_account.bp, url_prefix=prefix)  # devices, card activation

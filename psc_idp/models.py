@@ -23,7 +23,7 @@ from psc_idp.means.fi_tiers.models import FiIdentityProvider, FiTiersLogin, FiTi
 from psc_idp.means.fido.models import FidoCeremony, FidoCredential
 from psc_idp.pki.models import PkiCertificate, PkiCrl, PkiCrlCache
 from psc_idp.protocol.ciba.models import CibaRequest
-from psc_idp.protocol.logout.models import LogoutDelivery
+from psc_idp.protocol.logout.models import LogoutContinuation, LogoutDelivery
 from psc_idp.protocol.models import (
     AccessToken,
     AuthorizationCode,
@@ -72,6 +72,7 @@ __all__ = [
     "Client",
     "Grant",
     "LoginTransaction",
+    "LogoutContinuation",
     "LogoutDelivery",
     "PushedAuthorizationRequest",
     "RealmOption",

@@ -174,6 +174,15 @@ def _logout_deliveries(context):
     return dead, live
 
 
+@rows_for("logout_continuation")
+def _logout_continuations(context):
+    def continuation(expires_in):
+        return models.LogoutContinuation(id=uid(), frames=[], expires_at=now() + expires_in)
+
+    # The browser never came back from the establishment's logout; still on its way.
+    return [continuation(-timedelta(minutes=1))], [continuation(timedelta(minutes=5))]
+
+
 # --- login ------------------------------------------------------------------------------------
 @rows_for("login_transaction")
 def _transactions(context):

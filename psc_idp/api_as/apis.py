@@ -42,23 +42,17 @@ def check_apis(problems: Problems, items: Any) -> None:
         if not checks.is_mapping(problems, entry, path):
             continue
         checks.known_keys(problems, entry, path, API_KEYS)
-        audience = entry.get("audience")
-        if not isinstance(audience, str) or not AUDIENCE.fullmatch(audience):
-            problems.add(
-                (*path, "audience"),
-                "obligatoire : lettres, chiffres, « - », « _ » ou « . » (64 au plus).",
-            )
-        elif audience in seen:
-            problems.add(
-                (*path, "audience"), f"« {audience} » déjà défini en apis[{seen[audience]}]."
-            )
-        else:
-            seen[audience] = index
+        checks.unique_name(
+            problems,
+            entry.get("audience"),
+            (*path, "audience"),
+            AUDIENCE,
+            seen,
+            "lettres, chiffres, « - », « _ » ou « . » (64 au plus).",
+        )
         if entry.get("name") is not None:
             checks.text(problems, entry["name"], (*path, "name"))
-        for key in LIST_KEYS:
-            if key in entry:
-                checks.strings(problems, entry[key], (*path, key))
+        checks.optional_strings(problems, entry, path, LIST_KEYS)
         scopes = entry.get("scopes")
         if not isinstance(scopes, list) or not scopes:
             problems.add((*path, "scopes"), "au moins un scope métier.")

@@ -72,7 +72,12 @@ def accept_login(tx: LoginTransaction, outcome: LoginOutcome, previous: SsoSessi
         end_session(previous)
     _clear_failures(outcome.national_id)
     session, cookie = open_session(
-        outcome.national_id, outcome.auth_mode, outcome.acr, outcome.auth_time, amr=outcome.amr
+        outcome.national_id,
+        outcome.auth_mode,
+        outcome.acr,
+        outcome.auth_time,
+        amr=outcome.amr,
+        upstream=outcome.upstream,
     )
     mark_authenticated(tx, outcome, session.id)
     _audit_end(tx, outcome, "success")

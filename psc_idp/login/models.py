@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from psc_idp.extensions import db
@@ -71,6 +71,8 @@ class SsoSession(db.Model):
     acr: Mapped[str] = mapped_column(String(20))
     auth_time: Mapped[int]
     amr: Mapped[str | None] = mapped_column(String(255))
+    #: Sealed: what ending the session at another provider takes (``login.upstream_logout``).
+    upstream: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select, update
 
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
+from psc_idp.login import upstream_logout
 from psc_idp.login.models import SsoSession
 from psc_idp.prepared_sql import PreparedRead, PreparedWrite
 from psc_idp.timeutil import now
@@ -73,16 +74,19 @@ def open_session(
     auth_time: int,
     session_id: str | None = None,
     amr: str = "",
+    upstream: dict[str, str] | None = None,
 ) -> tuple[SsoSession, str]:
     cookie = secrets.token_urlsafe(32)
+    session_id = session_id or str(uuid.uuid4())
     session = SsoSession(
-        id=session_id or str(uuid.uuid4()),
+        id=session_id,
         cookie_hash=_hash(cookie),
         national_id=national_id,
         auth_mode=auth_mode,
         acr=acr,
         auth_time=auth_time,
         amr=amr or None,
+        upstream=upstream_logout.seal(session_id, upstream) if upstream else None,
     )
     db.session.add(session)
     return session, cookie

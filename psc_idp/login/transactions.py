@@ -48,6 +48,9 @@ class LoginOutcome:
     #: The authentication methods behind it, space-separated (an establishment's ``amr``);
     #: empty for psc-idp's own means, whose ``authMode`` says it.
     amr: str = ""
+    #: What ending the session at another provider takes (``login.upstream_logout``), kept
+    #: sealed with the SSO session; None for psc-idp's own means.
+    upstream: dict[str, str] | None = None
 
 
 def _hash(value: str) -> str:

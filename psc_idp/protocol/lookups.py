@@ -54,6 +54,7 @@ _FAMILY = (
     _grant.c.national_id,
     _grant.c.scope,
     _grant.c.auth_mode,
+    _grant.c.amr,
     _grant.c.claims.label("grant_claims"),
     _grant.c.revoked_at.label("grant_revoked_at"),
     _client.c.enabled.label("client_enabled"),
@@ -134,6 +135,8 @@ class TokenFamily:
     person_active: bool | None
     #: The authorization's ``claims`` parameter (UserInfo adds what it asks for).
     claims: str | None = None
+    #: The login's ``amr``, space-separated (FI Tiers: the establishment's); None otherwise.
+    amr: str | None = None
 
     @classmethod
     def of(cls, row: Any) -> TokenFamily:
@@ -147,6 +150,7 @@ class TokenFamily:
             client_enabled=bool(row.client_enabled),
             person_active=row.person_active,
             claims=row.grant_claims,
+            amr=row.amr,
         )
 
     @property

@@ -187,7 +187,23 @@ def _claims(grant: TokenFamily, client: Client | None) -> dict[str, Any] | None:
         profile=(changes and changes.userinfo_profile) or settings.userinfo_profile,
         standard=standard,
     )
+    claims = with_amr(claims, grant.amr)
     return changes.apply(claims) if changes is not None else claims
+
+
+def with_amr(claims: dict[str, Any], amr: str | None) -> dict[str, Any]:
+    """The login's ``amr`` (an establishment's, FI Tiers) right after ``authMode``, as in the ID
+    token; PSC's own means have none and their UserInfo is unchanged."""
+    if not amr:
+        return claims
+    if "authMode" not in claims:
+        return {**claims, "amr": amr.split()}
+    ordered: dict[str, Any] = {}
+    for name, value in claims.items():
+        ordered[name] = value
+        if name == "authMode":
+            ordered["amr"] = amr.split()
+    return ordered
 
 
 def _signed_claims(claims: dict[str, Any], client: Client) -> str:

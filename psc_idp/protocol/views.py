@@ -20,7 +20,7 @@ from psc_idp.protocol import cors, direct
 from psc_idp.protocol.discovery import metadata_document
 from psc_idp.protocol.dpop import binding as dpop
 from psc_idp.protocol.keycloak_errors import MISSING_GRANT_TYPE
-from psc_idp.protocol.logout import logout_response
+from psc_idp.protocol.logout import logout_response, upstream_logout_done
 from psc_idp.protocol.tokens import signing_keys
 from psc_idp.protocol.userinfo import userinfo_response
 
@@ -148,6 +148,12 @@ def userinfo() -> ResponseReturnValue:
 @protocol.route("/protocol/openid-connect/logout", methods=["GET", "POST"])
 def logout() -> ResponseReturnValue:
     return logout_response(request)
+
+
+@protocol.get("/protocol/openid-connect/logout/upstream")
+def logout_upstream() -> ResponseReturnValue:
+    """Back from another provider's logout (FI Tiers): the logout finishes here."""
+    return upstream_logout_done(request)
 
 
 @protocol.errorhandler(HTTPException)

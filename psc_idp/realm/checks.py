@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -44,6 +45,35 @@ def strings(problems: Problems, value: Any, path: Path) -> list[str] | None:
         return value
     problems.add(path, "doit être une liste de chaînes.")
     return None
+
+
+def optional_strings(
+    problems: Problems, mapping: dict[Any, Any], path: Path, keys: Iterable[str]
+) -> None:
+    """Each of ``keys`` that ``mapping`` gives (not null) is a list of strings."""
+    for key in keys:
+        if mapping.get(key) is not None:
+            strings(problems, mapping[key], (*path, key))
+
+
+def unique_name(
+    problems: Problems,
+    value: Any,
+    path: Path,
+    pattern: re.Pattern[str],
+    seen: dict[str, int],
+    rule: str,
+) -> None:
+    """A section's naming key (an API's audience, a provider's alias): matching ``pattern``
+    (``rule`` says how, in French) and not given twice in the section (``seen``: name → index,
+    updated). ``path`` ends with (section, index, key)."""
+    section, index = path[-3], path[-2]
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        problems.add(path, f"obligatoire : {rule}")
+    elif value in seen:
+        problems.add(path, f"« {value} » déjà défini en {section}[{seen[value]}].")
+    else:
+        seen[value] = int(index)
 
 
 def boolean(problems: Problems, value: Any, path: Path) -> None:

@@ -1,12 +1,14 @@
 """FI Tiers in a real browser: the service sends kc_idp_hint, Chromium goes to the
 establishment's provider (node-oidc-provider), logs in there with two factors, comes back,
 pairs the local account by approving on the e-CPS (``psc-idp ecps approve``, as a CI job),
-and reaches the service; the second time it goes straight through."""
+and reaches the service; the second time it goes straight through. The service's logout then
+ends the establishment's session too (its logout page, then back to the service)."""
 
 from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
 
 import pytest
 import yaml
@@ -26,7 +28,8 @@ PIN = "2468"
 def upstream(live_server, tmp_path_factory):
     folder = tmp_path_factory.mktemp("establishment")
     callback = f"{live_server.base_url}/wallet/fi-tiers/callback"
-    with establishment(folder, callback) as running:
+    after_logout = f"{live_server.issuer}/protocol/openid-connect/logout/upstream"
+    with establishment(folder, callback, post_logout_uri=after_logout) as running:
         realm = folder / "realm.yaml"
         entry = provider_entry(running, allowed_tenants=["chu"])
         realm.write_text(yaml.safe_dump({"identity_providers": [entry]}, allow_unicode=True))
@@ -74,5 +77,20 @@ def test_pair_then_log_in_straight_through(live_server, upstream, page, screensh
     page.goto(url)
     _log_in_at_the_establishment(page, upstream, "nurse-local")
     expect(page).to_have_url(SERVICE)
-    claims = id_token_claims(exchange_code(live_server, callback_query(seen[-1])["code"], verifier))
-    assert claims["SubjectNameID"] == NURSE
+    tokens = exchange_code(live_server, callback_query(seen[-1])["code"], verifier)
+    assert id_token_claims(tokens)["SubjectNameID"] == NURSE
+
+    # The service logs out: the establishment's logout page, then back to the service.
+    logout = {
+        "id_token_hint": tokens["id_token"],
+        "post_logout_redirect_uri": "http://localhost:3000/",
+        "state": "fin",
+    }
+    page.goto(f"{live_server.issuer}/protocol/openid-connect/logout?{urlencode(logout)}")
+    assert page.url.startswith(f"{upstream.issuer}/session/end"), page.url
+    page.get_by_role("button", name="Yes, sign me out").click()
+    expect(page).to_have_url("http://localhost:3000/?state=fin")
+    # Logged out there too: the establishment asks for its login again.
+    url, _ = _authorize_url(live_server, kc_idp_hint=ALIAS)
+    page.goto(url)
+    expect(page).to_have_url(re.compile(rf"^{re.escape(upstream.issuer)}/interaction/"))

@@ -6,13 +6,12 @@ import secrets
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
 
 from psc_idp.extensions import db
-from psc_idp.means.ecps.models import EcpsPush
 from psc_idp.protocol.ciba.models import CibaRequest
 from psc_idp.protocol.clients import upsert_client
 from tests.helpers import TOKEN, basic
+from tests.means.ecps.helpers import cancel_pending_pushes
 
 CIBA_AUTH = "/auth/realms/esante-wallet/protocol/openid-connect/ext/ciba/auth"
 GRANT = "urn:openid:params:grant-type:ciba"
@@ -52,17 +51,9 @@ def allow_next_poll(app, auth_req_id: str) -> None:
 def no_pending_pushes_left(app):
     """Each test starts and ends with no request waiting on the phones: a professional may
     have only ``PSC_ECPS_MAX_PENDING_PUSHES`` waiting, and the tests share one database."""
-    _cancel_pending(app)
+    cancel_pending_pushes(app)
     yield
-    _cancel_pending(app)
-
-
-def _cancel_pending(app) -> None:
-    with app.app_context():
-        db.session.execute(
-            update(EcpsPush).where(EcpsPush.status == "pending").values(status="cancelled")
-        )
-        db.session.commit()
+    cancel_pending_pushes(app)
 
 
 @pytest.fixture(scope="session")

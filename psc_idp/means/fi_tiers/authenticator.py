@@ -4,7 +4,9 @@
    la mire, or the only provider), with state, nonce and PKCE (``upstream``).
 2. The callback (``views``) checks the ID token; a paired local account logs in at once.
 3. A local account not yet paired: the professional types their national id and approves on
-   their e-CPS (the e-CPS means's own push), and the pairing is recorded."""
+   their e-CPS (the e-CPS means's own push), or logs in with their CPS card (the card means's
+   own check: the card's national id is the one paired), as the provider's ``pairing.means``
+   allow; the pairing is recorded."""
 
 from __future__ import annotations
 
@@ -23,16 +25,22 @@ from psc_idp.extensions import db
 from psc_idp.login.models import LoginTransaction
 from psc_idp.login.transactions import LoginOutcome, TransactionError
 from psc_idp.means.base import Authenticator, AuthResult, AuthStatus
+from psc_idp.means.card.certificate import on_certificate_origin, presented_card
 from psc_idp.means.ecps.authenticator import EcpsAuthenticator
-from psc_idp.means.fi_tiers import upstream
+from psc_idp.means.fi_tiers import logout, upstream
 from psc_idp.means.fi_tiers.models import BrokerStatus, FiTiersLogin
 from psc_idp.means.fi_tiers.pairing import record_pairing
 from psc_idp.means.fi_tiers.providers import Provider, all_providers, find_provider
-from psc_idp.timeutil import now
+from psc_idp.timeutil import epoch, now
 
 MEANS_ID = "fi_tiers"
 #: How long the browser may stay at the provider (and then pair) before the state is dead.
 BROKER_LIFETIME = timedelta(minutes=10)
+NO_CARD = (
+    "Aucun certificat de carte CPS n'a été présenté. Vérifiez que la carte est insérée et que "
+    "le lecteur est reconnu, puis réessayez."
+)
+NOT_OFFERED = "Ce moyen d'association n'est pas proposé pour votre établissement."
 UNKNOWN_PROVIDER = (
     "Ce fournisseur d'identité n'est pas configuré. Choisissez un autre moyen de connexion."
 )
@@ -130,22 +138,36 @@ class FiTiersAuthenticator(Authenticator):
         self, tx: LoginTransaction, brokered: FiTiersLogin, error: str
     ) -> ResponseReturnValue:
         provider = find_provider(brokered.alias)
-        push = EcpsAuthenticator._current_push(tx)
+        means = _pairing_means(provider.pairing_means if provider else ())
+        push = EcpsAuthenticator._current_push(tx) if "MOBILE" in means else None
         waiting = push is not None and self._ecps().poll(tx)["status"] in ("pending", "approved")
         return render_template(
             "fi_tiers/pair.html",
             client_name=tx.client_name or tx.client_id,
             provider_name=provider.name if provider else brokered.alias,
             local_id=brokered.local_id,
+            by_ecps="MOBILE" in means,
             waiting=waiting and not error,
             binding_message=push.binding_message if push else "",
             national_id=(push.national_id if push else "") or tx.login_hint,
+            card=self._card_context(tx) if "CARD" in means else None,
             action_url=url_for("wallet.means", tx_id=tx.id, means_id=self.id),
             back_url=url_for("wallet.login_page", tx_id=tx.id),
             csrf_token=tx.csrf_token,
             error=error,
             dev_mode=current_settings().dev_mode,
         ), (400 if error else 200)
+
+    def _card_context(self, tx: LoginTransaction) -> dict[str, str]:
+        """The card part of the pairing page: where the certificate is asked, or what the
+        presented card says (its national id, or why it is refused)."""
+        if not on_certificate_origin():
+            path = url_for("wallet.means", tx_id=tx.id, means_id=self.id)
+            return {"url": f"{current_settings().mtls_base}{path}"}
+        verified, problem = presented_card(NO_CARD)
+        if verified is None or not verified.national_id:
+            return {"problem": problem or NO_CARD}
+        return {"national_id": verified.national_id}
 
     def finish(self, tx: LoginTransaction, form: Mapping[str, str]) -> AuthResult:
         brokered = verified_login(tx)
@@ -154,27 +176,43 @@ class FiTiersAuthenticator(Authenticator):
             return AuthResult.failure(
                 "Reconnectez-vous d'abord avec le compte de votre établissement."
             )
+        means = _pairing_means(provider.pairing_means)
+        if form.get("step") == "card":
+            if "CARD" not in means:
+                return AuthResult.retry(NOT_OFFERED)
+            verified, problem = presented_card(NO_CARD)
+            if verified is None or not verified.national_id:
+                return AuthResult.retry(problem or NO_CARD)
+            return self._paired(brokered, provider, verified.national_id, "CARD", epoch())
+        if "MOBILE" not in means:
+            return AuthResult.retry(NOT_OFFERED)
         # The approval is the e-CPS means's own: same push, PIN, lockout and messages.
         result = self._ecps().finish(tx, form)
         if result.status != AuthStatus.SUCCESS or result.outcome is None:
             return result
+        outcome = result.outcome
+        return self._paired(brokered, provider, outcome.national_id, "MOBILE", outcome.auth_time)
+
+    @staticmethod
+    def _paired(
+        brokered: FiTiersLogin, provider: Provider, national_id: str, by: str, auth_time: int
+    ) -> AuthResult:
         if not claim(FiTiersLogin, brokered.id, BrokerStatus.VERIFIED, BrokerStatus.DONE):
             return AuthResult.failure("Cette association a déjà été traitée.")
-        audit.record("fi_tiers_paired", result.outcome.national_id, alias=provider.alias)
+        audit.record("fi_tiers_paired", national_id, alias=provider.alias, by=by)
         record_pairing(
-            provider.alias,
-            brokered.local_id or "",
-            result.outcome.national_id,
-            "MOBILE",
-            provider.pairing_lifetime,
+            provider.alias, brokered.local_id or "", national_id, by, provider.pairing_lifetime
         )
+        id_token = logout.unseal_id_token(brokered.id, brokered.id_token_sealed)
+        brokered.id_token_sealed = None  # the SSO session keeps it from now on
         return AuthResult.success(
             LoginOutcome(
-                result.outcome.national_id,
+                national_id,
                 provider.auth_mode,
                 brokered.acr or "",
-                result.outcome.auth_time,
+                auth_time,
                 " ".join(brokered.amr or []),
+                logout.session_upstream(provider, id_token),
             )
         )
 
@@ -184,3 +222,9 @@ class FiTiersAuthenticator(Authenticator):
     @staticmethod
     def _ecps() -> EcpsAuthenticator:
         return EcpsAuthenticator()
+
+
+def _pairing_means(configured: tuple[str, ...]) -> tuple[str, ...]:
+    """The provider's pairing means that this instance can offer: the card only where an
+    origin asks for a certificate (mutual TLS)."""
+    return tuple(m for m in configured if m != "CARD" or current_settings().mtls_available)

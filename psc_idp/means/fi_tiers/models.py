@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from psc_idp.extensions import db
@@ -45,6 +45,9 @@ class FiTiersLogin(db.Model):
     local_id: Mapped[str | None] = mapped_column(String(255))
     amr: Mapped[list[str] | None] = mapped_column(JSON)
     acr: Mapped[str | None] = mapped_column(String(20))
+    #: The provider's ID token, sealed (``upstream.seal_id_token``): the ``id_token_hint`` of
+    #: its logout, handed to the SSO session once the login is recorded.
+    id_token_sealed: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 

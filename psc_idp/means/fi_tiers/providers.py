@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from psc_idp.extensions import db
@@ -39,6 +40,7 @@ KEYS = (
     "discovery_url",
     "client_id",
     "client_secret",
+    "client_secret_sealed",
     "token_endpoint_auth_method",
     "scopes",
     "user_id_claim",
@@ -49,9 +51,9 @@ KEYS = (
     "auth_mode",
     "pairing",
 )
-AUTH_METHODS = ("client_secret_basic", "client_secret_post")
-#: Pairing by a card login is not offered yet: only the e-CPS approval.
-PAIRING_MEANS = ("MOBILE",)
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
+#: How a local account is paired the first time: an e-CPS approval, a CPS card login.
+PAIRING_MEANS = ("MOBILE", "CARD")
 ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 #: ``authMode`` is stored beside CARD, MOBILE and FIDO (20 characters).
 AUTH_MODE = re.compile(r"[A-Za-z0-9_]{1,20}")
@@ -100,7 +102,7 @@ def provider_from(config: dict[str, Any]) -> Provider:
         issuer=issuer,
         discovery_url=config.get("discovery_url") or f"{issuer}/.well-known/openid-configuration",
         client_id=config["client_id"],
-        client_secret=config.get("client_secret") or "",
+        client_secret=_client_secret(config),
         token_endpoint_auth_method=config.get("token_endpoint_auth_method")
         or "client_secret_basic",
         scopes=tuple(config.get("scopes") or ("openid",)),
@@ -115,6 +117,53 @@ def provider_from(config: dict[str, Any]) -> Provider:
         pairing_means=tuple(pairing.get("means") or ("MOBILE",)),
         pairing_lifetime=int(pairing.get("lifetime") or DEFAULT_LIFETIME),
     )
+
+
+# --- the client secret: sealed at rest and in the export, never written in clear -------------
+def _seal_purpose(alias: str) -> str:
+    # Bound to the provider: a sealed secret copied onto another alias does not open.
+    return f"fi-tiers-client-secret\0{alias}"
+
+
+def seal_client_secret(alias: str, secret: str) -> str:
+    return current_app.extensions["psc_app_secret"].seal(secret, _seal_purpose(alias))
+
+
+def _opened_secret(config: dict[str, Any]) -> str:
+    """The secret in clear; ``ValueError`` if the sealed one does not open here."""
+    sealed = config.get("client_secret_sealed")
+    if sealed:
+        return current_app.extensions["psc_app_secret"].unseal(
+            sealed, _seal_purpose(config["alias"])
+        )
+    return config.get("client_secret") or ""  # a row stored before secrets were sealed
+
+
+def _client_secret(config: dict[str, Any]) -> str:
+    # Under another app secret (keys/ replaced) a stored secret no longer opens: the provider
+    # then refuses the token request, a French page, until the realm gives the secret again.
+    try:
+        return _opened_secret(config)
+    except ValueError:
+        return ""
+
+
+def _stored(entry: dict[str, Any]) -> dict[str, Any]:
+    """The realm entry as kept: ``client_secret`` replaced by its sealed form."""
+    stored = {k: v for k, v in entry.items() if k != "client_secret"}
+    if entry.get("client_secret"):
+        stored["client_secret_sealed"] = seal_client_secret(entry["alias"], entry["client_secret"])
+    return stored
+
+
+def _same(config: dict[str, Any], entry: dict[str, Any]) -> bool:
+    """Whether ``entry`` says what ``config`` keeps (a sealing differs at each call)."""
+
+    def plain(c: dict[str, Any]) -> dict[str, Any]:
+        rest = {k: v for k, v in c.items() if k not in ("client_secret", "client_secret_sealed")}
+        return {**rest, "client_secret": _client_secret(c)}
+
+    return plain(config) == plain(entry)
 
 
 def all_providers() -> list[Provider]:
@@ -135,17 +184,21 @@ def upsert_providers(items: list[dict[str, Any]]) -> int:
     for entry in items:
         row = db.session.get(FiIdentityProvider, entry["alias"])
         if row is None:
-            db.session.add(FiIdentityProvider(alias=entry["alias"], config=dict(entry)))
+            db.session.add(FiIdentityProvider(alias=entry["alias"], config=_stored(entry)))
             changed += 1
-        elif row.config != entry:
-            row.config = dict(entry)
+        elif not _same(row.config, entry):
+            row.config = _stored(entry)
             changed += 1
     return changed
 
 
 def export_providers() -> list[dict[str, Any]]:
+    """As stored: the client secret sealed (``client_secret_sealed`` opens only with this
+    deployment's app secret, as a client's ``secret_sealed``), never in clear."""
     rows = db.session.scalars(select(FiIdentityProvider).order_by(FiIdentityProvider.alias))
-    return [dict(row.config) for row in rows]
+    return [
+        _stored(row.config) if row.config.get("client_secret") else dict(row.config) for row in rows
+    ]
 
 
 # --- checks at import -------------------------------------------------------------------------
@@ -158,18 +211,14 @@ def check_identity_providers(problems: Problems, items: Any) -> None:
         if not checks.is_mapping(problems, entry, path):
             continue
         checks.known_keys(problems, entry, path, KEYS)
-        alias = entry.get("alias")
-        if not isinstance(alias, str) or not ALIAS.fullmatch(alias):
-            problems.add(
-                (*path, "alias"),
-                "obligatoire : lettres, chiffres, « _ », « - » ou « . » (64 au plus).",
-            )
-        elif alias in seen:
-            problems.add(
-                (*path, "alias"), f"« {alias} » déjà défini en identity_providers[{seen[alias]}]."
-            )
-        else:
-            seen[alias] = index
+        checks.unique_name(
+            problems,
+            entry.get("alias"),
+            (*path, "alias"),
+            ALIAS,
+            seen,
+            "lettres, chiffres, « _ », « - » ou « . » (64 au plus).",
+        )
         for key in ("issuer", "discovery_url"):
             value = entry.get(key)
             if value is None and key == "discovery_url":
@@ -183,12 +232,11 @@ def check_identity_providers(problems: Problems, items: Any) -> None:
         for key in ("name", "client_secret", "user_id_claim", "tenant_claim"):
             if entry.get(key) is not None:
                 checks.text(problems, entry[key], (*path, key))
-        method = entry.get("token_endpoint_auth_method")
-        if method is not None:
-            checks.one_of(problems, method, (*path, "token_endpoint_auth_method"), AUTH_METHODS)
-        for key in ("scopes", "allowed_issuers", "allowed_tenants"):
-            if entry.get(key) is not None:
-                checks.strings(problems, entry[key], (*path, key))
+        _check_sealed_secret(problems, entry, path)
+        _check_client_auth(problems, entry, path)
+        checks.optional_strings(
+            problems, entry, path, ("scopes", "allowed_issuers", "allowed_tenants")
+        )
         if isinstance(entry.get("scopes"), list) and "openid" not in entry["scopes"]:
             problems.add((*path, "scopes"), "doit contenir « openid » (il faut un ID token).")
         if entry.get("allowed_tenants") and not entry.get("tenant_claim"):
@@ -198,6 +246,39 @@ def check_identity_providers(problems: Problems, items: Any) -> None:
         if mode is not None and (not isinstance(mode, str) or not AUTH_MODE.fullmatch(mode)):
             problems.add((*path, "auth_mode"), "lettres, chiffres ou « _ », 20 au plus.")
         _check_pairing(problems, entry.get("pairing"), (*path, "pairing"))
+
+
+def _check_client_auth(problems: Problems, entry: dict[str, Any], path: tuple[Any, ...]) -> None:
+    method = entry.get("token_endpoint_auth_method", "client_secret_basic")
+    where = (*path, "token_endpoint_auth_method")
+    if not checks.one_of(problems, method, where, AUTH_METHODS):
+        return
+    has_secret = bool(entry.get("client_secret") or entry.get("client_secret_sealed"))
+    if method == "private_key_jwt" and has_secret:
+        problems.add(
+            (*path, "client_secret"),
+            "inutile avec private_key_jwt (psc-idp signe avec sa clé) : retirez-le.",
+        )
+    elif method != "private_key_jwt" and not has_secret:
+        problems.add((*path, "client_secret"), f"obligatoire avec {method} (ou private_key_jwt).")
+
+
+def _check_sealed_secret(problems: Problems, entry: dict[str, Any], path: tuple[Any, ...]) -> None:
+    sealed = entry.get("client_secret_sealed")
+    if sealed is None:
+        return
+    where = (*path, "client_secret_sealed")
+    if entry.get("client_secret") is not None:
+        problems.add(where, "client_secret ou client_secret_sealed, pas les deux.")
+    elif not isinstance(sealed, str) or not isinstance(entry.get("alias"), str):
+        problems.add(where, "la valeur exportée par psc-idp realm export.")
+    elif has_app_context():
+        try:
+            _opened_secret(entry)
+        except ValueError:
+            problems.add(
+                where, "ne s'ouvre pas avec le secret de ce déploiement (keys/app-secret)."
+            )
 
 
 def _check_amr(problems: Problems, items: Any, path: tuple[Any, ...]) -> None:
@@ -225,7 +306,9 @@ def _check_pairing(problems: Problems, pairing: Any, path: tuple[Any, ...]) -> N
         return
     checks.known_keys(problems, pairing, path, ("means", "lifetime"))
     means = pairing.get("means")
-    if means is not None and checks.strings(problems, means, (*path, "means")) is not None:
+    if means == []:
+        problems.add((*path, "means"), "au moins un moyen : MOBILE (e-CPS) ou CARD (carte CPS).")
+    elif means is not None and checks.strings(problems, means, (*path, "means")) is not None:
         for index, item in enumerate(means):
             checks.one_of(problems, item, (*path, "means", index), PAIRING_MEANS)
     lifetime = pairing.get("lifetime")

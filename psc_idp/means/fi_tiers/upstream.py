@@ -13,6 +13,9 @@ from typing import Any
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from cryptography.hazmat.primitives import serialization
+from flask import current_app
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -25,6 +28,11 @@ CACHE_SECONDS = 300
 #: Signature algorithms accepted on an upstream ID token (``none`` and HMAC never).
 ALGORITHMS = ["RS256", "PS256", "ES256", "RS384", "PS384", "ES384", "RS512", "PS512", "EdDSA"]
 LEEWAY = 60
+#: A client assertion at the provider's token endpoint lives this long (RFC 7523 §3: short).
+ASSERTION_LIFETIME = 60
+#: psc-idp signs its assertions with the realm's RS256 key, published at the realm's JWKS
+#: (``{issuer}/protocol/openid-connect/certs``), as Keycloak's broker does with its realm keys.
+ASSERTION_ALG = "RS256"
 
 _cache: dict[str, tuple[float, dict[str, Any]]] = {}
 _cache_lock = threading.Lock()
@@ -80,13 +88,38 @@ class Sent:
 
 
 def _session(provider: Provider, redirect_uri: str) -> OAuth2Session:
-    return OAuth2Session(
+    assertion = provider.token_endpoint_auth_method == "private_key_jwt"
+    client = OAuth2Session(
         client_id=provider.client_id,
-        client_secret=provider.client_secret or None,
+        client_secret=_assertion_key() if assertion else (provider.client_secret or None),
         token_endpoint_auth_method=provider.token_endpoint_auth_method,
         scope=" ".join(provider.scopes),
         redirect_uri=redirect_uri,
         code_challenge_method="S256",
+    )
+    if assertion:
+        client.register_client_auth_method(_private_key_jwt())
+    return client
+
+
+def _assertion_key() -> bytes:
+    key = current_app.extensions["psc_signing_keys"].active(ASSERTION_ALG)
+    return key.private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _private_key_jwt() -> PrivateKeyJWT:
+    """Authlib's RFC 7523 client authentication: iss = sub = client_id, aud = the token
+    endpoint, a fresh ``jti`` and ``iat``; ``exp`` a minute away (Authlib's default is an
+    hour) and ``kid`` naming the key in our JWKS. One per token request: the claims are its."""
+    key = current_app.extensions["psc_signing_keys"].active(ASSERTION_ALG)
+    return PrivateKeyJWT(
+        claims={"exp": int(time.time()) + ASSERTION_LIFETIME},
+        headers={"kid": key.kid},
+        alg=ASSERTION_ALG,
     )
 
 

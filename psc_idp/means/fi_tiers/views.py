@@ -20,7 +20,7 @@ from psc_idp.login.transactions import (
     end_transaction,
     load_transaction,
 )
-from psc_idp.means.fi_tiers import upstream
+from psc_idp.means.fi_tiers import logout, upstream
 from psc_idp.means.fi_tiers.authenticator import MEANS_ID, callback_url
 from psc_idp.means.fi_tiers.models import BrokerStatus, FiTiersLogin
 from psc_idp.means.fi_tiers.pairing import current_pairing
@@ -89,6 +89,7 @@ def callback() -> ResponseReturnValue:
             f"amr not accepted: {amr}",
         )
     local_id = claims[provider.user_id_claim]
+    upstream_session = logout.session_upstream(provider, token["id_token"])
     brokered.status, brokered.local_id, brokered.amr, brokered.acr = (
         BrokerStatus.VERIFIED,
         local_id,
@@ -97,10 +98,14 @@ def callback() -> ResponseReturnValue:
     )
     pairing = current_pairing(provider.alias, local_id)
     if pairing is None:
+        if upstream_session is not None:  # for the session the pairing will open
+            brokered.id_token_sealed = logout.seal_id_token(brokered.id, token["id_token"])
         db.session.commit()
         return redirect(url_for("wallet.means", tx_id=tx.id, means_id=MEANS_ID))
     brokered.status = BrokerStatus.DONE
-    outcome = LoginOutcome(pairing.national_id, provider.auth_mode, acr, epoch(), " ".join(amr))
+    outcome = LoginOutcome(
+        pairing.national_id, provider.auth_mode, acr, epoch(), " ".join(amr), upstream_session
+    )
     cookie = accept_login(tx, outcome, current_session(request))
     db.session.commit()
     if tx.return_to:

@@ -2,6 +2,6 @@
 (``backchannel``: logout tokens POSTed from the server) and the front channel
 (``frontchannel``: their pages loaded in the browser)."""
 
-from psc_idp.protocol.logout.rp_initiated import logout_response
+from psc_idp.protocol.logout.rp_initiated import logout_response, upstream_logout_done
 
-__all__ = ["logout_response"]
+__all__ = ["logout_response", "upstream_logout_done"]

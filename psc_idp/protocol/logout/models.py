@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from psc_idp.extensions import db
@@ -36,3 +36,17 @@ class LogoutDelivery(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The last failure (HTTP status or network error), for the operator.
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class LogoutContinuation(db.Model):
+    """A logout gone to end the session at another provider (FI Tiers): what psc-idp still
+    owes the browser when it comes back (the front-channel frames, the client's
+    ``post_logout_redirect_uri`` with its ``state``). The id travels as the ``state`` of that
+    provider's logout; it is used once."""
+
+    __tablename__ = "logout_continuation"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    target: Mapped[str | None] = mapped_column(Text)
+    frames: Mapped[list[str]] = mapped_column(JSON, default=list)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

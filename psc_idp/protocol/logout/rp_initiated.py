@@ -9,17 +9,25 @@
   the client is known from ``id_token_hint`` or ``client_id``;
 - ending the SSO session revokes the tokens issued in it, owes a logout token to every client
   of the session with a ``backchannel_logout_uri`` (``backchannel``) and loads every
-  ``frontchannel_logout_uri`` in the page that follows (``frontchannel``)."""
+  ``frontchannel_logout_uri`` in the page that follows (``frontchannel``);
+- a session opened through another provider (FI Tiers) that supports RP-initiated logout is
+  ended there too: the browser goes to that provider's logout and comes back to
+  ``/logout/upstream`` with the ``state`` of a continuation, which finishes as above (Keycloak's
+  broker does the same)."""
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
 from typing import Any
 
 from authlib.common.urls import add_params_to_uri
 from flask import Request, Response, redirect, url_for
+from sqlalchemy import delete
 
 from psc_idp import audit
 from psc_idp.audit import events
+from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.login.csrf import bound_token, same_token
 from psc_idp.login.models import SsoSession
@@ -29,10 +37,16 @@ from psc_idp.login.transactions import (
     issued_browser_cookie,
     set_browser_cookie,
 )
+from psc_idp.login.upstream_logout import take_logout_url
 from psc_idp.protocol import pages
 from psc_idp.protocol.logout import backchannel, frontchannel
+from psc_idp.protocol.logout.models import LogoutContinuation
 from psc_idp.protocol.models import Client
 from psc_idp.protocol.tokens import decode_id_token_hint, revoke_grants_of_session
+from psc_idp.timeutil import now
+
+#: How long the browser may stay at the other provider's logout before coming back.
+CONTINUATION_LIFETIME = timedelta(minutes=10)
 
 PARAMS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state")
 
@@ -58,20 +72,72 @@ def logout_response(req: Request) -> Response:
     at_once = hint is not None and (browser is None or browser is hinted)
     if not at_once and not _confirmed(req):
         return _confirmation(req)
-    frames = _end([s for s in (hinted, browser) if s is not None], client)
-    db.session.commit()
+    ended = [s for s in (hinted, browser) if s is not None]
+    frames = _end(ended, client)
     state = params.get("state")
     target = add_params_to_uri(target, [("state", state)] if state else []) if target else None
+    upstream = _upstream_logout(ended, frames, target)
+    db.session.commit()
+    response = redirect(upstream) if upstream else _finish(frames, target)
+    clear_cookie(response)
+    return response
+
+
+def _finish(frames: list[str], target: str | None) -> Response:
+    """What the browser sees once every session has ended: the clients' front-channel pages,
+    then (or at once) the client's ``post_logout_redirect_uri``, or the logged-out page."""
     if frames:
         # The clients' pages load in this one; it then goes on to the target, if any.
         response = pages.render(pages.LoggedOut(frames=tuple(frames), continue_url=target))
         response.headers["Content-Security-Policy"] = frontchannel.frame_policy(frames)
-    elif target:
-        response = redirect(target)
-    else:
-        response = pages.render(pages.LoggedOut())
-    clear_cookie(response)
-    return response
+        return response
+    if target:
+        return redirect(target)
+    return pages.render(pages.LoggedOut())
+
+
+def upstream_return_uri() -> str:
+    """psc-idp's ``post_logout_redirect_uri`` at the other providers (they register it)."""
+    return f"{current_settings().issuer}/protocol/openid-connect/logout/upstream"
+
+
+def _upstream_logout(ended: list[SsoSession], frames: list[str], target: str | None) -> str | None:
+    """The other provider's logout URL for the first ended session opened through one (the
+    continuation that finishes this logout stored), or None."""
+    continuation = secrets.token_urlsafe(32)
+    # Each session's upstream part is taken (dropped), even past the first URL.
+    urls = [take_logout_url(s, upstream_return_uri(), continuation) for s in dict.fromkeys(ended)]
+    url = next((u for u in urls if u), None)
+    if url:
+        db.session.add(
+            LogoutContinuation(
+                id=continuation,
+                target=target,
+                frames=frames,
+                expires_at=now() + CONTINUATION_LIFETIME,
+            )
+        )
+    return url
+
+
+def upstream_logout_done(req: Request) -> Response:
+    """Back from the other provider's logout: the continuation, used once, finishes it. An
+    unknown or spent one (a replay, a forged state) shows the logged-out page: every session
+    was already ended before the browser left."""
+    state = req.args.get("state", "")[:64]
+    row = db.session.get(LogoutContinuation, state) if state else None
+    if row is None:
+        return pages.render(pages.LoggedOut())
+    frames, target, live = list(row.frames or []), row.target, row.expires_at > now()
+    # Deleted by whoever comes first: of two concurrent returns, one finishes.
+    taken = db.session.execute(
+        delete(LogoutContinuation).where(LogoutContinuation.id == state),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.commit()
+    if taken != 1 or not live:
+        return pages.render(pages.LoggedOut())
+    return _finish(frames, target)
 
 
 def _hint_claims(value: str) -> dict[str, Any]:

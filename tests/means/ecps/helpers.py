@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import update
 
+from psc_idp.extensions import db
+from psc_idp.means.ecps.models import EcpsPush
 from psc_idp.means.ecps.phone.virtual_device import VirtualDevice
 
 API = "/ecps/api/v1"
@@ -43,6 +46,16 @@ class Phone:
             pin,
         )
         return self.call("POST", f"/requests/{request['id']}/decision", json={"decision": token})
+
+
+def cancel_pending_pushes(app: Flask) -> None:
+    """No request left waiting on any phone: a professional may have only
+    ``PSC_ECPS_MAX_PENDING_PUSHES`` waiting, and the tests share one database."""
+    with app.app_context():
+        db.session.execute(
+            update(EcpsPush).where(EcpsPush.status == "pending").values(status="cancelled")
+        )
+        db.session.commit()
 
 
 def outbox_codes(app: Flask, national_id: str) -> tuple[str, str]:

@@ -6,9 +6,11 @@ import json
 import re
 
 import pytest
+from sqlalchemy import delete
 
 from psc_idp.extensions import db
 from psc_idp.means.ecps import pushes
+from psc_idp.means.ecps.models import EcpsScenario
 from psc_idp.means.ecps.scenarios import upsert_scenarios
 from tests.helpers import Browser, decode, exchange_code, pkce_pair, query_of
 from tests.means.ecps.helpers import activate_by_contact
@@ -134,7 +136,11 @@ def test_locked_device_has_its_own_message(app, clients):
     assert "verrouillée" in page.get_data(as_text=True)
 
 
-def test_realm_scenarios_answer_without_a_phone(app, clients):
+@pytest.fixture
+def realm_scenarios(app):
+    """The two scenarios of this test, gone after it: the tests share one database, and a
+    professional whose e-CPS denies by itself would fail another module's requests."""
+    professionals = (PHYSIO_SCENARIO_APPROVE, DENY_SCENARIO)
     with app.app_context():
         upsert_scenarios(
             [
@@ -143,6 +149,14 @@ def test_realm_scenarios_answer_without_a_phone(app, clients):
             ]
         )
         db.session.commit()
+    yield
+    with app.app_context():
+        db.session.execute(delete(EcpsScenario).where(EcpsScenario.national_id.in_(professionals)))
+        db.session.commit()
+
+
+@pytest.mark.usefixtures("realm_scenarios")
+def test_realm_scenarios_answer_without_a_phone(app, clients):
     approved = EcpsLogin(app, clients.web)
     approved.identify(PHYSIO_SCENARIO_APPROVE)
     assert approved.status()["status"] == "approved"

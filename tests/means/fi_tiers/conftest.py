@@ -9,6 +9,7 @@ from sqlalchemy import delete
 from psc_idp.extensions import db
 from psc_idp.means.fi_tiers.models import FiIdentityProvider, FiTiersPairing
 from psc_idp.realm.loader import import_realm
+from tests.means.ecps.helpers import cancel_pending_pushes
 from tests.means.fi_tiers.establishment import CLIENT_ID, Establishment, establishment
 
 ALIAS = "FI_750712184"
@@ -21,6 +22,15 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Establishment
         pytest.fail("node and npm are needed for the establishment's provider")
     with establishment(tmp_path_factory.mktemp("establishment"), CALLBACK) as running:
         yield running
+
+
+@pytest.fixture(autouse=True)
+def no_pending_pushes_left(app):
+    """Pairing asks the professional's e-CPS: no request another test left waiting may fill
+    the professional's pending set first."""
+    cancel_pending_pushes(app)
+    yield
+    cancel_pending_pushes(app)
 
 
 def provider_entry(upstream: Establishment, **overrides) -> dict:

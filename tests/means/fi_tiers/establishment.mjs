@@ -4,7 +4,11 @@
 //   FI_PORT              port on 127.0.0.1
 //   FI_CLIENT_ID         psc-idp's client at the establishment (client_secret_basic)
 //   FI_CLIENT_SECRET     its secret
+//   FI_CLIENT_JWKS       instead of the secret: psc-idp's published JWKS (JSON), the client then
+//                        authenticating with private_key_jwt
 //   FI_REDIRECT_URI      psc-idp's callback
+//   FI_POST_LOGOUT_URI   psc-idp's return from the establishment's logout (end_session)
+//   FI_RP_LOGOUT         0: no RP-initiated logout (no end_session_endpoint advertised)
 //   OIDC_PROVIDER_DIR    folder where `npm install oidc-provider` was run
 //
 // The establishment's login form is one route: GET /interaction/<uid>/login?account=&amr=&tid=
@@ -31,11 +35,13 @@ const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKe
 const provider = new Provider(issuer, {
   clients: [{
     client_id: env('FI_CLIENT_ID'),
-    client_secret: env('FI_CLIENT_SECRET'),
-    token_endpoint_auth_method: 'client_secret_basic',
+    ...(process.env.FI_CLIENT_JWKS
+      ? { token_endpoint_auth_method: 'private_key_jwt', jwks: JSON.parse(process.env.FI_CLIENT_JWKS) }
+      : { token_endpoint_auth_method: 'client_secret_basic', client_secret: env('FI_CLIENT_SECRET') }),
     grant_types: ['authorization_code'],
     response_types: ['code'],
     redirect_uris: [env('FI_REDIRECT_URI')],
+    post_logout_redirect_uris: [env('FI_POST_LOGOUT_URI')],
   }],
   jwks: { keys: [{ ...rsa.export({ format: 'jwk' }), alg: 'RS256', use: 'sig', kid: crypto.randomUUID() }] },
   cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
@@ -48,7 +54,10 @@ const provider = new Provider(issuer, {
     accountId,
     claims: async () => ({ sub: accountId, tid: tenants.get(accountId) }),
   }),
-  features: { devInteractions: { enabled: false } },
+  features: {
+    devInteractions: { enabled: false },
+    rpInitiatedLogout: { enabled: process.env.FI_RP_LOGOUT !== '0' },
+  },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
 });
 

@@ -8,10 +8,13 @@ import re
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
+from sqlalchemy import select
+
 from psc_idp.extensions import db
-from psc_idp.means.fi_tiers.models import FiTiersPairing
+from psc_idp.login.models import SsoSession
+from psc_idp.means.fi_tiers.models import FiTiersLogin, FiTiersPairing
 from psc_idp.timeutil import now
-from tests.helpers import Browser, decode, exchange_code, pkce_pair, query_of, token_call
+from tests.helpers import USERINFO, Browser, decode, exchange_code, pkce_pair, query_of, token_call
 from tests.means.ecps.helpers import activate_by_contact
 from tests.means.fi_tiers.conftest import ALIAS
 
@@ -90,6 +93,13 @@ def test_first_login_pairs_by_ecps_then_goes_straight_through(app, clients, upst
         ["pwd", "mfa"],
     )
     assert decode(tokens["access_token"])["amr"] == ["pwd", "mfa"]
+    info = app.test_client().get(
+        USERINFO, headers={"Authorization": f"Bearer {tokens['access_token']}"}
+    )
+    assert info.status_code == 200, info.get_json()
+    names = list(info.get_json())
+    assert (info.get_json()["authMode"], info.get_json()["amr"]) == ("FI_TIERS", ["pwd", "mfa"])
+    assert names.index("amr") == names.index("authMode") + 1  # beside authMode, as in tokens
     discovery = first.browser.http.get(
         "/auth/realms/esante-wallet/.well-known/openid-configuration"
     )
@@ -97,6 +107,15 @@ def test_first_login_pairs_by_ecps_then_goes_straight_through(app, clients, upst
     with app.app_context():
         pairing = db.session.get(FiTiersPairing, (ALIAS, "alice"))
         assert (pairing.national_id, pairing.paired_by) == (PROFESSIONAL, "MOBILE")
+        # The establishment's ID token went, sealed, from the brokered login to the session
+        # the pairing opened (for the logout there).
+        assert db.session.get(SsoSession, claims["sid"]).upstream.startswith("s1.")
+        assert (
+            db.session.scalars(
+                select(FiTiersLogin.id).where(FiTiersLogin.id_token_sealed.is_not(None))
+            ).all()
+            == []
+        )
 
     waiting = {request["id"] for request in phone.pending()}  # other tests' pushes, if any
     second = BrokeredLogin(app, clients.web, upstream)
@@ -232,3 +251,35 @@ def test_a_response_naming_another_issuer_is_refused(app, clients, upstream, con
     refused = login.browser.http.get(f"{parts.path}?{parts.query}")
     assert refused.status_code == 400
     assert "authorization response iss" in refused.get_data(as_text=True)
+
+
+def test_auth_mode_is_the_providers_in_tokens_and_userinfo(app, clients, upstream, configured):
+    from psc_idp.realm.loader import import_realm
+
+    with app.app_context():
+        import_realm({"identity_providers": [{**configured, "auth_mode": "ENTRA_contoso"}]})
+        db.session.add(
+            FiTiersPairing(
+                alias=ALIAS,
+                local_id="olga",
+                national_id=PROFESSIONAL,
+                paired_by="MOBILE",
+                expires_at=now() + timedelta(hours=1),
+            )
+        )
+        db.session.commit()
+    login = BrokeredLogin(app, clients.web, upstream)
+    tokens = login.tokens(login.back_from_provider("olga", amr="sc,pin,hwk"))
+    claims = decode(tokens["id_token"])
+    assert (claims["authMode"], claims["acr"], claims["amr"]) == (
+        "ENTRA_contoso",
+        "eidas3",
+        ["sc", "pin", "hwk"],
+    )
+    info = (
+        app.test_client()
+        .get(USERINFO, headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        .get_json()
+    )
+    assert (info["authMode"], info["amr"]) == ("ENTRA_contoso", ["sc", "pin", "hwk"])
+    assert "acr" not in info  # as PSC: the level is in the tokens, UserInfo says authMode

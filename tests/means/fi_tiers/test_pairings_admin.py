@@ -16,14 +16,14 @@ OWNER = "899700100987"
 SOMEONE_ELSE = "899700101068"
 
 
-def _pair(app, local_id: str, national_id: str) -> None:
+def _pair(app, local_id: str, national_id: str, paired_by: str = "MOBILE") -> None:
     with app.app_context():
         db.session.merge(
             FiTiersPairing(
                 alias=ALIAS,
                 local_id=local_id,
                 national_id=national_id,
-                paired_by="MOBILE",
+                paired_by=paired_by,
                 created_at=now(),
                 expires_at=now() + timedelta(days=1),
             )
@@ -38,6 +38,7 @@ def _exists(app, local_id: str) -> bool:
 
 def test_account_page_lists_and_removes_own_pairings(app, configured):
     _pair(app, "owner-local", OWNER)
+    _pair(app, "owner-card", OWNER, paired_by="CARD")
     _pair(app, "other-local", SOMEONE_ELSE)
     browser = Browser(app)
     start = browser.http.get("/wallet/account")
@@ -45,6 +46,7 @@ def test_account_page_lists_and_removes_own_pairings(app, configured):
     html = browser.http.get("/wallet/account").get_data(as_text=True)
     assert "CHU de démonstration" in html and "owner-local" in html
     assert "other-local" not in html
+    assert "Associé avec la carte CPS" in html and "Associé avec l&#39;application e-CPS" in html
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
     form = {"csrf_token": csrf, "alias": ALIAS}
@@ -58,6 +60,7 @@ def test_account_page_lists_and_removes_own_pairings(app, configured):
         "/wallet/account/pairings/remove", data={**form, "local_id": "owner-local"}
     )
     assert removed.status_code == 302 and not _exists(app, "owner-local")
+    browser.http.post("/wallet/account/pairings/remove", data={**form, "local_id": "owner-card"})
     html = browser.http.get("/wallet/account").get_data(as_text=True)
     assert "Aucun compte d'établissement associé" in html.replace("&#39;", "'")
     assert "Association d'un compte d'établissement supprimée" in html.replace("&#39;", "'")
