@@ -23,6 +23,8 @@ ADMIN_PAGES = [
     f"/admin/professionals?q={DOCTOR}",
     f"/admin/professionals/{DOCTOR}",
     "/admin/keys",
+    "/admin/scenarios",
+    "/admin/scenarios?client_id=demo-web",
     "/admin/audit",
 ]
 
