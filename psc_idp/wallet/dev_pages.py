@@ -48,6 +48,7 @@ def landing() -> ResponseReturnValue:
             ("Boîte d'envoi (codes d'activation)", url_for("dev.outbox_page")),
             ("Journal des requêtes (ce que chaque client a envoyé et reçu)", "/dev/requests"),
             ("Espace personnel (appareils e-CPS, clés FIDO)", url_for("account.home")),
+            ("Console d'administration (psc-idp admin add pour un compte)", url_for("admin.home")),
             ("Accueil du wallet", url_for("wallet.home")),
         ],
         docs=[
@@ -56,6 +57,8 @@ def landing() -> ResponseReturnValue:
             ("docs/configuration.md", "variables PSC_*, ligne de commande, fichier de realm"),
             ("docs/ecps.md", "e-CPS : activation, simulateur, scénarios"),
             ("docs/ciba.md", "connexion sans navigateur (CIBA)"),
+            ("docs/developer-tools.md", "débogueur, journal des requêtes, scénarios d'erreur"),
+            ("docs/admin-console.md", "console d'administration"),
         ],
         dev_mode=True,
     )

@@ -20,7 +20,8 @@ def test_landing_page_in_development_mode(app, clients):
     # Test identities, tools, docs.
     assert "899700218896" in html and "docs/test-identities.md" in html
     assert "son e-CPS approuve seule après 2 s" in html  # the demo realm's scenario
-    for link in ('href="/ecps', 'href="/dev/outbox"'):
+    tools = ('href="/dev/debugger/"', 'href="/dev/requests"', 'href="/admin/"')
+    for link in ('href="/ecps', 'href="/dev/outbox"', *tools):
         assert link in html
     assert '<html lang="fr">' in html
 
