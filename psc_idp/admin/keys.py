@@ -33,7 +33,7 @@ def keys() -> ResponseReturnValue:
             "retired_at": _when(key.retired_at),
             "published": key.kid in published,
         }
-        for key in signing._current()  # noqa: SLF001 - the keystore's own cached list
+        for key in signing.every_key()
     ]
     return page("keys.html", keys=rows, algs=SUPPORTED_ALGS)
 

@@ -111,6 +111,10 @@ class SigningKeys:
                 return key
         raise LookupError(f"no active signing key for {alg}")
 
+    def every_key(self) -> list[SigningKey]:
+        """Every key of the folder, retired ones included (what an operator lists)."""
+        return list(self._current())
+
     def by_kid(self, kid: str) -> SigningKey | None:
         return next((k for k in self._current() if k.kid == kid), None)
 
