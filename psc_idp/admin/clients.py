@@ -110,17 +110,15 @@ def create_client() -> ResponseReturnValue:
     data = {"client_id": client_id, **values, "backchannel_token_delivery_mode": "poll"}
     if secret:
         data["secret"] = secret
-    try:
-        client, _ = upsert_client(data)
-    except InvalidClient as error:
-        db.session.rollback()
+    client = _upserted(data)
+    if isinstance(client, str):
         return _form(
             "client_form.html",
             400,
             values=values,
             client_id=client_id,
             creating=True,
-            error=f"Client refusé : {error}",
+            error=f"Client refusé : {client}",
         )
     audited("admin_client_created", client_id=client.client_id, auth_method=method)
     db.session.commit()
@@ -156,10 +154,8 @@ def update_client(client_id: str) -> ResponseReturnValue:
     elif not kept:
         secret = new_secret(method)
         data["secret"] = secret
-    try:
-        client, _ = upsert_client(data)
-    except InvalidClient as error:
-        db.session.rollback()
+    client = _upserted(data)
+    if isinstance(client, str):
         return _form(
             "client_form.html",
             400,
@@ -167,7 +163,7 @@ def update_client(client_id: str) -> ResponseReturnValue:
             client_id=client_id,
             creating=False,
             client=_client(client_id),
-            error=f"Modification refusée : {error}",
+            error=f"Modification refusée : {client}",
         )
     audited(
         "admin_client_updated",
@@ -179,6 +175,17 @@ def update_client(client_id: str) -> ResponseReturnValue:
     if secret:
         return page("client_created.html", client=client, secret=secret)
     return redirect(url_for("admin.clients"))
+
+
+def _upserted(data: dict) -> Client | str:
+    """The client registered from ``data`` as the realm file and the CLI register it, or why
+    it was refused (nothing kept)."""
+    try:
+        client, _ = upsert_client(data)
+    except InvalidClient as error:
+        db.session.rollback()
+        return str(error)
+    return client
 
 
 @bp.post("/clients/<client_id>/disable")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timedelta
 
 from flask import Request, Response, current_app, request
 from sqlalchemy import select
@@ -15,6 +14,7 @@ from psc_idp.admin.models import AdminSession
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.login.csrf import bound_token
+from psc_idp.login.sessions import within_lifetimes
 from psc_idp.timeutil import now
 from psc_idp.tls.scheme import cookie_secure
 
@@ -29,13 +29,9 @@ def _hash(value: str) -> str:
 
 
 def alive(session: AdminSession | None) -> bool:
-    if session is None or session.ended_at is not None:
-        return False
     settings = current_settings()
-    moment = now()
-    return (
-        session.created_at + timedelta(seconds=settings.admin_session_max_lifetime) > moment
-        and session.last_seen_at + timedelta(seconds=settings.admin_session_idle_lifetime) > moment
+    return within_lifetimes(
+        session, settings.admin_session_max_lifetime, settings.admin_session_idle_lifetime
     )
 
 

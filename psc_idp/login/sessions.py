@@ -29,13 +29,19 @@ def _hash(value: str) -> str:
 
 def _alive(session: Any) -> bool:
     """``session``: an SsoSession or a row of its ended/created/last seen times."""
+    settings = current_settings()
+    return within_lifetimes(session, settings.sso_max_lifetime, settings.sso_idle_lifetime)
+
+
+def within_lifetimes(session: Any, max_lifetime: int, idle_lifetime: int) -> bool:
+    """A session (anything with ``ended_at``, ``created_at``, ``last_seen_at``) not ended,
+    younger than ``max_lifetime`` and seen within ``idle_lifetime`` seconds."""
     if session is None or session.ended_at is not None:
         return False
-    settings = current_settings()
     moment = now()
     return (
-        session.created_at + timedelta(seconds=settings.sso_max_lifetime) > moment
-        and session.last_seen_at + timedelta(seconds=settings.sso_idle_lifetime) > moment
+        session.created_at + timedelta(seconds=max_lifetime) > moment
+        and session.last_seen_at + timedelta(seconds=idle_lifetime) > moment
     )
 
 

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_admin_in_chromium import PASSWORD, _add_admin, _press
+from tests.browser.tools import log_in_as_new_admin, press
 from tests.relying_party import run_cli
 
 pytestmark = pytest.mark.e2e
@@ -18,49 +18,37 @@ pytestmark = pytest.mark.e2e
 PROFESSIONAL = "899700366240"  # Dr Kit DOC0036624: no other browser test uses his e-CPS
 
 
-def _log_in(page, server) -> str:
-    login, totp = _add_admin(server)
-    page.goto(server.url("/admin/login"))
-    page.get_by_label("Identifiant").fill(login)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    code = page.get_by_label("Code à usage unique (application TOTP, 6 chiffres)")
-    code.fill(totp.now())
-    code.press("Enter")
-    expect(page).to_have_url(server.url("/admin/"))
-    return login
-
-
 def _confirm(page) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirmer l'action")
-    _press(page.get_by_role("button", name="Confirmer"))
+    press(page.get_by_role("button", name="Confirmer"))
 
 
 def test_revoke_deactivate_reactivate_and_disable_with_the_keyboard(live_server, page):
     run_cli(live_server, "ecps", "activate", PROFESSIONAL, "--pin", "1234")
     client_id = f"sp-{uuid.uuid4().hex[:6]}"
     run_cli(live_server, "clients", "add", client_id, "--redirect-uri", "https://sp.example/cb")
-    login = _log_in(page, live_server)
+    login = log_in_as_new_admin(page, live_server)
 
     page.goto(live_server.url(f"/admin/professionals/{PROFESSIONAL}"))
     applications = page.get_by_role("table", name="Applications e-CPS")
     revoke = applications.get_by_role("button", name=re.compile("^Révoquer "))
     expect(revoke).to_have_count(1)
-    _press(revoke)
+    press(revoke)
     _confirm(page)  # destructive: asked first
     expect(page).to_have_url(live_server.url(f"/admin/professionals/{PROFESSIONAL}"))
     expect(applications.locator("tbody tr").first).to_contain_text("révoquée")
     expect(applications.get_by_role("button", name=re.compile("^Révoquer "))).to_have_count(0)
 
-    _press(page.get_by_role("button", name="Désactiver le professionnel"))
+    press(page.get_by_role("button", name="Désactiver le professionnel"))
     _confirm(page)
     expect(page.locator(".tag--inactive")).to_have_text("désactivé")
-    _press(page.get_by_role("button", name="Réactiver le professionnel"))  # not destructive
+    press(page.get_by_role("button", name="Réactiver le professionnel"))  # not destructive
     expect(page.get_by_role("button", name="Désactiver le professionnel")).to_be_visible()
 
     page.goto(live_server.url("/admin/clients"))
-    _press(page.get_by_role("button", name=f"Désactiver {client_id}"))
+    press(page.get_by_role("button", name=f"Désactiver {client_id}"))
     _confirm(page)
-    _press(page.get_by_role("button", name=f"Réactiver {client_id}"))
+    press(page.get_by_role("button", name=f"Réactiver {client_id}"))
     expect(page.get_by_role("button", name=f"Désactiver {client_id}")).to_be_visible()
 
     page.goto(live_server.url(f"/admin/audit?national_id={PROFESSIONAL}"))

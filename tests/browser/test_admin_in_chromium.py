@@ -4,71 +4,36 @@ fields are found by their labels (what a screen reader announces)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import uuid
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
-import pyotp
 import pytest
 from playwright.sync_api import expect
 
-PASSWORD = "un mot de passe assez long"
+from tests.browser.tools import add_admin, csp_violations, fill_admin_login, press
+
 DOCTOR = "899700218896"
-
-
-def _add_admin(server) -> tuple[str, pyotp.TOTP]:
-    login = f"chromium-{uuid.uuid4().hex[:6]}"
-    command = [str(Path(sys.executable).with_name("psc-idp")), "admin", "add", login]
-    done = subprocess.run(
-        [*command, "--password-stdin", "--json"],
-        input=PASSWORD + "\n",
-        env=server.environment(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr + done.stdout
-    uri = json.loads(done.stdout)["otpauth_uri"]
-    return login, pyotp.TOTP(parse_qs(urlsplit(uri).query)["secret"][0])
-
-
-def _press(locator, key: str = "Enter") -> None:
-    locator.focus()
-    locator.press(key)
 
 
 @pytest.mark.e2e
 def test_log_in_create_a_client_and_rotate_keys_with_the_keyboard(live_server, page, screenshot):
-    login, totp = _add_admin(live_server)
-    violations: list[str] = []
-    page.on(
-        "console",
-        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
-    )
+    login, totp = add_admin(live_server)
+    violations = csp_violations(page)
     page.goto(live_server.url("/admin/clients"))
     expect(page).to_have_url(live_server.url("/admin/login"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Console d'administration")
     screenshot("14-admin-login")
-    page.get_by_label("Identifiant").fill(login)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    code = page.get_by_label("Code à usage unique (application TOTP, 6 chiffres)")
-    code.fill(totp.now())
-    code.press("Enter")
-    expect(page).to_have_url(live_server.url("/admin/"))
+    fill_admin_login(page, live_server, login, totp)
     expect(page.get_by_text(f"Connecté : {login}")).to_be_visible()
 
     # Clients: create one with the keyboard only.
-    _press(
+    press(
         page.get_by_role("navigation", name="Console d'administration").get_by_role(
             "link", name="Clients"
         )
     )
     expect(page.get_by_role("heading", level=1)).to_have_text("Clients")
     screenshot("15-admin-clients")
-    _press(page.get_by_role("link", name="Créer un client"))
+    press(page.get_by_role("link", name="Créer un client"))
     client_id = f"sp-{uuid.uuid4().hex[:6]}"
     page.get_by_label("Identifiant du client (client_id)").fill(client_id)
     page.get_by_label("Nom affiché").fill("Service créé dans Chromium")
@@ -77,9 +42,9 @@ def test_log_in_create_a_client_and_rotate_keys_with_the_keyboard(live_server, p
     page.get_by_label("URI de retour (une par ligne, exactes)").fill("https://sp.example/cb")
     expect(page.get_by_role("group", name="Types d'autorisation (grant types)")).to_be_visible()
     expect(page.get_by_label("authorization_code")).to_be_checked()
-    _press(page.get_by_label("client_credentials"), " ")  # Space ticks a checkbox
+    press(page.get_by_label("client_credentials"), " ")  # Space ticks a checkbox
     expect(page.get_by_label("client_credentials")).to_be_checked()
-    _press(page.get_by_role("button", name="Créer le client"))
+    press(page.get_by_role("button", name="Créer le client"))
     expect(page.get_by_role("heading", level=1)).to_contain_text(client_id)
     secret = page.locator("#client-secret").inner_text()
     assert len(secret) >= 32
@@ -91,10 +56,10 @@ def test_log_in_create_a_client_and_rotate_keys_with_the_keyboard(live_server, p
     # Signing keys: rotate, confirm, with the keyboard.
     page.goto(live_server.url("/admin/keys"))
     before = page.locator("tbody tr").filter(has_text="active").count()
-    _press(page.get_by_label("ES256"), " ")
-    _press(page.get_by_role("button", name="Renouveler les clés"))
+    press(page.get_by_label("ES256"), " ")
+    press(page.get_by_role("button", name="Renouveler les clés"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirmer l'action")
-    _press(page.get_by_role("button", name="Confirmer"))
+    press(page.get_by_role("button", name="Confirmer"))
     expect(page).to_have_url(live_server.url("/admin/keys"))
     rows = page.locator("tbody tr")
     expect(rows.filter(has_text="active")).to_have_count(before)  # one new ES256 key active
@@ -105,7 +70,7 @@ def test_log_in_create_a_client_and_rotate_keys_with_the_keyboard(live_server, p
     page.goto(live_server.url("/admin/professionals"))
     page.get_by_label("Identifiant national ou nom").fill(DOCTOR)
     page.get_by_label("Identifiant national ou nom").press("Enter")
-    _press(page.get_by_role("link", name=DOCTOR))
+    press(page.get_by_role("link", name=DOCTOR))
     expect(page.get_by_label("UserInfo")).to_contain_text("SubjectRefPro")
     screenshot("18-admin-professional")
     page.goto(live_server.url("/admin/audit"))
@@ -114,6 +79,6 @@ def test_log_in_create_a_client_and_rotate_keys_with_the_keyboard(live_server, p
     expect(page.locator("tbody")).to_contain_text("admin_client_created")
     expect(page.locator("tbody")).to_contain_text(f"actor={login}")
     screenshot("19-admin-audit")
-    _press(page.get_by_role("button", name="Se déconnecter"))
+    press(page.get_by_role("button", name="Se déconnecter"))
     expect(page).to_have_url(live_server.url("/admin/login"))
     assert violations == []

@@ -9,16 +9,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.tools import csp_violations, debugger_code_flow
+
 pytestmark = pytest.mark.e2e
-
-
-def _violations(page) -> list[str]:
-    seen: list[str] = []
-    page.on(
-        "console",
-        lambda m: seen.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    return seen
 
 
 def _type_into(page, label: str, text: str) -> None:
@@ -38,25 +31,12 @@ def _token_screenshot(page, name: str) -> None:
 
 
 def test_code_flow_through_the_page_with_the_keyboard(live_server, page, screenshot):
-    violations = _violations(page)
+    violations = csp_violations(page)
     page.goto(live_server.url("/dev/debugger/"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Débogueur")
     expect(page.get_by_label("Client enregistré")).to_have_value("demo-debugger")
     screenshot("12-debugger-form")
-    page.get_by_label("Code d'autorisation + PKCE").focus()
-    page.keyboard.press("Space")
-    _type_into(page, "login_hint (identifiant national)", "899700218896")
-    page.get_by_role("button", name="Lancer le flux").focus()
-    page.keyboard.press("Enter")
-
-    page.wait_for_url("**/wallet/login/**")
-    page.locator("a.means", has_text="Identité de test").focus()
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/dev")
-    page.get_by_role("button", name="Se connecter avec cette identité").focus()
-    page.keyboard.press("Enter")
-
-    page.wait_for_url("**/dev/debugger/runs/*")
+    debugger_code_flow(page, live_server)
     expect(page.get_by_role("heading", level=1)).to_have_text("Code d'autorisation + PKCE")
     expect(page.get_by_role("heading", name="3. Échange du code (token)")).to_be_visible()
     expect(page.locator(".debugger-signature.valid").first).to_contain_text("Signature valide")
@@ -72,7 +52,7 @@ def test_code_flow_through_the_page_with_the_keyboard(live_server, page, screens
 
 
 def test_ciba_polled_by_the_page_until_the_tokens(live_server, page):
-    violations = _violations(page)
+    violations = csp_violations(page)
     page.goto(live_server.url("/dev/debugger/"))
     page.get_by_label("CIBA : demande puis interrogation jusqu'au résultat").focus()
     page.keyboard.press("Space")

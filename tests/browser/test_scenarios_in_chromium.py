@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_admin_in_chromium import PASSWORD, _add_admin, _press
+from tests.browser.tools import csp_violations, debugger_code_flow, log_in_as_new_admin, press
 
 CLIENT = "demo-debugger"
 
@@ -24,27 +24,16 @@ def _choose(page, label: str, typed: str, value: str) -> None:
 
 @pytest.mark.e2e
 def test_a_scenario_added_in_the_console_shows_in_the_debugger(live_server, page, screenshot):
-    login, totp = _add_admin(live_server)
-    violations: list[str] = []
-    page.on(
-        "console",
-        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    page.goto(live_server.url("/admin/login"))
-    page.get_by_label("Identifiant").fill(login)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    code = page.get_by_label("Code à usage unique (application TOTP, 6 chiffres)")
-    code.fill(totp.now())
-    code.press("Enter")
-    expect(page).to_have_url(live_server.url("/admin/"))
+    violations = csp_violations(page)
+    log_in_as_new_admin(page, live_server)
 
     # The scenarios page, from the console's navigation, with the keyboard.
     nav = page.get_by_role("navigation", name="Console d'administration")
-    _press(nav.get_by_role("link", name="Scénarios d'erreur"))
+    press(nav.get_by_role("link", name="Scénarios d'erreur"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Scénarios d'erreur")
     expect(page.locator(".notice--info")).to_contain_text("PSC_SCENARIOS activé")
     _choose(page, "Client", CLIENT, CLIENT)
-    _press(page.get_by_role("button", name="Afficher ses scénarios"))
+    press(page.get_by_role("button", name="Afficher ses scénarios"))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Scénarios d'erreur de {CLIENT}")
     expect(page.get_by_text("Aucun scénario pour ce client.")).to_be_visible()
     _choose(page, "Point d'accès", "token", "token")
@@ -60,22 +49,7 @@ def test_a_scenario_added_in_the_console_shows_in_the_debugger(live_server, page
     screenshot("20-admin-scenarios")
 
     # The debugger's code flow, with the keyboard: the token exchange gets the scenario's error.
-    page.goto(live_server.url("/dev/debugger/"))
-    expect(page.get_by_label("Client enregistré")).to_have_value(CLIENT)
-    page.get_by_label("Code d'autorisation + PKCE").focus()
-    page.keyboard.press("Space")
-    field = page.get_by_label("login_hint (identifiant national)", exact=True)
-    field.focus()
-    page.keyboard.type("899700218896")
-    page.get_by_role("button", name="Lancer le flux").focus()
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/wallet/login/**")
-    page.locator("a.means", has_text="Identité de test").focus()
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/dev")
-    page.get_by_role("button", name="Se connecter avec cette identité").focus()
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/dev/debugger/runs/*")
+    debugger_code_flow(page, live_server)  # the debugger's own client, chosen by default
 
     scenarios = page.get_by_role("region", name="Scénarios d'erreur du client")
     expect(scenarios).to_contain_text(f"{scenario} — point d'accès token, effet error")
@@ -90,8 +64,8 @@ def test_a_scenario_added_in_the_console_shows_in_the_debugger(live_server, page
 
     # Back to the console: remove it, confirmed, with the keyboard.
     page.goto(live_server.url(f"/admin/scenarios?client_id={CLIENT}"))
-    _press(page.get_by_role("button", name=f"Retirer le scénario {scenario}"))
+    press(page.get_by_role("button", name=f"Retirer le scénario {scenario}"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirmer l'action")
-    _press(page.get_by_role("button", name="Confirmer"))
+    press(page.get_by_role("button", name="Confirmer"))
     expect(page.get_by_text("Aucun scénario pour ce client.")).to_be_visible()
     assert violations == []

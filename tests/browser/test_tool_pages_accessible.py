@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_admin_in_chromium import PASSWORD, _add_admin
+from tests.browser.tools import csp_violations, log_in_as_new_admin
 
 pytestmark = pytest.mark.e2e
 
@@ -61,11 +61,7 @@ def _check(page, path: str, problems: list[str]) -> None:
 
 
 def test_every_tool_and_admin_page_is_labelled_and_keyboard_reachable(live_server, page):
-    violations: list[str] = []
-    page.on(
-        "console",
-        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
-    )
+    violations = csp_violations(page)
     problems: list[str] = []
     for path in DEV_PAGES:
         answer = page.goto(live_server.url(path))
@@ -74,13 +70,7 @@ def test_every_tool_and_admin_page_is_labelled_and_keyboard_reachable(live_serve
 
     page.goto(live_server.url("/admin/login"))
     _check(page, "/admin/login", problems)
-    login, totp = _add_admin(live_server)
-    page.get_by_label("Identifiant").fill(login)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    code = page.get_by_label("Code à usage unique (application TOTP, 6 chiffres)")
-    code.fill(totp.now())
-    code.press("Enter")
-    page.wait_for_url(live_server.url("/admin/"))
+    log_in_as_new_admin(page, live_server)
     for path in ADMIN_PAGES:
         answer = page.goto(live_server.url(path))
         assert answer is not None and answer.status == 200, path
