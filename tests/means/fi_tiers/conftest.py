@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete
@@ -9,10 +10,12 @@ from sqlalchemy import delete
 from psc_idp.extensions import db
 from psc_idp.means.fi_tiers.models import FiIdentityProvider, FiTiersPairing
 from psc_idp.realm.loader import import_realm
+from psc_idp.timeutil import now
 from tests.means.ecps.helpers import cancel_pending_pushes
 from tests.means.fi_tiers.establishment import CLIENT_ID, Establishment, establishment
 
 ALIAS = "FI_750712184"
+PROFESSIONAL = "899700101308"  # the professional the establishment's accounts are paired with
 CALLBACK = "http://localhost:8080/wallet/fi-tiers/callback"
 
 
@@ -53,16 +56,42 @@ def provider_entry(upstream: Establishment, **overrides) -> dict:
     }
 
 
-@pytest.fixture
-def configured(app, upstream) -> Iterator[dict]:
-    """The establishment in the realm for one test; gone (with its pairings) afterwards, so that
-    la mire of the other tests is unchanged."""
-    entry = provider_entry(upstream)
+def configure(app, entry: dict, paired_local_id: str | None = None) -> None:
+    """The provider ``entry`` in the realm; with ``paired_local_id``, that local account already
+    paired (by e-CPS, for an hour) with the tests' professional."""
     with app.app_context():
         import_realm({"identity_providers": [entry]})
+        if paired_local_id is not None:
+            db.session.merge(
+                FiTiersPairing(
+                    alias=entry["alias"],
+                    local_id=paired_local_id,
+                    national_id=PROFESSIONAL,
+                    paired_by="MOBILE",
+                    expires_at=now() + timedelta(hours=1),
+                )
+            )
         db.session.commit()
-    yield entry
+
+
+def _forget_providers(app) -> None:
     with app.app_context():
         db.session.execute(delete(FiTiersPairing))
         db.session.execute(delete(FiIdentityProvider))
         db.session.commit()
+
+
+@pytest.fixture
+def cleanup(app) -> Iterator[None]:
+    """Every provider and pairing a test configured, gone after it: la mire of the other tests
+    is unchanged."""
+    yield
+    _forget_providers(app)
+
+
+@pytest.fixture
+def configured(app, upstream, cleanup) -> dict:
+    """The establishment in the realm for one test."""
+    entry = provider_entry(upstream)
+    configure(app, entry)
+    return entry

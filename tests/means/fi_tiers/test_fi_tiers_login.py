@@ -16,9 +16,8 @@ from psc_idp.means.fi_tiers.models import FiTiersLogin, FiTiersPairing
 from psc_idp.timeutil import now
 from tests.helpers import USERINFO, Browser, decode, exchange_code, pkce_pair, query_of, token_call
 from tests.means.ecps.helpers import activate_by_contact
-from tests.means.fi_tiers.conftest import ALIAS
+from tests.means.fi_tiers.conftest import ALIAS, PROFESSIONAL, configure
 
-PROFESSIONAL = "899700101308"
 TWO_FACTORS = "pwd,mfa"
 
 
@@ -254,20 +253,7 @@ def test_a_response_naming_another_issuer_is_refused(app, clients, upstream, con
 
 
 def test_auth_mode_is_the_providers_in_tokens_and_userinfo(app, clients, upstream, configured):
-    from psc_idp.realm.loader import import_realm
-
-    with app.app_context():
-        import_realm({"identity_providers": [{**configured, "auth_mode": "ENTRA_contoso"}]})
-        db.session.add(
-            FiTiersPairing(
-                alias=ALIAS,
-                local_id="olga",
-                national_id=PROFESSIONAL,
-                paired_by="MOBILE",
-                expires_at=now() + timedelta(hours=1),
-            )
-        )
-        db.session.commit()
+    configure(app, {**configured, "auth_mode": "ENTRA_contoso"}, paired_local_id="olga")
     login = BrokeredLogin(app, clients.web, upstream)
     tokens = login.tokens(login.back_from_provider("olga", amr="sc,pin,hwk"))
     claims = decode(tokens["id_token"])

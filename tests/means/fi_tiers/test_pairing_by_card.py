@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import delete
 
 from psc_idp.extensions import db
-from psc_idp.means.fi_tiers.models import FiIdentityProvider, FiTiersPairing
+from psc_idp.means.fi_tiers.models import FiTiersPairing
 from psc_idp.pki import issue_card, revoke
-from psc_idp.realm.loader import import_realm
 from tests.helpers import decode
-from tests.means.fi_tiers.conftest import ALIAS, provider_entry
+from tests.means.fi_tiers.conftest import ALIAS, configure, provider_entry
 from tests.means.fi_tiers.test_fi_tiers_login import BrokeredLogin
 
 DOCTOR = "899700427885"
@@ -34,19 +31,7 @@ def _with_card(pem: str) -> dict[str, str]:
 
 
 def _configure(app, upstream, means: list[str]) -> None:
-    with app.app_context():
-        entry = provider_entry(upstream, pairing={"means": means, "lifetime": 3600})
-        import_realm({"identity_providers": [entry]})
-        db.session.commit()
-
-
-@pytest.fixture
-def cleanup(app) -> Iterator[None]:
-    yield
-    with app.app_context():
-        db.session.execute(delete(FiTiersPairing))
-        db.session.execute(delete(FiIdentityProvider))
-        db.session.commit()
+    configure(app, provider_entry(upstream, pairing={"means": means, "lifetime": 3600}))
 
 
 def _csrf(page: str) -> str:

@@ -7,22 +7,16 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from urllib.parse import parse_qs
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
-from sqlalchemy import delete
 
-from psc_idp.extensions import db
 from psc_idp.means.fi_tiers import upstream as upstream_module
-from psc_idp.means.fi_tiers.models import FiIdentityProvider, FiTiersPairing
 from psc_idp.means.fi_tiers.providers import find_provider
-from psc_idp.realm.loader import import_realm
-from psc_idp.timeutil import now
-from tests.means.fi_tiers.conftest import ALIAS, CALLBACK, provider_entry
+from tests.means.fi_tiers.conftest import ALIAS, CALLBACK, configure, provider_entry
 from tests.means.fi_tiers.establishment import Establishment, establishment
 from tests.means.fi_tiers.test_fi_tiers_login import PROFESSIONAL, BrokeredLogin
 
@@ -55,27 +49,7 @@ def by_other_key(app, tmp_path_factory) -> Iterator[Establishment]:
 def _configure(app, up: Establishment) -> None:
     entry = provider_entry(up, token_endpoint_auth_method="private_key_jwt")
     entry.pop("client_secret")
-    with app.app_context():
-        import_realm({"identity_providers": [entry]})
-        db.session.merge(
-            FiTiersPairing(
-                alias=ALIAS,
-                local_id="paula",
-                national_id=PROFESSIONAL,
-                paired_by="MOBILE",
-                expires_at=now() + timedelta(hours=1),
-            )
-        )
-        db.session.commit()
-
-
-@pytest.fixture
-def cleanup(app) -> Iterator[None]:
-    yield
-    with app.app_context():
-        db.session.execute(delete(FiTiersPairing))
-        db.session.execute(delete(FiIdentityProvider))
-        db.session.commit()
+    configure(app, entry, paired_local_id="paula")
 
 
 def test_the_establishment_accepts_our_signed_assertion(app, clients, by_key, cleanup):

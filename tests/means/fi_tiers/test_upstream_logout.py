@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from datetime import timedelta
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
@@ -17,39 +16,17 @@ from sqlalchemy import delete, select
 
 from psc_idp.extensions import db
 from psc_idp.login.models import SsoSession
-from psc_idp.means.fi_tiers.models import FiIdentityProvider, FiTiersPairing
-from psc_idp.realm.loader import import_realm
-from psc_idp.timeutil import now
+from psc_idp.means.fi_tiers.models import FiIdentityProvider
 from tests.helpers import OIDC, decode, query_of
-from tests.means.fi_tiers.conftest import ALIAS, CALLBACK, provider_entry
+from tests.means.fi_tiers.conftest import CALLBACK, configure, provider_entry
 from tests.means.fi_tiers.establishment import POST_LOGOUT, Establishment, establishment
-from tests.means.fi_tiers.test_fi_tiers_login import PROFESSIONAL, TWO_FACTORS, BrokeredLogin
+from tests.means.fi_tiers.test_fi_tiers_login import TWO_FACTORS, BrokeredLogin
 
 SP_AFTER_LOGOUT = "http://localhost:3000/"
 
 
 def _configure(app, up: Establishment, local_id: str) -> None:
-    with app.app_context():
-        import_realm({"identity_providers": [provider_entry(up)]})
-        db.session.merge(
-            FiTiersPairing(
-                alias=ALIAS,
-                local_id=local_id,
-                national_id=PROFESSIONAL,
-                paired_by="MOBILE",
-                expires_at=now() + timedelta(hours=1),
-            )
-        )
-        db.session.commit()
-
-
-@pytest.fixture
-def cleanup(app) -> Iterator[None]:
-    yield
-    with app.app_context():
-        db.session.execute(delete(FiTiersPairing))
-        db.session.execute(delete(FiIdentityProvider))
-        db.session.commit()
+    configure(app, provider_entry(up), paired_local_id=local_id)
 
 
 @pytest.fixture(scope="module")
