@@ -204,9 +204,11 @@ def psc_idp(realm: BenchRealm, database_url: str = "", workers: int = 2) -> Iter
         **{f"PSC_RATE_LIMIT_{name}": NEVER_REACHED for name in RATE_LIMITS},
         "PSC_ECPS_REQUEST_LIFETIME": str(CIBA_EXPIRY),
         "PSC_ECPS_DEVICES_DIR": str(folder / "devices"),
-        # Development mode turns error scenarios on, which leave every request to Flask: the
-        # bench measures the server as deployed, with the workers' shortcut.
+        # Development mode turns error scenarios and the request journal on, which leave every
+        # request to Flask: the bench measures the server as deployed, with the workers'
+        # shortcut (LiveServer already turns the journal off; said here for the reader).
         "PSC_SCENARIOS": "0",
+        "PSC_REQUEST_JOURNAL": "0",
     }
     if database_url:
         env["PSC_DATABASE_URL"] = database_url
