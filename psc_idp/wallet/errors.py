@@ -45,7 +45,7 @@ def _rollback() -> None:
 def register_error_handlers(app: Flask, settings: Settings) -> None:
     @app.errorhandler(TransactionError)
     def transaction_error(error: TransactionError) -> Response:
-        db.session.rollback()
+        _rollback()
         return error_page("Connexion impossible", error.message, error.reason, status=400)
 
     @app.errorhandler(TooManyRequests)
@@ -80,6 +80,18 @@ def register_error_handlers(app: Flask, settings: Settings) -> None:
             title, message = FRENCH.get(status, ("Erreur", "La demande n'a pas pu être traitée."))
             response = error_page(title, message, f"{status} {error.name}", status=status)
         return _keep_allow(error, response)
+
+    # Flask's last resort: an exception that escaped the handlers (raised in a hook after the
+    # view, or by a handler itself) becomes a 500 carrying it. Registered by its code, this
+    # handler wins over the blueprints' HTTPException handlers: an outage there is a 503 too.
+    @app.errorhandler(InternalServerError)
+    def last_resort(error: InternalServerError) -> Response:
+        original = error.original_exception
+        if original is not None and is_outage(original):
+            _rollback()
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, original)
+            return _unavailable(writes_refused=refuses_writes(original))
+        return unexpected(original or error)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:

@@ -144,9 +144,10 @@ def _posts(url: str, kind: str, form: dict, auth: tuple[str, str], expected: int
 
 
 def _errors_logged(server: LiveServer) -> str:
-    """The server's lines from each unexpected error on, its traceback included."""
+    """The server's lines from each error it logged on, its traceback included."""
     lines = server.output().splitlines()
-    starts = [i for i, line in enumerate(lines) if "unexpected error" in line]
+    marks = ("unexpected error", "Traceback", "Exception on", "ERROR")
+    starts = [i for i, line in enumerate(lines) if any(mark in line for mark in marks)]
     return "\n".join("\n".join(lines[i : i + 40]) for i in starts[:3])
 
 

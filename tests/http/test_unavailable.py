@@ -7,6 +7,7 @@ import os
 import shutil
 
 import pytest
+from flask import g, request
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -68,3 +69,33 @@ def test_postgresql_refusing_connections_is_503(tmp_path):
         with admin.connect() as connection:
             connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
         admin.dispose()
+
+
+def test_an_outage_met_after_the_view_is_still_503(make_app):
+    """An exception escaping the error handlers (here from a hook after the view) reaches
+    Flask's last resort as a 500 carrying it: an outage there is still a 503, page or JSON."""
+    from sqlalchemy.exc import OperationalError
+
+    app = make_app()
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as served: Flask's last resort answers
+
+    @app.after_request
+    def database_gone(response):
+        # Once per request: the hooks also run on the error handler's answer.
+        if "X-Test-Outage" in request.headers and not g.get("outage_met"):
+            g.outage_met = True
+            raise OperationalError("SELECT 1", {}, Exception("the connection is closed"))
+        return response
+
+    http = app.test_client()
+    page = http.get("/dev/outbox", headers={"X-Test-Outage": "1"})
+    assert page.status_code == 503 and page.mimetype == "text/html"
+    assert "momentanément indisponible" in page.get_data(as_text=True)
+    protocol = http.post(
+        f"{OIDC}/token",
+        data={"grant_type": "client_credentials"},
+        headers={**basic("demo-web", "secret"), "X-Test-Outage": "1"},
+    )
+    assert protocol.status_code == 503
+    assert protocol.get_json()["error"] == "temporarily_unavailable"
+    assert http.get("/dev/outbox").status_code == 200  # and nothing else changed
