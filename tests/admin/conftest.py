@@ -94,14 +94,17 @@ def console(app: Flask, admin: Admin) -> Console:
 
 
 def admin_events(app: Flask, event: str, **detail: Any) -> list[Any]:
-    """The audit rows of ``event`` whose detail has ``detail``."""
+    """The audit rows of ``event`` whose detail has ``detail``, in the order they were written
+    (by id: PostgreSQL returns an unordered select in any order)."""
     from sqlalchemy import select
 
     from psc_idp.audit import AuditEvent
     from psc_idp.extensions import db
 
     with app.app_context():
-        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.event == event)).all()
+        rows = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.event == event).order_by(AuditEvent.id)
+        ).all()
         found = [r for r in rows if all((r.detail or {}).get(k) == v for k, v in detail.items())]
         db.session.remove()
         return found
