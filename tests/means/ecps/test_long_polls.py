@@ -51,12 +51,13 @@ def test_token_requests_answer_while_devices_long_poll(database_url):
     queued behind them; with it, 4 are held, 8 get a 429 at once, the token request answers
     while the 4 are still held."""
     with LiveServer(env=live_database_env(database_url), workers=1) as server:
-        devices = [
-            VirtualDevice.load(
-                Path(run_cli(server, "ecps", "activate", GP, "--pin", "1234")["key_file"])
-            )
-            for _ in range(6)
-        ]
+
+        def activated(_: int) -> VirtualDevice:
+            made = run_cli(server, "ecps", "activate", GP, "--pin", "1234")
+            return VirtualDevice.load(Path(made["key_file"]))
+
+        with ThreadPoolExecutor(max_workers=3) as activations:  # three CLI processes at a time
+            devices = list(activations.map(activated, range(6)))
         url = server.url("/ecps/api/v1/requests")
         refused = threading.Semaphore(0)
 
