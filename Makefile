@@ -42,9 +42,14 @@ test-lowest:
 lint: install
 	$(BIN)/ruff check psc_idp tests bench
 
+## npm ci once per lock file (a stamp in node_modules): two suites started together (CI)
+## must not reinstall the folder under each other.
+NODE_STAMP = $(NODE_E2E)/node_modules/.psc-installed
 node-deps:
 	@if command -v npm >/dev/null 2>&1 && [ -f $(NODE_E2E)/package.json ]; then \
-		cd $(NODE_E2E) && npm ci --silent --no-audit --no-fund; \
+		if [ ! -f $(NODE_STAMP) ] || [ $(NODE_E2E)/package-lock.json -nt $(NODE_STAMP) ]; then \
+			(cd $(NODE_E2E) && npm ci --silent --no-audit --no-fund) && touch $(NODE_STAMP); \
+		fi; \
 	fi
 
 ## psc-idp beside node-oidc-provider under the same wrk load (docs/performance.md).
