@@ -3,8 +3,6 @@ secret), and the used-step check that makes a code good once."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import re
 import secrets
@@ -17,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from psc_idp.admin.models import AdminAccount, AdminSession, AdminTotpStep
 from psc_idp.extensions import db
+from psc_idp.scrypt_hash import scrypt_hash, scrypt_verify
 from psc_idp.timeutil import now
 
 #: scrypt cost: ~100 ms a check; a password (unlike a client secret) may be guessable.
@@ -43,28 +42,11 @@ class NewAccount:
 
 
 def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=N, r=R, p=P, maxmem=2**26, dklen=32)
-    encode = base64.urlsafe_b64encode
-    return f"scrypt${N}${R}${P}${encode(salt).decode()}${encode(digest).decode()}"
+    return scrypt_hash(password, N, R, P)
 
 
 def verify_password(password: str, stored: str) -> bool:
-    try:
-        _, n, r, p, salt, digest = stored.split("$")
-        expected = base64.urlsafe_b64decode(digest)
-        actual = hashlib.scrypt(
-            password.encode(),
-            salt=base64.urlsafe_b64decode(salt),
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            maxmem=2**26,
-            dklen=len(expected),
-        )
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(actual, expected)
+    return scrypt_verify(password, stored)
 
 
 #: Checked against when the login is unknown, so that timing does not tell logins apart.

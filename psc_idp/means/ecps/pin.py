@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
-import secrets
+
+from psc_idp.scrypt_hash import scrypt_hash, scrypt_verify
 
 PIN_PATTERN = re.compile(r"^\d{4}$")
 #: scrypt cost: ~50 ms per check, slow enough that a stolen database does not give PINs away
@@ -25,24 +23,8 @@ def check_format(pin: str) -> str:
 
 
 def hash_pin(pin: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(check_format(pin).encode(), salt=salt, n=N, r=R, p=P, dklen=32)
-    encode = base64.urlsafe_b64encode
-    return f"scrypt${N}${R}${P}${encode(salt).decode()}${encode(digest).decode()}"
+    return scrypt_hash(check_format(pin), N, R, P)
 
 
 def verify_pin(pin: str, stored: str) -> bool:
-    try:
-        _, n, r, p, salt, digest = stored.split("$")
-        expected = base64.urlsafe_b64decode(digest)
-        actual = hashlib.scrypt(
-            str(pin).encode(),
-            salt=base64.urlsafe_b64decode(salt),
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            dklen=len(expected),
-        )
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(actual, expected)
+    return scrypt_verify(str(pin), stored)
