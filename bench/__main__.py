@@ -59,6 +59,9 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-peer", action="store_true", help="psc-idp seul, sans npm")
     parser.add_argument("--workers", type=int, default=2, help="processus serveur de psc-idp")
     parser.add_argument(
+        "--threads", type=int, default=8, help="fils par processus de psc-idp (défaut de serve)"
+    )
+    parser.add_argument(
         "--idle-wait", type=float, help="attente maximale du repos (30 s ; 2 s en --quick)"
     )
     parser.add_argument(
@@ -174,11 +177,19 @@ def main(argv: list[str] | None = None) -> None:
     with contextlib.ExitStack() as stack:
         psc = []
         if options.database != "postgres":
-            psc.append(stack.enter_context(servers.psc_idp(realm, workers=options.workers)))
+            psc.append(
+                stack.enter_context(
+                    servers.psc_idp(realm, workers=options.workers, threads=options.threads)
+                )
+            )
         if options.database != "sqlite":
             url = os.environ.get("PSC_BENCH_DATABASE_URL") or DEFAULT_POSTGRES
             database = stack.enter_context(servers.fresh_postgres(url))
-            psc.append(stack.enter_context(servers.psc_idp(realm, database, options.workers)))
+            psc.append(
+                stack.enter_context(
+                    servers.psc_idp(realm, database, options.workers, options.threads)
+                )
+            )
         for target in psc if options.stored else []:
             target.access_token()  # a first login: the rows the filler copies
             counts = stored.fill(target.database_url, options.stored)
@@ -231,7 +242,8 @@ def _document(
         f"- Machine: {described['cpu']}, {described['memory']}, Linux {described['kernel']}, "
         f"load average {described['load']} at the end (the load generator shares the cores).",
         *(f"- {name}: {value}" for name, value in versions.items()),
-        f"- Python {described['python']}; psc-idp `psc-idp serve --workers {options.workers}` "
+        f"- Python {described['python']}; psc-idp `psc-idp serve --workers {options.workers} "
+        f"--threads {options.threads}` "
         f"(granian), access log off, database: {options.database}"
         + (f", {options.stored:,} extra stored rows per table" if options.stored else "")
         + ("" if options.no_peer else "; node-oidc-provider: one process, in-memory adapter")

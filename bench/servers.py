@@ -183,8 +183,11 @@ NEVER_REACHED = "100000000/10s"
 
 
 @contextlib.contextmanager
-def psc_idp(realm: BenchRealm, database_url: str = "", workers: int = 2) -> Iterator[PscTarget]:
-    """``psc-idp serve`` on the bench realm (SQLite unless ``database_url``)."""
+def psc_idp(
+    realm: BenchRealm, database_url: str = "", workers: int = 2, threads: int | None = None
+) -> Iterator[PscTarget]:
+    """``psc-idp serve`` on the bench realm (SQLite unless ``database_url``), with ``threads``
+    per worker (None: serve's default)."""
     folder = Path(tempfile.mkdtemp(prefix="psc-bench-realm-"))
     env = {
         "PSC_REALM_FILE": str(realm.write(folder)),
@@ -215,7 +218,7 @@ def psc_idp(realm: BenchRealm, database_url: str = "", workers: int = 2) -> Iter
     label = "psc-idp (PostgreSQL)" if database_url else "psc-idp (SQLite)"
     try:
         # The test identity picker (development mode) is how the login scenarios sign in.
-        with LiveServer(env=env, workers=workers, startup_timeout=120) as server:
+        with LiveServer(env=env, workers=workers, threads=threads, startup_timeout=120) as server:
             yield PscTarget(server, realm, label, database_url)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
