@@ -18,6 +18,7 @@ from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.http import server
 from psc_idp.http.server import Listener
+from psc_idp.means.ecps.phone.long_polls import bound_by_threads
 from psc_idp.observe.metrics import MULTIPROC_ENV, forget_dead_workers, use_multiprocess
 from psc_idp.protocol.ciba.ping import start_notifier
 from psc_idp.protocol.logout.backchannel import start_deliveries
@@ -98,6 +99,10 @@ def serve(host: str, port: int | None, workers: int, threads: int) -> None:
     if port is not None:
         settings.listen_on(port)
     port = settings.port
+    bound = bound_by_threads(settings.ecps_long_polls_per_process, threads)
+    if bound < settings.ecps_long_polls_per_process:
+        click.echo(f"attentes e-CPS : {bound} au plus par processus (la moitié de --threads)")
+        settings.ecps_long_polls_per_process = bound
     for line in summary():
         click.echo(line)
     app = current_app._get_current_object()  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from psc_idp.means.ecps.phone.long_polls import long_polls
+from psc_idp.means.ecps.phone.long_polls import bound_by_threads, long_polls
 from psc_idp.means.ecps.phone.virtual_device import VirtualDevice
 from tests.live_server import LiveServer
 from tests.means.ecps.helpers import activate_by_contact
@@ -89,3 +89,48 @@ def test_token_requests_answer_while_devices_long_poll(database_url):
         assert token.status_code == 200, token.text
         assert token.json()["access_token"]
         assert statuses == [200] * 4 + [429] * 8
+
+
+def test_the_bound_is_at_most_half_the_threads():
+    assert bound_by_threads(4, 8) == 4  # the defaults: unchanged
+    assert bound_by_threads(4, 16) == 4
+    assert bound_by_threads(4, 2) == 1
+    assert bound_by_threads(4, 3) == 1
+    assert bound_by_threads(4, 1) == 0
+
+
+@pytest.mark.e2e
+def test_two_threads_keep_one_for_the_protocol(database_url):
+    """``psc-idp serve --threads 2``: one long poll is held, the others get the 429 at once,
+    and a token request answers while it is held (with the configured 4, two long polls took
+    both threads and the token request waited behind them)."""
+    with LiveServer(env=live_database_env(database_url), workers=1, threads=2) as server:
+        assert "attentes e-CPS : 1 au plus par processus" in server.output()
+        made = run_cli(server, "ecps", "activate", GP, "--pin", "1234")
+        device = VirtualDevice.load(Path(made["key_file"]))
+        url = server.url("/ecps/api/v1/requests")
+        refused = threading.Semaphore(0)
+
+        def long_poll(_: int) -> int:
+            token = device.call_token("GET", url)
+            answer = requests.get(
+                f"{url}?wait=10", headers={"Authorization": f"ECPS-Device {token}"}, timeout=60
+            )
+            if answer.status_code == 429:
+                refused.release()
+            return answer.status_code
+
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            polls = [pool.submit(long_poll, index) for index in range(3)]
+            for _ in range(2):
+                if not refused.acquire(timeout=5):
+                    break
+            token = requests.post(
+                f"{server.issuer}/protocol/openid-connect/token",
+                data={"grant_type": "client_credentials"},
+                auth=("demo-web", server.demo_secret("demo-web")),
+                timeout=5,  # before the held long poll ends and frees its thread
+            )
+            statuses = sorted(poll.result() for poll in polls)
+        assert token.status_code == 200, token.text
+        assert statuses == [200, 429, 429]

@@ -48,6 +48,14 @@ class LongPolls:
                     del self._by_device[device_id]
 
 
+def bound_by_threads(configured: int, threads: int) -> int:
+    """The long polls a process may hold at once: at most half its threads, so that the
+    protocol endpoints keep the other half whatever ``PSC_ECPS_LONG_POLLS_PER_PROCESS`` says
+    (``psc-idp serve --threads 2`` holds one; with one thread, none: every long poll gets the
+    429 and its ``Retry-After``)."""
+    return max(0, min(configured, threads // 2))
+
+
 def long_polls() -> LongPolls:
     """This application's bounds (one per app object, so per process)."""
     return current_app.extensions.setdefault("psc_ecps_long_polls", LongPolls())
