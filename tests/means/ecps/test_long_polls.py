@@ -58,34 +58,9 @@ def test_token_requests_answer_while_devices_long_poll(database_url):
 
         with ThreadPoolExecutor(max_workers=3) as activations:  # three CLI processes at a time
             devices = list(activations.map(activated, range(6)))
-        url = server.url("/ecps/api/v1/requests")
-        refused = threading.Semaphore(0)
-
-        def long_poll(device: VirtualDevice) -> int:
-            token = device.call_token("GET", url)
-            answer = requests.get(
-                f"{url}?wait=10",
-                headers={"Authorization": f"ECPS-Device {token}"},
-                timeout=60,
-            )
-            if answer.status_code == 429:
-                refused.release()
-            return answer.status_code
-
-        with ThreadPoolExecutor(max_workers=12) as pool:
-            polls = [pool.submit(long_poll, device) for device in devices * 2]
-            # Let the long polls reach the server: the 8 past the bound come back at once
-            # (without the bound none would, and the token request below would starve).
-            for _ in range(8):
-                if not refused.acquire(timeout=3):
-                    break
-            token = requests.post(
-                f"{server.issuer}/protocol/openid-connect/token",
-                data={"grant_type": "client_credentials"},
-                auth=("demo-web", server.demo_secret("demo-web")),
-                timeout=5,  # well before the 10 s long polls end and free their threads
-            )
-            statuses = sorted(poll.result() for poll in polls)
+        # The 8 past the bound come back at once (without the bound none would, and the
+        # token request would starve behind the 12).
+        token, statuses = _long_polls_beside_a_token(server, devices * 2, refusals=8, patience=3)
         assert token.status_code == 200, token.text
         assert token.json()["access_token"]
         assert statuses == [200] * 4 + [429] * 8
@@ -108,29 +83,39 @@ def test_two_threads_keep_one_for_the_protocol(database_url):
         assert "attentes e-CPS : 1 au plus par processus" in server.output()
         made = run_cli(server, "ecps", "activate", GP, "--pin", "1234")
         device = VirtualDevice.load(Path(made["key_file"]))
-        url = server.url("/ecps/api/v1/requests")
-        refused = threading.Semaphore(0)
-
-        def long_poll(_: int) -> int:
-            token = device.call_token("GET", url)
-            answer = requests.get(
-                f"{url}?wait=10", headers={"Authorization": f"ECPS-Device {token}"}, timeout=60
-            )
-            if answer.status_code == 429:
-                refused.release()
-            return answer.status_code
-
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            polls = [pool.submit(long_poll, index) for index in range(3)]
-            for _ in range(2):
-                if not refused.acquire(timeout=5):
-                    break
-            token = requests.post(
-                f"{server.issuer}/protocol/openid-connect/token",
-                data={"grant_type": "client_credentials"},
-                auth=("demo-web", server.demo_secret("demo-web")),
-                timeout=5,  # before the held long poll ends and frees its thread
-            )
-            statuses = sorted(poll.result() for poll in polls)
+        token, statuses = _long_polls_beside_a_token(server, [device] * 3, refusals=2, patience=5)
         assert token.status_code == 200, token.text
         assert statuses == [200, 429, 429]
+
+
+def _long_polls_beside_a_token(
+    server: LiveServer, devices: list[VirtualDevice], refusals: int, patience: float
+) -> tuple[requests.Response, list[int]]:
+    """A 10 s long poll from each of ``devices`` at once, then, once ``refusals`` of them came
+    back 429 (at most ``patience`` seconds for each), a token request: its answer, and the
+    long polls' statuses in order."""
+    url = server.url("/ecps/api/v1/requests")
+    refused = threading.Semaphore(0)
+
+    def long_poll(device: VirtualDevice) -> int:
+        token = device.call_token("GET", url)
+        answer = requests.get(
+            f"{url}?wait=10", headers={"Authorization": f"ECPS-Device {token}"}, timeout=60
+        )
+        if answer.status_code == 429:
+            refused.release()
+        return answer.status_code
+
+    with ThreadPoolExecutor(max_workers=len(devices)) as pool:
+        polls = [pool.submit(long_poll, device) for device in devices]
+        for _ in range(refusals):
+            if not refused.acquire(timeout=patience):
+                break
+        token = requests.post(
+            f"{server.issuer}/protocol/openid-connect/token",
+            data={"grant_type": "client_credentials"},
+            auth=("demo-web", server.demo_secret("demo-web")),
+            timeout=5,  # well before the 10 s long polls end and free their threads
+        )
+        statuses = sorted(poll.result() for poll in polls)
+    return token, statuses
