@@ -27,6 +27,7 @@ from bench import flows, machine, report, servers, stored  # noqa: E402
 from bench.realm import BenchRealm  # noqa: E402
 from bench.scenarios import SHARED, Sizes  # noqa: E402
 from bench.wrk import require_wrk, run  # noqa: E402
+from psc_idp.http.server import DEFAULT_THREADS  # noqa: E402
 
 PSC_ONLY = ("login", "ecps_approval")
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -59,7 +60,10 @@ def _options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-peer", action="store_true", help="psc-idp seul, sans npm")
     parser.add_argument("--workers", type=int, default=2, help="processus serveur de psc-idp")
     parser.add_argument(
-        "--threads", type=int, default=8, help="fils par processus de psc-idp (défaut de serve)"
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help="fils par processus de psc-idp (défaut de serve)",
     )
     parser.add_argument(
         "--idle-wait", type=float, help="attente maximale du repos (30 s ; 2 s en --quick)"

@@ -17,7 +17,7 @@ from psc_idp.bus import start_listener
 from psc_idp.config import current_settings
 from psc_idp.extensions import db
 from psc_idp.http import server
-from psc_idp.http.server import Listener
+from psc_idp.http.server import DEFAULT_THREADS, Listener
 from psc_idp.means.ecps.phone.long_polls import bound_by_threads
 from psc_idp.observe.metrics import MULTIPROC_ENV, forget_dead_workers, use_multiprocess
 from psc_idp.protocol.ciba.ping import start_notifier
@@ -91,7 +91,7 @@ def on_worker_start(app: Flask) -> None:
     "annoncée suit ce port.",
 )
 @click.option("--workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=int)
 @with_appcontext
 def serve(host: str, port: int | None, workers: int, threads: int) -> None:
     """Servir psc-idp (serveur HTTP granian)."""

@@ -26,6 +26,10 @@ ACCESS_LOG_FORMAT = (
 )
 
 
+#: Threads per worker of ``psc-idp serve`` unless ``--threads`` says otherwise.
+DEFAULT_THREADS = 8
+
+
 @dataclass(frozen=True)
 class Listener:
     host: str

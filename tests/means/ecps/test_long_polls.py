@@ -93,7 +93,7 @@ def _long_polls_beside_a_token(
 ) -> tuple[requests.Response, list[int]]:
     """A 10 s long poll from each of ``devices`` at once, then, once ``refusals`` of them came
     back 429 (at most ``patience`` seconds for each), a token request: its answer, and the
-    long polls' statuses in order."""
+    long polls' statuses, sorted."""
     url = server.url("/ecps/api/v1/requests")
     refused = threading.Semaphore(0)
 
