@@ -12,6 +12,7 @@ import base64
 import hashlib
 import re
 import secrets
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -228,8 +229,12 @@ def test_service_comes_back_after_postgresql_restarts(cluster):
         wrong = [(t, kind, s) for t, kind, s, ok in load.seen if not ok]
         assert wrong, "no request met the restart"
         assert {kind for _, kind, _ in wrong} >= {"token", "ciba"}, wrong
-        # Never a 500, never a hang; the server's own account of a 500 comes with the failure.
-        assert all(s == 503 for _, _, s in wrong), (wrong, _errors_logged(server))
+        # Never a 500, never a hang; the server's own account of a 500 comes with the failure
+        # (printed as well: pytest shortens a long assertion message).
+        not_503 = [answer for answer in wrong if answer[2] != 503]
+        if not_503:
+            print(_errors_logged(server), file=sys.stderr)
+        assert not_503 == [], (not_503, _errors_logged(server))
         assert all(down - 1 <= t <= up + RECOVERY for t, _, _ in wrong), (down, up, wrong)
         for kind in ("login", "token", "ciba"):
             after = [ok for t, k, _, ok in load.seen if k == kind and t > up + RECOVERY]

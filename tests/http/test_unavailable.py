@@ -99,3 +99,33 @@ def test_an_outage_met_after_the_view_is_still_503(make_app):
     assert protocol.status_code == 503
     assert protocol.get_json()["error"] == "temporarily_unavailable"
     assert http.get("/dev/outbox").status_code == 200  # and nothing else changed
+
+
+def test_a_session_whose_connection_died_is_closed_without_failing_the_answer(make_app):
+    """Closing a request's session rolls back; on a connection the database dropped that
+    fails after the answer is made (the restart test met it as a 500 from the server). The
+    answer stands, and the session is forgotten rather than handed to a later request."""
+    from sqlalchemy.exc import OperationalError
+
+    from psc_idp.extensions import db
+
+    app = make_app()
+    broken = []
+
+    @app.after_request
+    def connection_dies(response):
+        if "X-Test-Outage" in request.headers:
+            session = db.session()
+
+            def close_on_a_dead_connection():
+                raise OperationalError("ROLLBACK", {}, Exception("server closed the connection"))
+
+            session.close = close_on_a_dead_connection
+            broken.append(session)
+        return response
+
+    http = app.test_client()
+    answer = http.get("/dev/outbox", headers={"X-Test-Outage": "1"})
+    assert answer.status_code == 200
+    assert broken and broken[0] not in db.session.registry.registry.values()
+    assert http.get("/dev/outbox").status_code == 200
