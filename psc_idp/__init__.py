@@ -63,13 +63,11 @@ POOL_SIZE = 12
 
 
 def engine_options(url: str) -> dict[str, Any]:
-    """A PostgreSQL connection may have died with its server (restart, failover): each is
-    pinged when taken from the pool. A SQLite file cannot go away: no ping, one statement
-    less on every request."""
+    """No ping on every checkout: a PostgreSQL connection that rested in the pool is pinged
+    when taken (``pool_ping``); a SQLite file cannot go away."""
     from sqlalchemy.engine import make_url
 
-    backend = make_url(url).get_backend_name()
-    options: dict[str, Any] = {"pool_pre_ping": backend != "sqlite"}
+    options: dict[str, Any] = {"pool_pre_ping": False}
     if make_url(url).database not in (None, "", ":memory:"):
         options.update(pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
     return options
@@ -113,6 +111,7 @@ def setup_database(app: Flask, settings: Settings) -> None:
     from psc_idp import bus
     from psc_idp.lockout import purge_lockouts
     from psc_idp.migrations import upgrade_database
+    from psc_idp.pool_ping import ping_after_rest
     from psc_idp.rate_limits import check_settings
     from psc_idp.realm.loader import load_startup_realm
     from psc_idp.sqlite_tuning import tune_sqlite
@@ -126,6 +125,7 @@ def setup_database(app: Flask, settings: Settings) -> None:
     register_purge(app, "lockouts", purge_lockouts)
     with app.app_context():
         tune_sqlite(db.engine)
+        ping_after_rest(db.engine)  # a connection the server closed meanwhile is replaced
         if settings.auto_migrate:
             upgrade_database()
         elif not _schema_is_current():
