@@ -17,10 +17,12 @@ from psc_idp import lockout
 from psc_idp.directory import reading
 from psc_idp.extensions import db
 from psc_idp.http.unavailable import is_outage
-from psc_idp.login import sessions
+from psc_idp.login import headless, sessions
+from psc_idp.means.ecps import authenticator as ecps
 from psc_idp.means.ecps import pushes
 from psc_idp.prepared_sql import PreparedInsert, PreparedRead, PreparedWrite, Record, insert_new
 from psc_idp.protocol import lookups, tokens
+from psc_idp.protocol.ciba import grant as ciba_grant
 from psc_idp.protocol.models import Grant
 from psc_idp.protocol.secrets import hash_secret
 from psc_idp.protocol.tokens import decode_access_token
@@ -55,6 +57,10 @@ def _cases(issued: dict) -> list[tuple[str, PreparedRead, dict]]:
         ("session", sessions._LIFETIME, {"sid": issued["session_state"]}),
         ("grant scope", tokens._GRANT_SCOPE, {"grant_id": grant_id}),
         ("lockout", lockout._STATE, {"kind": lockout.CLIENT, "subject": "demo-web"}),
+        # The rows loaded as ORM instances (prepared_load.py), by their prepared reads.
+        ("ciba request", ciba_grant._BY_HASH._read, {"auth_req_hash": "none"}),
+        ("headless login", headless._BY_ID._read, {"login_id": "none"}),
+        ("latest push", ecps._LATEST_PUSH._read, {"subject_ref": "none", "kind": "ciba"}),
     ]
 
 

@@ -12,13 +12,14 @@ from datetime import timedelta
 from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from psc_idp.extensions import db
 from psc_idp.login.flow import accept_headless_login, fail_headless_login
 from psc_idp.login.models import LoginStatus, LoginTransaction
 from psc_idp.login.results import AuthResult, AuthStatus
 from psc_idp.login.wake import login_advanced
+from psc_idp.prepared_load import PreparedLoad
 from psc_idp.prepared_sql import insert_new
 from psc_idp.timeutil import now
 
@@ -107,10 +108,13 @@ def is_headless(tx: LoginTransaction, channel: str) -> bool:
     return tx.browser_hash == "" and (tx.params or {}).get("channel") == channel
 
 
+_BY_ID = PreparedLoad(LoginTransaction, lambda t: t.c.id == bindparam("login_id"))
+
+
 def settle(login_id: str) -> LoginTransaction | None:
     """Ask the means where a pending headless login stands and record its end, if it ended.
     The owner's write of a headless login's status (called where the request is answered)."""
-    tx = db.session.get(LoginTransaction, login_id)
+    tx = _BY_ID.first(db.session, login_id=login_id)
     if tx is None or tx.status != LoginStatus.PENDING or tx.browser_hash != "":
         return tx
     means = means_for((tx.params or {}).get("channel", ""))

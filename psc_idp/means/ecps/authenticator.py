@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import render_template, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam
 
 from psc_idp import lockout, rate_limits
 from psc_idp.config import current_settings
@@ -31,6 +31,7 @@ from psc_idp.login.transactions import LoginOutcome
 from psc_idp.means.base import Authenticator, AuthResult, HeadlessRefused
 from psc_idp.means.ecps import pushes
 from psc_idp.means.ecps.models import EcpsPush, PushStatus
+from psc_idp.prepared_load import PreparedLoad
 from psc_idp.timeutil import epoch, now, to_epoch
 
 AUTH_MODE = "MOBILE"
@@ -44,6 +45,13 @@ MESSAGES = {
     "too_many": "Trop de demandes attendent déjà une réponse sur votre application e-CPS. "
     "Répondez-y ou attendez qu'elles expirent, puis réessayez.",
 }
+
+#: A login's latest push of a kind (``login`` or ``ciba``): what its polls ask after.
+_LATEST_PUSH = PreparedLoad(
+    EcpsPush,
+    lambda t: and_(t.c.subject_ref == bindparam("subject_ref"), t.c.kind == bindparam("kind")),
+    order_by=lambda t: t.c.created_at.desc(),
+)
 
 
 class EcpsAuthenticator(Authenticator):
@@ -213,10 +221,4 @@ class EcpsAuthenticator(Authenticator):
 
     @staticmethod
     def _current_push(tx: LoginTransaction, kind: str = "login") -> EcpsPush | None:
-        query = (
-            select(EcpsPush)
-            .where(EcpsPush.subject_ref == tx.id, EcpsPush.kind == kind)
-            .order_by(EcpsPush.created_at.desc())
-            .limit(1)
-        )
-        return db.session.scalars(query).first()
+        return _LATEST_PUSH.first(db.session, subject_ref=tx.id, kind=kind)

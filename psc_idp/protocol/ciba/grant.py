@@ -17,8 +17,10 @@ from authlib.oauth2.rfc8628.errors import (
     ExpiredTokenError,
     SlowDownError,
 )
+from sqlalchemy import bindparam
 
 from psc_idp.extensions import db
+from psc_idp.prepared_load import PreparedLoad
 from psc_idp.protocol.ciba import approval
 from psc_idp.protocol.ciba.approval import CibaStatus
 from psc_idp.protocol.ciba.endpoint import GRANT_TYPE
@@ -82,13 +84,12 @@ class CibaGrant(grants.BaseGrant, grants.TokenEndpointMixin):
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
 
+_BY_HASH = PreparedLoad(CibaRequest, lambda t: t.c.auth_req_hash == bindparam("auth_req_hash"))
+
+
 def find_request(client: Client, auth_req_id: str) -> CibaRequest | None:
     """The client's request named ``auth_req_id`` (None for another client's)."""
-    request = db.session.scalars(
-        db.select(CibaRequest).where(
-            CibaRequest.auth_req_hash == hash_secret(auth_req_id[:512], "ciba")
-        )
-    ).first()
+    request = _BY_HASH.first(db.session, auth_req_hash=hash_secret(auth_req_id[:512], "ciba"))
     if request is None or request.client_id != client.client_id:
         return None
     return request
