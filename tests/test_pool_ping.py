@@ -58,10 +58,17 @@ def _backend(engine: Engine) -> int:
         return connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
 
 
-def _terminate(engine: Engine, pid: int) -> None:
-    with engine.connect() as other:  # a second pool: the first one's connection is the victim
-        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        other.commit()
+def _kill_its_connection(engine: Engine) -> int:
+    """The server ends the pooled connection of ``engine`` (from a second pool); its pid."""
+    victim = _backend(engine)
+    killer = _engine(REST)
+    try:
+        with killer.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
+            other.commit()
+    finally:
+        killer.dispose()
+    return victim
 
 
 def test_a_connection_back_moments_ago_is_not_pinged(engine, monkeypatch):
@@ -75,12 +82,7 @@ def test_a_connection_that_rested_is_pinged_and_replaced_if_the_server_closed_it
     engine, monkeypatch
 ):
     pings = _pings(engine, monkeypatch)
-    victim = _backend(engine)
-    killer = _engine(REST)
-    try:
-        _terminate(killer, victim)
-    finally:
-        killer.dispose()
+    victim = _kill_its_connection(engine)
     time.sleep(REST * 1.5)
     assert _backend(engine) != victim  # no error: a new connection answered
     assert pings == [False]  # the dead one failed its ping; the new one was not pinged
@@ -94,12 +96,7 @@ def test_without_the_ping_the_request_would_meet_the_dead_connection(monkeypatch
     engine = _engine(rest=3600)
     try:
         pings = _pings(engine, monkeypatch)
-        victim = _backend(engine)
-        killer = _engine(REST)
-        try:
-            _terminate(killer, victim)
-        finally:
-            killer.dispose()
+        victim = _kill_its_connection(engine)
         with pytest.raises(OperationalError):
             _backend(engine)
         assert _backend(engine) != victim  # the failure had the pool renew the connection
