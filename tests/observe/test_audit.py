@@ -199,3 +199,21 @@ def test_a_refused_login_is_kept_although_the_request_rolls_back(app, clients):
     assert (event.event, event.outcome, event.national_id) == ("login_refused", "refused", OTHER)
     assert (event.client_id, event.means, event.acr) == (clients.web.client_id, "CARD", "eidas3")
     assert event.detail["reason"] == "inactive" and event.user_agent == AGENT
+
+
+def test_an_event_commits_or_rolls_back_with_its_transaction(app):
+    """``record`` writes in the request's transaction: gone with a rollback, kept by the
+    commit with its address, user agent, detail and time read back as written."""
+    start = _last_id(app)
+    environ = {"REMOTE_ADDR": "192.0.2.7"}
+    with app.test_request_context("/", headers={"User-Agent": AGENT}, environ_base=environ):
+        record("push_sent", OTHER, kind="ciba", request="rolled-back")
+        db.session.rollback()
+        before = now()
+        record("push_sent", OTHER, "device-1", kind="ciba", request="kept", tries=[1, 2])
+        db.session.commit()
+    (event,) = _events_since(app, start)
+    assert (event.event, event.national_id, event.device_id) == ("push_sent", OTHER, "device-1")
+    assert event.detail == {"kind": "ciba", "request": "kept", "tries": [1, 2]}
+    assert (event.ip, event.user_agent) == ("192.0.2.7", AGENT)
+    assert event.created_at.tzinfo is not None and event.created_at >= before - timedelta(seconds=1)
