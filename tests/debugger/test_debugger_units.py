@@ -8,10 +8,12 @@ import json
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import text
 
 from psc_idp import create_app
-from psc_idp.devtools.debugger import exchanges, tokens
+from psc_idp.devtools.debugger import exchanges, store, tokens
 from psc_idp.devtools.debugger.explain import explain_claims
+from psc_idp.extensions import db
 
 
 def _key_and_jwks(kid: str = "k1"):
@@ -132,3 +134,34 @@ def test_make_run_prints_where_the_debugger_is(tmp_path):
         printed = "\n".join(summary())
     assert "  débogueur   http://localhost:38080/dev/debugger/" in printed
     assert "redirect http://localhost:38080/dev/debugger/callback" in printed
+
+
+def test_a_run_is_sealed_at_rest_and_opens_only_under_its_secret(app):
+    """The exchanges hold the tokens the flow obtained: the row holds none in clear; the run
+    reads back whole; altered, it is as if gone."""
+    token = "eyJhbGciOiJSUzI1NiJ9.secret-access-token-value.signature"
+    with app.test_request_context("/dev/debugger/", headers={"Cookie": "psc_debugger=" + "b" * 24}):
+        run = store.new_run("code", {"client_id": "demo-debugger", "state": "st-1"}, "st-1")
+        store.update(
+            run, {"response": {"body": {"access_token": token}}}, tokens={"access_token": token}
+        )
+        db.session.commit()
+        raw = db.session.execute(
+            text("SELECT data FROM debugger_run WHERE id = :id"), {"id": run.id}
+        ).scalar_one()
+        assert token not in str(raw) and "demo-debugger" not in str(raw)
+        db.session.expunge_all()
+        opened = store.load_run(run.id)
+        assert opened is not None and opened.data["tokens"] == {"access_token": token}
+        assert opened.data["exchanges"] == [{"response": {"body": {"access_token": token}}}]
+        assert store.run_by_state("st-1").id == run.id
+        assert [r.id for r in store.recent_runs()] == [run.id]
+        # Altered at rest (or sealed under an app secret since replaced): as if gone, no error.
+        sealed = opened.sealed_data["sealed"]
+        middle = len(sealed) // 2  # a whole sextet of the ciphertext, not padding bits
+        flipped = "A" if sealed[middle] != "A" else "B"
+        opened.sealed_data = {"sealed": sealed[:middle] + flipped + sealed[middle + 1 :]}
+        db.session.commit()
+        db.session.expunge_all()
+        assert store.load_run(run.id) is None
+        assert store.run_by_state("st-1") is None and store.recent_runs() == []

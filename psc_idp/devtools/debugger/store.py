@@ -1,5 +1,6 @@
 """Where a run lives between requests: a row of ``debugger_run``, opened only by the browser
-that started it (a random cookie, stored as a keyed hash), for an hour at most."""
+that started it (a random cookie, stored as a keyed hash), for an hour at most, its contents
+sealed (``DebuggerRun.data``)."""
 
 from __future__ import annotations
 
@@ -58,15 +59,24 @@ def new_run(flow: str, data: dict[str, Any], state: str | None = None) -> Debugg
     return run
 
 
+def _opens(run: DebuggerRun) -> bool:
+    """False for a run sealed under another app secret (rotated since): as if gone."""
+    try:
+        run.data  # noqa: B018 - opened to know whether it opens
+    except ValueError:
+        return False
+    return True
+
+
 def load_run(run_id: str) -> DebuggerRun | None:
     run = db.session.get(DebuggerRun, run_id[:64])
     if run is None or run.browser != _browser_hash() or run.expires_at < now():
         return None
-    return run
+    return run if _opens(run) else None
 
 
 def run_by_state(state: str) -> DebuggerRun | None:
-    return (
+    run = (
         db.session.query(DebuggerRun)
         .filter(
             DebuggerRun.state == state[:255],
@@ -76,16 +86,18 @@ def run_by_state(state: str) -> DebuggerRun | None:
         .order_by(DebuggerRun.created_at.desc())
         .first()
     )
+    return run if run is not None and _opens(run) else None
 
 
 def recent_runs(limit: int = 8) -> list[DebuggerRun]:
-    return (
+    runs = (
         db.session.query(DebuggerRun)
         .filter(DebuggerRun.browser == _browser_hash(), DebuggerRun.expires_at > now())
         .order_by(DebuggerRun.created_at.desc())
         .limit(limit)
         .all()
     )
+    return [run for run in runs if _opens(run)]
 
 
 def update(run: DebuggerRun, *exchanges: dict[str, Any], **changes: Any) -> None:
