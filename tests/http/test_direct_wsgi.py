@@ -437,3 +437,43 @@ def test_a_database_failure_is_left_to_flask(app, tokens, monkeypatch):
     status, _, body = send(workers.fast, _userinfo(tokens.access))
     assert status == "200 OK" and b'"SubjectRefPro"' in body  # Flask's own, unbroken path
     assert len(workers.reached) == reached + 1
+
+
+def test_postgresql_reads_run_outside_a_transaction_and_the_connection_is_reset(
+    app, tokens, monkeypatch
+):
+    """UserInfo and introspection only read: on PostgreSQL no ``BEGIN`` (the driver's
+    connection stays idle, not in a transaction, after their reads) and no ``ROLLBACK``;
+    the connection goes back to the pool transactional again, for the writes of others."""
+    from psc_idp.protocol import direct
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite's driver opens no transaction for a read")
+    seen: list[tuple[str, Any, Any]] = []
+
+    def watching(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def watched(*args: Any) -> Any:
+            result = real(*args)
+            driver = db.session.connection().connection.dbapi_connection
+            seen.append((name, driver, driver.info.transaction_status.name))
+            return result
+
+        return watched
+
+    monkeypatch.setattr(direct, "userinfo_for", watching("userinfo", direct.userinfo_for))
+    monkeypatch.setattr(
+        direct, "introspection_result", watching("introspection", direct.introspection_result)
+    )
+    monkeypatch.setattr(direct, "service_token", watching("token", direct.service_token))
+    workers = workers_of(app, monkeypatch)
+    assert send(workers.fast, _userinfo(tokens.access))[0] == "200 OK"
+    assert send(workers.fast, _introspect(f"token={tokens.access}", _web(app)))[0] == "200 OK"
+    service = _introspect("grant_type=client_credentials", _web(app))
+    assert send(workers.fast, Request("POST", TOKEN, service.headers, service.body))[0] == "200 OK"
+    assert [(name, status) for name, _, status in seen] == [
+        ("userinfo", "IDLE"),
+        ("introspection", "IDLE"),
+        ("token", "INTRANS"),  # a token's rows are still written in one transaction
+    ]
+    assert not any(driver.autocommit for _, driver, _ in seen)  # reset in the pool
