@@ -9,6 +9,9 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
 PRIVATE_FOLDER = 0o700
 PRIVATE_FILE = 0o600
 
@@ -58,3 +61,12 @@ def refuse_readable(paths: Iterable[Path]) -> None:
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
             raise ReadableSecretFile(path, mode)
+
+
+def own_private_key(pem: bytes) -> PrivateKeyTypes:
+    """A private key psc-idp generated and wrote itself, read back from a file its account alone
+    may read (a looser one is refused at start). OpenSSL's consistency check of an RSA key,
+    over 100 ms a key on these cores and made at every start, worker and reload, is skipped for
+    it: the check guards against keys from elsewhere, which are still read with it (a card's key
+    given to ``psc-idp card``, a virtual device's)."""
+    return serialization.load_pem_private_key(pem, None, unsafe_skip_rsa_key_validation=True)

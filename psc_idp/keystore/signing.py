@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm, RSAPSSAlgorithm
 
-from psc_idp.keystore.permissions import private_folder
+from psc_idp.keystore.permissions import own_private_key, private_folder
 
 SUPPORTED_ALGS = ("RS256", "PS256", "ES256")
 #: ``RSA``: the label of the encryption keys (keystore/encryption.py), one RSA key for every
@@ -173,7 +173,7 @@ class SigningKeys:
                 SigningKey(
                     kid=kid,
                     alg=alg,
-                    private_key=serialization.load_pem_private_key(pem.read_bytes(), None),
+                    private_key=own_private_key(pem.read_bytes()),
                     created_at=pem.stat().st_mtime,
                     retired_at=float(retired.read_text()) if retired.exists() else None,
                     use=self.USE,

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from psc_idp.keystore.permissions import own_private_key
 from psc_idp.pki import certs
 from psc_idp.pki.files import exclusive, private_pem, write_file
 from psc_idp.pki.names import authority_name, colon_fingerprint
@@ -159,7 +160,7 @@ def load_hierarchy(
 
 def _read_authority(folder: Path, slug: str) -> Authority:
     cert_path = folder / f"{slug}.crt.pem"
-    key = serialization.load_pem_private_key((folder / f"{slug}.key.pem").read_bytes(), None)
+    key = own_private_key((folder / f"{slug}.key.pem").read_bytes())
     assert isinstance(key, rsa.RSAPrivateKey)
     return Authority(slug, x509.load_pem_x509_certificate(cert_path.read_bytes()), key, cert_path)
 
