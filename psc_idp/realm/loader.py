@@ -34,7 +34,7 @@ from psc_idp.means.ecps.scenarios import export_scenarios, upsert_scenarios
 from psc_idp.means.fi_tiers.providers import export_providers, upsert_providers
 from psc_idp.protocol.clients import all_clients, client_to_dict, upsert_client
 from psc_idp.realm.models import RealmOption
-from psc_idp.realm.problems import Problems, RealmInvalid, line_marks
+from psc_idp.realm.problems import SAFE_LOADER, Problems, RealmInvalid, line_marks
 from psc_idp.realm.validation import SECTIONS, check_realm
 
 __all__ = ["RealmError", "RealmInvalid", "import_realm", "read_realm_file"]
@@ -82,7 +82,7 @@ def read_realm_file(path: str | Path) -> dict[str, Any]:
     except UnicodeDecodeError as error:
         raise RealmError(f"{path} : le fichier n'est pas en UTF-8 ({error.reason}).") from None
     try:
-        data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+        data = json.loads(text) if str(path).endswith(".json") else yaml.load(text, SAFE_LOADER)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
         raise RealmError(f"{path} : ni JSON ni YAML valide ({error})") from error
     marks, duplicates = line_marks(text)

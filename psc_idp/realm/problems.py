@@ -22,6 +22,11 @@ def place_text(path: Path) -> str:
     return text or "(racine)"
 
 
+#: libyaml's safe loader where PyYAML was built with it (its wheels are): a tenth of the pure
+#: Python loader's time, which read the demo realm in most of a second at every start.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def suggestion(value: object, known: Iterable[str]) -> str:
     """`` — vouliez-vous dire « x » ?`` when ``value`` is close to a known name, else ``""``."""
     if not isinstance(value, str):
@@ -35,7 +40,7 @@ def line_marks(text: str) -> tuple[dict[Path, int], list[Path]]:
     given twice in one mapping (both loaders keep the last one silently). Empty if the text
     cannot be composed (the parse error is then reported elsewhere)."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=SAFE_LOADER)
     except yaml.YAMLError:
         return {}, []
     marks: dict[Path, int] = {}
