@@ -114,6 +114,10 @@ def _unbound(thumbprint: str | None) -> bool:
     return True
 
 
+#: How a read-only request takes its connection on PostgreSQL (``_in_app``).
+_OUTSIDE_TRANSACTION = {"isolation_level": "AUTOCOMMIT"}
+
+
 @contextmanager
 def _in_app(app: Flask, reads: bool = False) -> Iterator[None]:
     """The app's context and its database session, always ended (rolled back if need be).
@@ -129,9 +133,6 @@ def _in_app(app: Flask, reads: bool = False) -> Iterator[None]:
             yield
         finally:
             db.session.remove()
-
-
-_OUTSIDE_TRANSACTION = {"isolation_level": "AUTOCOMMIT"}
 
 
 def _answer(response: Response) -> Answer:
