@@ -33,15 +33,17 @@ def defended(make_app):
 
 
 class Clock:
-    """``now()`` as the throttle and the lockouts read it, moved forward by the tests."""
+    """``now()`` as the throttle and the lockouts read it: still (a test's requests never
+    straddle the end of a fixed window), moved forward by the tests."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch):
         self.offset = timedelta()
+        self.start = now()
         for module in (lockout, throttle):
             monkeypatch.setattr(module, "now", self.now)
 
     def now(self) -> datetime:
-        return now() + self.offset
+        return self.start + self.offset
 
     def advance(self, seconds: float) -> None:
         self.offset += timedelta(seconds=seconds)

@@ -79,7 +79,7 @@ def test_each_protocol_endpoint_refuses_past_its_limit_then_recovers(strict, clo
     assert call(strict, client_id, secret).status_code != 429
 
 
-def test_the_limit_is_per_authenticated_client(strict):
+def test_the_limit_is_per_authenticated_client(strict, clock):
     first, first_secret = new_client(strict)
     other, other_secret = new_client(strict)
     for _ in range(3):
@@ -91,7 +91,7 @@ def test_the_limit_is_per_authenticated_client(strict):
         assert _token(strict, other, "wrong").status_code == 401
 
 
-def test_ciba_requests_are_limited_per_professional(strict):
+def test_ciba_requests_are_limited_per_professional(strict, clock):
     first, first_secret = new_client(strict)
     other, other_secret = new_client(strict)
     hint = "899700101068"  # Mme Chloe BLANC, without an e-CPS here: refused, no push sent
