@@ -24,6 +24,8 @@ class TokenContext:
     claims: str | None = None
     #: The token family continued by a refresh; None starts a new one.
     grant_id: str | None = None
+    #: That family's scope, when the caller has just read it (the generator reads it if not).
+    grant_scope: str | None = None
     #: The code the family comes from, so a replayed code can revoke it.
     code_hash: str | None = None
 

@@ -1,13 +1,14 @@
-"""UserInfo, introspection and two token requests answered before Flask in their plain case
+"""UserInfo, introspection and three token requests answered before Flask in their plain case
 (``http/prepared.py``).
 
 A resource server introspects the same token on every API call, a single-page application
-calls UserInfo again and again, a service account asks for a token before each batch, a DPI
-polls its CIBA requests: for these requests Flask's request cycle and its hooks cost as much as
-the work itself. Here the same logic (``userinfo.userinfo_for``,
+calls UserInfo again and again and refreshes its tokens, a service account asks for a token
+before each batch, a DPI polls its CIBA requests: for these requests Flask's request cycle and
+its hooks cost as much as the work itself. Here the same logic (``userinfo.userinfo_for``,
 ``introspection.introspection_result``, the client credentials grant's ``service_token``, the
-CIBA grant's ``waiting_answer``, the server's ``query_client``, the guard's checks, the rate
-limit) answers the plain case from the WSGI environ:
+refresh grant's ``refreshed``, the CIBA grant's ``waiting_answer``, the server's
+``query_client``, the guard's checks, the rate limit) answers the plain case from the WSGI
+environ:
 
 - UserInfo: ``GET``, no query, no body, ``Authorization: Bearer <compact JWS>``, a token whose
   answer is the JSON claims (200);
@@ -16,15 +17,18 @@ limit) answers the plain case from the WSGI environ:
   enabled client registered for a secret, right, with no failure counted against it;
 - the token endpoint, with the same form and client: ``grant_type=client_credentials`` and at
   most one known ``scope``, for a client whose tokens are not bound to a certificate (200 and
-  the token); ``grant_type`` CIBA and an ``auth_req_id`` of the client's that is still waiting
+  the token); ``grant_type=refresh_token`` and a ``refresh_token`` of the client's that can be
+  refreshed, without ``scope``, its tokens bound to nothing (200, the new tokens, the old one
+  rotated); ``grant_type`` CIBA and an ``auth_req_id`` of the client's that is still waiting
   (``authorization_pending`` or ``slow_down``, the poll recorded).
 
 Anything else returns None before anything Flask would write or count again, and Flask
 answers: a CORS ``Origin``, ``DPoP``, a client certificate (own listener or proxy), an e-CPS
 device header, any refusal (401, 403, 400, 429), a signed UserInfo, a token bound to a
 certificate or (at UserInfo) to a DPoP key, a client that must send DPoP proofs, a secret that
-does not verify (Flask counts the failure), a decided CIBA request (its tokens or its refusal),
-a failure of the database (Flask answers 503). The rate limit is counted here once: Flask,
+does not verify (Flask counts the failure), a refresh token that cannot be refreshed (its
+refusal, a reused token's family ended), a decided CIBA request (its tokens or its refusal), a
+failure of the database (Flask answers 503). The rate limit is counted here once: Flask,
 handed the request after it, finds the count in the environ
 (``rate_limits.COUNTED``) and does not count again."""
 
@@ -52,6 +56,8 @@ from psc_idp.protocol.client_auth.secret_lockout import verified_without_writes
 from psc_idp.protocol.endpoints.introspection import IntrospectionEndpoint, introspection_result
 from psc_idp.protocol.grants.client_credentials import GRANT_TYPE as CLIENT_CREDENTIALS
 from psc_idp.protocol.grants.client_credentials import ClientCredentialsGrant, service_token
+from psc_idp.protocol.grants.refresh_token import GRANT_TYPE as REFRESH
+from psc_idp.protocol.grants.refresh_token import RefreshTokenGrant, refreshed
 from psc_idp.protocol.server import save_issued
 from psc_idp.protocol.userinfo import answer, userinfo_for
 
@@ -234,14 +240,15 @@ def _authenticated(
     return client
 
 
-# --- token endpoint: a service account's token, a CIBA poll still waiting ------------------
+# --- token endpoint: a service account's token, a refresh, a CIBA poll still waiting -------
 def _token(app: Flask, environ: Environ) -> Answer | None:
-    """``client_credentials`` (no scope, or one known scope), and a CIBA poll whose
-    professional has not answered yet; any other grant, and anything unusual, is Flask's."""
+    """``client_credentials`` (no scope, or one known scope), a refresh without a scope, and
+    a CIBA poll whose professional has not answered yet; any other grant, and anything
+    unusual, is Flask's."""
     if _left_to_flask(environ) or environ.get("CONTENT_TYPE") != FORM:
         return None
     limit = app.config.get("MAX_CONTENT_LENGTH")
-    form = _read_form(environ, limit, {"grant_type"}, {"auth_req_id", "scope"})
+    form = _read_form(environ, limit, {"grant_type"}, {"auth_req_id", "scope", "refresh_token"})
     answering = _TOKEN_GRANTS.get(form["grant_type"]) if form is not None else None
     if form is None or answering is None:
         return None
@@ -278,6 +285,36 @@ def _service_token(
     return server.handle_response(200, token, ClientCredentialsGrant.TOKEN_RESPONSE_HEADER)
 
 
+def _refresh(
+    server: Any, form: dict[str, str], credentials: tuple[str, str], environ: Environ
+) -> Response | None:
+    """New tokens for a refresh token of the client's, rotated (``refreshed``): the plain
+    case only, for a client whose tokens are bound to nothing. A refusal, and the end of a
+    family whose token is reused, are Flask's; a concurrent refresh of the same token that
+    won the rotation is answered here, as Flask answers it."""
+    if set(form) != {"grant_type", "refresh_token"} or len(form["refresh_token"]) > MAX_TOKEN:
+        return None
+    client = _authenticated(server, credentials, "token", environ)
+    if (
+        client is None
+        or not client.check_grant_type(REFRESH)
+        or client.tls_client_certificate_bound_access_tokens
+        or client.dpop_bound_access_tokens
+    ):
+        return None
+    try:
+        token = refreshed(client, form["refresh_token"])
+    except OAuth2Error as error:  # the professional disabled: Flask answers it, nothing written
+        raise _ToFlask from error
+    if token is None:
+        return None
+    try:
+        save_issued(REFRESH, client.client_id)
+    except OAuth2Error as error:  # the rotation lost to a concurrent refresh
+        return server.handle_error_response(None, error)
+    return server.handle_response(200, token, RefreshTokenGrant.TOKEN_RESPONSE_HEADER)
+
+
 def _waiting_poll(
     server: Any, form: dict[str, str], credentials: tuple[str, str], environ: Environ
 ) -> Response | None:
@@ -295,7 +332,11 @@ def _waiting_poll(
     return server.handle_error_response(None, waiting) if waiting is not None else None
 
 
-_TOKEN_GRANTS = {CLIENT_CREDENTIALS: _service_token, CIBA_GRANT_TYPE: _waiting_poll}
+_TOKEN_GRANTS = {
+    CLIENT_CREDENTIALS: _service_token,
+    REFRESH: _refresh,
+    CIBA_GRANT_TYPE: _waiting_poll,
+}
 
 
 def _read_form(

@@ -117,6 +117,8 @@ _GRANT_SCOPE = prepared_sql.PreparedRead(
 
 def _open_grant(client: Client, scope: str, ctx: TokenContext) -> _Family:
     """The token family: the grant being refreshed (CIBA, refresh), else a new one."""
+    if ctx.grant_id and ctx.grant_scope is not None:
+        return _Family(ctx.grant_id, ctx.grant_scope)
     if ctx.grant_id:
         row = _GRANT_SCOPE.first(db.session.connection(), grant_id=ctx.grant_id)
         if row is not None:
