@@ -259,6 +259,23 @@ def _token(app: Flask, environ: Environ) -> Answer | None:
     return _run(app, partial(answering, server, form, credentials, environ))
 
 
+def _unbound_client(
+    server: Any, credentials: tuple[str, str], environ: Environ, grant_type: str
+) -> Any | None:
+    """The authenticated client of ``grant_type`` whose tokens are bound neither to a
+    certificate (Flask knows where one may come from) nor to a DPoP key (no proof here: Flask
+    refuses, ``invalid_dpop_proof``)."""
+    client = _authenticated(server, credentials, "token", environ)
+    if (
+        client is None
+        or not client.check_grant_type(grant_type)
+        or client.tls_client_certificate_bound_access_tokens
+        or client.dpop_bound_access_tokens
+    ):
+        return None
+    return client
+
+
 def _service_token(
     server: Any, form: dict[str, str], credentials: tuple[str, str], environ: Environ
 ) -> Response | None:
@@ -268,13 +285,8 @@ def _service_token(
     scope = form.get("scope")
     if "auth_req_id" in form or scope == "":
         return None
-    client = _authenticated(server, credentials, "token", environ)
-    if (
-        client is None
-        or not client.check_grant_type(CLIENT_CREDENTIALS)
-        or client.tls_client_certificate_bound_access_tokens
-        or client.dpop_bound_access_tokens  # no proof here: Flask refuses (invalid_dpop_proof)
-    ):
+    client = _unbound_client(server, credentials, environ, CLIENT_CREDENTIALS)
+    if client is None:
         return None
     try:
         server.validate_requested_scope(scope)
@@ -294,13 +306,8 @@ def _refresh(
     won the rotation is answered here, as Flask answers it."""
     if set(form) != {"grant_type", "refresh_token"} or len(form["refresh_token"]) > MAX_TOKEN:
         return None
-    client = _authenticated(server, credentials, "token", environ)
-    if (
-        client is None
-        or not client.check_grant_type(REFRESH)
-        or client.tls_client_certificate_bound_access_tokens
-        or client.dpop_bound_access_tokens
-    ):
+    client = _unbound_client(server, credentials, environ, REFRESH)
+    if client is None:
         return None
     try:
         token = refreshed(client, form["refresh_token"])
