@@ -283,7 +283,7 @@ def _service_token(
     is bound to a certificate (Flask knows where one may come from) or to a DPoP key, or the
     scope is refused."""
     scope = form.get("scope")
-    if "auth_req_id" in form or scope == "":
+    if set(form) - {"grant_type", "scope"} or scope == "":
         return None
     client = _unbound_client(server, credentials, environ, CLIENT_CREDENTIALS)
     if client is None:

@@ -115,6 +115,7 @@ def test_issuance_is_counted_once(app, monkeypatch):
         "unknown scope",
         "two scopes",
         "empty scope",
+        "a refresh token beside",
         "not registered for the grant",
         "bound to a certificate",
         "bound to a dpop key",
@@ -129,6 +130,7 @@ def test_anything_else_reaches_flask(app, monkeypatch, case):
         "unknown scope": _ask(auth, "grant_type=client_credentials&scope=nope"),
         "two scopes": _ask(auth, "grant_type=client_credentials&scope=openid+profile"),
         "empty scope": _ask(auth, "grant_type=client_credentials&scope="),
+        "a refresh token beside": _ask(auth, "grant_type=client_credentials&refresh_token=x"),
         "not registered for the grant": _ask(
             _service(app, grant_types=["authorization_code"], redirect_uris=["http://localhost/cb"])
         ),
